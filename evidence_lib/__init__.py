@@ -1,0 +1,48 @@
+"""evidence_lib: frequentist and Bayesian readings of published meta-analyses.
+
+Public names are imported lazily from the module that defines them, so that
+``import evidence_lib`` stays fast and PyMC is only loaded when a sampler is used.
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    # effect sizes
+    "smd": "effect_sizes",
+    "log_rr": "effect_sizes",
+    "log_or": "effect_sizes",
+    "se_from_ci": "effect_sizes",
+    # frequentist engine
+    "random_effects": "frequentist",
+    "leave_one_out": "frequentist",
+    # exact Bayesian engine and priors
+    "exact_posterior": "exact",
+    "priors": "priors",
+    # PyMC models
+    "sample_posterior": "pymc_models",
+    "sample_binomial": "pymc_models",
+    "sample_meta_regression": "pymc_models",
+    "check_diagnostics": "diagnostics",
+    "from_published": "reconstruct",
+    # data
+    "load_published": "data",
+    "load_trials": "data",
+    "audit_published": "audit",
+    "load_metapsy": "metapsy",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'evidence_lib' has no attribute {name!r}")
+    mod = import_module(f"evidence_lib.{module}")
+    return mod if name == module else getattr(mod, name)
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
