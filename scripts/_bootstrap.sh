@@ -1,0 +1,19 @@
+# Sourced by scripts/test.sh and scripts/report.sh: make sure uv exists and the
+# locked environment in .venv is in place (created when missing, reused otherwise).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export UV_PYTHON_DOWNLOADS=never   # use the machine's Python 3.12 (pyenv, see .python-version)
+
+if command -v uv >/dev/null 2>&1; then
+    UV=(uv)
+elif python3 -m uv --version >/dev/null 2>&1; then
+    UV=(python3 -m uv)
+else
+    echo "==> installing uv (once) with pip"
+    python3 -m pip install --quiet uv
+    UV=(python3 -m uv)
+fi
+
+echo "==> syncing .venv from uv.lock (Python 3.12)"
+"${UV[@]}" sync --frozen --extra test --python 3.12 --quiet
+export MPLBACKEND=Agg

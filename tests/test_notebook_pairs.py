@@ -1,0 +1,38 @@
+"""Every notebook is a jupytext pair in sync, and the committed .ipynb carries outputs."""
+
+import jupytext
+import pytest
+
+from evidence_lib.notebook_runner import NOTEBOOK_DIR, notebook_sources
+
+SOURCES = notebook_sources()
+
+
+def _cells(nb):
+    return [(c.cell_type, c.source.strip()) for c in nb.cells]
+
+
+def test_there_are_notebooks():
+    assert SOURCES, "no notebooks/NN_*.py found"
+
+
+def test_every_ipynb_has_its_source():
+    orphans = [p.name for p in NOTEBOOK_DIR.glob("*.ipynb") if not p.with_suffix(".py").exists()]
+    assert not orphans
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_pair_in_sync(source):
+    ipynb = source.with_suffix(".ipynb")
+    assert ipynb.exists(), f"{ipynb.name} missing: run `evidence-lib run --update {source.stem[:2]}`"
+    assert _cells(jupytext.read(source)) == _cells(jupytext.read(ipynb)), (
+        f"{source.name} and {ipynb.name} differ: run `evidence-lib run --update {source.stem[:2]}`")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_ipynb_has_outputs(source):
+    nb = jupytext.read(source.with_suffix(".ipynb"))
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    unexecuted = [i for i, c in enumerate(code) if c.get("execution_count") is None]
+    assert code and not unexecuted, f"{source.stem}: code cells {unexecuted} were never executed"
+    assert any(c.get("outputs") for c in code), f"{source.stem}: no outputs at all"
