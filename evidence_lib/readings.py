@@ -54,6 +54,52 @@ def default_prior_set() -> PriorSet:
                     "weakly informative heterogeneity, flat effect")
 
 
+SCEPTICAL_MU = (0.0, 0.2)  # centred on no effect; 95 % of its mass within +-0.39 SD
+
+
+def standard_prior_sets() -> list[PriorSet]:
+    """The prior sets every borderline result is read under (notebook 03).
+
+    1. the default (half-normal(0.5) tau, flat mu);
+    2.-3. Rhodes et al. 2015 empirical tau prior for mental-health outcomes of
+       non-pharmacological interventions, in both readings of its disputed cell
+       (location -3.85 as coded in bayesmeta; -2.85 as the table's pattern implies);
+    4. a sceptical mu prior N(0, 0.2^2) with the default tau prior;
+    5. flat: improper uniform tau and flat mu (proper posterior needs k >= 3).
+    """
+    rhodes = "Rhodes 2015 mental health, non-pharmacological"
+    return [
+        default_prior_set(),
+        PriorSet(f"{rhodes} (-3.85, bayesmeta), flat mu",
+                 priors.rhodes2015("mental health outcome", "non-pharmacological (any)", reading="bayesmeta")),
+        PriorSet(f"{rhodes} (-2.85, table pattern), flat mu",
+                 priors.rhodes2015("mental health outcome", "non-pharmacological (any)", reading="pattern")),
+        PriorSet("sceptical mu N(0, 0.2), half-normal(0.5) tau", priors.half_normal(0.5), SCEPTICAL_MU),
+        PriorSet("flat: uniform tau, flat mu", priors.uniform_tau(), None),
+    ]
+
+
+def readings_under_priors(row, prior_sets: list[PriorSet] | None = None) -> pd.DataFrame:
+    """The Bayesian reading of one published row under each prior set (one row each)."""
+    prior_sets = standard_prior_sets() if prior_sets is None else prior_sets
+    return pd.DataFrame([read_row(row, ps) for ps in prior_sets]).set_index("prior_set")
+
+
+def p_benefit_by_tau_scale(row, scales, *, family=None, mu_prior=None) -> np.ndarray:
+    """P(benefit) for one published row as the scale of the tau prior varies.
+
+    ``family`` maps a scale to a TauPrior (default ``priors.half_normal``).
+    """
+    family = family or priors.half_normal
+    summary = summary_for_row(row)
+    sign = _benefit_sign(row.get("favours_intervention"))
+    if np.isnan(sign):
+        raise ValueError(f"{row.get('result_id')}: direction favouring the intervention is unknown")
+    side = {"upper": 0.0} if sign < 0 else {"lower": 0.0}
+    return np.array([exact_posterior(summary, tau_prior=family(s), mu_prior=mu_prior).prob("mu", **side)
+                     for s in scales])
+
+
 def _benefit_sign(favours: str) -> float:
     return {"lower": -1.0, "higher": 1.0}.get(favours, np.nan)
 
