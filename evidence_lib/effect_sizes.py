@@ -1,0 +1,127 @@
+"""Study-level effect sizes computed as R metafor's ``escalc`` computes them.
+
+Arm 1 is the intervention, arm 2 the control throughout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import gammaln
+from scipy.stats import norm
+
+from evidence_lib._checks import as_vector, at_least, choice, positive, same_length
+
+_LINEAR = {"SMD", "MD", "RD"}
+_RATIO = {"RR", "OR", "HR"}
+
+
+@dataclass(frozen=True, eq=False)
+class RatioEffects:
+    """Log ratio effects of the studies kept, and the 0-based indices of those dropped."""
+
+    yi: np.ndarray
+    vi: np.ndarray
+    dropped: np.ndarray
+    kept: np.ndarray
+
+
+def smd(m1, sd1, n1, m2, sd2, n2) -> tuple[np.ndarray, np.ndarray]:
+    """Hedges' g and its variance, as metafor ``escalc(measure="SMD")`` (vtype "LS").
+
+    g = J(m) (m1 - m2) / s_p with s_p² = ((n1-1) sd1² + (n2-1) sd2²) / m, m = n1 + n2 - 2,
+    and the exact correction J(m) = Γ(m/2) / (√(m/2) Γ((m-1)/2)) (Hedges 1981);
+    v = 1/n1 + 1/n2 + g² / (2 (n1 + n2)).
+    statsmodels' ``effectsize_smd`` uses the approximation J ≈ 1 - 3/(4N - 9) and another
+    variance, so it does not reproduce metafor and is not used here.
+    """
+    arrays = {name: as_vector(name, x) for name, x in
+              dict(m1=m1, sd1=sd1, n1=n1, m2=m2, sd2=sd2, n2=n2).items()}
+    same_length(**arrays)
+    for name in ("sd1", "sd2"):
+        positive(name, arrays[name])
+    for name in ("n1", "n2"):
+        at_least(name, arrays[name], 2)
+    n1, n2 = arrays["n1"], arrays["n2"]
+    m = n1 + n2 - 2
+    s_pooled = np.sqrt(((n1 - 1) * arrays["sd1"] ** 2 + (n2 - 1) * arrays["sd2"] ** 2) / m)
+    j = np.exp(gammaln(m / 2) - 0.5 * np.log(m / 2) - gammaln((m - 1) / 2))
+    yi = j * (arrays["m1"] - arrays["m2"]) / s_pooled
+    vi = 1 / n1 + 1 / n2 + yi**2 / (2 * (n1 + n2))
+    return yi, vi
+
+
+def _counts(e1, n1, e2, n2):
+    arrays = {name: as_vector(name, x) for name, x in dict(e1=e1, n1=n1, e2=e2, n2=n2).items()}
+    same_length(**arrays)
+    for name, arr in arrays.items():
+        off = arr != np.round(arr)
+        if off.any():
+            raise ValueError(f"{name} must hold whole counts; offending positions {np.flatnonzero(off).tolist()}")
+    for arm in ("1", "2"):
+        events, total = arrays["e" + arm], arrays["n" + arm]
+        at_least("e" + arm, events, 0)
+        at_least("n" + arm, total, 1)
+        over = events > total
+        if over.any():
+            raise ValueError(f"e{arm} must be <= n{arm}; offending positions {np.flatnonzero(over).tolist()}")
+    return arrays["e1"], arrays["n1"], arrays["e2"], arrays["n2"]
+
+
+def _log_ratio(measure, e1, n1, e2, n2) -> RatioEffects:
+    e1, n1, e2, n2 = _counts(e1, n1, e2, n2)
+    a, b, c, d = e1, n1 - e1, e2, n2 - e2
+    double = ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
+    kept = np.flatnonzero(~double)
+    cells = np.stack([a, b, c, d])[:, kept]
+    cells = cells + 0.5 * (cells == 0).any(axis=0)
+    a, b, c, d = cells
+    if measure == "RR":
+        yi = np.log(a / (a + b)) - np.log(c / (c + d))
+        vi = 1 / a - 1 / (a + b) + 1 / c - 1 / (c + d)
+    else:
+        yi = np.log(a * d / (b * c))
+        vi = 1 / a + 1 / b + 1 / c + 1 / d
+    return RatioEffects(yi=yi, vi=vi, dropped=np.flatnonzero(double), kept=kept)
+
+
+def log_rr(e1, n1, e2, n2) -> RatioEffects:
+    """Log risk ratio log(p1/p2), variance 1/e1 - 1/n1 + 1/e2 - 1/n2 (events e of totals n).
+
+    Zero cells as metafor ``escalc(measure="RR", add=1/2, to="only0", drop00=TRUE)``: a study
+    with a zero cell (no events, or only events, in an arm) gets 0.5 added to all four
+    cells; a study with no events in both arms, or only events in both arms, is dropped
+    (index in ``dropped``). Computed directly: statsmodels ``effectsize_2proportions``
+    (0.15) adds the 0.5 to every study, not only to those with a zero cell.
+    """
+    return _log_ratio("RR", e1, n1, e2, n2)
+
+
+def log_or(e1, n1, e2, n2) -> RatioEffects:
+    """Log odds ratio, variance 1/a + 1/b + 1/c + 1/d over the four cells of the 2x2 table.
+
+    Zero cells exactly as in :func:`log_rr` (metafor ``escalc(measure="OR", add=1/2,
+    to="only0", drop00=TRUE)``): 0.5 added to all cells of a study with a zero cell;
+    studies with no events or only events in both arms are dropped.
+    """
+    return _log_ratio("OR", e1, n1, e2, n2)
+
+
+def se_from_ci(ci_low, ci_high, *, measure: str = "SMD", level: float = 0.95) -> np.ndarray:
+    """Standard error behind a symmetric Wald interval: (high - low) / (2 z_{(1+level)/2}).
+
+    For ratio measures ("RR", "OR", "HR") the bounds are ratios and the SE is on the log
+    scale; linear measures are "SMD", "MD", "RD".
+    """
+    choice("measure", measure, _LINEAR | _RATIO)
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
+    low, high = as_vector("ci_low", ci_low), as_vector("ci_high", ci_high)
+    same_length(ci_low=low, ci_high=high)
+    if measure in _RATIO:
+        low, high = np.log(positive("ci_low", low)), np.log(positive("ci_high", high))
+    inverted = low >= high
+    if inverted.any():
+        raise ValueError(f"ci_low must be < ci_high; offending positions {np.flatnonzero(inverted).tolist()}")
+    return (high - low) / (2 * norm.ppf((1 + level) / 2))
