@@ -140,3 +140,26 @@ def probability_curve(x, curves: dict, *, xlabel, ylabel="P(benefit)", ax=None, 
     if title:
         ax.set_title(title)
     return ax
+
+
+def harmonised(df, *, label_col="label", colour_col="review", ax=None, title=None):
+    """All results on the benefit scale of :func:`readings.harmonise` (positive = benefit),
+    one line per row, coloured by ``colour_col``."""
+    n = len(df)
+    ax = _axes(ax, (10, 0.38 * n + 1.5))
+    y = np.arange(n)[::-1]
+    groups = list(dict.fromkeys(df[colour_col]))
+    palette = dict(zip(groups, [FREQ, BAYES, "#2a9d5c", "#8e44ad", PRIOR]))
+    for yi, (_, r) in zip(y, df.iterrows()):
+        c = palette[r[colour_col]]
+        ax.plot([r["benefit_ci_low"], r["benefit_ci_high"]], [yi, yi], color=c, lw=2)
+        ax.plot([r["benefit_estimate"]], [yi], "s", color=c, mfc="white" if r.get("estimate_derived") else c)
+    for g in groups:
+        ax.plot([], [], color=palette[g], lw=2, label=g)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, df[label_col])
+    ax.set_xlabel("benefit scale: SMD or log ratio, sign set so that positive favours the intervention")
+    ax.legend(frameon=False, loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -187,6 +187,26 @@ def readings_table(published: pd.DataFrame | None = None, prior_set: PriorSet | 
     return table
 
 
+def harmonise(published: pd.DataFrame) -> pd.DataFrame:
+    """Put every result with figures on one benefit scale: the analysis scale (log for
+    ratios) with the sign flipped where lower values favour the intervention, so that
+    positive always means benefit. Rows whose direction is unknown are left out and
+    listed in ``.attrs["unknown_direction"]``.
+    """
+    df = published[published["ci_low"].notna()].copy()
+    sign = df["favours_intervention"].map(_benefit_sign)
+    unknown = sign.isna()
+    ratio = df["measure"].isin(RATIO_MEASURES)
+    scale = {c: np.where(ratio, np.log(df[c].astype(float)), df[c].astype(float))
+             for c in ("estimate_used", "ci_low", "ci_high")}
+    df["benefit_estimate"] = sign * scale["estimate_used"]
+    df["benefit_ci_low"] = np.where(sign > 0, scale["ci_low"], -scale["ci_high"])
+    df["benefit_ci_high"] = np.where(sign > 0, scale["ci_high"], -scale["ci_low"])
+    out = df[~unknown]
+    out.attrs["unknown_direction"] = df.loc[unknown, "result_id"].tolist()
+    return out
+
+
 def _disagree(table: pd.DataFrame) -> pd.Series:
     """A substantive disagreement: the CI verdict and the CrI verdict differ, or the CI
     includes the null while P(benefit) >= 0.95 (the borderline pattern)."""
