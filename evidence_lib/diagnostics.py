@@ -1,0 +1,52 @@
+"""MCMC convergence diagnostics, all computed by ArviZ.
+
+Thresholds follow Vehtari et al. 2021 (Bayesian Analysis 16:667): rank-normalised split
+R-hat <= 1.01 and bulk/tail ESS >= 400 (100 per chain for 4 chains); any divergent
+transition of NUTS is a failure too (Betancourt 2017, arXiv:1701.02434).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+
+class SamplerWarning(UserWarning):
+    """An MCMC fit failed a convergence check (R-hat, ESS or divergences)."""
+
+
+def check_diagnostics(idata, var_names=None, *, rhat_max: float = 1.01, ess_min: float = 400,
+                      warn: bool = True) -> pd.DataFrame:
+    """Per-parameter ``r_hat, ess_bulk, ess_tail, mcse_mean, mcse_sd`` (``az.summary``).
+
+    ``df.attrs["divergences"]`` holds the number of divergent transitions and
+    ``df.attrs["problems"]`` a list of the failed checks (empty when healthy); with
+    ``warn`` a :class:`SamplerWarning` names them. R-hat is NaN with a single chain,
+    which counts as a failure.
+    """
+    df = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
+    divergences = int(idata["sample_stats"]["diverging"].sum())
+    problems = []
+    bad_rhat = df.index[~(df["r_hat"] <= rhat_max)].tolist()
+    if bad_rhat:
+        problems.append(f"R-hat > {rhat_max} (or not computable with < 2 chains) for {bad_rhat}")
+    bad_ess = df.index[~(np.minimum(df["ess_bulk"], df["ess_tail"]) >= ess_min)].tolist()
+    if bad_ess:
+        problems.append(f"bulk or tail ESS < {ess_min} for {bad_ess}")
+    if divergences:
+        problems.append(f"{divergences} divergent transition(s)")
+    df.attrs.update(divergences=divergences, problems=problems)
+    if problems and warn:
+        warnings.warn("MCMC diagnostics failed: " + "; ".join(problems), SamplerWarning, stacklevel=2)
+    return df
+
+
+def assert_diagnostics(idata, var_names=None, *, rhat_max: float = 1.01, ess_min: float = 400) -> pd.DataFrame:
+    """As :func:`check_diagnostics`, but raise ``AssertionError`` on any failed check."""
+    df = check_diagnostics(idata, var_names, rhat_max=rhat_max, ess_min=ess_min, warn=False)
+    if df.attrs["problems"]:
+        raise AssertionError("MCMC diagnostics failed: " + "; ".join(df.attrs["problems"]))
+    return df

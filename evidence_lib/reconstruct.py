@@ -1,0 +1,183 @@
+"""Rebuild a random-effects likelihood from a published pooled result.
+
+Approximation: all k studies share one within-study variance s². Then the published
+pooled SE obeys SE² = (s² + tau_hat²)/k with tau_hat² = max(0, s²(Q − (k−1))/(k−1)),
+so s² = k·SE²/max(1, Q/(k−1)). Q comes from, in this order of priority:
+
+1. ``q`` (Cochran's Q) as published;
+2. ``i2`` (percent): Q = (k−1)/(1 − I²/100);
+3. ``n_total`` (SMD only): n_i = n/k, s² = 4/n_i + g²/(2 n_i) (the large-sample variance
+   of Hedges' g with equal arms), and Q = (k−1)·k·SE²/s² when that exceeds k−1; otherwise
+   tau_hat² = 0, Q = k−1 and s² = k·SE² (the published CI wins over the n-based variance).
+
+Under the equal-variance model the pooled estimate and Q·s² (the sum of squared
+deviations) are sufficient for (mu, tau): prod_i N(y_i | mu, s² + tau²) depends on y only
+through its mean and sum of squares. So k deterministic pseudo-studies, equally spaced and
+symmetric around the estimate with sum of squared deviations Q·s², each with SE s, give
+exactly the likelihood of any real data set with those statistics, and the DerSimonian-Laird
+(= REML here) refit reproduces the published estimate, CI, Q and tau_hat².
+
+Without k (or with k = 1, or with no usable heterogeneity statistic) only the pooled
+estimate is kept: one "study" y = estimate with SE = the pooled SE (``estimate_only``).
+Ratio measures (RR, OR) are given on their natural scale and analysed on the log scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from evidence_lib._checks import choice
+
+MEASURES = ("SMD", "RR", "OR")
+RATIO_MEASURES = ("RR", "OR")
+
+
+@dataclass(frozen=True)
+class PublishedSummary:
+    """Pseudo-studies (``yi``, ``sei`` on the analysis scale) that reproduce a published result.
+
+    ``k`` is the published number of studies (None if not reported); ``mu_hat`` and ``se``
+    the pooled estimate and SE on the analysis scale (``estimate``, ``ci_low``, ``ci_high``:
+    as published, natural scale);
+    ``s2`` the shared within-study variance, ``q``/``i2``/``tau2`` the heterogeneity used
+    (None when ``estimate_only``); ``note`` says what was used and assumed.
+    """
+
+    yi: np.ndarray
+    sei: np.ndarray
+    estimate_only: bool
+    se: float
+    s2: float | None
+    q: float | None
+    i2: float | None
+    tau2: float | None
+    k: int | None
+    measure: str
+    level: float
+    mu_hat: float
+    estimate: float
+    ci_low: float
+    ci_high: float
+    note: str
+
+    def check(self, tol: float = 1e-9) -> dict:
+        """Refit the pseudo-studies (DerSimonian-Laird) and assert they return ``mu_hat``, ``se``, ``q``, ``tau2``.
+
+        Returns the refit's ``mu_hat, se, q, tau2`` and the CI on the published scale
+        (``ci_low, ci_high``, which match the published CI up to its rounding); raises
+        ``AssertionError`` when an identity is off by more than ``tol``.
+        """
+        if self.estimate_only:
+            out = {"mu_hat": float(self.yi[0]), "se": float(self.sei[0]), "q": None, "tau2": None}
+        else:
+            from evidence_lib.frequentist import random_effects
+
+            fit = random_effects(self.yi, self.sei**2, method="DL")
+            out = {"mu_hat": float(fit.mu), "se": float(fit.se), "q": float(fit.q), "tau2": float(fit.tau2)}
+        for name, value in out.items():
+            target = getattr(self, name)
+            if value is not None and not np.isclose(value, target, rtol=tol, atol=tol):
+                raise AssertionError(f"reconstruction gives {name} = {value}, expected {target}")
+        z = stats.norm.ppf(0.5 + self.level / 2)
+        back = np.exp if self.measure in RATIO_MEASURES else float
+        return {**out, "ci_low": float(back(out["mu_hat"] - z * out["se"])),
+                "ci_high": float(back(out["mu_hat"] + z * out["se"]))}
+
+
+def _number(name, value, *, allow_none=True):
+    if value is None and allow_none:
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def _pseudo_values(estimate: float, k: int, ss: float) -> np.ndarray:
+    """k equally spaced values, symmetric around ``estimate``, with sum of squared deviations ``ss``."""
+    u = np.arange(k) - (k - 1) / 2
+    return estimate + u * np.sqrt(ss / np.sum(u**2))
+
+
+def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_total=None,
+                   measure: str = "SMD", level: float = 0.95) -> PublishedSummary:
+    """Reconstruct pseudo-studies from a published estimate, CI and k (see module docstring).
+
+    ``estimate=None`` (a review that printed only the CI) takes the CI midpoint on the
+    analysis scale. Priority of heterogeneity inputs: ``q``, then ``i2`` (percent), then
+    ``n_total``.
+    """
+    choice("measure", measure, MEASURES)
+    level = _number("level", level, allow_none=False)
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    lo, hi = _number("ci_low", ci_low, allow_none=False), _number("ci_high", ci_high, allow_none=False)
+    est = _number("estimate", estimate)
+    if lo >= hi:
+        raise ValueError(f"ci_low must be < ci_high, got ({lo}, {hi})")
+    if measure in RATIO_MEASURES:
+        bad = [v for v in (lo, hi, est) if v is not None and v <= 0]
+        if bad:
+            raise ValueError(f"{measure} estimate and CI bounds must be > 0 (natural scale), got {bad}")
+    if est is not None and not lo <= est <= hi:
+        raise ValueError(f"estimate {est} lies outside its CI ({lo}, {hi})")
+    if k is not None:
+        if int(k) != k or k < 1:
+            raise ValueError(f"k must be a whole number >= 1, got {k}")
+        k = int(k)
+    q, i2, n_total = _number("q", q), _number("i2", i2), _number("n_total", n_total)
+    if q is not None and q < 0:
+        raise ValueError(f"q must be >= 0, got {q}")
+    if i2 is not None and not 0 <= i2 < 100:
+        raise ValueError(f"i2 is a percentage in [0, 100); got {i2}")
+    if n_total is not None and n_total <= 0:
+        raise ValueError(f"n_total must be > 0, got {n_total}")
+
+    to_scale = np.log if measure in RATIO_MEASURES else float
+    y_lo, y_hi = float(to_scale(lo)), float(to_scale(hi))
+    se = (y_hi - y_lo) / (2 * stats.norm.ppf(0.5 + level / 2))
+    y = (y_lo + y_hi) / 2 if est is None else float(to_scale(est))
+    scale_note = "log scale" if measure in RATIO_MEASURES else "SMD scale"
+    notes = [f"pooled SE {se:.4g} back-calculated from the {level:.0%} CI ({scale_note})"]
+    if est is None:
+        est = float(np.exp(y)) if measure in RATIO_MEASURES else y
+        notes.append("estimate not published: derived as the CI midpoint on the analysis scale")
+
+    s2 = None
+    if k is not None and k >= 2:
+        if q is not None:
+            notes.append(f"Q = {q:g} as published")
+        elif i2 is not None:
+            q = (k - 1) / (1 - i2 / 100)
+            notes.append(f"Q = (k-1)/(1-I²) = {q:.4g} from I² = {i2:g}%")
+        elif n_total is not None and measure == "SMD":
+            n_i = n_total / k
+            s2_n = 4 / n_i + y**2 / (2 * n_i)
+            q = max(k - 1, (k - 1) * k * se**2 / s2_n)
+            notes.append(f"Q = {q:.4g} from N = {n_total:g}: s² = 4/n_i + g²/(2 n_i) with n_i = N/k"
+                         + ("" if q > k - 1 else "; N implies a larger variance than the CI, so tau² = 0"))
+        if q is not None:
+            s2 = k * se**2 / max(1.0, q / (k - 1))
+            tau2 = max(0.0, s2 * (q - (k - 1)) / (k - 1))
+            i2 = max(0.0, 100 * (q - (k - 1)) / q) if q > 0 else 0.0
+            yi = _pseudo_values(y, k, q * s2)
+            sei = np.full(k, np.sqrt(s2))
+            notes.append(f"{k} pseudo-studies sharing one within-study variance s² = {s2:.4g} "
+                         f"(approximation); tau_hat² = {tau2:.4g}")
+    if s2 is None:
+        why = ("k not reported" if k is None else "k = 1" if k == 1
+               else "no heterogeneity statistic (Q, I² or, for SMD, N)")
+        notes.append(f"{why}: pooled estimate only (one pseudo-study y = estimate, SE = pooled SE, no tau)")
+        q = i2 = tau2 = None
+        yi, sei = np.array([y]), np.array([se])
+    for arr in (yi, sei):
+        arr.setflags(write=False)
+    return PublishedSummary(yi=yi, sei=sei, estimate_only=s2 is None, se=se, s2=s2, q=q, i2=i2,
+                            tau2=tau2, k=k, measure=measure, level=level, mu_hat=y, estimate=est,
+                            ci_low=lo, ci_high=hi, note="; ".join(notes))
