@@ -85,7 +85,10 @@ datasets <- list(
   eight_schools = list(yi = c(28.39, 7.94, -2.75, 6.82, -0.64, 0.63, 18.01, 12.16),
                        vi = c(14.9, 10.2, 16.3, 11.0, 9.4, 11.4, 10.4, 17.6)^2),
   # log ORs of the zero-cell counts above, double-zero/all-event studies dropped
-  zero_cells_or = list(yi = c(or_es$yi), vi = c(or_es$vi))
+  zero_cells_or = list(yi = c(or_es$yi), vi = c(or_es$vi)),
+  # made-up k = 3 set where ML Fisher scoring ends at a local maximum; metafor warns
+  # and sets tau2 = 0 (REML is unaffected)
+  local_max = list(yi = c(-6.323, 0.1497, -2.7615), vi = c(8.8777, 0.431, 7.9279))
 )
 
 # ---- fits -------------------------------------------------------------------------
