@@ -67,6 +67,20 @@ class REResult:
     i2_ci: tuple[float, float] | None
     weights: np.ndarray
 
+    def __str__(self) -> str:
+        pct = f"{100 * self.level:g} %"
+        test = "z" if self.df_test is None else f"t({self.df_test})"
+        lines = [f"{self.method} model, k = {self.k}, {test} test",
+                 f"mu {self.mu:.4f} (SE {self.se:.4f}), {pct} CI [{self.ci_low:.4f}, {self.ci_high:.4f}],"
+                 f" {test} = {self.stat:.4f}, p = {self.pval:.4g}",
+                 f"tau^2 {self.tau2:.4f}, I^2 {self.i2:.2f} %, H^2 {self.h2:.2f},"
+                 f" Q({self.q_df}) = {self.q:.4f}, p = {self.q_pval:.4g}"]
+        if self.tau2_ci is not None:
+            lines.append(f"Q-profile {pct} CI: tau^2 [{self.tau2_ci[0]:.4f}, {self.tau2_ci[1]:.4f}],"
+                         f" I^2 [{self.i2_ci[0]:.2f}, {self.i2_ci[1]:.2f}]")
+            lines.append(f"{pct} prediction interval ({self.pi_type}) [{self.pi_low:.4f}, {self.pi_high:.4f}]")
+        return "\n".join(lines)
+
     def summary(self) -> pd.DataFrame:
         """One-row table of every scalar; CIs split into ``_low``/``_high`` columns."""
         row = {key: value for key, value in asdict(self).items()

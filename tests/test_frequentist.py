@@ -138,6 +138,13 @@ def test_k2_and_summary():
     assert fit.weights.sum() == pytest.approx(100)
 
 
+def test_str_is_readable():
+    text = str(random_effects(BCG.yi, BCG.vi, test="knha"))
+    assert "REML model, k = 13, t(12) test" in text
+    assert "prediction interval" in text
+    assert "prediction interval" not in str(random_effects(BCG.yi, BCG.vi, method="EE"))
+
+
 def test_level_changes_interval_width():
     d = DATA["crins"]
     narrow = random_effects(d["yi"], d["vi"], level=0.8)
