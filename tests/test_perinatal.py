@@ -1,0 +1,212 @@
+"""Perinatal Metapsy selection and analyses (evidence_lib.perinatal) against metafor.
+
+Run as a script to rewrite the R script's inputs (tests/reference/metapsy_perinatal_*.csv):
+    .venv/bin/python tests/test_perinatal.py
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evidence_lib import perinatal
+from evidence_lib.effect_sizes import log_or
+from evidence_lib.metapsy import load_metapsy
+
+REF_DIR = Path(__file__).parent / "reference"
+STUDIES_CSV = REF_DIR / "metapsy_perinatal_studies.csv"
+ROWS_CSV = REF_DIR / "metapsy_perinatal_rows.csv"
+REFERENCE = REF_DIR / "metapsy_perinatal_reference.json"
+ROW_COLUMNS = ["row_id", "label", "yi", "vi"]
+
+# Pinned outputs at Metapsy commit ceeabb7 (also asserted in notebooks/06_metapsy_perinatal.py)
+FLOW_ROWS = [95, 95, 95, 92, 92, 68]
+K, N_STUDIES, PARTICIPANTS = 68, 62, 9326.5
+DYADIC = ["Clark, 2008", "Cooper, 2003 [psychodynamic psychotherapy]", "Goodman, 2015", "Puckering, 2010"]
+MU_ALL, MU_DYADIC = 0.6491, 0.5471
+
+
+def write_reference_inputs() -> None:
+    """Write the two CSVs the R script reads (full float precision)."""
+    studies, _ = perinatal.select_perinatal_effects()
+    studies[perinatal.EXPORT_COLUMNS].to_csv(STUDIES_CSV, index=False, float_format="%.17g")
+    studies.attrs["rows"][ROW_COLUMNS].to_csv(ROWS_CSV, index=False, float_format="%.17g")
+
+
+@pytest.fixture(scope="module")
+def db(shared):
+    return load_metapsy()
+
+
+@pytest.fixture(scope="module")
+def selected(db):
+    return perinatal.select_perinatal_effects(db)
+
+
+@pytest.fixture(scope="module")
+def studies(selected):
+    return selected[0]
+
+
+@pytest.fixture(scope="module")
+def fits(studies):
+    return {test: perinatal.fit_subsets(studies, test=test) for test in ("z", "knha")}
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return json.loads(REFERENCE.read_text())
+
+
+def test_flow_counts(selected):
+    _, flow = selected
+    assert flow["rows"].tolist() == FLOW_ROWS
+    assert flow["studies"].iloc[0] == N_STUDIES and flow["studies"].iloc[-1] == N_STUDIES
+    assert flow["comparisons"].tolist() == [K] * len(flow)
+
+
+def test_k_and_participants(studies):
+    assert len(studies) == K and studies["label"].is_unique
+    assert studies["study"].nunique() == N_STUDIES
+    assert (studies["n_arm1"] + studies["n_arm2"]).sum() == pytest.approx(PARTICIPANTS, abs=1e-9)
+
+
+def test_every_row_used_once_and_traceable(studies, db):
+    ids = [int(i) for r in studies["row_ids"] for i in r.split(";")]
+    assert len(ids) == len(set(ids)) == FLOW_ROWS[3]
+    by_id = db.set_index("row_id")
+    for _, s in studies.iterrows():
+        rows = by_id.loc[[int(i) for i in s["row_ids"].split(";")]]
+        assert (rows["study"] == s["study"]).all() and (rows["time"] == "post").all()
+
+
+def test_earliest_post_time_point(studies):
+    burns = studies.set_index("label").loc["Burns, 2013"]
+    assert burns["row_ids"] == "87;88;89"  # 15 weeks, not the 33-week rows 90-92
+
+
+def test_shared_control_counted_once(studies, db):
+    """Each control arm's participants appear once in the total n."""
+    multi = studies[studies["control_split"] > 1]
+    assert sorted(multi["study"].unique()) == ["Cooper, 2003", "Milgrom, 2005", "Milgrom, 2011", "Milgrom, 2021"]
+    for study, s in studies.groupby("study"):
+        rows = db[db["study"] == study]
+        control = rows["n_arm2"].max() if rows["n_arm2"].notna().any() else rows["totaln_arm2"].max()
+        assert s["n_arm2"].sum() == pytest.approx(control), study
+        assert (s["control_split"] == len(s)).all()
+
+
+def test_split_recomputation_reproduces_database_at_full_n(db):
+    rows = db[db["study"].isin(["Cooper, 2003", "Milgrom, 2005", "Milgrom, 2011", "Milgrom, 2021"])]
+    redone = perinatal._split_control(rows.assign(yi=np.nan, vi=np.nan), 1)
+    binary = redone["outcome_type"].ne("msd")
+    # events: Metapsy's own conversion, exact
+    np.testing.assert_allclose(redone.loc[binary, "yi"], redone.loc[binary, ".g"], rtol=1e-12)
+    np.testing.assert_allclose(np.sqrt(redone.loc[binary, "vi"]), redone.loc[binary, ".g_se"], rtol=1e-12)
+    # means: metafor's exact J vs Metapsy's 1 - 3/(4N - 9); variance formula differs slightly
+    np.testing.assert_allclose(redone.loc[~binary, "yi"], redone.loc[~binary, ".g"], atol=2e-5)
+    np.testing.assert_allclose(np.sqrt(redone.loc[~binary, "vi"]), redone.loc[~binary, ".g_se"], atol=5e-4)
+
+
+def test_g_from_events_is_scaled_log_odds_ratio():
+    e1, n1, e2, n2 = [17, 22], [31, 38], [5, 5], [18, 18]
+    lor = log_or(e1, n1, e2, n2)
+    g, v = perinatal.g_from_events(e1, n1, e2, n2)
+    j = 1 - 3 / (4 * (np.array(n1) + n2) - 9)
+    np.testing.assert_allclose(g, j * lor.yi * np.sqrt(3) / np.pi, rtol=1e-12)
+    np.testing.assert_allclose(v, lor.vi * 3 / np.pi**2, rtol=1e-12)
+    with pytest.raises(ValueError):
+        perinatal.g_from_events([0], [10], [3], [10])
+
+
+def test_aggregate_correlated():
+    assert perinatal.aggregate_correlated([0.4], [0.04]) == pytest.approx((0.4, 0.04))
+    y, v = perinatal.aggregate_correlated([0.2, 0.6], [0.04, 0.01], rho=0.0)
+    assert y == pytest.approx((0.2 / 0.04 + 0.6 / 0.01) / (1 / 0.04 + 1 / 0.01)) and v == pytest.approx(0.008)
+    y, v = perinatal.aggregate_correlated([0.3, 0.5], [0.02, 0.02], rho=0.5)
+    assert y == pytest.approx(0.4) and v == pytest.approx(0.015)  # (1 + rho) v / 2
+
+
+def test_aggregation_matches_metafor(studies, reference):
+    agg = reference["aggregated"]
+    ours = studies.set_index("label").loc[agg["label"]]
+    np.testing.assert_allclose(ours["yi"], agg["yi"], rtol=1e-10)
+    np.testing.assert_allclose(ours["vi"], agg["vi"], rtol=1e-10)
+
+
+def test_reference_inputs_are_current(studies):
+    committed = pd.read_csv(STUDIES_CSV)
+    assert committed["label"].tolist() == studies["label"].tolist()
+    assert committed["row_ids"].astype(str).tolist() == studies["row_ids"].tolist()
+    assert committed["dyadic"].tolist() == studies["dyadic"].tolist()
+    np.testing.assert_allclose(committed[["yi", "vi"]], studies[["yi", "vi"]], rtol=1e-15)
+    rows = pd.read_csv(ROWS_CSV)
+    np.testing.assert_allclose(rows[["yi", "vi"]], studies.attrs["rows"][["yi", "vi"]], rtol=1e-15)
+
+
+@pytest.mark.parametrize("subset", ["all", "dyadic", "other"])
+def test_reml_matches_metafor(fits, reference, subset):
+    ref = next(f for f in reference["fits"] if f["subset"] == subset)
+    z, kh = fits["z"].loc[subset], fits["knha"].loc[subset]
+    assert z["k"] == ref["k"]
+    for name in ("mu", "se", "tau2", "ci_low", "ci_high", "pval", "i2", "q", "pi_low", "pi_high"):
+        assert z[name] == pytest.approx(ref[name], rel=1e-6), name
+    for name in ("se", "ci_low", "ci_high", "pval", "pi_low", "pi_high"):
+        assert kh[name] == pytest.approx(ref["knha"][name], rel=1e-6), name
+
+
+def test_pinned_pooled_estimates(fits):
+    kh = fits["knha"]
+    assert kh.loc["all", "mu"] == pytest.approx(MU_ALL, abs=1e-4)
+    assert kh.loc["dyadic", "mu"] == pytest.approx(MU_DYADIC, abs=1e-4)
+    assert kh.loc["dyadic", "k"] == 4 and kh.loc["other", "k"] == K - 4
+
+
+def test_egger_matches_metafor(studies, reference):
+    eg = perinatal.egger_test(studies["yi"], studies["vi"])
+    for name in ("intercept", "se", "t", "df", "pval"):
+        assert eg[name] == pytest.approx(reference["egger"][name], rel=1e-6), name
+
+
+def test_subgroup_difference():
+    fits = pd.DataFrame({"mu": [0.5, 0.7], "se": [0.2, 0.1]}, index=["dyadic", "other"])
+    out = perinatal.subgroup_difference(fits)
+    w = np.array([25, 100])
+    mw = (w @ [0.5, 0.7]) / w.sum()
+    assert out["q_between"] == pytest.approx(w @ (np.array([0.5, 0.7]) - mw) ** 2)
+    assert out["df"] == 1 and out["difference"] == pytest.approx(-0.2)
+
+
+def test_funnel_limits():
+    lim = perinatal.funnel_limits(0.5, 0.4, n=5)
+    assert lim["se"].iloc[0] == 0 and lim["low"].iloc[0] == lim["high"].iloc[0] == 0.5
+    assert lim["high"].iloc[-1] - 0.5 == pytest.approx(1.959964 * 0.4, rel=1e-6)
+
+
+def test_dyadic_rule(studies, db):
+    assert sorted(studies.loc[studies["dyadic"], "label"]) == DYADIC
+    assert perinatal.is_dyadic("Cooper, 2003", "dyn (psychodynamic psychotherapy)")
+    assert not perinatal.is_dyadic("Cooper, 2003", "cbt (cbt)") and not perinatal.is_dyadic("Clark, 2008", "x")
+    assert perinatal.is_dyadic("Goodman, 2015", np.nan)
+    screen = perinatal.dyadic_screen(db)
+    assert screen["reason"].str.len().gt(10).all()
+    assert set(screen.loc[~screen["dyadic"], "study"]) == set(perinatal.NOT_DYADIC)
+    with pytest.raises(ValueError, match="without a dyadic decision"):
+        extra = db.iloc[:1].assign(study="Newstudy, 2030", full_ref="An infant massage trial")
+        perinatal.dyadic_screen(pd.concat([db, extra]))
+
+
+def test_regression_summary():
+    rng = np.random.default_rng(1)
+    post = {"posterior": {"mu": rng.normal(0.6, 0.05, (2, 500)), "beta": rng.normal(-0.1, 0.2, (2, 500))}}
+    table = perinatal.regression_summary(post, {"other": 0, "dyadic": 1})
+    assert list(table.index) == ["other", "dyadic", "slope beta"]
+    assert table.loc["other", "p_positive"] == 1.0
+    assert table.loc["slope beta", "median"] == pytest.approx(-0.1, abs=0.03)
+
+
+if __name__ == "__main__":
+    write_reference_inputs()
+    print(f"wrote {STUDIES_CSV} and {ROWS_CSV}")
