@@ -1,9 +1,22 @@
-"""Command-line entry point ``evidence-lib``."""
+"""Command-line entry point ``evidence-lib``.
+
+Commands: ``run`` (execute and render the notebooks), ``exercises`` (regenerate the
+student exercises, or ``--check`` that they are current) and ``readings`` (the
+frequentist and the Bayesian reading side by side, for the published results or for a
+CSV of your own). A malformed input file or an invalid option ends with a one-line
+message and exit code 2, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+import pandas as pd
+
+USAGE_ERROR = 2
+READINGS_COLUMNS = ["measure", "estimate_used", "ci_low", "ci_high", "p_implied", "post_median", "cri_low",
+                    "cri_high", "p_benefit", "readings_disagree"]
 
 
 def _cmd_run(args) -> int:
@@ -15,20 +28,177 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_exercises(args) -> int:
+    from evidence_lib import exercises
+    from evidence_lib.paths import REPO_ROOT
+
+    if args.check:
+        stale = exercises.stale()
+        for path in stale:
+            print(f"stale: {path.relative_to(REPO_ROOT)}")
+        if stale:
+            print("run `evidence-lib exercises` to regenerate them from notebooks/NN_exercise_*.py")
+            return 1
+        print(f"all {len(exercises.solution_sources())} exercise(s) are up to date")
+        return 0
+    for path in exercises.generate_all():
+        print(f"wrote {path.relative_to(REPO_ROOT)}")
+    return 0
+
+
+def _param(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, float(value)
+    except ValueError:
+        return key, value
+
+
+def _prior_set(args):
+    from evidence_lib import priors, readings
+
+    if args.prior is None:
+        if args.prior_scale is not None or args.prior_param:
+            raise ValueError("--prior-scale and --prior-param need --prior NAME")
+        return readings.default_prior_set()
+    params = dict(args.prior_param)
+    if args.prior_scale is not None:
+        params["scale"] = args.prior_scale
+    tau = priors.get_prior(args.prior, **params)
+    if not isinstance(tau, priors.TauPrior):
+        raise ValueError(f"--prior {args.prior!r} is a prior on mu, not on tau; "
+                         f"choose one of {sorted(k for k, f in priors.REGISTRY.items() if not k.endswith('_mu'))}")
+    return readings.PriorSet(f"{tau.name} tau, flat mu", tau, None)
+
+
+def _study_reading(path, prior_set, favours) -> pd.DataFrame:
+    """REML random effects and the exact posterior of a user's study effects (one row)."""
+    import numpy as np
+
+    from evidence_lib.exact import exact_posterior
+    from evidence_lib.frequentist import random_effects
+    from evidence_lib.readings import RATIO_MEASURES
+    from evidence_lib.user_input import read_studies
+
+    studies = read_studies(path)
+    measure = studies["measure"].iloc[0]
+    yi, sei = studies["yi"].to_numpy(), studies["sei"].to_numpy()
+    fit = random_effects(yi, sei**2, method="REML", test="z")
+    post = exact_posterior(yi, sei, tau_prior=prior_set.tau, mu_prior=prior_set.mu)
+    natural = np.exp if measure in RATIO_MEASURES else float
+    cri = post.interval("mu", level=0.95, kind="central")
+    pred = post.interval("theta_new", level=0.95, kind="central")
+    row = {"k": fit.k, "measure": measure or "(as given)", "favours_intervention": favours,
+           "prior_set": prior_set.label,
+           "mu": natural(fit.mu), "ci_low": natural(fit.ci_low), "ci_high": natural(fit.ci_high),
+           "p": fit.pval, "tau_reml": fit.tau, "i2": fit.i2, "q": fit.q,
+           "pi_low": natural(fit.pi_low), "pi_high": natural(fit.pi_high),
+           "post_median": natural(post.median("mu")), "cri_low": natural(cri[0]), "cri_high": natural(cri[1]),
+           "p_benefit": post.prob("mu", **({"upper": 0.0} if favours == "lower" else {"lower": 0.0})),
+           "tau_median": post.median("tau"), "pred_low": natural(pred[0]), "pred_high": natural(pred[1])}
+    return pd.DataFrame([row], index=[path.name])
+
+
+def _summary_readings(path, prior_set) -> pd.DataFrame:
+    """Both readings (readings.read_row) of each published summary in a user's CSV."""
+    from evidence_lib.readings import read_row
+    from evidence_lib.reconstruct import from_published
+    from evidence_lib.user_input import InputError, read_summaries
+
+    out = {}
+    for _, row in read_summaries(path).iterrows():
+        try:
+            if pd.isna(row["estimate_used"]):
+                row["estimate_used"] = from_published(None, row["ci_low"], row["ci_high"],
+                                                      measure=row["measure"]).estimate
+            out[row["label"]] = {**row[["measure", "estimate_used", "ci_low", "ci_high"]], **read_row(row, prior_set)}
+        except ValueError as err:
+            raise InputError(f"{path.name}, row {row['row']}: {err}") from None
+    table = pd.DataFrame.from_dict(out, orient="index")
+    table.index.name = "label"
+    return table
+
+
+def _cmd_readings(args) -> int:
+    from evidence_lib.readings import readings_table
+
+    prior_set = _prior_set(args)
+    if args.favours and not args.studies:
+        raise ValueError("--favours applies to --studies only (a summaries file has a favours_intervention column)")
+    notes = []
+    if args.studies:
+        if not args.favours:
+            raise ValueError("--studies needs --favours lower|higher: which side of 0 favours the intervention")
+        table = _study_reading(args.studies, prior_set, args.favours)
+        shown = table.round(4).T
+    elif args.summary:
+        table = _summary_readings(args.summary, prior_set)
+        shown = table[[c for c in READINGS_COLUMNS if c in table]].round(3)
+        notes = [f"{label}: {note}" for label, note in table["reading_note"].items()]
+    else:
+        table = readings_table(prior_set=prior_set).set_index("result_id")
+        shown = table.loc[table["ci_low"].notna(), READINGS_COLUMNS].round(3)
+        if len(shown) < len(table):
+            notes = [f"{len(table) - len(shown)} results published without figures are not shown (--out keeps them)"]
+    print(f"prior: {prior_set.label}")
+    print(shown.to_string())
+    for note in notes:
+        print(note)
+    if args.out:
+        table.to_csv(args.out)
+        print(f"wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="evidence-lib", description=__doc__)
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="evidence-lib", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute every notebook in order and render HTML to reports/")
     run.add_argument("notebooks", nargs="*", help="only these notebooks (stem or number prefix, e.g. 03)")
     run.add_argument("--update", action="store_true",
                      help="also write the executed outputs back to notebooks/*.ipynb (refresh the pairs)")
     run.set_defaults(func=_cmd_run)
+
+    ex = sub.add_parser("exercises", help="regenerate exercises/*.ipynb from notebooks/NN_exercise_*.py")
+    ex.add_argument("--check", action="store_true",
+                    help="write nothing; exit 1 listing the exercises that are stale")
+    ex.set_defaults(func=_cmd_exercises)
+
+    rd = sub.add_parser(
+        "readings", help="frequentist and Bayesian readings side by side",
+        description="Without a file: every published result (data/published_results.csv). "
+                    "--studies FILE: columns study, yi, sei or vi, optional measure (yi as log ratio for "
+                    "RR/OR). --summary FILE: columns label, estimate, ci_low, ci_high, measure (SMD/RR/OR), "
+                    "favours_intervention (lower/higher), optional k, q, i2, n. "
+                    "Default prior: half-normal(0.5) on tau, flat on mu.")
+    source = rd.add_mutually_exclusive_group()
+    source.add_argument("--studies", type=Path, metavar="FILE.csv", help="a CSV of study effects")
+    source.add_argument("--summary", type=Path, metavar="FILE.csv", help="a CSV of published pooled results")
+    rd.add_argument("--favours", choices=("lower", "higher"),
+                    help="with --studies: the side of 0 that favours the intervention")
+    rd.add_argument("--prior", metavar="NAME", help="tau prior by registry name (evidence_lib.priors.REGISTRY), "
+                                                    "e.g. half_normal, half_cauchy, uniform_tau")
+    rd.add_argument("--prior-scale", type=float, metavar="X", help="the prior's scale, e.g. 0.5")
+    rd.add_argument("--prior-param", type=_param, action="append", default=[], metavar="KEY=VALUE",
+                    help="any other parameter of the prior (repeatable), e.g. df=3")
+    rd.add_argument("--out", type=Path, metavar="FILE.csv", help="also save the full table as CSV")
+    rd.set_defaults(func=_cmd_readings)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as err:  # bad file or option (user_input.InputError is one): a message, no traceback
+        print(f"evidence-lib {args.command}: error: {err}", file=sys.stderr)
+        return USAGE_ERROR
 
 
 if __name__ == "__main__":

@@ -1,0 +1,154 @@
+"""Read a user's CSV of study effects or of published summaries, or say exactly what is wrong.
+
+Every problem raises :class:`InputError` naming the file, the 1-based data row (the
+header is not counted; row N is line N + 1), the column and what was expected. Column
+names are matched case-insensitively; an unknown column is an error, so a misspelt
+optional column (``I2 `` for ``i2``) cannot silently drop its figures. Files are
+comma-separated, UTF-8 (a spreadsheet's byte-order mark is fine), decimal point.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from evidence_lib.reconstruct import MEASURES
+
+STUDY_COLUMNS = {"required": ("study", "yi"), "optional": ("sei", "vi", "measure")}
+SUMMARY_COLUMNS = {"required": ("label", "estimate", "ci_low", "ci_high", "measure", "favours_intervention"),
+                   "optional": ("k", "q", "i2", "n")}
+FAVOURS = ("lower", "higher")
+
+
+class InputError(ValueError):
+    """A user's file cannot be read as asked; the message says where and why."""
+
+
+def _rows(path: Path, columns: dict) -> tuple[list[str], list[tuple[int, dict]]]:
+    """Header and (row number, {column: text}) for each non-blank data row, after the shape checks."""
+    path = Path(path)
+    name = path.name
+    accepted = columns["required"] + columns["optional"]
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    text = path.read_text(encoding="utf-8-sig")
+    if not text.strip():
+        raise InputError(f"{name} is empty: expected a header row with the columns {', '.join(accepted)}")
+    reader = csv.reader(text.splitlines())
+    header = [h.strip().lower() for h in next(reader)]
+    if len(header) == 1 and ";" in header[0]:
+        raise InputError(f"{name}, header: expected comma-separated columns, but the header uses ';' "
+                         "(save the file as CSV with commas and decimal points)")
+    for i, col in enumerate(header):
+        if col in header[:i]:
+            raise InputError(f"{name}, header: column '{col}' appears twice "
+                             f"(columns {header.index(col) + 1} and {i + 1})")
+        if col not in accepted:
+            raise InputError(f"{name}, header: unknown column '{col}'; accepted columns: {', '.join(accepted)}")
+    missing = [c for c in columns["required"] if c not in header]
+    if missing:
+        raise InputError(f"{name}, header: missing column(s) {', '.join(missing)}; "
+                         f"required: {', '.join(columns['required'])}")
+    rows = []
+    for fields in reader:
+        row = reader.line_num - 1
+        if not any(f.strip() for f in fields):
+            continue
+        if len(fields) != len(header):
+            raise InputError(f"{name}, row {row}: expected {len(header)} fields as in the header, got {len(fields)}")
+        rows.append((row, {c: f.strip() for c, f in zip(header, fields)}))
+    if not rows:
+        raise InputError(f"{name} has a header but no data rows")
+    return header, rows
+
+
+def _number(name, row, col, text, *, blank_ok=False, positive=False, whole=False):
+    if text == "" and blank_ok:
+        return math.nan
+    what = "a whole number >= 1" if whole else "a positive number" if positive else "a number"
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    ok = math.isfinite(value) and (not positive or value > 0) and (not whole or (value >= 1 and value == int(value)))
+    if not ok:
+        blank = " (or leave it blank)" if blank_ok else ""
+        raise InputError(f"{name}, row {row}, column {col}: expected {what}{blank}, got {text!r}")
+    return value
+
+
+def _word(name, row, col, text, options):
+    value = text.upper() if col == "measure" else text.lower()
+    if value not in options:
+        raise InputError(f"{name}, row {row}, column {col}: expected one of {', '.join(options)}, got {text!r}")
+    return value
+
+
+def _unique(name, rows, col):
+    seen = {}
+    for row, values in rows:
+        if values[col] == "":
+            raise InputError(f"{name}, row {row}, column {col}: expected a non-empty {col}, got ''")
+        if values[col] in seen:
+            raise InputError(f"{name}, row {row}, column {col}: expected a unique {col}, "
+                             f"but {values[col]!r} is also in row {seen[values[col]]}")
+        seen[values[col]] = row
+
+
+def read_studies(path) -> pd.DataFrame:
+    """Study effects: columns ``study``, ``yi`` and one of ``sei``/``vi``; optional ``measure``.
+
+    Returns ``row`` (data row number), ``study``, ``yi``, ``sei`` and ``measure`` ("" when the
+    file has no measure column; otherwise one measure shared by all rows). ``yi`` is on the
+    analysis scale: log ratios for RR and OR.
+    """
+    name = Path(path).name
+    header, rows = _rows(path, STUDY_COLUMNS)
+    spread = [c for c in ("sei", "vi") if c in header]
+    if len(spread) != 1:
+        raise InputError(f"{name}, header: expected exactly one of the columns sei (standard error) "
+                         f"or vi (variance), got {spread or 'neither'}")
+    _unique(name, rows, "study")
+    col = spread[0]
+    out = []
+    for row, v in rows:
+        spread_value = _number(name, row, col, v[col], positive=True)
+        out.append({"row": row, "study": v["study"], "yi": _number(name, row, "yi", v["yi"]),
+                    "sei": spread_value if col == "sei" else math.sqrt(spread_value),
+                    "measure": _word(name, row, "measure", v["measure"], MEASURES) if "measure" in v else ""})
+    measures = {r["measure"] for r in out}
+    if len(measures) > 1:
+        first = out[0]["measure"]
+        other = next(r for r in out if r["measure"] != first)
+        raise InputError(f"{name}, row {other['row']}, column measure: expected the same measure in every row "
+                         f"({first}, as in row {out[0]['row']}), got {other['measure']!r}")
+    return pd.DataFrame(out)
+
+
+def read_summaries(path) -> pd.DataFrame:
+    """Published pooled results, one per row, in the columns :func:`readings.read_row` expects.
+
+    Required: ``label``, ``estimate`` (may be blank when only the CI was published),
+    ``ci_low``, ``ci_high`` (95 %, natural scale: ratios as ratios), ``measure`` (SMD, RR,
+    OR), ``favours_intervention`` (lower/higher). Optional, blank when not reported: ``k``,
+    ``q`` (Cochran's Q), ``i2`` (percent), ``n`` (total participants).
+    """
+    name = Path(path).name
+    _, rows = _rows(path, SUMMARY_COLUMNS)
+    _unique(name, rows, "label")
+    out = []
+    for row, v in rows:
+        rec = {"row": row, "label": v["label"],
+               "measure": _word(name, row, "measure", v["measure"], MEASURES),
+               "favours_intervention": _word(name, row, "favours_intervention", v["favours_intervention"], FAVOURS),
+               "estimate_used": _number(name, row, "estimate", v["estimate"], blank_ok=True),
+               "ci_low": _number(name, row, "ci_low", v["ci_low"]),
+               "ci_high": _number(name, row, "ci_high", v["ci_high"])}
+        for col in SUMMARY_COLUMNS["optional"]:
+            rec[col] = _number(name, row, col, v.get(col, ""), blank_ok=True,
+                               whole=col == "k", positive=col == "n")
+        out.append(rec)
+    return pd.DataFrame(out)
