@@ -1,0 +1,173 @@
+"""The evidence-lib command line: readings from published results and from users' CSVs, exercises."""
+
+import pandas as pd
+import pytest
+
+from evidence_lib import exercises
+from evidence_lib.cli import main
+
+STUDIES = "study,yi,sei\nA,-0.30,0.20\nB,-0.10,0.15\nC,-0.50,0.25\nD,0.05,0.18\n"
+SUMMARIES = ("label,estimate,ci_low,ci_high,k,q,measure,favours_intervention\n"
+             "secure attachment,8.93,1.25,63.70,2,3.71,RR,higher\n"
+             "depression,-0.22,-0.46,0.02,4,,SMD,lower\n")
+
+
+def _write(tmp_path, text, name="studies.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _fails(capsys, argv, *fragments):
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in err, err
+    return err
+
+
+# ----------------------------------------------------------------------- readings
+def test_readings_of_the_published_results(capsys, tmp_path):
+    out_csv = tmp_path / "readings.csv"
+    assert main(["readings", "--out", str(out_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "half-normal(0.5) tau, flat mu" in out
+    assert "barlow2015_ctrl_depression_smd_post" in out and "published without figures" in out
+    saved = pd.read_csv(out_csv)
+    assert {"result_id", "p_implied", "p_benefit", "readings_disagree"} <= set(saved.columns)
+    barlow = saved.set_index("result_id").loc["barlow2015_ctrl_depression_smd_post"]
+    assert abs(barlow["p_implied"] - 0.072) < 1e-3
+
+
+def test_readings_of_study_effects(capsys, tmp_path):
+    path = _write(tmp_path, STUDIES)
+    out_csv = tmp_path / "out.csv"
+    assert main(["readings", "--studies", str(path), "--favours", "lower", "--out", str(out_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "p_benefit" in out and "post_median" in out
+    row = pd.read_csv(out_csv).iloc[0]
+    assert row["k"] == 4 and row["ci_low"] < row["mu"] < row["ci_high"]
+    assert 0.5 < row["p_benefit"] < 1 and row["cri_low"] < row["post_median"] < row["cri_high"]
+
+
+def test_study_variances_and_ratio_measure(capsys, tmp_path):
+    path = _write(tmp_path, "study,yi,vi,measure\nA,-0.4,0.04,RR\nB,-0.2,0.09,rr\nC,0.1,0.0625,RR\n")
+    out_csv = tmp_path / "out.csv"
+    assert main(["readings", "--studies", str(path), "--favours", "lower", "--out", str(out_csv)]) == 0
+    row = pd.read_csv(out_csv).iloc[0]
+    assert row["measure"] == "RR" and 0 < row["ci_low"] < row["mu"] < row["ci_high"]  # back on the ratio scale
+
+
+def test_readings_of_published_summaries(capsys, tmp_path):
+    path = _write(tmp_path, SUMMARIES, "summaries.csv")
+    out_csv = tmp_path / "out.csv"
+    assert main(["readings", "--summary", str(path), "--out", str(out_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "secure attachment" in out and "Q = 3.71 as published" in out
+    saved = pd.read_csv(out_csv).set_index("label")
+    assert abs(saved.loc["depression", "p_implied"] - 0.072) < 1e-3
+    assert saved.loc["secure attachment", "p_benefit"] > 0.9
+
+
+def test_summary_without_estimate_uses_the_ci_midpoint(capsys, tmp_path):
+    path = _write(tmp_path, "label,estimate,ci_low,ci_high,measure,favours_intervention\nx,,0.13,0.45,SMD,higher\n")
+    out_csv = tmp_path / "out.csv"
+    assert main(["readings", "--summary", str(path), "--out", str(out_csv)]) == 0
+    assert abs(pd.read_csv(out_csv)["estimate_used"].iloc[0] - 0.29) < 1e-12
+
+
+def test_prior_from_the_registry(capsys, tmp_path):
+    path = _write(tmp_path, STUDIES)
+    assert main(["readings", "--studies", str(path), "--favours", "lower",
+                 "--prior", "half_cauchy", "--prior-scale", "0.3"]) == 0
+    assert "half-Cauchy(0.3) tau, flat mu" in capsys.readouterr().out
+    assert main(["readings", "--studies", str(path), "--favours", "lower",
+                 "--prior", "half_t", "--prior-scale", "0.5", "--prior-param", "df=3"]) == 0
+
+
+@pytest.mark.parametrize("argv, fragments", [
+    (["--prior", "half_normall"], ["unknown prior name 'half_normall'", "half_normal", "uniform_tau"]),
+    (["--prior", "half_normal"], ["bad parameters for prior 'half_normal'"]),
+    (["--prior", "half_normal", "--prior-scale", "-1"], ["scale must be > 0"]),
+    (["--prior", "normal_mu", "--prior-param", "mean=0", "--prior-param", "sd=1"], ["prior on mu, not on tau"]),
+    (["--prior-scale", "0.5"], ["need --prior NAME"]),
+])
+def test_bad_prior_is_a_clear_error(capsys, tmp_path, argv, fragments):
+    path = _write(tmp_path, STUDIES)
+    _fails(capsys, ["readings", "--studies", str(path), "--favours", "lower", *argv], *fragments)
+
+
+def test_studies_need_a_direction(capsys, tmp_path):
+    path = _write(tmp_path, STUDIES)
+    _fails(capsys, ["readings", "--studies", str(path)], "--studies needs --favours lower|higher")
+
+
+# --------------------------------------------------------------- malformed CSVs
+@pytest.mark.parametrize("text, fragments", [
+    ("", ["studies.csv is empty", "study, yi"]),
+    ("study,yi,sei\n", ["studies.csv has a header but no data rows"]),
+    ("study,yi,sei\nA,-0.3,0.2\nB,0.1,0.2\nC,0.2,abc\n", ["studies.csv, row 3, column sei: expected a positive number, got 'abc'"]),
+    ("study,yi,sei\nA,-0.3,0.2\nB,0.1,-0.2\n", ["row 2, column sei: expected a positive number, got '-0.2'"]),
+    ("study,yi,sei\nA,-0.3,0.2\nB,,0.2\n", ["row 2, column yi: expected a number, got ''"]),
+    ("study,yi,sei\nA,nan,0.2\nB,0.1,0.2\n", ["row 1, column yi: expected a number, got 'nan'"]),
+    ("study,yi,vi\nA,-0.3,0\nB,0.1,0.04\n", ["row 1, column vi: expected a positive number, got '0'"]),
+    ("study,yi\nA,-0.3\nB,0.1\n", ["expected exactly one of the columns sei", "vi"]),
+    ("study,yi,sei,vi\nA,-0.3,0.2,0.04\nB,0.1,0.2,0.04\n", ["expected exactly one of the columns sei"]),
+    ("study,sei\nA,0.2\nB,0.2\n", ["header: missing column(s) yi"]),
+    ("study,yi,sei,sei\nA,-0.3,0.2,0.2\nB,0.1,0.2,0.2\n", ["column 'sei' appears twice (columns 3 and 4)"]),
+    ("study,yi,se\nA,-0.3,0.2\nB,0.1,0.2\n", ["unknown column 'se'", "accepted columns: study, yi, sei, vi, measure"]),
+    ("study;yi;sei\nA;-0,3;0,2\n", ["uses ';'"]),
+    ("study,yi,sei\nA,-0.3,0.2\nB,0.1\n", ["row 2: expected 3 fields as in the header, got 2"]),
+    ("study,yi,sei\nA,-0.3,0.2\nA,0.1,0.2\n", ["row 2, column study: expected a unique study, but 'A' is also in row 1"]),
+    ("study,yi,sei,measure\nA,-0.3,0.2,SMD\nB,0.1,0.2,MD\n", ["row 2, column measure: expected one of SMD, RR, OR, got 'MD'"]),
+    ("study,yi,sei,measure\nA,-0.3,0.2,SMD\nB,0.1,0.2,OR\n", ["row 2, column measure: expected the same measure in every row"]),
+    ("study,yi,sei\nA,-0.3,0.2\n", ["yi needs at least 2 value(s)"]),
+])
+def test_malformed_studies_csv(capsys, tmp_path, text, fragments):
+    path = _write(tmp_path, text)
+    _fails(capsys, ["readings", "--studies", str(path), "--favours", "lower"], *fragments)
+
+
+@pytest.mark.parametrize("text, fragments", [
+    (SUMMARIES.replace("63.70", "high"), ["summaries.csv, row 1, column ci_high: expected a number, got 'high'"]),
+    (SUMMARIES.replace(",2,3.71", ",2.5,3.71"), ["row 1, column k: expected a whole number >= 1 (or leave it blank), got '2.5'"]),
+    (SUMMARIES.replace("RR,higher", "RR,up"), ["row 1, column favours_intervention: expected one of lower, higher, got 'up'"]),
+    (SUMMARIES.replace("-0.46,0.02", "0.02,-0.46"), ["summaries.csv, row 2: ci_low must be < ci_high"]),
+    (SUMMARIES.replace("8.93,1.25", "0.5,1.25"), ["summaries.csv, row 1: estimate 0.5 lies outside its CI"]),
+    (SUMMARIES.replace("label,", "name,"), ["unknown column 'name'"]),
+    (SUMMARIES.replace(",measure,favours_intervention", ",measure,measure").replace(",RR,higher", ",RR,RR")
+     .replace(",SMD,lower", ",SMD,SMD"), ["column 'measure' appears twice"]),
+])
+def test_malformed_summaries_csv(capsys, tmp_path, text, fragments):
+    path = _write(tmp_path, text, "summaries.csv")
+    _fails(capsys, ["readings", "--summary", str(path)], *fragments)
+
+
+def test_missing_file(capsys, tmp_path):
+    _fails(capsys, ["readings", "--summary", str(tmp_path / "nope.csv")], "nope.csv: no such file")
+
+
+def test_spreadsheet_bom_and_case_are_accepted(capsys, tmp_path):
+    path = _write(tmp_path, "\ufeffStudy, YI ,SEI\nA,-0.3,0.2\nB,0.1,0.2\n")
+    assert main(["readings", "--studies", str(path), "--favours", "higher"]) == 0
+
+
+# ---------------------------------------------------------------------- exercises
+def test_exercises_check_passes_on_the_repository(capsys):
+    assert main(["exercises", "--check"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_exercises_check_lists_stale_files(capsys, tmp_path, monkeypatch):
+    notebooks, out = tmp_path / "notebooks", tmp_path / "exercises"
+    notebooks.mkdir()
+    (notebooks / "90_exercise_toy.py").write_text('# %% tags=["solution"]\n# HINT: any.\nx = 1\n')
+    monkeypatch.setattr(exercises, "NOTEBOOK_DIR", notebooks)
+    monkeypatch.setattr(exercises, "EXERCISE_DIR", out)
+    monkeypatch.setattr("evidence_lib.paths.REPO_ROOT", tmp_path)
+    assert main(["exercises", "--check"]) == 1
+    assert "stale: exercises/90_exercise_toy.ipynb" in capsys.readouterr().out
+    assert main(["exercises"]) == 0
+    assert "wrote exercises/90_exercise_toy.ipynb" in capsys.readouterr().out
+    assert main(["exercises", "--check"]) == 0
