@@ -14,6 +14,7 @@ _EXPORTS = {
     "log_rr": "effect_sizes",
     "log_or": "effect_sizes",
     "se_from_ci": "effect_sizes",
+    "smd_table": "effect_sizes",
     # frequentist engine
     "random_effects": "frequentist",
     "leave_one_out": "frequentist",
@@ -25,6 +26,7 @@ _EXPORTS = {
     "sample_binomial": "pymc_models",
     "sample_meta_regression": "pymc_models",
     "check_diagnostics": "diagnostics",
+    "assert_diagnostics": "diagnostics",
     "from_published": "reconstruct",
     # data
     "load_published": "data",
@@ -38,8 +40,13 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name):
     module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'evidence_lib' has no attribute {name!r}")
+    if module is None:  # a submodule, e.g. evidence_lib.plots
+        try:
+            return import_module(f"evidence_lib.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"evidence_lib.{name}":
+                raise
+            raise AttributeError(f"module 'evidence_lib' has no attribute {name!r}") from None
     mod = import_module(f"evidence_lib.{module}")
     return mod if name == module else getattr(mod, name)
 

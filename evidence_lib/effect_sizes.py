@@ -125,3 +125,28 @@ def se_from_ci(ci_low, ci_high, *, measure: str = "SMD", level: float = 0.95) ->
     if inverted.any():
         raise ValueError(f"ci_low must be < ci_high; offending positions {np.flatnonzero(inverted).tolist()}")
     return (high - low) / (2 * norm.ppf((1 + level) / 2))
+
+
+def smd_table(trials):
+    """One SMD per study from an arm-level trial table (``load_trials``): the arm with
+    ``arm_role == "intervention"`` against the arm with ``arm_role == "control"``.
+
+    Arms in other roles (e.g. "alternative treatment") are not paired. Returns a DataFrame
+    with study, yi, vi, n1, n2, instrument. Raises ValueError when a study does not have
+    exactly one intervention and one control arm, or when the arms use different instruments.
+    """
+    import pandas as pd
+
+    rows = []
+    for study, arms in trials.groupby("study", sort=False):
+        pair = {role: arms[arms["arm_role"] == role] for role in ("intervention", "control")}
+        counts = {role: len(a) for role, a in pair.items()}
+        if counts != {"intervention": 1, "control": 1}:
+            raise ValueError(f"{study}: need one intervention and one control arm, found {counts}")
+        t, c = pair["intervention"].iloc[0], pair["control"].iloc[0]
+        if t["instrument"] != c["instrument"]:
+            raise ValueError(f"{study}: arms use different instruments ({t['instrument']}, {c['instrument']})")
+        yi, vi = smd(t["mean"], t["sd"], t["n"], c["mean"], c["sd"], c["n"])
+        rows.append({"study": study, "yi": yi[0], "vi": vi[0], "n1": int(t["n"]), "n2": int(c["n"]),
+                     "instrument": t["instrument"]})
+    return pd.DataFrame(rows)

@@ -110,3 +110,28 @@ def test_ratio_measures_reject_bad_input(func, field, value, match):
 def test_se_from_ci_rejects_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         se_from_ci(**kwargs)
+
+
+def test_smd_table_pairs_intervention_with_control_only():
+    import evidence_lib as el
+    from evidence_lib.effect_sizes import smd_table
+
+    trials = el.load_trials("maternal_depression_continuous")
+    es = smd_table(trials)
+    assert list(es["study"]) == ["Cooper 2003", "Clark 2008", "Goodman 2015", "Puckering 2010"]
+    # Cooper 2003 psychodynamic (45, 8.9, 4.2) vs routine care (50, 11.3, 4.8): data/trials rows
+    # from Metapsy row 128; yi must equal smd() of those arms (CBT/counselling arms not paired).
+    yi, vi = el.smd(8.9, 4.2, 45, 11.3, 4.8, 50)
+    assert es.loc[0, "yi"] == pytest.approx(yi[0], rel=1e-12)
+    assert (es["yi"] < 0).all()  # lower depression in every therapy arm
+
+
+def test_smd_table_rejects_unpaired_study():
+    import pandas as pd
+
+    from evidence_lib.effect_sizes import smd_table
+
+    arms = pd.DataFrame({"study": ["A", "A"], "arm_role": ["intervention", "intervention"],
+                         "mean": [1.0, 2.0], "sd": [1.0, 1.0], "n": [10, 10], "instrument": ["x", "x"]})
+    with pytest.raises(ValueError, match="one intervention and one control"):
+        smd_table(arms)
