@@ -197,7 +197,7 @@ def harmonise(published: pd.DataFrame) -> pd.DataFrame:
     sign = df["favours_intervention"].map(_benefit_sign)
     unknown = sign.isna()
     ratio = df["measure"].isin(RATIO_MEASURES)
-    scale = {c: np.where(ratio, np.log(df[c].astype(float)), df[c].astype(float))
+    scale = {c: np.log(df[c].astype(float).where(ratio)).fillna(df[c].astype(float))
              for c in ("estimate_used", "ci_low", "ci_high")}
     df["benefit_estimate"] = sign * scale["estimate_used"]
     df["benefit_ci_low"] = np.where(sign > 0, scale["ci_low"], -scale["ci_high"])
