@@ -2,7 +2,8 @@
 
 A solution notebook ``notebooks/NN_exercise_*.py`` marks each answer cell with the tag
 ``solution`` (``# %% tags=["solution"]`` or ``# %% [markdown] tags=["solution"]``). The
-student version in ``exercises/`` has, in place of that cell, a hint and an empty cell
+student version in ``exercises/`` opens with a short note on how to work through it and
+has, in place of that cell, a hint and an empty cell
 (``# your code here`` or *Your answer here.*). The hint is either a code cell's leading
 ``# HINT: ...`` comment lines or, when the markdown cell just before it is tagged
 ``hint``, that cell (kept in both versions). A solution cell with neither is an error. Untagged cells, such as the checks that follow an answer, are
@@ -25,6 +26,9 @@ from evidence_lib.paths import REPO_ROOT
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 EXERCISE_DIR = REPO_ROOT / "exercises"
 HINT_PREFIX = "# HINT:"
+STUDENT_NOTE = ("*Exercise.* Run the cells from the top. Where a cell says `# your code here`, write the code "
+                "(the hint above it helps); the cell after it checks your answer. Where it says "
+                "*Your answer here.*, write a few sentences.")
 STUB = {"code": "# your code here", "markdown": "*Your answer here.*"}
 
 
@@ -79,7 +83,8 @@ def render(source: Path) -> str:
         "evidence_lib": {"generated_from": f"notebooks/{source.name}",
                          "regenerate_with": "evidence-lib exercises"},
     }
-    for i, (cell_type, text, tags) in enumerate(_student_cells(solution, source.name), 1):
+    cells = [("markdown", STUDENT_NOTE, ["note"])] + _student_cells(solution, source.name)
+    for i, (cell_type, text, tags) in enumerate(cells, 1):
         make = nbformat.v4.new_code_cell if cell_type == "code" else nbformat.v4.new_markdown_cell
         cell = make(text, id=f"cell-{i:02d}")
         if tags:

@@ -27,9 +27,6 @@
 # |---|---|---|---|
 # | psychodynamic therapy | 45 | 8.9 | 4.2 |
 # | routine care (control) | 50 | 11.3 | 4.8 |
-#
-# Run each cell in order. Where a cell says `# your code here`, write the code; the cell
-# after it checks your answer.
 
 # %%
 import numpy as np

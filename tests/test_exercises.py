@@ -49,6 +49,7 @@ def test_solution_cells_become_hint_and_stub(toy, tmp_path):
     assert ("code", "# your code here", ["exercise"]) in cells
     assert ("markdown", "*Your answer here.*", ["exercise"]) in cells
     assert ("code", "assert y == 4", []) in cells  # the check stays for the student
+    assert cells[0] == ("markdown", exercises.STUDENT_NOTE, ["note"])
     text = dest.read_text()
     assert "y = x ** 2" not in text and "Because 2 squared" not in text
     assert all(not c.get("outputs") for c in json.loads(text)["cells"])
@@ -99,11 +100,12 @@ def test_committed_exercises_are_up_to_date():
 
 
 @pytest.mark.parametrize("source", exercises.solution_sources(), ids=lambda p: p.stem)
-def test_no_solution_leaks_into_the_exercise(source):
+def test_no_answer_leaks_into_the_exercise(source):
+    """No assignment from a solution cell (``name = ...``) reappears in a hint or check cell."""
     student = exercises.exercise_path(source).read_text()
     for cell in jupytext.read(source).cells:
-        if "solution" in cell.metadata.get("tags", []):
+        if "solution" in cell.metadata.get("tags", []) and cell.cell_type == "code":
             answer = [line for line in cell.source.splitlines()
-                      if line.strip() and not line.startswith(exercises.HINT_PREFIX)]
+                      if " = " in line and not line.startswith(exercises.HINT_PREFIX)]
             leaked = [line for line in answer if json.dumps(line, ensure_ascii=False)[1:-1] in student]
             assert not leaked, f"{source.name}: solution lines in the exercise: {leaked}"
