@@ -248,7 +248,9 @@ def fit_subsets(studies: pd.DataFrame, test: str = "knha") -> pd.DataFrame:
                      "participants": float((s["n_arm1"] + s["n_arm2"]).sum()),
                      **{f: getattr(fit, f) for f in ("mu", "se", "ci_low", "ci_high", "pval", "tau2",
                                                      "i2", "q", "pi_low", "pi_high")}})
-    return pd.DataFrame(rows).set_index("subset")
+    table = pd.DataFrame(rows).set_index("subset")
+    table.attrs["test"] = test
+    return table
 
 
 def subgroup_difference(fits: pd.DataFrame, groups=("dyadic", "other")) -> dict:
@@ -286,7 +288,9 @@ def _draws(fit, name: str) -> np.ndarray:
 def summarise_posterior(post, level: float = 0.95) -> dict:
     """Median and central ``level`` interval of mu, median tau, predictive interval of
     theta_new and P(mu > 0) (benefit), from an exact posterior or a PyMC DataTree."""
-    if hasattr(post, "median"):  # exact engine
+    from evidence_lib.exact import ExactPosterior
+
+    if isinstance(post, ExactPosterior):
         get = {"median": post.median, "interval": lambda p: post.interval(p, level=level, kind="central"),
                "p": lambda: post.prob("mu", lower=0.0)}
     else:
@@ -299,6 +303,21 @@ def summarise_posterior(post, level: float = 0.95) -> dict:
     return {"mu_median": float(get["median"]("mu")), "mu_low": float(mu_lo), "mu_high": float(mu_hi),
             "tau_median": float(get["median"]("tau")), "new_low": float(new_lo), "new_high": float(new_hi),
             "p_benefit": float(get["p"]())}
+
+
+def exact_by_prior(studies: pd.DataFrame, tau_priors: dict, mu_prior=None,
+                   subsets=("all", "dyadic")) -> pd.DataFrame:
+    """Exact posterior (:func:`~evidence_lib.exact.exact_posterior`) of each subset under each
+    ``{label: tau prior}``; rows (prior, subset) with the :func:`summarise_posterior` columns."""
+    from evidence_lib.exact import exact_posterior
+
+    rows = []
+    for label, prior in tau_priors.items():
+        for name in subsets:
+            s = SUBSETS[name](studies)
+            post = exact_posterior(s["yi"].to_numpy(), s["sei"].to_numpy(), prior, mu_prior)
+            rows.append({"prior": label, "subset": name, **summarise_posterior(post)})
+    return pd.DataFrame(rows).set_index(["prior", "subset"])
 
 
 def regression_summary(fit, at: dict, level: float = 0.95) -> pd.DataFrame:
@@ -332,10 +351,44 @@ def summary_level_check(studies: pd.DataFrame, tau_prior, mu_prior=None, digits:
         fit = random_effects(s["yi"], s["vi"], method="REML", test="z")
         recon = from_published(round(fit.mu, digits), round(fit.ci_low, digits), round(fit.ci_high, digits),
                                k=fit.k, q=round(fit.q, digits))
-        for source, (y, se) in {"full data": (s["yi"], s["sei"]),
-                                "reconstruction": (recon.yi, recon.sei)}.items():
-            posts[name, source] = exact_posterior(np.asarray(y), np.asarray(se), tau_prior, mu_prior)
-            rows.append({"subset": name, "source": source, **summarise_posterior(posts[name, source])})
+        posts[name, "full data"] = exact_posterior(s["yi"].to_numpy(), s["sei"].to_numpy(), tau_prior, mu_prior)
+        posts[name, "reconstruction"] = exact_posterior(recon, None, tau_prior, mu_prior)
+        rows += [{"subset": name, "source": source, **summarise_posterior(posts[name, source])}
+                 for source in ("full data", "reconstruction")]
     table = pd.DataFrame(rows).set_index(["subset", "source"])
     table.attrs["posteriors"] = posts
     return table
+
+
+# The seeds' maternal-depression results (data/published_results.csv), for the final figure
+SEED_RESULTS = ("barlow2015_ctrl_depression_smd_post", "sleed2023_maternal_depression_post",
+                "huang2019_depression_smd_short")
+
+
+def seed_comparison(published: pd.DataFrame, fits: pd.DataFrame, bayes: pd.DataFrame) -> pd.DataFrame:
+    """The seeds' maternal-depression results beside this analysis, on one benefit scale.
+
+    Seeds: rows :data:`SEED_RESULTS` of ``published`` through
+    :func:`~evidence_lib.readings.harmonise` (sign flipped where lower favours the
+    intervention, so positive = less depression). Ours (Metapsy g, already positive =
+    benefit): ``fits`` from :func:`fit_subsets` (estimate and CI) and ``bayes`` indexed by
+    subset with :func:`summarise_posterior` columns. Columns as :func:`plots.harmonised` needs.
+    """
+    from evidence_lib.readings import harmonise
+
+    seeds = published.set_index("result_id").loc[list(SEED_RESULTS)].reset_index()
+    with np.errstate(invalid="ignore"):  # harmonise evaluates log() on SMD rows it then discards
+        seeds = harmonise(seeds)
+    seeds = seeds.assign(label=seeds["review"] + ": " + seeds["outcome"].str.split(",").str[0],
+                         group="seed reviews (their own trial sets)")
+    method = "REML, KH" if fits.attrs.get("test") == "knha" else "REML"
+    ours = [{"label": f"Metapsy perinatal, {name} ({method}, k {int(fits.loc[name, 'k'])})",
+             "group": "Metapsy perinatal: frequentist", "benefit_estimate": fits.loc[name, "mu"],
+             "benefit_ci_low": fits.loc[name, "ci_low"], "benefit_ci_high": fits.loc[name, "ci_high"],
+             "estimate_derived": False} for name in ("all", "dyadic")]
+    ours += [{"label": f"Metapsy perinatal, {name} (posterior median, CrI)",
+              "group": "Metapsy perinatal: Bayesian", "benefit_estimate": bayes.loc[name, "mu_median"],
+              "benefit_ci_low": bayes.loc[name, "mu_low"], "benefit_ci_high": bayes.loc[name, "mu_high"],
+              "estimate_derived": False} for name in ("all", "dyadic")]
+    cols = ["label", "group", "benefit_estimate", "benefit_ci_low", "benefit_ci_high", "estimate_derived"]
+    return pd.concat([seeds[cols], pd.DataFrame(ours)], ignore_index=True)
