@@ -207,6 +207,56 @@ def test_regression_summary():
     assert table.loc["slope beta", "median"] == pytest.approx(-0.1, abs=0.03)
 
 
+def test_summarise_posterior_from_draws():
+    rng = np.random.default_rng(2)
+    draws = {"mu": rng.normal(0.5, 0.1, (4, 2000)), "tau": np.abs(rng.normal(0, 0.3, (4, 2000)))}
+    draws["theta_new"] = draws["mu"] + rng.normal(0, 0.3, (4, 2000))
+    out = perinatal.summarise_posterior({"posterior": draws})
+    assert out["mu_median"] == pytest.approx(0.5, abs=0.01)
+    assert out["mu_low"] == pytest.approx(0.5 - 1.96 * 0.1, abs=0.01)
+    assert out["p_benefit"] == pytest.approx(1.0, abs=1e-3) and out["new_low"] < out["mu_low"]
+
+
+def test_exact_posteriors_pinned(studies):
+    from evidence_lib import priors
+
+    table = perinatal.exact_by_prior(studies, {
+        "hn": priors.half_normal(0.5),
+        "rhodes": priors.rhodes2015("mental health outcome", "non-pharmacological (any)", reading="bayesmeta")})
+    assert table.loc[("hn", "all"), "mu_median"] == pytest.approx(0.64883, abs=1e-4)
+    assert table.loc[("hn", "dyadic"), "mu_median"] == pytest.approx(0.53949, abs=1e-4)
+    assert table.loc[("hn", "dyadic"), "p_benefit"] == pytest.approx(0.97613, abs=1e-4)
+    assert table.loc[("rhodes", "dyadic"), "tau_median"] == pytest.approx(0.14664, abs=1e-4)
+
+
+def test_summary_level_check_close_to_full_data(studies):
+    from evidence_lib import priors
+
+    check = perinatal.summary_level_check(studies, priors.half_normal(0.5))
+    gap = check.xs("reconstruction", level="source") - check.xs("full data", level="source")
+    assert gap[["mu_median", "mu_low", "mu_high"]].abs().to_numpy().max() < 0.03
+    assert check.loc[("dyadic", "reconstruction"), "mu_median"] == pytest.approx(0.55, abs=1e-3)
+    assert set(check.attrs["posteriors"]) == {(n, s) for n in ("all", "dyadic")
+                                              for s in ("full data", "reconstruction")}
+
+
+def test_seed_comparison_harmonised(fits):
+    from evidence_lib.data import load_published
+
+    bayes = pd.DataFrame({"mu_median": [0.65, 0.54], "mu_low": [0.5, 0.0], "mu_high": [0.8, 1.1]},
+                         index=["all", "dyadic"])
+    table = perinatal.seed_comparison(load_published(), fits["knha"], bayes).set_index("label")
+    barlow = table.loc["Barlow 2015: parental depression"]
+    assert (barlow["benefit_estimate"], barlow["benefit_ci_low"], barlow["benefit_ci_high"]) == \
+        pytest.approx((0.22, -0.02, 0.46))  # published SMD -0.22 (-0.46, 0.02), lower favours PIP
+    sleed = table.loc["Sleed 2023: maternal depression"]
+    assert sleed["estimate_derived"] and (sleed["benefit_ci_low"], sleed["benefit_ci_high"]) == \
+        pytest.approx((0.13, 0.45))
+    assert table.loc["Huang 2019: maternal depression", "benefit_ci_low"] == pytest.approx(0.09)
+    assert table.loc["Metapsy perinatal, all (REML, KH, k 68)", "benefit_estimate"] == pytest.approx(MU_ALL, abs=1e-4)
+    assert len(table) == 7
+
+
 if __name__ == "__main__":
     write_reference_inputs()
     print(f"wrote {STUDIES_CSV} and {ROWS_CSV}")
