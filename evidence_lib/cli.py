@@ -1,10 +1,10 @@
-"""Command-line entry point ``evidence-lib``.
+"""evidence-lib: the project's command line.
 
-Commands: ``run`` (execute and render the notebooks), ``exercises`` (regenerate the
-student exercises, or ``--check`` that they are current) and ``readings`` (the
-frequentist and the Bayesian reading side by side, for the published results or for a
-CSV of your own). A malformed input file or an invalid option ends with a one-line
-message and exit code 2, never a traceback.
+Commands: run (execute and render the notebooks), exercises (regenerate the student
+exercises, or --check that they are current) and readings (the frequentist and the
+Bayesian reading side by side, for the published results or for a CSV of your own).
+A malformed input file or an invalid option ends with a one-line message and exit
+code 2, never a traceback. Help on one command: evidence-lib COMMAND --help.
 """
 
 from __future__ import annotations
@@ -171,11 +171,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     rd = sub.add_parser(
         "readings", help="frequentist and Bayesian readings side by side",
-        description="Without a file: every published result (data/published_results.csv). "
-                    "--studies FILE: columns study, yi, sei or vi, optional measure (yi as log ratio for "
-                    "RR/OR). --summary FILE: columns label, estimate, ci_low, ci_high, measure (SMD/RR/OR), "
-                    "favours_intervention (lower/higher), optional k, q, i2, n. "
-                    "Default prior: half-normal(0.5) on tau, flat on mu.")
+        description="Without a file: every published result (data/published_results.csv).\n"
+                    "--studies FILE: columns study, yi, and sei or vi; optional measure (SMD, RR, OR;\n"
+                    "  yi is a log ratio for RR and OR).\n"
+                    "--summary FILE: columns label, estimate (blank if only the CI was published),\n"
+                    "  ci_low, ci_high (95 %, ratios as ratios), measure (SMD, RR, OR),\n"
+                    "  favours_intervention (lower, higher); optional k, q, i2 (percent), n.\n"
+                    "Default prior: half-normal(0.5) on tau, flat on mu.",
+        epilog="examples:\n"
+               "  evidence-lib readings --out readings.csv\n"
+               "  evidence-lib readings --studies trials.csv --favours lower\n"
+               "  evidence-lib readings --summary results.csv --prior half_cauchy --prior-scale 0.5\n\n"
+               "a studies file:\n  study,yi,sei\n  trial A,-0.53,0.21\n  trial B,-0.10,0.15\n  trial C,0.05,0.18\n\n"
+               "a summaries file:\n  label,estimate,ci_low,ci_high,k,q,measure,favours_intervention\n"
+               "  secure attachment,8.93,1.25,63.70,2,3.71,RR,higher\n"
+               "  depression,-0.22,-0.46,0.02,4,,SMD,lower",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     source = rd.add_mutually_exclusive_group()
     source.add_argument("--studies", type=Path, metavar="FILE.csv", help="a CSV of study effects")
     source.add_argument("--summary", type=Path, metavar="FILE.csv", help="a CSV of published pooled results")
