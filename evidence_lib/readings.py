@@ -31,6 +31,7 @@ from evidence_lib.reconstruct import from_published
 RATIO_MEASURES = {"RR", "OR"}
 LEVEL = 0.95
 SMALL_SMD = 0.2  # "small" effect on Cohen's scale, the threshold behind P(benefit > 0.2 SD)
+BORDERLINE_P = 0.90  # P(benefit) at or above which a CI that includes the null is a disagreement
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def read_row(row, prior_set: PriorSet | None = None) -> dict:
         post_median=_to_natural(post.median("mu"), measure),
         cri_low=_to_natural(lo, measure),
         cri_high=_to_natural(hi, measure),
-        cri_excludes_null=bool(lo > 0 or hi < 0),
+        cri_excludes_null=bool(round(lo, 10) > 0 or round(hi, 10) < 0),  # quadrature noise is no verdict
     )
     if not np.isnan(sign):
         benefit = {"upper": 0.0} if sign < 0 else {"lower": 0.0}
@@ -209,8 +210,9 @@ def harmonise(published: pd.DataFrame) -> pd.DataFrame:
 
 def _disagree(table: pd.DataFrame) -> pd.Series:
     """A substantive disagreement: the CI verdict and the CrI verdict differ, or the CI
-    includes the null while P(benefit) >= 0.95 (the borderline pattern)."""
+    includes the null ("no difference") while P(benefit) >= BORDERLINE_P ("probably
+    beneficial") — the borderline pattern."""
     has = table["cri_excludes_null"].notna()
     verdicts_differ = has & (table["ci_excludes_null"] != table["cri_excludes_null"])
-    borderline = has & ~table["ci_excludes_null"].astype(bool) & (table["p_benefit"].fillna(0) >= 0.95)
+    borderline = has & ~table["ci_excludes_null"].astype(bool) & (table["p_benefit"].fillna(0) >= BORDERLINE_P)
     return verdicts_differ | borderline
