@@ -58,8 +58,8 @@ DYADIC_ARMS = {
     ("Puckering, 2010", None): "title: 'Mellow Babies: A group intervention for infants and mothers'",
     ("Cooper, 2003", "dyn (psychodynamic psychotherapy)"): (
         "psychodynamic arm of the Cambridge trial: therapy on the mother's representations of, and "
-        "relationship with, her infant (Cooper et al. 2003, Br J Psychiatry 182:412); the trial's CBT "
-        "and counselling arms are not dyadic"),
+        "relationship with, her infant (from the trial report, Cooper et al. 2003, Br J Psychiatry "
+        "182:412, not a database field); the trial's CBT and counselling arms are not dyadic"),
 }
 SCREEN_PATTERN = r"infant|bab(?:y|ies)|dyad|parent|mother[-\u2013 ]child|bonding|attachment"
 NOT_DYADIC = {
@@ -113,8 +113,9 @@ def g_from_events(e1, n1, e2, n2) -> tuple[np.ndarray, np.ndarray]:
 
     d = ln(OR) sqrt(3)/pi (Chinn 2000, Stat Med 19:3127), OR = e1 (n2-e2) / ((n1-e1) e2),
     g = J d with J = 1 - 3/(4 (n1+n2) - 9), v = (3/pi²)(1/e1 + 1/(n1-e1) + 1/e2 + 1/(n2-e2))
-    (no J in v; reproduces the database's ``.g``/``.g_se``). Counts may be fractional
-    (split control arms); positive g = more events (response/remission) with arm 1.
+    (no J in v; reproduces the database's ``.g``/``.g_se``). Counts may be fractional (split
+    control arms), which :func:`evidence_lib.effect_sizes.log_or` rejects; positive g = more
+    events (response/remission) with arm 1.
     """
     e1, n1, e2, n2 = (np.asarray(a, float) for a in (e1, n1, e2, n2))
     cells = np.stack([e1, n1 - e1, e2, n2 - e2])
