@@ -373,7 +373,8 @@ def seed_comparison(published: pd.DataFrame, fits: pd.DataFrame, bayes: pd.DataF
     :func:`~evidence_lib.readings.harmonise` (sign flipped where lower favours the
     intervention, so positive = less depression). Ours (Metapsy g, already positive =
     benefit): ``fits`` from :func:`fit_subsets` (estimate and CI) and ``bayes`` indexed by
-    subset with :func:`summarise_posterior` columns. Columns as :func:`plots.harmonised` needs.
+    subset with :func:`summarise_posterior` columns. Ours first, so that :func:`plots.harmonised`
+    colours them blue (frequentist) and orange (Bayesian); columns as that function needs.
     """
     from evidence_lib.readings import harmonise
 
@@ -392,4 +393,4 @@ def seed_comparison(published: pd.DataFrame, fits: pd.DataFrame, bayes: pd.DataF
               "benefit_ci_low": bayes.loc[name, "mu_low"], "benefit_ci_high": bayes.loc[name, "mu_high"],
               "estimate_derived": False} for name in ("all", "dyadic")]
     cols = ["label", "group", "benefit_estimate", "benefit_ci_low", "benefit_ci_high", "estimate_derived"]
-    return pd.concat([seeds[cols], pd.DataFrame(ours)], ignore_index=True)
+    return pd.concat([pd.DataFrame(ours), seeds[cols]], ignore_index=True)
