@@ -223,8 +223,8 @@ class _GridTau(_Marginal):
         self.left, self.width, self.nodes, q = self._panels(a, b)
         self.a, self.b = a, self.left[-1] + self.width[-1]
         self.wq = self.width[:, None] * GL_W / 2 * q
-        self.coef = LEG_INV @ q.T  # Legendre coefficients of the degree-9 interpolant per panel
-        self.icoef = legendre.legint(self.coef, lbnd=-1, axis=0)
+        # integral from each panel's left edge of its degree-9 interpolant (Legendre coefficients)
+        self.icoef = legendre.legint(LEG_INV @ q.T, lbnd=-1, axis=0)
         self.mass0 = model.prior_mass(model.tau0)
         lower = np.exp(model.cond(0.0)[0] - self.gmax) * self.mass0
         totals = self.wq.sum(1)
@@ -319,14 +319,11 @@ class _GridTau(_Marginal):
         return super().ppf(p, start)
 
     def pdf(self, x):
-        """Panel interpolant inside [a, b], p(tau) L(tau) / Z elsewhere."""
+        """p(tau) L(tau) / Z."""
         x = np.asarray(x, float)
         out = np.zeros_like(x)
-        _, inside, j, t = self._locate(x)
-        out[inside] = legendre.legval(t, self.coef[:, j], tensor=False) / (x[inside] * self.z)
-        rest = ~inside & np.isfinite(x) & (x >= 0)
-        if rest.any():
-            out[rest] = np.exp(self.model.log_joint(x[rest]) - self.gmax) / self.z
+        ok = np.isfinite(x) & (x >= 0)
+        out[ok] = np.exp(self.model.log_joint(x[ok]) - self.gmax) / self.z
         return out
 
     @cached_property
@@ -360,8 +357,8 @@ class _GridMixture(_Marginal):
     def __init__(self, tau_post, which, w, means, sds):
         self.tau_post, self.orders = tau_post, tau_post.model.moment_orders(which)
         self.w, self.means, self.sds = w, means, sds
-        self.center = float(w @ means)
-        self.spread = float(np.sqrt(w @ (sds**2 + (means - self.center) ** 2)))
+        top = np.argmax(w)  # the heaviest component sets the scale (mixture moments may be infinite)
+        self.center, self.spread = float(means[top]), float(sds[top])
 
     def cdf(self, x):
         return special.ndtr((np.asarray(x, float)[..., None] - self.means) / self.sds) @ self.w
@@ -389,7 +386,7 @@ def _quad(f, lo, hi):
 
 
 class _QuadTau(_Marginal):
-    """p(tau | y) with every integral done by adaptive quad (split at the posterior mode)."""
+    """p(tau | y) with every integral an adaptive quad on u = log tau, split around the mode."""
 
     lower = 0.0
     log_scale = True
@@ -398,22 +395,24 @@ class _QuadTau(_Marginal):
         self.model = model
         s = np.sqrt(model.s2)
         tau = np.geomspace(model.tau0, 1e6 * s.max(), 600)
-        g = model.log_joint(tau)
+        g = model.log_joint(tau) + np.log(tau)
         self.c = g[np.isfinite(g)].max()
-        self.mode = float(tau[np.argmax(g + np.log(tau))])
-        self.center = float(np.log(self.mode))
+        self.center = float(np.log(tau[np.argmax(g)]))
         self.z = self._integral(lambda t: 1.0)
 
     def _density(self, t):
-        return float(np.exp(self.model.log_joint(t) - self.c))
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return float(np.exp(self.model.log_joint(t) - self.c))
 
     def _integral(self, h, upper=np.inf):
-        """∫_0^upper h(t) p(t) L(t) e^-c dt."""
-        def f(t):
-            return h(t) * self._density(t)
-        if upper <= self.mode:
-            return _quad(f, 0.0, upper)
-        return _quad(f, 0.0, self.mode) + _quad(f, self.mode, upper)
+        """∫_0^upper h(t) p(t) L(t) e^-c dt = ∫ h p L e^-c t du over u = log t < log upper."""
+        def f(u):
+            t = np.exp(u)
+            d = self._density(t) if 0 < t < np.inf else 0.0
+            return h(t) * t * d if d > 0 else 0.0
+        end = np.log(upper)
+        cuts = [-np.inf, self.center - 5, self.center, self.center + 5, np.inf]
+        return sum(_quad(f, lo, min(hi, end)) for lo, hi in zip(cuts[:-1], cuts[1:]) if lo < end)
 
     def _cdf(self, x):
         return 0.0 if x <= 0 else 1.0 if x == np.inf else self._integral(lambda t: 1.0, x) / self.z
@@ -446,7 +445,7 @@ class _QuadMixture(_Marginal):
     def __init__(self, tau_post, which):
         self.tau_post, self.which = tau_post, which
         self.orders = tau_post.model.moment_orders(which)
-        m, s = tau_post.model.components(tau_post.mode, which)
+        m, s = tau_post.model.components(np.exp(tau_post.center), which)
         self.center, self.spread = float(m), float(s)
 
     def _expect(self, h):

@@ -8,6 +8,10 @@ meta-regression (:func:`sample_meta_regression`). Every fit needs an explicit in
 :func:`evidence_lib.diagnostics.check_diagnostics` (a ``SamplerWarning`` fires on failure;
 the outcome is in ``fit.attrs``). Extra keyword arguments go to ``pm.sample``
 (e.g. ``idata_kwargs={"log_likelihood": True}``, ``compile_kwargs``, ``nuts_sampler``).
+
+``target_accept`` defaults to 0.99, not PyMC's 0.8: with few studies NUTS meets the upper tail
+of log tau, where a half-normal prior's curvature grows like exp(2 log tau), and at 0.95 it
+diverged in 3 of 10 seeds for the Barlow depression reconstruction (k = 4), 0 of 10 at 0.99.
 """
 
 from __future__ import annotations
@@ -100,7 +104,7 @@ def _diagnose(fit):
 
 
 def sample_posterior(yi, sei=None, tau_prior=None, mu_prior=None, *, random_seed, draws=1000, tune=1000,
-                     chains=4, cores=2, parameterisation="marginal", target_accept=0.95, progressbar=False,
+                     chains=4, cores=2, parameterisation="marginal", target_accept=0.99, progressbar=False,
                      **sample_kwargs):
     """Normal-normal random-effects posterior: y_i ~ N(theta_i, s_i²), theta_i ~ N(mu, tau²).
 
@@ -175,7 +179,7 @@ def _counts(**arrays):
 
 
 def sample_binomial(e1, n1, e2, n2, tau_prior, mu_prior=None, *, random_seed, scale="logor",
-                    baseline_prior=(0.0, 2.5), draws=1000, tune=1000, chains=4, cores=2, target_accept=0.95,
+                    baseline_prior=(0.0, 2.5), draws=1000, tune=1000, chains=4, cores=2, target_accept=0.99,
                     progressbar=False, **sample_kwargs):
     """Binomial-normal random-effects model on 2x2 counts, log odds-ratio scale only.
 
@@ -187,6 +191,8 @@ def sample_binomial(e1, n1, e2, n2, tau_prior, mu_prior=None, *, random_seed, sc
     so zero-event arms need no special handling (Smith, Spiegelhalter & Thomas 1995, Stat Med
     14:2685). ``scale`` must be "logor": a log risk-ratio version needs p1_i = p2_i·exp(theta_i)
     < 1, a constraint tying alpha_i to theta_i that has no clean parameterisation.
+    A zero-event arm leaves alpha_i a long one-sided tail (one more reason for
+    ``target_accept=0.99``).
     """
     choice("scale", scale, ("logor",))
     settings = dict(random_seed=_seed(random_seed), draws=draws, tune=tune, chains=chains, cores=cores,
@@ -207,7 +213,7 @@ def sample_binomial(e1, n1, e2, n2, tau_prior, mu_prior=None, *, random_seed, sc
 
 
 def sample_meta_regression(yi, sei, x, tau_prior, mu_prior=None, beta_prior=(0.0, 1.0), *, random_seed,
-                           draws=1000, tune=1000, chains=4, cores=2, target_accept=0.95, progressbar=False,
+                           draws=1000, tune=1000, chains=4, cores=2, target_accept=0.99, progressbar=False,
                            **sample_kwargs):
     """Random-effects meta-regression, marginal parameterisation.
 

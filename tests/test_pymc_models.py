@@ -1,0 +1,203 @@
+"""PyMC models against the exact posterior (within Monte Carlo error), reproducibility, bad input."""
+
+import warnings
+
+import arviz as az
+import numpy as np
+import pytest
+
+from evidence_lib import priors
+from evidence_lib.diagnostics import SamplerWarning
+from evidence_lib.exact import exact_posterior
+from evidence_lib.pymc_models import sample_binomial, sample_meta_regression, sample_posterior
+from evidence_lib.reconstruct import from_published
+
+# Eight schools, the bayesmeta (Rubin 1981) version in golden_values.md; half-Cauchy(25), N(0, 50²).
+EIGHT_Y = np.array([28.39, 7.94, -2.75, 6.82, -0.64, 0.63, 18.01, 12.16])
+EIGHT_S = np.array([14.9, 10.2, 16.3, 11.0, 9.4, 11.4, 10.4, 17.6])
+EIGHT_PRIORS = (priors.half_cauchy(25), (0, 50))
+# Crins et al. 2014 (golden_values.md, log OR yi / vi); half-normal(0.5), N(0, 4²).
+CRINS_Y = np.array([-2.3097, -0.4595, -2.3026, -1.7579, -1.2585, -2.4179])
+CRINS_S = np.sqrt([0.3594, 0.3096, 0.7750, 0.2078, 0.4122, 2.3373])
+CRINS_PRIORS = (priors.half_normal(0.5), (0, 4))
+# Barlow 2015 parent-reported depression, SMD -0.22 (-0.46, 0.02), k 4, N 356 (seeds 002/003).
+BARLOW = from_published(-0.22, -0.46, 0.02, k=4, n_total=356)
+FIT = dict(draws=500, tune=500)  # 4 chains: 2000 draws, ESS > 400 for every check below
+SMALL = dict(draws=100, tune=100, chains=2)  # for tests that do not compare with the exact posterior
+MCSE_UNITS = 4
+
+
+def assert_matches_exact(fit, post, params=("mu", "tau", "theta_new")):
+    """Posterior medians and P(mu < 0) agree with the exact posterior within 4 MCSE.
+
+    MCSE of a median: ``az.mcse(method="median")``; of P(mu < 0): sqrt(p(1 - p)/ESS) with the
+    ESS of the indicator. Returns the differences in MCSE units.
+    """
+    units = {}
+    for name in params:
+        draws = fit.posterior[name]
+        units[name] = (float(draws.median()) - post.median(name)) / float(az.mcse(draws, method="median"))
+    below = (fit.posterior["mu"] < 0).values.astype(float)
+    p, n = below.mean(), below.size
+    if 0 < p < 1:
+        mcse = np.sqrt(p * (1 - p) / az.ess(below, method="mean"))
+    else:  # no draw on one side (Crins: P(mu < 0) = 0.99999): MCSE of a count of 1/2
+        mcse = np.sqrt(0.5 / n**2)
+    units["P(mu<0)"] = (p - post.prob("mu", upper=0.0)) / mcse
+    assert all(abs(u) < MCSE_UNITS for u in units.values()), units
+    return units
+
+
+@pytest.fixture(scope="module", params=["marginal", "noncentred"])
+def eight(request):
+    fit = sample_posterior(EIGHT_Y, EIGHT_S, *EIGHT_PRIORS, random_seed=8, parameterisation=request.param, **FIT)
+    return fit, exact_posterior(EIGHT_Y, EIGHT_S, *EIGHT_PRIORS)
+
+
+def test_eight_schools_matches_exact(eight):
+    fit, post = eight
+    assert fit.attrs["divergences"] == 0 and fit.attrs["diagnostics_problems"] == "none"
+    assert_matches_exact(fit, post)
+    # and the exact engine itself sits on bayesmeta's figures (golden_values.md, eight schools;
+    # bayesmeta's mu comes from its discretised tau grid, ~1e-4 off the exact mixture)
+    assert post.median("mu") == pytest.approx(7.962961, abs=1e-3)
+    assert post.median("tau") == pytest.approx(4.758539, abs=1e-4)
+
+
+def test_eight_schools_study_effects_match_exact_shrinkage(eight):
+    fit, post = eight
+    theta = fit.posterior["theta"]
+    exact = post.shrinkage()["median"].to_numpy()
+    mcse = az.mcse(theta, method="median").values
+    units = (theta.median(("chain", "draw")).values - exact) / mcse
+    assert np.all(np.abs(units) < MCSE_UNITS), units
+
+
+def test_crins_matches_exact():
+    fit = sample_posterior(CRINS_Y, CRINS_S, *CRINS_PRIORS, random_seed=2014, **FIT)
+    assert fit.attrs["diagnostics_problems"] == "none"
+    post = exact_posterior(CRINS_Y, CRINS_S, *CRINS_PRIORS)
+    assert post.median("tau") == pytest.approx(0.3445022, abs=1e-4)  # golden_values.md, Crins 2014
+    assert_matches_exact(fit, post)
+
+
+def test_reconstructed_summary_matches_exact():
+    tau_prior = priors.half_normal(0.5)
+    fit = sample_posterior(BARLOW, tau_prior=tau_prior, random_seed=2015, **FIT)
+    assert fit.attrs["divergences"] == 0
+    assert_matches_exact(fit, exact_posterior(BARLOW, tau_prior=tau_prior))
+    assert "theta" not in fit.posterior and "z" not in fit.posterior  # pseudo-studies are not reported
+    assert fit.attrs["estimate_only"] == 0 and "approximation" in fit.attrs["data_note"]
+
+
+def test_reconstructed_noncentred_hides_pseudo_studies():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplerWarning)
+        fit = sample_posterior(BARLOW, tau_prior=priors.half_normal(0.5), random_seed=1,
+                               parameterisation="noncentred", **SMALL)
+    assert set(fit.posterior.data_vars) == {"mu", "tau", "theta_new"}
+
+
+def test_estimate_only_is_mu_alone():
+    summary = from_published(-0.22, -0.46, 0.02)  # no k: pooled estimate only
+    fit = sample_posterior(summary, tau_prior=priors.half_normal(0.5), random_seed=3, **FIT)
+    assert fit.attrs["estimate_only"] == 1 and "no tau" in fit.attrs["model"]
+    assert set(fit.posterior.data_vars) == {"mu"}
+    assert_matches_exact(fit, exact_posterior(summary, tau_prior=priors.half_normal(0.5)), params=("mu",))
+
+
+@pytest.mark.filterwarnings("ignore::evidence_lib.diagnostics.SamplerWarning")
+def test_same_seed_same_draws_other_seed_other_draws():
+    def draws(seed):
+        fit = sample_posterior(CRINS_Y, CRINS_S, *CRINS_PRIORS, random_seed=seed, **SMALL)
+        return {v: fit.posterior[v].values for v in ("mu", "tau", "theta", "theta_new")}
+
+    first, again, other = draws(5), draws(5), draws(6)
+    for v in first:
+        np.testing.assert_array_equal(first[v], again[v])
+        assert not np.array_equal(first[v], other[v])
+
+
+def test_binomial_zero_event_arm_has_no_divergences():
+    # synthetic counts (Barlow-like attachment outcome, made up for this test); study 1 control arm has 0 events
+    fit = sample_binomial([10, 7], [30, 40], [0, 2], [30, 45], priors.half_normal(1.0), (0, 10), random_seed=4, **FIT)
+    assert fit.attrs["divergences"] == 0 and fit.attrs["scale"] == "logor"
+    assert fit.attrs["diagnostics_problems"] == "none"
+    assert {"mu", "tau", "alpha", "theta", "theta_new"} <= set(fit.posterior.data_vars)
+    assert float(fit.posterior["mu"].median()) > 0  # more events under treatment
+
+
+def test_meta_regression_recovers_slope():
+    # synthetic data, fixed seed: k = 40, mu = 0.2 at x = 0, beta = 0.5, tau = 0.1
+    rng = np.random.default_rng(42)
+    x = np.tile([0.0, 1.0], 20)
+    sei = rng.uniform(0.1, 0.3, 40)
+    yi = rng.normal(0.2 + 0.5 * x + rng.normal(0, 0.1, 40), sei)
+    fit = sample_meta_regression(yi, sei, x, priors.half_normal(0.5), random_seed=7, **FIT)
+    beta = fit.posterior["beta"]
+    lo, hi = np.quantile(beta, [0.025, 0.975])
+    assert lo < 0.5 < hi and abs(float(beta.median()) - 0.5) < 2 * float(beta.std())
+    assert fit.posterior["theta"].sizes["study"] == 40 and fit.attrs["divergences"] == 0
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(yi=[0.1, np.nan, 0.2]),
+    dict(sei=[0.1, 0.0, 0.2]),
+    dict(sei=[0.1, -0.2, 0.2]),
+    dict(sei=[0.1, 0.2]),
+    dict(yi=[0.1], sei=[0.1]),
+    dict(parameterisation="centred"),
+    dict(random_seed=None),
+    dict(random_seed=1.5),
+    dict(tau_prior=None),
+    dict(mu_prior=(0, -1)),
+])
+def test_sample_posterior_bad_input(kwargs):
+    args = {"yi": [0.1, 0.3, 0.2], "sei": [0.1, 0.1, 0.2], "tau_prior": priors.half_normal(0.5), "random_seed": 1,
+            **kwargs}
+    with pytest.raises(ValueError):
+        sample_posterior(**args)
+
+
+def test_sample_posterior_reconstruction_with_sei_raises():
+    with pytest.raises(ValueError, match="not both"):
+        sample_posterior(BARLOW, [0.1] * 4, priors.half_normal(0.5), random_seed=1)
+
+
+def test_random_seed_is_required():
+    with pytest.raises(TypeError):
+        sample_posterior([0.1, 0.2], [0.1, 0.1], priors.half_normal(0.5))
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(e1=[31, 7]),
+    dict(e2=[-1, 2]),
+    dict(e1=[10.5, 7]),
+    dict(n2=[0, 45]),
+    dict(n1=[30]),
+    dict(e1=[10], n1=[30], e2=[0], n2=[30]),
+    dict(scale="logrr"),
+    dict(scale="rd"),
+    dict(baseline_prior=(0, 0)),
+    dict(tau_prior=None),
+])
+def test_sample_binomial_bad_input(kwargs):
+    args = {"e1": [10, 7], "n1": [30, 40], "e2": [0, 2], "n2": [30, 45], "tau_prior": priors.half_normal(1.0),
+            "random_seed": 1, **kwargs}
+    with pytest.raises(ValueError):
+        sample_binomial(**args)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(x=[1.0, 1.0, 1.0]),
+    dict(x=[0.0, 1.0]),
+    dict(x=[0.0, np.nan, 1.0]),
+    dict(yi=[0.1, 0.2], sei=[0.1, 0.1], x=[0.0, 1.0]),
+    dict(beta_prior=(0, 1, 2)),
+    dict(beta_prior=(0, -1)),
+])
+def test_sample_meta_regression_bad_input(kwargs):
+    args = {"yi": [0.1, 0.3, 0.2], "sei": [0.1, 0.1, 0.2], "x": [0.0, 1.0, 1.0],
+            "tau_prior": priors.half_normal(0.5), "random_seed": 1, **kwargs}
+    with pytest.raises(ValueError):
+        sample_meta_regression(**args)
