@@ -10,6 +10,7 @@ code 2, never a traceback. Help on one command: evidence-lib COMMAND --help.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import pandas as pd
@@ -210,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:  # bad file or option (user_input.InputError is one): a message, no traceback
         print(f"evidence-lib {args.command}: error: {err}", file=sys.stderr)
         return USAGE_ERROR
+    except BrokenPipeError:  # the reader stopped early (`... | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
