@@ -7,7 +7,9 @@ meta-regression (:func:`sample_meta_regression`). Every fit needs an explicit in
 (the effect in a new study) added to the posterior, and has been checked by
 :func:`evidence_lib.diagnostics.check_diagnostics` (a ``SamplerWarning`` fires on failure;
 the outcome is in ``fit.attrs``). Extra keyword arguments go to ``pm.sample``
-(e.g. ``idata_kwargs={"log_likelihood": True}``, ``compile_kwargs``, ``nuts_sampler``).
+(e.g. ``idata_kwargs={"log_likelihood": True}``, ``compile_kwargs``). The sampler is PyMC's
+NUTS unless ``nuts_sampler="nutpie"`` is passed (PyMC alone would switch whenever nutpie is
+installed, changing the draws of a seeded fit).
 
 ``target_accept`` defaults to 0.99, not PyMC's 0.8: with few studies NUTS meets the upper tail
 of log tau, where a half-normal prior's curvature grows like exp(2 log tau), and at 0.95 it
@@ -69,7 +71,7 @@ def _fit(model, settings: dict, attrs: dict, *, hide=()):
     """``pm.sample`` with ``settings`` (the public functions' sampler arguments); ``hide`` is not stored."""
     keep = [v.name for v in model.free_RVs + model.deterministics if v.name not in hide]
     with model:
-        fit = pm.sample(var_names=keep, compute_convergence_checks=False, **settings)
+        fit = pm.sample(var_names=keep, compute_convergence_checks=False, **{"nuts_sampler": "pymc", **settings})
     fit.attrs.update(random_seed=settings["random_seed"], **attrs)
     return fit
 

@@ -1,0 +1,92 @@
+"""Speed of one normal-normal fit: eight schools, 4 chains x 1000 draws (+1000 tuning), default settings.
+
+For each parameterisation and sampler variant, a fresh Python process times the first fit
+(cold: interpreter start, imports, graph compilation, sampling) and a second fit of the same
+data in the same process (warm), and reports bulk ESS per second of the warm fit for mu and
+tau. Target: a warm fit under 2 s. Run: ``.venv/bin/python benchmarks/bench_pymc.py``
+(``--variants default`` for the default settings only). Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+T_START = time.perf_counter()
+
+TARGET_WARM_S = 2.0
+VARIANTS = {  # extra keyword arguments for sample_posterior
+    "default": {},  # PyMC's NUTS, cores=2
+    "cores=1": {"cores": 1},
+    "numba": {"compile_kwargs": {"mode": "NUMBA"}},
+    "nutpie": {"nuts_sampler": "nutpie"},  # Rust NUTS; not a project dependency (skipped if absent)
+}
+PARAMETERISATIONS = ("marginal", "noncentred")
+
+
+def child(parameterisation: str, variant: str) -> dict:
+    """Cold and warm fits in this process; the cold time counts from interpreter start-up."""
+    import logging
+    import warnings
+
+    import arviz as az
+    import numpy as np
+
+    from evidence_lib import priors
+    from evidence_lib.pymc_models import sample_posterior
+
+    if variant == "nutpie":
+        try:
+            import nutpie  # noqa: F401
+        except ImportError:
+            return {"skipped": "nutpie is not installed"}
+    logging.getLogger("pymc").setLevel(logging.ERROR)
+    warnings.simplefilter("ignore")
+    y = np.array([28.39, 7.94, -2.75, 6.82, -0.64, 0.63, 18.01, 12.16])  # golden_values.md, bayesmeta version
+    s = np.array([14.9, 10.2, 16.3, 11.0, 9.4, 11.4, 10.4, 17.6])
+    args = dict(tau_prior=priors.half_cauchy(25), mu_prior=(0, 50), parameterisation=parameterisation,
+                **VARIANTS[variant])
+    sample_posterior(y, s, random_seed=1, **args)
+    cold = time.perf_counter() - T_START
+    t0 = time.perf_counter()
+    fit = sample_posterior(y, s, random_seed=2, **args)
+    warm = time.perf_counter() - t0
+    ess = az.ess(fit, var_names=["mu", "tau"], method="bulk")
+    return {"cold_s": cold, "warm_s": warm, "sampling_s": fit["posterior"].attrs["sampling_time"],
+            "ess_mu_per_s": float(ess["mu"]) / warm, "ess_tau_per_s": float(ess["tau"]) / warm,
+            "divergences": fit.attrs["divergences"]}
+
+
+def main(variants) -> None:
+    header = f"{'parameterisation':<12} {'variant':<8} {'cold s':>7} {'warm s':>7} {'NUTS s':>7} " \
+             f"{'ESS/s mu':>9} {'ESS/s tau':>9} {'div':>4}  warm < {TARGET_WARM_S:g} s"
+    print(header)
+    for parameterisation in PARAMETERISATIONS:
+        for variant in variants:
+            t0 = time.perf_counter()
+            out = subprocess.run([sys.executable, __file__, "--child", parameterisation, variant],
+                                 capture_output=True, text=True, check=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            if "skipped" in r:
+                print(f"{parameterisation:<12} {variant:<8} skipped: {r['skipped']}")
+                continue
+            print(f"{parameterisation:<12} {variant:<8} {r['cold_s']:7.2f} {r['warm_s']:7.2f} {r['sampling_s']:7.2f} "
+                  f"{r['ess_mu_per_s']:9.0f} {r['ess_tau_per_s']:9.0f} {r['divergences']:4d}  "
+                  f"{'met' if r['warm_s'] < TARGET_WARM_S else 'NOT met'}  (process {time.perf_counter() - t0:.1f} s)",
+                  flush=True)
+    print("cold: fresh process incl. imports and compilation; warm: second fit in the same process; "
+          "NUTS s: PyMC's own sampling time of the warm fit. Timings depend on the machine's load.")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", nargs=2, metavar=("PARAMETERISATION", "VARIANT"), help=argparse.SUPPRESS)
+    parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=list(VARIANTS))
+    opts = parser.parse_args()
+    if opts.child:
+        print(json.dumps(child(*opts.child)))
+    else:
+        main(opts.variants)
