@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from evidence_lib._checks import choice
+from evidence_lib._checks import as_vector, choice
+from evidence_lib.frequentist import random_effects
 
 MEASURES = ("SMD", "RR", "OR")
 RATIO_MEASURES = ("RR", "OR")
@@ -73,8 +74,6 @@ class PublishedSummary:
         if self.estimate_only:
             out = {"mu_hat": float(self.yi[0]), "se": float(self.sei[0]), "q": None, "tau2": None}
         else:
-            from evidence_lib.frequentist import random_effects
-
             fit = random_effects(self.yi, self.sei**2, method="DL")
             out = {"mu_hat": float(fit.mu), "se": float(fit.se), "q": float(fit.q), "tau2": float(fit.tau2)}
         for name, value in out.items():
@@ -88,15 +87,13 @@ class PublishedSummary:
 
 
 def _number(name, value, *, allow_none=True):
+    """One finite number (ValueError otherwise), or None when allowed."""
     if value is None and allow_none:
         return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
+    arr = as_vector(name, value)
+    if arr.size != 1:
+        raise ValueError(f"{name} must be a single number, got {arr.size} values")
+    return float(arr[0])
 
 
 def _pseudo_values(estimate: float, k: int, ss: float) -> np.ndarray:
