@@ -87,7 +87,7 @@ def _add_draws(fit, *, mean=None, y=None, s=None):
     post = fit["posterior"]
     mu, tau = post["mu"], post["tau"]
     if mean is not None:
-        y, s2 = (xr.DataArray(v, dims="study") for v in (y, s**2))
+        y, s2 = (xr.DataArray(v, dims="study", coords={"study": np.arange(len(v))}) for v in (y, s**2))
         shrink = s2 / (s2 + tau**2)
         noise = xr.DataArray(rng.standard_normal(mu.shape + (len(y),)), dims=("chain", "draw", "study"))
         theta = shrink * mean + (1 - shrink) * y + np.sqrt((1 - shrink) * s2) * noise
