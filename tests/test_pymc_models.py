@@ -43,7 +43,7 @@ def assert_matches_exact(fit, post, params=("mu", "tau", "theta_new")):
     p, n = below.mean(), below.size
     if 0 < p < 1:
         mcse = np.sqrt(p * (1 - p) / az.ess(below, method="mean"))
-    else:  # no draw on one side (Crins: P(mu < 0) = 0.99999): MCSE of a count of 1/2
+    else:  # every draw on one side (Crins: P(mu < 0) = 0.99999): as if half a draw fell on the other
         mcse = np.sqrt(0.5 / n**2)
     units["P(mu<0)"] = (p - post.prob("mu", upper=0.0)) / mcse
     assert all(abs(u) < MCSE_UNITS for u in units.values()), units
