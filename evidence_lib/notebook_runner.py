@@ -31,6 +31,7 @@ def execute(source: Path, *, timeout: int = 1200) -> nbformat.NotebookNode:
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP warning in the progress
                    resources={"metadata": {"path": str(source.parent)}}).execute()
     return nb
 

