@@ -22,6 +22,7 @@ VARIANTS = {  # extra keyword arguments for sample_posterior
     "default": {},  # PyMC's NUTS, cores=2
     "cores=1": {"cores": 1},
     "numba": {"compile_kwargs": {"mode": "NUMBA"}},
+    "ta=0.95": {"target_accept": 0.95},  # brief's default; about half the leapfrog steps of 0.99
     "nutpie": {"nuts_sampler": "nutpie"},  # Rust NUTS; not a project dependency (skipped if absent)
 }
 PARAMETERISATIONS = ("marginal", "noncentred")
