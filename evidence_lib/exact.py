@@ -178,7 +178,7 @@ class _Marginal:
             upper(a, fa)
             return fa - last["fb"]
 
-        a_hi = self.ppf(1 - level)
+        a_hi = self.ppf((1 - level) * (1 - 1e-9))  # keeps F(a_hi) + level clear of 1
         if self.lower == 0:
             a_lo = 0.0
             if gap(0.0) >= 0:
@@ -367,12 +367,15 @@ class _GridMixture(_Marginal):
         top = np.argmax(w)  # the heaviest component sets the scale (mixture moments may be infinite)
         self.center, self.spread = float(means[top]), float(sds[top])
 
+    def _z(self, x):
+        with np.errstate(over="ignore"):  # far out z = ±inf, whose limits are right
+            return (np.asarray(x, float)[..., None] - self.means) / self.sds
+
     def cdf(self, x):
-        return special.ndtr((np.asarray(x, float)[..., None] - self.means) / self.sds) @ self.w
+        return special.ndtr(self._z(x)) @ self.w
 
     def pdf(self, x):
-        z = (np.asarray(x, float)[..., None] - self.means) / self.sds
-        return (np.exp(-0.5 * z**2) / self.sds) @ self.w / np.sqrt(2 * np.pi)
+        return (np.exp(-0.5 * self._z(x) ** 2) / self.sds) @ self.w / np.sqrt(2 * np.pi)
 
     def _exists(self, r):
         return r == 0 or self.tau_post.model.moment_exists(r)
