@@ -417,7 +417,8 @@ class _QuadTau(_Marginal):
     def _integral(self, h, upper=np.inf):
         """∫_0^upper h(t) p(t) L(t) / C dt = ∫ h p L t / C du over u = log t < log upper."""
         def f(u):
-            t = np.exp(u)
+            with np.errstate(over="ignore"):
+                t = np.exp(u)
             d = self._density(t) if 0 < t < np.inf else 0.0
             return h(t) * t * d if d > 0 else 0.0
         end = np.log(upper)
