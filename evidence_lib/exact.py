@@ -106,11 +106,12 @@ class _Model:
         shrink = self.s2[which] / (self.s2[which] + tau**2)
         return (1 - shrink) * self.y[which] + shrink * m, np.sqrt(tau**2 * shrink + shrink**2 * v)
 
-    def moment_orders(self, which):
-        """Orders r of E[tau^r] that the mean and the variance of a mixture need."""
+    def finite_moments(self, which) -> tuple[bool, bool]:
+        """Whether the mixture for ``which`` has a finite mean and variance: its sd grows like tau
+        for theta_new and for mu under a flat prior (needing E[tau], E[tau²]); others are bounded."""
         if which == "theta_new" or (which == "mu" and not self.mu_prior.proper):
-            return 1, 2
-        return 0, 0
+            return self.moment_exists(1), self.moment_exists(2)
+        return True, True
 
 
 # -------------------------------------------------------------------------- marginals
@@ -357,12 +358,14 @@ class _GridTau(_Marginal):
         keep = self.node_w > 1e-17
         tau = np.concatenate([[0.0], self.node_tau[keep]])
         w = np.concatenate([[self.w_lower], self.node_w[keep]])
-        return _GridMixture(self, which, w, *self.model.components(tau, which))
+        return _GridMixture(self.model, which, w, *self.model.components(tau, which))
 
 
 class _GridMixture(_Marginal):
-    def __init__(self, tau_post, which, w, means, sds):
-        self.tau_post, self.orders = tau_post, tau_post.model.moment_orders(which)
+    """Finite normal mixture sum_j w_j N(means_j, sds_j²) over the tau nodes."""
+
+    def __init__(self, model, which, w, means, sds):
+        self.model, self.which = model, which
         self.w, self.means, self.sds = w, means, sds
         top = np.argmax(w)  # the heaviest component sets the scale (mixture moments may be infinite)
         self.center, self.spread = float(means[top]), float(sds[top])
@@ -377,14 +380,11 @@ class _GridMixture(_Marginal):
     def pdf(self, x):
         return (np.exp(-0.5 * self._z(x) ** 2) / self.sds) @ self.w / np.sqrt(2 * np.pi)
 
-    def _exists(self, r):
-        return r == 0 or self.tau_post.model.moment_exists(r)
-
     def mean(self):
-        return float(self.w @ self.means) if self._exists(self.orders[0]) else np.nan
+        return float(self.w @ self.means) if self.model.finite_moments(self.which)[0] else np.nan
 
     def sd(self):
-        if not self._exists(self.orders[1]):
+        if not self.model.finite_moments(self.which)[1]:
             return np.inf
         mean = self.w @ self.means
         return float(np.sqrt(self.w @ (self.sds**2 + (self.means - mean) ** 2)))
@@ -453,9 +453,10 @@ class _QuadTau(_Marginal):
 
 
 class _QuadMixture(_Marginal):
+    """E[N(mean(tau), sd(tau)²) | y] with each value an adaptive quad over tau."""
+
     def __init__(self, tau_post, which):
         self.tau_post, self.which = tau_post, which
-        self.orders = tau_post.model.moment_orders(which)
         m, s = tau_post.model.components(np.exp(tau_post.center), which)
         self.center, self.spread = float(m), float(s)
 
@@ -471,12 +472,12 @@ class _QuadMixture(_Marginal):
         return np.vectorize(lambda v: self._expect(lambda m, s: stats.norm.pdf(v, m, s)), otypes=[float])(x)
 
     def mean(self):
-        if self.orders[0] and not self.tau_post.model.moment_exists(self.orders[0]):
+        if not self.tau_post.model.finite_moments(self.which)[0]:
             return np.nan
         return self._expect(lambda m, s: m)
 
     def sd(self):
-        if self.orders[1] and not self.tau_post.model.moment_exists(self.orders[1]):
+        if not self.tau_post.model.finite_moments(self.which)[1]:
             return np.inf
         mean = self.mean()
         return float(np.sqrt(self._expect(lambda m, s: s**2 + (m - mean) ** 2)))
@@ -494,7 +495,10 @@ class ExactPosterior:
     """Posterior of the normal-normal random-effects model; see :func:`exact_posterior`.
 
     Parameters for every accessor: "mu" (overall effect), "tau" (between-study SD) and
-    "theta_new" (the effect in a new study, the posterior predictive).
+    "theta_new" (the effect in a new study, the posterior predictive). Attributes: ``k``,
+    ``tau_prior``, ``mu_prior``, ``method``, ``estimate_only``, ``note``, ``yi``, ``sei`` and
+    ``marginal_likelihood`` / ``log_marginal_likelihood`` (None with
+    ``marginal_likelihood_reason`` unless both priors are proper).
     """
 
     def __init__(self, yi, sei, tau_prior, mu_prior, method, estimate_only, k, note):
@@ -614,7 +618,8 @@ class ExactPosterior:
         """
         _checks.choice("null", null, ("mu", "tau"))
         if self.marginal_likelihood is None:
-            raise ValueError(f"Bayes factor for {null} = 0 needs proper priors; marginal likelihood {self.marginal_likelihood_reason}")
+            raise ValueError(f"Bayes factor for {null} = 0 needs proper priors; "
+                             f"marginal likelihood {self.marginal_likelihood_reason}")
         if null == "mu":
             return float(self.density("mu", 0.0) / self.mu_prior.pdf(0.0))
         self._needs_tau("bayes_factor('tau')")

@@ -75,7 +75,8 @@ def test_reading_only_matters_for_the_disputed_cell():
         a = priors.rhodes2015("biological marker", "non-pharmacological (any)", area=area, reading="bayesmeta")
         b = priors.rhodes2015("biological marker", "non-pharmacological (any)", area=area, reading="pattern")
         assert (a.location, a.scale) == (b.location, b.scale)
-    resp = [priors.rhodes2015(*MENTAL_NONPHARMA, area="respiratory", reading=r).location for r in ("bayesmeta", "pattern")]
+    resp = [priors.rhodes2015(*MENTAL_NONPHARMA, area="respiratory", reading=r).location
+            for r in ("bayesmeta", "pattern")]
     assert resp == [-4.76, -4.76]
 
 
