@@ -27,6 +27,7 @@ _EXPORTS = {
     "sample_meta_regression": "pymc_models",
     "check_diagnostics": "diagnostics",
     "assert_diagnostics": "diagnostics",
+    "compare_with_exact": "diagnostics",
     "from_published": "reconstruct",
     # data
     "load_published": "data",

@@ -50,3 +50,28 @@ def assert_diagnostics(idata, var_names=None, *, rhat_max: float = 1.01, ess_min
     if df.attrs["problems"]:
         raise AssertionError("MCMC diagnostics failed: " + "; ".join(df.attrs["problems"]))
     return df
+
+
+def compare_with_exact(fit, post, params=("mu", "tau", "theta_new"), *, mcse_units: float = 4.0) -> pd.DataFrame:
+    """MCMC against the exact posterior: posterior medians and P(mu < 0), in MCSE units.
+
+    MCSE of a median: ``az.mcse(method="median")``; of P(mu < 0): sqrt(p(1 - p) / ESS) with
+    ArviZ's ESS of the indicator (when every draw is on one side, as if half a draw fell on
+    the other). Returns one row per quantity (mcmc, exact, mcse, units); raises AssertionError
+    when any |units| >= ``mcse_units``.
+    """
+    rows = []
+    for name in params:
+        draws = fit.posterior[name]
+        rows.append((name + " median", float(draws.median()), post.median(name),
+                     float(az.mcse(draws, method="median"))))
+    below = (fit.posterior["mu"] < 0).values.astype(float)
+    p, n = below.mean(), below.size
+    mcse = np.sqrt(p * (1 - p) / az.ess(below, method="mean")) if 0 < p < 1 else np.sqrt(0.5 / n**2)
+    rows.append(("P(mu < 0)", p, post.prob("mu", upper=0.0), float(mcse)))
+    table = pd.DataFrame(rows, columns=["quantity", "mcmc", "exact", "mcse"]).set_index("quantity")
+    table["units"] = (table["mcmc"] - table["exact"]) / table["mcse"]
+    bad = table[table["units"].abs() >= mcse_units]
+    if len(bad):
+        raise AssertionError(f"MCMC differs from the exact posterior by >= {mcse_units} MCSE:\n{bad}")
+    return table

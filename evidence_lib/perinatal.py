@@ -379,8 +379,7 @@ def seed_comparison(published: pd.DataFrame, fits: pd.DataFrame, bayes: pd.DataF
     from evidence_lib.readings import harmonise
 
     seeds = published.set_index("result_id").loc[list(SEED_RESULTS)].reset_index()
-    with np.errstate(invalid="ignore"):  # harmonise evaluates log() on SMD rows it then discards
-        seeds = harmonise(seeds)
+    seeds = harmonise(seeds)
     seeds = seeds.assign(label=seeds["review"] + ": " + seeds["outcome"].str.split(",").str[0],
                          group="seed reviews (their own trial sets)")
     method = "REML, KH" if fits.attrs.get("test") == "knha" else "REML"

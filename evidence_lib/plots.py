@@ -10,10 +10,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
+from evidence_lib.data import RATIO_MEASURES
+
 FREQ = "#1f5fa8"   # frequentist: blue
 BAYES = "#c8501e"  # Bayesian: orange-red
 PRIOR = "#7a7a7a"  # priors: grey
-RATIO_MEASURES = {"RR", "OR"}
 
 plt.rcParams.update({"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12,
                      "legend.fontsize": 10, "figure.dpi": 110})

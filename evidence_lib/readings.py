@@ -24,11 +24,11 @@ import pandas as pd
 from scipy import stats
 
 from evidence_lib import priors
+from evidence_lib.data import RATIO_MEASURES
 from evidence_lib.exact import exact_posterior
 from evidence_lib.frequentist import random_effects
 from evidence_lib.reconstruct import from_published
 
-RATIO_MEASURES = {"RR", "OR"}
 LEVEL = 0.95
 SMALL_SMD = 0.2  # "small" effect on Cohen's scale, the threshold behind P(benefit > 0.2 SD)
 BORDERLINE_P = 0.90  # P(benefit) at or above which a CI that includes the null is a disagreement
@@ -133,8 +133,7 @@ def read_row(row, prior_set: PriorSet | None = None) -> dict:
 
     summary = summary_for_row(row)
     sign = _benefit_sign(row.get("favours_intervention"))
-    est = float(np.log(row["estimate_used"]) if measure in RATIO_MEASURES else row["estimate_used"])
-    z = est / summary.se
+    z = summary.mu_hat / summary.se
     out.update(
         se=summary.se,
         z=z,

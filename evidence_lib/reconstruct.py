@@ -30,10 +30,9 @@ import numpy as np
 from scipy import stats
 
 from evidence_lib._checks import as_vector, choice
+from evidence_lib.data import MEASURES, RATIO_MEASURES
+from evidence_lib.effect_sizes import se_from_ci
 from evidence_lib.frequentist import random_effects
-
-MEASURES = ("SMD", "RR", "OR")
-RATIO_MEASURES = ("RR", "OR")
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,7 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
 
     to_scale = np.log if measure in RATIO_MEASURES else float
     y_lo, y_hi = float(to_scale(lo)), float(to_scale(hi))
-    se = (y_hi - y_lo) / (2 * stats.norm.ppf(0.5 + level / 2))
+    se = float(se_from_ci(lo, hi, measure=measure, level=level)[0])
     y = (y_lo + y_hi) / 2 if est is None else float(to_scale(est))
     scale_note = "log scale" if measure in RATIO_MEASURES else "SMD scale"
     notes = [f"pooled SE {se:.4g} back-calculated from the {level:.0%} CI ({scale_note})"]

@@ -162,11 +162,7 @@ for name in ("Sleed", "Huang"):
 fit = el.sample_posterior(summary, tau_prior=priors.half_normal(0.5), mu_prior=None,
                           draws=1000, tune=1000, chains=4, target_accept=0.99, random_seed=20150101)
 el.assert_diagnostics(fit, var_names=["mu", "tau"])
-mu_draws = fit.posterior["mu"].values.ravel()
-p_mcmc = (mu_draws < 0).mean()
-mcse = np.sqrt(p_mcmc * (1 - p_mcmc) / len(mu_draws)) * 2  # conservative: ESS >= draws/2
-print(f"P(benefit): MCMC {p_mcmc:.3f}, exact {exact.prob('mu', upper=0):.3f}")
-assert abs(p_mcmc - exact.prob("mu", upper=0)) < 4 * mcse
+print(el.compare_with_exact(fit, exact, params=("mu", "tau")).round(4).to_string())  # asserts < 4 MCSE
 
 # %% [markdown]
 # ## 5. Posterior and prior, and how P(benefit) moves with the tau prior

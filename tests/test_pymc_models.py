@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from evidence_lib import priors
+from evidence_lib.diagnostics import compare_with_exact
 from evidence_lib.exact import exact_posterior
 from evidence_lib.pymc_models import sample_binomial, sample_meta_regression, sample_posterior
 from evidence_lib.reconstruct import from_published
@@ -30,24 +31,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::evidence_lib.diagnostics.Sample
 
 
 def assert_matches_exact(fit, post, params=("mu", "tau", "theta_new")):
-    """Posterior medians and P(mu < 0) agree with the exact posterior within 4 MCSE.
-
-    MCSE of a median: ``az.mcse(method="median")``; of P(mu < 0): sqrt(p(1 - p)/ESS) with the
-    ESS of the indicator. Returns the differences in MCSE units.
-    """
-    units = {}
-    for name in params:
-        draws = fit.posterior[name]
-        units[name] = (float(draws.median()) - post.median(name)) / float(az.mcse(draws, method="median"))
-    below = (fit.posterior["mu"] < 0).values.astype(float)
-    p, n = below.mean(), below.size
-    if 0 < p < 1:
-        mcse = np.sqrt(p * (1 - p) / az.ess(below, method="mean"))
-    else:  # every draw on one side (Crins: P(mu < 0) = 0.99999): as if half a draw fell on the other
-        mcse = np.sqrt(0.5 / n**2)
-    units["P(mu<0)"] = (p - post.prob("mu", upper=0.0)) / mcse
-    assert all(abs(u) < MCSE_UNITS for u in units.values()), units
-    return units
+    """Posterior medians and P(mu < 0) agree with the exact posterior within 4 MCSE."""
+    return compare_with_exact(fit, post, params, mcse_units=MCSE_UNITS)
 
 
 @pytest.fixture(scope="module", params=["marginal", "noncentred"])
