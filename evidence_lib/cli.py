@@ -80,7 +80,7 @@ def _study_reading(path, prior_set, favours) -> pd.DataFrame:
 
     from evidence_lib.exact import exact_posterior
     from evidence_lib.frequentist import random_effects
-    from evidence_lib.readings import RATIO_MEASURES
+    from evidence_lib.data import RATIO_MEASURES
     from evidence_lib.user_input import read_studies
 
     studies = read_studies(path)

@@ -19,8 +19,8 @@ from evidence_lib.paths import DATA_DIR
 PUBLISHED_PATH = DATA_DIR / "published_results.csv"
 TRIALS_DIR = DATA_DIR / "trials"
 
-RATIO_MEASURES = frozenset({"RR", "OR"})
-MEASURES = frozenset({"SMD"}) | RATIO_MEASURES
+RATIO_MEASURES = ("RR", "OR")
+MEASURES = ("SMD", *RATIO_MEASURES)  # ordered: error messages list them in this order
 FAVOURS = ("lower", "higher", "unknown")
 NO_FIGURES = ("not significant; no figures reported", "not estimable; no figures reported")
 REPORTED_AS = ("figures", "CI only") + NO_FIGURES

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evidence_lib.reconstruct import MEASURES
+from evidence_lib.data import MEASURES
 
 STUDY_COLUMNS = {"required": ("study", "yi"), "optional": ("sei", "vi", "measure")}
 SUMMARY_COLUMNS = {"required": ("label", "estimate", "ci_low", "ci_high", "measure", "favours_intervention"),
