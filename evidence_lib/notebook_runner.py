@@ -36,6 +36,19 @@ def execute(source: Path, *, timeout: int = 1200) -> nbformat.NotebookNode:
     return nb
 
 
+def _settle(nb: nbformat.NotebookNode, previous: Path) -> None:
+    """Keep diffs of a refreshed pair to real changes: drop execution timestamps and reuse the
+    committed notebook's cell ids for cells whose source is unchanged (each id once)."""
+    old_ids: dict[str, list[str]] = {}
+    if previous.exists():
+        for cell in nbformat.read(previous, as_version=4).cells:
+            old_ids.setdefault(cell.source, []).append(cell.id)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if old_ids.get(cell.source):
+            cell.id = old_ids[cell.source].pop(0)
+
+
 def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS_DIR,
                   update: bool = False, notebook_dir: Path = NOTEBOOK_DIR, echo=print) -> list[dict]:
     """Execute and render notebooks in order, printing progress; return per-notebook timings.
@@ -63,7 +76,9 @@ def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS
         html, _ = exporter.from_notebook_node(nb)
         (reports_dir / f"{source.stem}.html").write_text(html, encoding="utf-8")
         if update:
-            jupytext.write(nb, source.with_suffix(".ipynb"))
+            target = source.with_suffix(".ipynb")
+            _settle(nb, target)
+            jupytext.write(nb, target)
         echo(f"done in {seconds:.1f} s -> {reports_dir.name}/{source.stem}.html")
         timings.append({"notebook": source.stem, "seconds": round(seconds, 1)})
     return timings

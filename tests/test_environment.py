@@ -45,5 +45,5 @@ def test_environment_yml_agrees_with_pyproject():
 
 def test_lock_file_is_committed_and_pins_the_stack():
     lock = (REPO_ROOT / "uv.lock").read_text()
-    for name in ("pymc", "arviz", "pytensor", "numpy", "scipy", "statsmodels", "pandas"):
+    for name in ("pymc", "nutpie", "arviz", "pytensor", "numpy", "scipy", "statsmodels", "pandas"):
         assert re.search(rf'^name = "{name}"\nversion = "[^"]+"', lock, re.M), name

@@ -36,3 +36,20 @@ def test_ipynb_has_outputs(source):
     unexecuted = [i for i, c in enumerate(code) if c.get("execution_count") is None]
     assert code and not unexecuted, f"{source.stem}: code cells {unexecuted} were never executed"
     assert any(c.get("outputs") for c in code), f"{source.stem}: no outputs at all"
+
+
+def test_refresh_keeps_cell_ids_and_drops_timestamps(tmp_path):
+    from nbformat import v4, write
+
+    from evidence_lib.notebook_runner import _settle
+
+    old = v4.new_notebook(cells=[v4.new_markdown_cell("# a", id="keep-a"), v4.new_code_cell("x = 1", id="keep-x"),
+                                 v4.new_code_cell("", id="empty-1"), v4.new_code_cell("", id="empty-2")])
+    write(old, tmp_path / "nb.ipynb")
+    new = v4.new_notebook(cells=[v4.new_markdown_cell("# a"), v4.new_code_cell("x = 2"), v4.new_code_cell(""),
+                                 v4.new_code_cell(""), v4.new_code_cell("")])
+    new.cells[1].metadata["execution"] = {"iopub.status.busy": "2026-11-21T00:00:00Z"}
+    fresh_x, fresh_last = new.cells[1].id, new.cells[4].id
+    _settle(new, tmp_path / "nb.ipynb")
+    assert [c.id for c in new.cells] == ["keep-a", fresh_x, "empty-1", "empty-2", fresh_last]
+    assert "execution" not in new.cells[1].metadata
