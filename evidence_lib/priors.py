@@ -323,8 +323,9 @@ def rhodes2015(outcome: str, comparison: str, area: str = "other", reading: str 
     (any): "bayesmeta" gives the location -3.85 as coded in R bayesmeta 3.4; "pattern" gives
     -2.85, because every other row of Table 3 and of the respiratory table puts the
     non-pharmacological location 0.14 above pharmacological vs. placebo / control
-    (-2.99 + 0.14). Neither is verified against the paper. Prior median tau = exp(location/2):
-    0.146 vs 0.241. Both readings are rows of ``data/priors/rhodes2015.csv``.
+    (-2.99 + 0.14). R package rnmamod also codes -3.85; the paper itself is not checked
+    (``data/priors/SOURCES.md``). Prior median tau = exp(location/2): 0.146 vs 0.241. Both
+    readings are rows of ``data/priors/rhodes2015.csv``.
     """
     _checks.choice("reading", reading, RHODES_READINGS)
     if _key(outcome) == "any":
