@@ -101,6 +101,14 @@ def test_same_seed_same_draws_other_seed_other_draws():
         assert not np.array_equal(first[v], other[v])
 
 
+@pytest.mark.parametrize("sampler", ["nutpie", "pymc"])
+def test_sampler_is_recorded_and_pymc_nuts_still_selectable(sampler):
+    kwargs = {} if sampler == "nutpie" else {"nuts_sampler": "pymc"}  # nutpie is the default
+    fit = sample_posterior(CRINS_Y, CRINS_S, *CRINS_PRIORS, random_seed=3, cores=1, **SMALL, **kwargs)
+    assert fit.attrs["nuts_sampler"] == sampler
+    assert fit.posterior["mu"].shape == (2, 100) and fit.posterior["theta"].shape == (2, 100, 6)
+
+
 def test_binomial_zero_event_arm_has_no_divergences():
     # synthetic counts (Barlow-like attachment outcome, made up for this test); study 1 control arm has 0 events
     fit = sample_binomial([10, 7], [30, 40], [0, 2], [30, 45], priors.half_normal(1.0), (0, 10), random_seed=4, **FIT)
