@@ -81,6 +81,8 @@ assert bool(barlow_dep["readings_disagree"])     # the borderline case is flagge
 sleed_behaviour = table.set_index("result_id").loc["sleed2023_infant_behaviour_post"]
 assert bool(sleed_behaviour["readings_disagree"]) and sleed_behaviour["ci_low"] == 0.0
 assert 0.90 < barlow_dep["p_benefit"] < 0.93     # notebook 03: 0.913 under the default prior set
+secure = table.set_index("result_id").loc["barlow2015_ctrl_secure_post"]
+assert secure["k"] == 2 and secure["kh_ci_low"] < 1e-4 and secure["kh_ci_high"] > 1e6  # see below
 
 # %% [markdown]
 # Under the default prior set every disagreement is of one kind: a **borderline interval**.
@@ -96,7 +98,12 @@ assert 0.90 < barlow_dep["p_benefit"] < 0.93     # notebook 03: 0.913 under the 
 # few studies and a vague heterogeneity prior: in notebook 04 the secure-attachment RR
 # (k = 2) keeps a CrI above 1 under half-normal priors but not under half-Cauchy(1). The
 # frequentist random-effects CI treats τ² as known; the Bayesian model carries its
-# uncertainty into the pooled effect, and with k = 2 the prior decides how much.
+# uncertainty into the pooled effect, and with k = 2 the prior decides how much. The
+# Knapp–Hartung interval shows the same thing without a prior: with k = 2 it uses t with one
+# degree of freedom (97.5 % quantile 12.71), so for the secure-attachment RR of 8.93 (CI 1.25
+# to 63.70) it runs from 0.00003 to about 3 million (`kh_ci_low`, `kh_ci_high` in
+# `reports/readings.csv`). The arithmetic is right; two studies cannot tell how much the
+# effect varies between studies.
 #
 # Where the CI and CrI agree, the Bayesian reading adds the probability of a benefit of a
 # given size and the predictive interval for a new study, which the published CI does not
