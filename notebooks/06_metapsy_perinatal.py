@@ -180,7 +180,8 @@ print(rho6[["k", "mu", "ci_low", "ci_high", "tau2"]].round(4).to_string())
 #   −3.85 as coded in bayesmeta, or −2.85 following the pattern of the table);
 # - a weakly informative half-normal(0.5).
 #
-# The exact engine (numerical integration) gives the tables; PyMC's NUTS sampler must agree.
+# The exact engine (numerical integration) gives the tables; MCMC (the same model in PyMC,
+# sampled by nutpie's NUTS) must agree.
 
 # %%
 # NBVAL_CHECK_OUTPUT
