@@ -104,16 +104,16 @@ def posterior_density(post, param="mu", *, prior=None, measure="SMD", favours=No
 def interval_comparison(table, *, label_col="label", ax=None, measure="SMD", favours=None, title=None):
     """Rows of (estimate, CI) next to (median, CrI): one pair of lines per row of ``table``.
 
-    ``table`` needs columns estimate, ci_low, ci_high, post_median, cri_low, cri_high
-    on the natural scale (ratios as ratios) and ``label_col``.
+    ``table`` needs columns estimate_used, ci_low, ci_high, post_median, cri_low, cri_high
+    on the natural scale (ratios as ratios) and ``label_col``, as in ``readings.readings_table``.
     """
     ratio = measure in RATIO_MEASURES
     f = np.log if ratio else (lambda v: np.asarray(v, float))
     n = len(table)
     ax = _axes(ax, (9, 0.55 * n + 1.5))
     y = np.arange(n)[::-1]
-    ax.errorbar(f(table["estimate"]), y + 0.15,
-                xerr=[f(table["estimate"]) - f(table["ci_low"]), f(table["ci_high"]) - f(table["estimate"])],
+    estimate = table["estimate_used"]
+    ax.errorbar(f(estimate), y + 0.15, xerr=[f(estimate) - f(table["ci_low"]), f(table["ci_high"]) - f(estimate)],
                 fmt="s", color=FREQ, capsize=2, label="published estimate, 95 % CI")
     ax.errorbar(f(table["post_median"]), y - 0.15,
                 xerr=[f(table["post_median"]) - f(table["cri_low"]), f(table["cri_high"]) - f(table["post_median"])],

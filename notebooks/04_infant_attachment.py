@@ -29,8 +29,10 @@ pd.set_option("display.width", 160)
 published = el.load_published()
 attachment = published[published["review"].str.startswith("Barlow")
                        & published["comparison"].str.contains("control")
+                       & published["outcome"].str.contains("attachment")
                        & published["measure"].eq("RR")
                        & published["ci_low"].notna()]
+assert len(attachment) == 12                     # 8 categories (post, follow-up) + 4 change outcomes
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -48,9 +50,7 @@ print(attachment[["outcome", "timepoint", "estimate", "ci_low", "ci_high", "k", 
 
 # %%
 # NBVAL_CHECK_OUTPUT
-secure = attachment[attachment["outcome"].str.contains("secure")
-                    & ~attachment["outcome"].str.contains("insecure")
-                    & attachment["timepoint"].str.contains("post")].iloc[0]
+secure = attachment.set_index("result_id").loc["barlow2015_ctrl_secure_post"]
 summary = readings.summary_for_row(secure)
 print(summary.note)
 print(f"pooled SE (log RR) {summary.se:.4f}; s^2 {summary.s2:.4f}; Q {summary.q:.2f}; "
@@ -131,7 +131,6 @@ print(table[["label", "estimate_used", "ci_low", "ci_high", "post_median", "cri_
              "p_benefit", "readings_disagree"]].round(3).to_string(index=False))
 
 # %%
-table["estimate"] = table["estimate_used"]
 plots.interval_comparison(table, measure="RR",
                           title="Barlow 2015 attachment RRs: published 95 % CI vs 95 % CrI")
 plt.show()

@@ -56,7 +56,6 @@ print(table[table["post_median"].isna()][["result_id", "reading_note"]].to_strin
 
 # %%
 with_figures = with_figures.assign(
-    estimate=with_figures["estimate_used"],
     label=with_figures["result_id"] + with_figures["readings_disagree"].map({True: "  <- disagree", False: ""}))
 fig, axes = plt.subplots(1, 2, figsize=(17, 0.42 * len(with_figures) + 2), layout="constrained")
 for ax, measure in zip(axes, ["SMD", "RR"]):
