@@ -76,11 +76,9 @@ def _prior_set(args):
 
 def _study_reading(path, prior_set, favours) -> pd.DataFrame:
     """REML random effects and the exact posterior of a user's study effects (one row)."""
-    import numpy as np
-
     from evidence_lib.exact import exact_posterior
     from evidence_lib.frequentist import random_effects
-    from evidence_lib.data import RATIO_MEASURES
+    from evidence_lib.readings import benefit_side, to_natural
     from evidence_lib.user_input import read_studies
 
     studies = read_studies(path)
@@ -88,7 +86,10 @@ def _study_reading(path, prior_set, favours) -> pd.DataFrame:
     yi, sei = studies["yi"].to_numpy(), studies["sei"].to_numpy()
     fit = random_effects(yi, sei**2, method="REML", test="z")
     post = exact_posterior(yi, sei, tau_prior=prior_set.tau, mu_prior=prior_set.mu)
-    natural = np.exp if measure in RATIO_MEASURES else float
+
+    def natural(x):
+        return to_natural(x, measure)
+
     cri = post.interval("mu", level=0.95, kind="central")
     pred = post.interval("theta_new", level=0.95, kind="central")
     row = {"k": fit.k, "measure": measure or "(as given)", "favours_intervention": favours,
@@ -97,7 +98,7 @@ def _study_reading(path, prior_set, favours) -> pd.DataFrame:
            "p": fit.pval, "tau_reml": fit.tau, "i2": fit.i2, "q": fit.q,
            "pi_low": natural(fit.pi_low), "pi_high": natural(fit.pi_high),
            "post_median": natural(post.median("mu")), "cri_low": natural(cri[0]), "cri_high": natural(cri[1]),
-           "p_benefit": post.prob("mu", **({"upper": 0.0} if favours == "lower" else {"lower": 0.0})),
+           "p_benefit": post.prob("mu", **benefit_side(favours)),
            "tau_median": post.median("tau"), "pred_low": natural(pred[0]), "pred_high": natural(pred[1])}
     return pd.DataFrame([row], index=[path.name])
 
@@ -105,15 +106,11 @@ def _study_reading(path, prior_set, favours) -> pd.DataFrame:
 def _summary_readings(path, prior_set) -> pd.DataFrame:
     """Both readings (readings.read_row) of each published summary in a user's CSV."""
     from evidence_lib.readings import read_row
-    from evidence_lib.reconstruct import from_published
     from evidence_lib.user_input import InputError, read_summaries
 
     out = {}
     for _, row in read_summaries(path).iterrows():
         try:
-            if pd.isna(row["estimate_used"]):
-                row["estimate_used"] = from_published(None, row["ci_low"], row["ci_high"],
-                                                      measure=row["measure"]).estimate
             out[row["label"]] = {**row[["measure", "estimate_used", "ci_low", "ci_high"]], **read_row(row, prior_set)}
         except ValueError as err:
             raise InputError(f"{path.name}, row {row['row']}: {err}") from None

@@ -107,11 +107,12 @@ def _required_text(table, columns, problems) -> None:
                 problems(i, col, "must not be empty")
 
 
-def _estimate_used(measure: str, est: float, lo: float, hi: float) -> tuple[float, bool]:
-    """The reported estimate, else the CI midpoint on the analysis scale (log for ratios)."""
+def estimate_or_midpoint(measure: str, est: float, lo: float, hi: float) -> tuple[float, bool]:
+    """The reported estimate, else the CI midpoint on the analysis scale (log for ratios);
+    NaN when there is no CI, or a ratio bound is not positive (no log scale to take it on)."""
     if not np.isnan(est):
         return est, False
-    if np.isnan(lo) or np.isnan(hi):
+    if np.isnan(lo) or np.isnan(hi) or (measure in RATIO_MEASURES and min(lo, hi) <= 0):
         return np.nan, False
     if measure in RATIO_MEASURES:
         return float(np.exp((np.log(lo) + np.log(hi)) / 2)), True
@@ -185,7 +186,7 @@ def load_published(path=None) -> pd.DataFrame:
     out["measure_stated"] = table["measure_stated"].eq("yes")
     for col in PRINTED_PRECISION:
         out[f"{col}_decimals"] = pd.array([_decimals(t) for t in table[col]], dtype="Int64")
-    used = [_estimate_used(m, e, lo, hi) for m, e, lo, hi in
+    used = [estimate_or_midpoint(m, e, lo, hi) for m, e, lo, hi in
             zip(table["measure"], values["estimate"], values["ci_low"], values["ci_high"])]
     out["estimate_used"] = [u for u, _ in used]
     out["estimate_derived"] = [d for _, d in used]

@@ -52,8 +52,9 @@ def smd(m1, sd1, n1, m2, sd2, n2) -> tuple[np.ndarray, np.ndarray]:
     return yi, vi
 
 
-def _counts(e1, n1, e2, n2):
-    arrays = {name: as_vector(name, x) for name, x in dict(e1=e1, n1=n1, e2=e2, n2=n2).items()}
+def check_counts(e1, n1, e2, n2, *, min_len: int = 1):
+    """2x2 counts as float vectors: whole numbers, events >= 0, totals >= 1, events <= totals."""
+    arrays = {name: as_vector(name, x, min_len=min_len) for name, x in dict(e1=e1, n1=n1, e2=e2, n2=n2).items()}
     same_length(**arrays)
     for name, arr in arrays.items():
         off = arr != np.round(arr)
@@ -70,7 +71,7 @@ def _counts(e1, n1, e2, n2):
 
 
 def _log_ratio(measure, e1, n1, e2, n2) -> RatioEffects:
-    e1, n1, e2, n2 = _counts(e1, n1, e2, n2)
+    e1, n1, e2, n2 = check_counts(e1, n1, e2, n2)
     a, b, c, d = e1, n1 - e1, e2, n2 - e2
     double = ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
     kept = np.flatnonzero(~double)

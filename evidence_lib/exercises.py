@@ -21,9 +21,8 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from evidence_lib.paths import REPO_ROOT
+from evidence_lib.paths import NOTEBOOK_DIR, REPO_ROOT
 
-NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 EXERCISE_DIR = REPO_ROOT / "exercises"
 HINT_PREFIX = "# HINT:"
 STUDENT_NOTE = ("*Exercise.* Run the cells from the top. Where a cell says `# your code here`, write the code "

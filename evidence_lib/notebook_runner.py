@@ -16,9 +16,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
-from evidence_lib.paths import REPO_ROOT, REPORTS_DIR
-
-NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+from evidence_lib.paths import NOTEBOOK_DIR, REPORTS_DIR
 
 
 def notebook_sources(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:

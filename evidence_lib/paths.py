@@ -8,6 +8,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / "data"
 REPORTS_DIR = REPO_ROOT / "reports"
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 
 
 def shared_dir() -> Path:

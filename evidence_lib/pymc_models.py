@@ -26,8 +26,9 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-from evidence_lib._checks import as_vector, at_least, choice, positive, same_length
+from evidence_lib._checks import as_vector, choice, positive, same_length
 from evidence_lib.diagnostics import check_diagnostics
+from evidence_lib.effect_sizes import check_counts
 from evidence_lib.priors import TauPrior, as_mu_prior
 
 PARAMETERISATIONS = ("marginal", "noncentred")
@@ -37,6 +38,12 @@ def _seed(random_seed) -> int:
     if isinstance(random_seed, bool) or not isinstance(random_seed, (int, np.integer)):
         raise ValueError(f"random_seed must be an integer (fits must be reproducible), got {random_seed!r}")
     return int(random_seed)
+
+
+def _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, extra: dict) -> dict:
+    """The ``pm.sample`` arguments of the public functions, the seed checked."""
+    return dict(random_seed=_seed(random_seed), draws=draws, tune=tune, chains=chains, cores=cores,
+                target_accept=target_accept, progressbar=progressbar, **extra)
 
 
 def _normal_pair(yi, sei, min_len: int):
@@ -130,8 +137,7 @@ def sample_posterior(yi, sei=None, tau_prior=None, mu_prior=None, *, random_seed
     mu with likelihood N(estimate, SE²) and no tau (``fit.attrs["estimate_only"] == 1``).
     """
     choice("parameterisation", parameterisation, PARAMETERISATIONS)
-    settings = dict(random_seed=_seed(random_seed), draws=draws, tune=tune, chains=chains, cores=cores,
-                    target_accept=target_accept, progressbar=progressbar, **sample_kwargs)
+    settings = _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, sample_kwargs)
     attrs = _prior_attrs(tau_prior, mu_prior)
     pseudo = hasattr(yi, "estimate_only")
     if pseudo:
@@ -175,21 +181,6 @@ def _normal_model(y, s, tau_prior, mu_prior, parameterisation, *, report_theta=T
     return model
 
 
-def _counts(**arrays):
-    out = {name: as_vector(name, v, min_len=2) for name, v in arrays.items()}
-    same_length(**out)
-    for name, v in out.items():
-        if np.any(v != np.round(v)):
-            raise ValueError(f"{name} must be whole numbers (counts)")
-        at_least(name, v, 0)
-    for e, n in (("e1", "n1"), ("e2", "n2")):
-        positive(n, out[n])
-        over = np.flatnonzero(out[e] > out[n])
-        if over.size:
-            raise ValueError(f"{e} > {n} (events exceed total) at positions {over.tolist()}")
-    return [out[name].astype(int) for name in arrays]
-
-
 def sample_binomial(e1, n1, e2, n2, tau_prior, mu_prior=None, *, random_seed, scale="logor",
                     baseline_prior=(0.0, 2.5), draws=1000, tune=1000, chains=4, cores=2, target_accept=0.99,
                     progressbar=False, **sample_kwargs):
@@ -207,10 +198,9 @@ def sample_binomial(e1, n1, e2, n2, tau_prior, mu_prior=None, *, random_seed, sc
     ``target_accept=0.99``).
     """
     choice("scale", scale, ("logor",))
-    settings = dict(random_seed=_seed(random_seed), draws=draws, tune=tune, chains=chains, cores=cores,
-                    target_accept=target_accept, progressbar=progressbar, **sample_kwargs)
+    settings = _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, sample_kwargs)
     attrs = _prior_attrs(tau_prior, mu_prior)
-    e1, n1, e2, n2 = _counts(e1=e1, n1=n1, e2=e2, n2=n2)
+    e1, n1, e2, n2 = (v.astype(int) for v in check_counts(e1, n1, e2, n2, min_len=2))
     b_mean, b_sd = _normal_prior("baseline_prior", baseline_prior)
     with pm.Model(coords={"study": np.arange(len(e1))}) as model:
         mu, tau = _mu_tau(model, tau_prior, mu_prior)
@@ -234,8 +224,7 @@ def sample_meta_regression(yi, sei, x, tau_prior, mu_prior=None, beta_prior=(0.0
     continuous). ``theta`` (shrunken study effects) as in :func:`sample_posterior`;
     ``theta_new`` is a new study at x = 0.
     """
-    settings = dict(random_seed=_seed(random_seed), draws=draws, tune=tune, chains=chains, cores=cores,
-                    target_accept=target_accept, progressbar=progressbar, **sample_kwargs)
+    settings = _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, sample_kwargs)
     attrs = _prior_attrs(tau_prior, mu_prior)
     y, s = _normal_pair(yi, sei, min_len=3)
     x = as_vector("x", x, min_len=3)

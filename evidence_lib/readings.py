@@ -93,10 +93,9 @@ def p_benefit_by_tau_scale(row, scales, *, family=None, mu_prior=None) -> np.nda
     """
     family = family or priors.half_normal
     summary = summary_for_row(row)
-    sign = _benefit_sign(row.get("favours_intervention"))
-    if np.isnan(sign):
+    side = benefit_side(row.get("favours_intervention"))
+    if side is None:
         raise ValueError(f"{row.get('result_id')}: direction favouring the intervention is unknown")
-    side = {"upper": 0.0} if sign < 0 else {"lower": 0.0}
     return np.array([exact_posterior(summary, tau_prior=family(s), mu_prior=mu_prior).prob("mu", **side)
                      for s in scales])
 
@@ -105,7 +104,16 @@ def _benefit_sign(favours: str) -> float:
     return {"lower": -1.0, "higher": 1.0}.get(favours, np.nan)
 
 
-def _to_natural(x, measure):
+def benefit_side(favours: str, beyond: float = 0.0) -> dict | None:
+    """``ExactPosterior.prob`` bounds for P(benefit larger than ``beyond``) on the analysis scale:
+    mu < -beyond when lower values favour the intervention, mu > beyond when higher values do;
+    None when the direction is unknown."""
+    sign = _benefit_sign(favours)
+    return None if np.isnan(sign) else {"upper": -beyond} if sign < 0 else {"lower": beyond}
+
+
+def to_natural(x, measure):
+    """Back from the analysis scale: exp for ratio measures (log RR, log OR), identity otherwise."""
     return np.exp(x) if measure in RATIO_MEASURES else x
 
 
@@ -132,7 +140,7 @@ def read_row(row, prior_set: PriorSet | None = None) -> dict:
         return out
 
     summary = summary_for_row(row)
-    sign = _benefit_sign(row.get("favours_intervention"))
+    benefit = benefit_side(row.get("favours_intervention"))
     z = summary.mu_hat / summary.se
     out.update(
         se=summary.se,
@@ -148,27 +156,25 @@ def read_row(row, prior_set: PriorSet | None = None) -> dict:
     if not summary.estimate_only:
         kh = random_effects(summary.yi, summary.sei**2, method="REML", test="knha")
         re = random_effects(summary.yi, summary.sei**2, method="REML", test="z")
-        out.update(kh_ci_low=_to_natural(kh.ci_low, measure), kh_ci_high=_to_natural(kh.ci_high, measure),
+        out.update(kh_ci_low=to_natural(kh.ci_low, measure), kh_ci_high=to_natural(kh.ci_high, measure),
                    kh_p=kh.pval,
-                   pi_low=_to_natural(re.pi_low, measure), pi_high=_to_natural(re.pi_high, measure))
+                   pi_low=to_natural(re.pi_low, measure), pi_high=to_natural(re.pi_high, measure))
 
     post = exact_posterior(summary, tau_prior=prior_set.tau, mu_prior=prior_set.mu)
     lo, hi = post.interval("mu", level=LEVEL, kind="central")
     out.update(
-        post_median=_to_natural(post.median("mu"), measure),
-        cri_low=_to_natural(lo, measure),
-        cri_high=_to_natural(hi, measure),
+        post_median=to_natural(post.median("mu"), measure),
+        cri_low=to_natural(lo, measure),
+        cri_high=to_natural(hi, measure),
         cri_excludes_null=bool(round(lo, 10) > 0 or round(hi, 10) < 0),  # quadrature noise is no verdict
     )
-    if not np.isnan(sign):
-        benefit = {"upper": 0.0} if sign < 0 else {"lower": 0.0}
+    if benefit is not None:
         out["p_benefit"] = post.prob("mu", **benefit)
         if measure == "SMD":
-            small = {"upper": -SMALL_SMD} if sign < 0 else {"lower": SMALL_SMD}
-            out["p_benefit_gt_0_2"] = post.prob("mu", **small)
+            out["p_benefit_gt_0_2"] = post.prob("mu", **benefit_side(row["favours_intervention"], SMALL_SMD))
     if not summary.estimate_only:
         plo, phi = post.interval("theta_new", level=LEVEL, kind="central")
-        out.update(pred_low=_to_natural(plo, measure), pred_high=_to_natural(phi, measure),
+        out.update(pred_low=to_natural(plo, measure), pred_high=to_natural(phi, measure),
                    tau_median=post.median("tau"))
     return out
 

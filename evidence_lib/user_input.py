@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evidence_lib.data import MEASURES
+from evidence_lib.data import MEASURES, estimate_or_midpoint
 
 STUDY_COLUMNS = {"required": ("study", "yi"), "optional": ("sei", "vi", "measure")}
 SUMMARY_COLUMNS = {"required": ("label", "estimate", "ci_low", "ci_high", "measure", "favours_intervention"),
@@ -131,9 +131,10 @@ def read_studies(path) -> pd.DataFrame:
 def read_summaries(path) -> pd.DataFrame:
     """Published pooled results, one per row, in the columns :func:`readings.read_row` expects.
 
-    Required: ``label``, ``estimate`` (may be blank when only the CI was published),
-    ``ci_low``, ``ci_high`` (95 %, natural scale: ratios as ratios), ``measure`` (SMD, RR,
-    OR), ``favours_intervention`` (lower/higher). Optional, blank when not reported: ``k``,
+    Required: ``label``, ``estimate`` (may be blank when only the CI was published: the CI
+    midpoint on the analysis scale is used, as for the published results), ``ci_low``,
+    ``ci_high`` (95 %, natural scale: ratios as ratios), ``measure`` (SMD, RR, OR),
+    ``favours_intervention`` (lower/higher). Optional, blank when not reported: ``k``,
     ``q`` (Cochran's Q), ``i2`` (percent), ``n`` (total participants).
     """
     name = Path(path).name
@@ -141,12 +142,12 @@ def read_summaries(path) -> pd.DataFrame:
     _unique(name, rows, "label")
     out = []
     for row, v in rows:
-        rec = {"row": row, "label": v["label"],
-               "measure": _word(name, row, "measure", v["measure"], MEASURES),
+        measure = _word(name, row, "measure", v["measure"], MEASURES)
+        est, lo, hi = (_number(name, row, col, v[col], blank_ok=col == "estimate")
+                       for col in ("estimate", "ci_low", "ci_high"))
+        rec = {"row": row, "label": v["label"], "measure": measure,
                "favours_intervention": _word(name, row, "favours_intervention", v["favours_intervention"], FAVOURS),
-               "estimate_used": _number(name, row, "estimate", v["estimate"], blank_ok=True),
-               "ci_low": _number(name, row, "ci_low", v["ci_low"]),
-               "ci_high": _number(name, row, "ci_high", v["ci_high"])}
+               "estimate_used": estimate_or_midpoint(measure, est, lo, hi)[0], "ci_low": lo, "ci_high": hi}
         for col in SUMMARY_COLUMNS["optional"]:
             rec[col] = _number(name, row, col, v.get(col, ""), blank_ok=True,
                                whole=col == "k", positive=col == "n")
