@@ -21,6 +21,18 @@ def as_vector(name: str, x, *, min_len: int = 1) -> np.ndarray:
     return arr
 
 
+def scalar(name: str, value, *, strictly_positive: bool = False, allow_none: bool = False) -> float | None:
+    """One finite number (ValueError otherwise), > 0 if ``strictly_positive``; None passes if ``allow_none``."""
+    if value is None and allow_none:
+        return None
+    arr = as_vector(name, value)
+    if arr.size != 1:
+        raise ValueError(f"{name} must be a single number, got {arr.size} values")
+    if strictly_positive:
+        positive(name, arr)
+    return float(arr[0])
+
+
 def same_length(**arrays: np.ndarray) -> int:
     """Raise ValueError unless all arrays have one length; return it."""
     lengths = {k: len(v) for k, v in arrays.items()}

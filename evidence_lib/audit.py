@@ -20,10 +20,10 @@ from scipy.stats import chi2, norm
 
 from evidence_lib.data import PRINTED_PRECISION, RATIO_MEASURES, load_published
 from evidence_lib.effect_sizes import se_from_ci
+from evidence_lib.frequentist import i2_from_q
 from evidence_lib.reconstruct import from_published
 
 COLUMNS = ("result_id", "check", "reported", "implied", "verdict", "detail")
-CHECKS = ("se_from_ci", "p_value", "p_notation", "ci_symmetry", "tau2", "i2", "q_p_value")
 OK, FLAG, NOT_CHECKABLE = "ok", "flag", "not checkable"
 
 _P_TEXT = re.compile(r"\s*(<?)\s*(\d*\.\d+|\d+)\s*")
@@ -203,14 +203,10 @@ def _i2(r: _Row) -> dict:
         return r.finding("i2", NOT_CHECKABLE, "needs I², Q and its df",
                          "" if pd.isna(row["i2"]) else _text(row, "i2"))
     df = int(row["q_df"])
-
-    def i2(q):
-        return max(0.0, (q - df) / q) * 100 if q > 0 else 0.0
-
-    implied = _corners(i2, _box(row["q"], row["q_decimals"]))
+    implied = _corners(lambda q: i2_from_q(q, df), _box(row["q"], row["q_decimals"]))
     verdict = OK if _overlap(implied, _box(row["i2"], row["i2_decimals"])) else FLAG
     detail = f"Q = {_text(row, 'q')}, df = {df}: I² between {implied[0]:.1f} and {implied[1]:.1f} % within rounding"
-    return r.finding("i2", verdict, detail, _text(row, "i2"), f"{i2(row['q']):.1f}")
+    return r.finding("i2", verdict, detail, _text(row, "i2"), f"{i2_from_q(row['q'], df):.1f}")
 
 
 def _q_p_value(r: _Row) -> dict:
@@ -228,6 +224,7 @@ def _q_p_value(r: _Row) -> dict:
 
 
 _RUN = (_se_from_ci, _p_value, _p_notation, _ci_symmetry, _tau2, _i2, _q_p_value)
+CHECKS = tuple(check.__name__.removeprefix("_") for check in _RUN)
 
 
 def audit_published(df: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -182,7 +182,7 @@ def load_published(path=None) -> pd.DataFrame:
     for col in PUBLISHED_DECIMAL:
         out[col] = values[col]
     for col in PUBLISHED_INTEGER:
-        out[col] = pd.array([pd.NA if np.isnan(x) else int(x) for x in values[col]], dtype="Int64")
+        out[col] = pd.array(values[col], dtype="Int64")  # whole numbers (checked); NaN -> NA
     out["measure_stated"] = table["measure_stated"].eq("yes")
     for col in PRINTED_PRECISION:
         out[f"{col}_decimals"] = pd.array([_decimals(t) for t in table[col]], dtype="Int64")
@@ -264,5 +264,5 @@ def load_trials(outcome: str, path=None) -> pd.DataFrame:
     for col in schema["decimal"]:
         out[col] = values[col]
     for col in schema["integer"] + optional:
-        out[col] = pd.array([pd.NA if np.isnan(x) else int(x) for x in values[col]], dtype="Int64")
+        out[col] = pd.array(values[col], dtype="Int64")  # whole numbers (checked); NaN -> NA
     return out

@@ -216,11 +216,48 @@ class _Normal(_Marginal):
         return self._sd
 
 
-class _GridTau(_Marginal):
-    """p(tau | y) on adaptive Gauss-Legendre panels in u = log tau plus the piece below tau_0."""
+class _TauMarginal(_Marginal):
+    """p(tau | y): positive, root finding on log tau; moments E[tau^r | y] from ``_raw_moment``."""
 
     lower = 0.0
     log_scale = True
+    model: _Model
+
+    def _raw_moment(self, r: int) -> float:
+        raise NotImplementedError
+
+    def moment(self, r: int) -> float:
+        return self._raw_moment(r) if self.model.moment_exists(r) else np.inf
+
+    def mean(self):
+        return self.moment(1)
+
+    def sd(self):
+        return float(np.sqrt(max(self.moment(2) - self.moment(1) ** 2, 0.0)))
+
+
+class _MixtureMarginal(_Marginal):
+    """mu | y or theta_new | y = E[N(m(tau), s(tau)²) | y]; moments from ``_expect``."""
+
+    model: _Model
+    which: str
+
+    def _expect(self, h) -> float:
+        """E[h(m(tau), s(tau)) | y]."""
+        raise NotImplementedError
+
+    def mean(self):
+        return self._expect(lambda m, s: m) if self.model.finite_moments(self.which)[0] else np.nan
+
+    def sd(self):
+        if not self.model.finite_moments(self.which)[1]:
+            return np.inf
+        mean = self.mean()
+        return float(np.sqrt(self._expect(lambda m, s: s**2 + (m - mean) ** 2)))
+
+
+class _GridTau(_TauMarginal):
+    """p(tau | y) on adaptive Gauss-Legendre panels in u = log tau plus the piece below tau_0."""
 
     def __init__(self, model: _Model):
         self.model = model
@@ -342,16 +379,8 @@ class _GridTau(_Marginal):
     def node_w(self):
         return self.wq.ravel() / self.z
 
-    def moment(self, r: int) -> float:
-        if not self.model.moment_exists(r):
-            return np.inf
+    def _raw_moment(self, r: int) -> float:
         return float(self.node_w @ self.node_tau**r)  # the piece below tau_0 adds < w_lower·tau_0^r
-
-    def mean(self):
-        return self.moment(1)
-
-    def sd(self):
-        return float(np.sqrt(max(self.moment(2) - self.moment(1) ** 2, 0.0)))
 
     def mixture(self, which):
         """Normal mixture over the nodes (and tau = 0 for the piece below tau_0)."""
@@ -361,7 +390,7 @@ class _GridTau(_Marginal):
         return _GridMixture(self.model, which, w, *self.model.components(tau, which))
 
 
-class _GridMixture(_Marginal):
+class _GridMixture(_MixtureMarginal):
     """Finite normal mixture sum_j w_j N(means_j, sds_j²) over the tau nodes."""
 
     def __init__(self, model, which, w, means, sds):
@@ -380,14 +409,8 @@ class _GridMixture(_Marginal):
     def pdf(self, x):
         return (np.exp(-0.5 * self._z(x) ** 2) / self.sds) @ self.w / np.sqrt(2 * np.pi)
 
-    def mean(self):
-        return float(self.w @ self.means) if self.model.finite_moments(self.which)[0] else np.nan
-
-    def sd(self):
-        if not self.model.finite_moments(self.which)[1]:
-            return np.inf
-        mean = self.w @ self.means
-        return float(np.sqrt(self.w @ (self.sds**2 + (self.means - mean) ** 2)))
+    def _expect(self, h):
+        return float(self.w @ h(self.means, self.sds))
 
 
 # ------------------------------------------------------------------ quad (reference)
@@ -395,11 +418,8 @@ def _quad(f, lo, hi):
     return integrate.quad(f, lo, hi, epsabs=0.0, epsrel=1e-12, limit=500)[0]
 
 
-class _QuadTau(_Marginal):
+class _QuadTau(_TauMarginal):
     """p(tau | y) with every integral an adaptive quad on u = log tau, split around the mode."""
-
-    lower = 0.0
-    log_scale = True
 
     def __init__(self, model: _Model):
         self.model = model
@@ -437,32 +457,23 @@ class _QuadTau(_Marginal):
     def pdf(self, x):
         return np.vectorize(self._pdf, otypes=[float])(x)
 
-    def moment(self, r: int) -> float:
-        if not self.model.moment_exists(r):
-            return np.inf
+    def _raw_moment(self, r: int) -> float:
         return self._integral(lambda t: t**r) / self.z
-
-    def mean(self):
-        return self.moment(1)
-
-    def sd(self):
-        return float(np.sqrt(max(self.moment(2) - self.moment(1) ** 2, 0.0)))
 
     def mixture(self, which):
         return _QuadMixture(self, which)
 
 
-class _QuadMixture(_Marginal):
+class _QuadMixture(_MixtureMarginal):
     """E[N(mean(tau), sd(tau)²) | y] with each value an adaptive quad over tau."""
 
     def __init__(self, tau_post, which):
-        self.tau_post, self.which = tau_post, which
-        m, s = tau_post.model.components(np.exp(tau_post.center), which)
+        self.tau_post, self.model, self.which = tau_post, tau_post.model, which
+        m, s = self.model.components(np.exp(tau_post.center), which)
         self.center, self.spread = float(m), float(s)
 
     def _expect(self, h):
-        """E[h(mean(tau), sd(tau)) | y]."""
-        comp = self.tau_post.model.components
+        comp = self.model.components
         return self.tau_post._integral(lambda t: h(*comp(t, self.which))) / self.tau_post.z
 
     def cdf(self, x):
@@ -470,17 +481,6 @@ class _QuadMixture(_Marginal):
 
     def pdf(self, x):
         return np.vectorize(lambda v: self._expect(lambda m, s: stats.norm.pdf(v, m, s)), otypes=[float])(x)
-
-    def mean(self):
-        if not self.tau_post.model.finite_moments(self.which)[0]:
-            return np.nan
-        return self._expect(lambda m, s: m)
-
-    def sd(self):
-        if not self.tau_post.model.finite_moments(self.which)[1]:
-            return np.inf
-        mean = self.mean()
-        return float(np.sqrt(self._expect(lambda m, s: s**2 + (m - mean) ** 2)))
 
 
 # ------------------------------------------------------------------------- public API
@@ -524,8 +524,7 @@ class ExactPosterior:
     def _marginal(self, param) -> _Marginal:
         _checks.choice("param", param, PARAMS)
         if param not in self._marginals:
-            if self.estimate_only:
-                raise ValueError(f"{param} is not available: {self.note}")
+            self._needs_tau(param)
             self._marginals[param] = self._tau.mixture(param)
         return self._marginals[param]
 

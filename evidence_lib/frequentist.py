@@ -192,6 +192,12 @@ def _check(yi, vi, method, test, level, pi=PI_TYPES[0]):
     return yi, vi
 
 
+def i2_from_q(q: float, df: int) -> float:
+    """Higgins & Thompson's I² (percent) from Cochran's Q on ``df`` degrees of freedom:
+    max(0, (Q − df)/Q)·100, and 0 when Q = 0."""
+    return max(0.0, 100 * (q - df) / q) if q > 0 else 0.0
+
+
 def random_effects(yi, vi, method: str = "REML", test: str = "z", level: float = 0.95,
                    pi: str = "normal") -> REResult:
     """Fit the random-effects (or, with ``method="EE"``, equal-effects) model; metafor ``rma``.
@@ -222,7 +228,7 @@ def random_effects(yi, vi, method: str = "REML", test: str = "z", level: float =
     tr_p = _sums(1 / vi)[1]
     s2_typical = (k - 1) / tr_p
     if method == "EE":
-        i2, h2 = (max(0.0, 100 * (q - (k - 1)) / q) if q > 0 else 0.0), q / (k - 1)
+        i2, h2 = i2_from_q(q, k - 1), q / (k - 1)
     else:
         i2, h2 = 100 * tau2 / (s2_typical + tau2), tau2 / s2_typical + 1
 

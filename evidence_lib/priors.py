@@ -14,7 +14,7 @@ Turner et al. 2015 (Stat Med 34:984, Table IV; log tau² ~ Normal) and Rhodes et
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 
 import numpy as np
@@ -26,16 +26,6 @@ from evidence_lib.paths import DATA_DIR
 
 PRIOR_DIR = DATA_DIR / "priors"
 LOG2 = float(np.log(2.0))
-
-
-def _number(name: str, value, *, positive: bool = False) -> float:
-    """One finite number (ValueError otherwise); ``positive`` also requires > 0."""
-    arr = _checks.as_vector(name, value)
-    if arr.size != 1:
-        raise ValueError(f"{name} must be a single number, got {arr.size} values")
-    if positive:
-        _checks.positive(name, arr)
-    return float(arr[0])
 
 
 def _values(name: str, x) -> np.ndarray:
@@ -194,11 +184,6 @@ class LogTau2Prior(TauPrior):
     def ppf(self, q):
         return np.exp(self._dist.ppf(_probabilities(q)) / 2)[()]
 
-    @property
-    def median(self) -> float:
-        """Prior median of tau, exp(location/2)."""
-        return float(np.exp(self.location / 2))
-
     def to_pymc(self, name: str = "tau"):
         import pymc as pm
 
@@ -233,19 +218,20 @@ class UniformTau(TauPrior):
 
 def half_normal(scale) -> HalfPrior:
     """tau ~ half-normal(scale)."""
-    scale = _number("scale", scale, positive=True)
+    scale = _checks.scalar("scale", scale, strictly_positive=True)
     return HalfPrior(name=f"half-normal({_fmt(scale)})", family="normal", scale=scale)
 
 
 def half_cauchy(scale) -> HalfPrior:
     """tau ~ half-Cauchy(scale)."""
-    scale = _number("scale", scale, positive=True)
+    scale = _checks.scalar("scale", scale, strictly_positive=True)
     return HalfPrior(name=f"half-Cauchy({_fmt(scale)})", family="cauchy", scale=scale)
 
 
 def half_t(scale, df) -> HalfPrior:
     """tau ~ half-Student-t(df) with ``scale``."""
-    scale, df = _number("scale", scale, positive=True), _number("df", df, positive=True)
+    scale = _checks.scalar("scale", scale, strictly_positive=True)
+    df = _checks.scalar("df", df, strictly_positive=True)
     return HalfPrior(name=f"half-t({_fmt(scale)}, df={_fmt(df)})", family="t", scale=scale, df=df)
 
 
@@ -256,20 +242,22 @@ def uniform_tau() -> UniformTau:
 
 def inverse_gamma_tau2(shape, scale) -> InverseGammaTau2:
     """tau² ~ InvGamma(shape, scale) (the metaBMA/RoBMA default family)."""
-    shape, scale = _number("shape", shape, positive=True), _number("scale", scale, positive=True)
+    shape = _checks.scalar("shape", shape, strictly_positive=True)
+    scale = _checks.scalar("scale", scale, strictly_positive=True)
     return InverseGammaTau2(name=f"tau^2 ~ inverse-gamma({_fmt(shape)}, {_fmt(scale)})", shape=shape, scale=scale)
 
 
 def lognormal_tau2(mean, sd) -> LogTau2Prior:
     """log tau² ~ Normal(mean, sd²) (Turner et al. 2015 family)."""
-    mean, sd = _number("mean", mean), _number("sd", sd, positive=True)
+    mean, sd = _checks.scalar("mean", mean), _checks.scalar("sd", sd, strictly_positive=True)
     return LogTau2Prior(name=f"log tau^2 ~ N({_fmt(mean)}, {_fmt(sd)}^2)", location=mean, scale=sd)
 
 
 def logt_tau2(location, scale, df=5) -> LogTau2Prior:
     """log tau² ~ Student-t(df, location, scale) (Rhodes et al. 2015 family, df = 5)."""
-    location = _number("location", location)
-    scale, df = _number("scale", scale, positive=True), _number("df", df, positive=True)
+    location = _checks.scalar("location", location)
+    scale = _checks.scalar("scale", scale, strictly_positive=True)
+    df = _checks.scalar("df", df, strictly_positive=True)
     return LogTau2Prior(name=f"log tau^2 ~ t{_fmt(df)}({_fmt(location)}, {_fmt(scale)})",
                         location=location, scale=scale, df=df)
 
@@ -305,8 +293,7 @@ def turner2015(outcome: str, comparison: str) -> LogTau2Prior:
     """
     row = _pick(_table("turner2015"), outcome=outcome, comparison=comparison).iloc[0]
     prior = lognormal_tau2(row.log_tau2_mean, row.log_tau2_sd)
-    return LogTau2Prior(name=f"Turner 2015 [{row.outcome}; {row.comparison}]: {prior.name}",
-                        location=prior.location, scale=prior.scale, source=row.source)
+    return replace(prior, name=f"Turner 2015 [{row.outcome}; {row.comparison}]: {prior.name}", source=row.source)
 
 
 RHODES_READINGS = ("bayesmeta", "pattern")
@@ -335,8 +322,7 @@ def rhodes2015(outcome: str, comparison: str, area: str = "other", reading: str 
     row = (chosen if len(chosen) else rows[rows.reading == "bayesmeta"]).iloc[0]
     prior = logt_tau2(row.log_tau2_location, row.log_tau2_scale, row.df)
     label = f"Rhodes 2015 [{row.area}; {row.outcome}; {row.comparison}; {row.reading} reading]"
-    return LogTau2Prior(name=f"{label}: {prior.name}", location=prior.location, scale=prior.scale,
-                        df=prior.df, source=row.source)
+    return replace(prior, name=f"{label}: {prior.name}", source=row.source)
 
 
 # --------------------------------------------------------------------------- mu priors
@@ -394,7 +380,7 @@ class FlatMu(MuPrior):
 
 def normal_mu(mean, sd) -> NormalMu:
     """mu ~ Normal(mean, sd²)."""
-    mean, sd = _number("mean", mean), _number("sd", sd, positive=True)
+    mean, sd = _checks.scalar("mean", mean), _checks.scalar("sd", sd, strictly_positive=True)
     return NormalMu(name=f"N({_fmt(mean)}, {_fmt(sd)}^2)", mean=mean, sd=sd)
 
 

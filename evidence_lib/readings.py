@@ -17,14 +17,14 @@ Ratio measures are analysed on the log scale and reported back on the ratio scal
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from evidence_lib import priors
-from evidence_lib.data import RATIO_MEASURES
+from evidence_lib.data import RATIO_MEASURES, load_published
 from evidence_lib.exact import exact_posterior
 from evidence_lib.frequentist import random_effects
 from evidence_lib.reconstruct import from_published
@@ -41,7 +41,6 @@ class PriorSet:
     label: str
     tau: priors.TauPrior
     mu: object = None  # None = improper flat; (mean, sd) or a MuPrior
-    notes: str = field(default="", compare=False)
 
 
 def default_prior_set() -> PriorSet:
@@ -51,8 +50,7 @@ def default_prior_set() -> PriorSet:
     informative choice (Röver et al. 2021, Res Synth Methods 12:448) that puts 95 % of
     its mass below tau = 0.98; mu flat, so the location is read from the data alone.
     """
-    return PriorSet("half-normal(0.5) tau, flat mu", priors.half_normal(0.5), None,
-                    "weakly informative heterogeneity, flat effect")
+    return PriorSet("half-normal(0.5) tau, flat mu", priors.half_normal(0.5), None)
 
 
 SCEPTICAL_MU = (0.0, 0.2)  # centred on no effect; 95 % of its mass within +-0.39 SD
@@ -181,7 +179,6 @@ def read_row(row, prior_set: PriorSet | None = None) -> dict:
 
 def readings_table(published: pd.DataFrame | None = None, prior_set: PriorSet | None = None) -> pd.DataFrame:
     """One row per published result with both readings (columns: see data/README.md)."""
-    from evidence_lib.data import load_published
 
     published = load_published() if published is None else published
     keep = ["result_id", "review", "comparison", "outcome", "timepoint", "measure", "k", "n",

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from evidence_lib._checks import as_vector, choice
+from evidence_lib._checks import choice, scalar
 from evidence_lib.data import MEASURES, RATIO_MEASURES
 from evidence_lib.effect_sizes import se_from_ci
-from evidence_lib.frequentist import random_effects
+from evidence_lib.frequentist import i2_from_q, random_effects
 
 
 @dataclass(frozen=True)
@@ -85,16 +85,6 @@ class PublishedSummary:
                 "ci_high": float(back(out["mu_hat"] + z * out["se"]))}
 
 
-def _number(name, value, *, allow_none=True):
-    """One finite number (ValueError otherwise), or None when allowed."""
-    if value is None and allow_none:
-        return None
-    arr = as_vector(name, value)
-    if arr.size != 1:
-        raise ValueError(f"{name} must be a single number, got {arr.size} values")
-    return float(arr[0])
-
-
 def _pseudo_values(estimate: float, k: int, ss: float) -> np.ndarray:
     """k equally spaced values, symmetric around ``estimate``, with sum of squared deviations ``ss``."""
     u = np.arange(k) - (k - 1) / 2
@@ -110,11 +100,11 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
     ``n_total``.
     """
     choice("measure", measure, MEASURES)
-    level = _number("level", level, allow_none=False)
+    level = scalar("level", level)
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
-    lo, hi = _number("ci_low", ci_low, allow_none=False), _number("ci_high", ci_high, allow_none=False)
-    est = _number("estimate", estimate)
+    lo, hi = scalar("ci_low", ci_low), scalar("ci_high", ci_high)
+    est = scalar("estimate", estimate, allow_none=True)
     if lo >= hi:
         raise ValueError(f"ci_low must be < ci_high, got ({lo}, {hi})")
     if measure in RATIO_MEASURES:
@@ -127,7 +117,7 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
         if int(k) != k or k < 1:
             raise ValueError(f"k must be a whole number >= 1, got {k}")
         k = int(k)
-    q, i2, n_total = _number("q", q), _number("i2", i2), _number("n_total", n_total)
+    q, i2, n_total = (scalar(name, v, allow_none=True) for name, v in (("q", q), ("i2", i2), ("n_total", n_total)))
     if q is not None and q < 0:
         raise ValueError(f"q must be >= 0, got {q}")
     if i2 is not None and not 0 <= i2 < 100:
@@ -161,7 +151,7 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
         if q is not None:
             s2 = k * se**2 / max(1.0, q / (k - 1))
             tau2 = max(0.0, s2 * (q - (k - 1)) / (k - 1))
-            i2 = max(0.0, 100 * (q - (k - 1)) / q) if q > 0 else 0.0
+            i2 = i2_from_q(q, k - 1)
             yi = _pseudo_values(y, k, q * s2)
             sei = np.full(k, np.sqrt(s2))
             notes.append(f"{k} pseudo-studies sharing one within-study variance s² = {s2:.4g} "
