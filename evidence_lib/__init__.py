@@ -32,6 +32,7 @@ _EXPORTS = {
     # data
     "load_published": "data",
     "load_trials": "data",
+    "result_counts": "data",
     "audit_published": "audit",
     "load_metapsy": "metapsy",
 }

@@ -153,6 +153,13 @@ def _check_published_row(i, text, v, problems) -> None:
                  f"and CI {'present' if expected[1] else 'empty'}", reported_as)
 
 
+def result_counts(published: pd.DataFrame, by) -> pd.DataFrame:
+    """Published results per group (``by``: a column or list of columns, missing values kept):
+    how many, and how many carry figures (a CI)."""
+    return (published.assign(with_figures=published["ci_low"].notna())
+            .groupby(by, dropna=False).agg(results=("result_id", "size"), with_figures=("with_figures", "sum")))
+
+
 def load_published(path=None) -> pd.DataFrame:
     """Read and validate ``data/published_results.csv`` (one row per published pooled result).
 

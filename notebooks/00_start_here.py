@@ -87,9 +87,7 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-has_figures = published["ci_low"].notna()
-print(published.assign(with_figures=has_figures).groupby("review")
-      .agg(results=("result_id", "size"), with_figures=("with_figures", "sum")).to_string())
+print(el.result_counts(published, "review").to_string())
 
 # %% [markdown]
 # All three pooled maternal depression. The measures' sign conventions differ, so the
@@ -97,7 +95,7 @@ print(published.assign(with_figures=has_figures).groupby("review")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-depression = published[published["outcome"].str.contains("depression") & has_figures
+depression = published[published["outcome"].str.contains("depression") & published["ci_low"].notna()
                        & published["comparison"].str.contains("control", na=False)]
 cols = ["review", "measure", "estimate_used", "ci_low", "ci_high", "k", "favours_intervention"]
 print(depression[cols].to_string(index=False))

@@ -42,8 +42,7 @@ published = el.load_published()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-counts = published.assign(has_figures=published["ci_low"].notna()).groupby(["review", "measure"], dropna=False)
-print(counts.agg(results=("result_id", "size"), with_figures=("has_figures", "sum")).to_string())
+print(el.result_counts(published, ["review", "measure"]).to_string())
 
 # %%
 # NBVAL_CHECK_OUTPUT

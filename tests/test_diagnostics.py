@@ -86,8 +86,8 @@ def test_centred_eight_schools_diverges():
         tau = pm.HalfCauchy("tau", 25)
         theta = pm.Normal("theta", mu, tau, shape=8)
         pm.Normal("y", theta, s, observed=y)
-        fit = pm.sample(300, tune=300, chains=2, cores=1, random_seed=11, target_accept=0.6, nuts_sampler="nutpie",
-                        progressbar=False, compute_convergence_checks=False)
+        fit = pm.sample(300, tune=300, chains=2, cores=1, random_seed=11, target_accept=0.6,
+                        nuts_sampler="nutpie", progressbar=False, compute_convergence_checks=False)
     with pytest.warns(SamplerWarning, match="divergent"):
         df = check_diagnostics(fit, ["mu", "tau"])
     assert df.attrs["divergences"] > 0

@@ -2,8 +2,9 @@
 
 import jupytext
 import pytest
+from nbformat import v4, write
 
-from evidence_lib.notebook_runner import NOTEBOOK_DIR, notebook_sources
+from evidence_lib.notebook_runner import NOTEBOOK_DIR, _settle, notebook_sources
 
 SOURCES = notebook_sources()
 
@@ -39,10 +40,6 @@ def test_ipynb_has_outputs(source):
 
 
 def test_refresh_keeps_cell_ids_and_drops_timestamps(tmp_path):
-    from nbformat import v4, write
-
-    from evidence_lib.notebook_runner import _settle
-
     old = v4.new_notebook(cells=[v4.new_markdown_cell("# a", id="keep-a"), v4.new_code_cell("x = 1", id="keep-x"),
                                  v4.new_code_cell("", id="empty-1"), v4.new_code_cell("", id="empty-2")])
     write(old, tmp_path / "nb.ipynb")
