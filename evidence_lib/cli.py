@@ -21,9 +21,13 @@ READINGS_COLUMNS = ["measure", "estimate_used", "ci_low", "ci_high", "p_implied"
 
 
 def _cmd_run(args) -> int:
-    from evidence_lib.notebook_runner import run_notebooks
+    from evidence_lib.notebook_runner import Interrupted, run_notebooks
 
-    timings = run_notebooks(args.notebooks or None, update=args.update)
+    try:
+        timings = run_notebooks(args.notebooks or None, update=args.update)
+    except Interrupted as err:  # SIGINT or SIGTERM: one line, exit 130 like a shell
+        print(f"evidence-lib run: {err}", file=sys.stderr)
+        return 130
     total = sum(t["seconds"] for t in timings)
     print(f"all {len(timings)} notebook(s) done in {total:.1f} s; HTML in reports/")
     return 0

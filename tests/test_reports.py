@@ -1,0 +1,140 @@
+"""The main job's guards: figures reach the reports, updates keep figures, stopped runs leave
+no partial file and mark what they did not refresh; the landing page and reader's edition."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient.exceptions import CellExecutionError
+
+from evidence_lib import notebook_runner as nr
+
+PLOT = '''# %% [markdown]
+# # A plot
+#
+# **Question.** Does a figure reach the report?
+#
+# **Answer.** Yes.
+
+# %%
+import matplotlib.pyplot as plt
+plt.plot([0, 1], [1, 0])
+plt.show()
+
+# %% tags=["headline"]
+# NBVAL_CHECK_OUTPUT
+print("headline: 1 figure")
+'''
+TEXT = '''# %% [markdown]
+# # Text only
+
+# %%
+print("no figure")
+'''
+FAIL = '''# %%
+raise RuntimeError("broken on purpose")
+'''
+
+
+def _notebooks(folder: Path, **sources: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    for stem, text in sources.items():
+        (folder / f"{stem}.py").write_text(text)
+    return folder
+
+
+def _run(tmp_path, names=None, **kw):
+    return nr.run_notebooks(names, reports_dir=tmp_path / "reports", notebook_dir=tmp_path / "nb",
+                            echo=lambda *a, **k: None, **kw)
+
+
+def test_figures_reach_both_editions_under_agg(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")   # what scripts/_bootstrap.sh exports
+    _notebooks(tmp_path / "nb", **{"01_plot": PLOT})
+    _run(tmp_path, update=True)
+    reports = tmp_path / "reports"
+    full = (reports / "01_plot.html").read_text()
+    reader = (reports / "reader" / "01_plot.html").read_text()
+    nb = nbformat.read(tmp_path / "nb" / "01_plot.ipynb", as_version=4)
+    assert len(nr.image_outputs(nb)) == 1
+    assert nr.html_images(full) >= 1 and nr.html_images(reader) >= 1
+    assert "hl-ipython3" in full and "hl-ipython3" not in reader   # code cells in the full report only
+    assert "NBVAL_CHECK_OUTPUT" not in reader
+    index = (reports / "index.html").read_text()
+    assert 'href="01_plot.html"' in index and 'href="reader/01_plot.html"' in index
+    assert "Does a figure reach the report?" in index and "headline: 1 figure" in index
+    assert "data:image/png;base64," in index
+    assert not list(reports.rglob(".*.tmp*"))
+
+    # an update that would drop the figure is refused and leaves the committed notebook as it was
+    committed = (tmp_path / "nb" / "01_plot.ipynb").read_bytes()
+    (tmp_path / "nb" / "01_plot.py").write_text(TEXT)
+    with pytest.raises(nr.FigureLoss, match="hold 0 figure.*committed notebook 1"):
+        _run(tmp_path, update=True)
+    assert (tmp_path / "nb" / "01_plot.ipynb").read_bytes() == committed
+
+
+def test_render_refuses_a_report_without_the_notebooks_images(monkeypatch):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})])])
+    full, reader = nr.render(nb, "00_x")
+    assert nr.html_images(full) == nr.html_images(reader) == 1
+    monkeypatch.setattr(nr, "html_images", lambda text: 0)   # as if the exporter had dropped it
+    with pytest.raises(nr.FigureLoss, match="00_x: the report holds 0 image"):
+        nr.render(nb, "00_x")
+
+
+def test_failed_run_marks_reports_it_did_not_refresh(tmp_path):
+    _notebooks(tmp_path / "nb", **{"01_text": TEXT, "02_text": TEXT})
+    _run(tmp_path)
+    (tmp_path / "nb" / "01_text.py").write_text(FAIL)
+    with pytest.raises(CellExecutionError):
+        _run(tmp_path)
+    reports = tmp_path / "reports"
+    for path in (reports / "01_text.html", reports / "02_text.html", reports / "reader" / "02_text.html"):
+        assert path.read_text().count(nr.STALE_CLASS) == 1, path
+    assert json.loads((reports / "cards" / "02_text.json").read_text())["stale"].endswith("failed at 01_text.")
+    assert "Stale: the run of" in (reports / "index.html").read_text()
+    (tmp_path / "nb" / "01_text.py").write_text(TEXT)
+    _run(tmp_path)
+    assert nr.STALE_CLASS not in (reports / "02_text.html").read_text()
+
+
+SLEEP = '''# %%
+import os, pathlib, time
+pathlib.Path(os.environ["KERNEL_PID_FILE"]).write_text(str(os.getpid()))
+time.sleep(120)
+'''
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_ends_the_run_with_one_line(tmp_path, sig):
+    _notebooks(tmp_path / "nb", **{"01_text": TEXT, "02_sleep": SLEEP})
+    _run(tmp_path, ["01"])
+    pid_file = tmp_path / "kernel.pid"
+    script = (f"import sys; from evidence_lib import cli, notebook_runner as nr; "
+              f"nr.run_notebooks.__kwdefaults__.update(reports_dir=__import__('pathlib').Path({str(tmp_path / 'reports')!r}), "
+              f"notebook_dir=__import__('pathlib').Path({str(tmp_path / 'nb')!r})); sys.exit(cli.main(['run']))")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "KERNEL_PID_FILE": str(pid_file)})
+    deadline = time.monotonic() + 120
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.2)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert err.strip().count("\n") == 0 and "interrupted during 02_sleep" in err, err
+    reports = tmp_path / "reports"
+    assert not list(reports.rglob(".*.tmp*"))
+    assert not (reports / "02_sleep.html").exists()
+    assert nr.STALE_CLASS not in (reports / "01_text.html").read_text()   # refreshed before the signal
+    time.sleep(1)
+    with pytest.raises(ProcessLookupError):                                # the kernel is gone
+        os.kill(int(pid_file.read_text()), 0)
