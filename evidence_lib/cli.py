@@ -123,8 +123,32 @@ def _summary_readings(path, prior_set) -> pd.DataFrame:
     return table
 
 
+def _forest_plot(path, prior_set, favours, out) -> None:
+    """The annotated forest plot (plots.forest) of a user's study effects, saved by extension."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from evidence_lib import plots
+    from evidence_lib.exact import exact_posterior
+    from evidence_lib.studies import Studies
+    from evidence_lib.user_input import read_studies
+
+    if out.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise ValueError(f"--plot {out}: the file name must end in .png, .svg or .pdf")
+    rows = read_studies(path)
+    studies = Studies(rows["yi"], rows["sei"], labels=rows["study"], measure=rows["measure"].iloc[0] or None,
+                      favours=favours)
+    post = exact_posterior(studies.yi, studies.sei, tau_prior=prior_set.tau, mu_prior=prior_set.mu)
+    ax = plots.forest(studies, post=post, title=f"{path.name}: both readings ({prior_set.label})")
+    ax.figure.savefig(out, bbox_inches="tight")
+    print(f"wrote {out}")
+
+
 def _cmd_readings(args) -> int:
     from evidence_lib.readings import readings_table
+
+    if args.plot and not args.studies:
+        raise ValueError("--plot draws the forest plot of --studies FILE; give --studies")
 
     prior_set = _prior_set(args)
     if args.favours and not args.studies:
@@ -151,6 +175,8 @@ def _cmd_readings(args) -> int:
     if args.out:
         table.to_csv(args.out)
         print(f"wrote {args.out}")
+    if args.plot:
+        _forest_plot(args.studies, prior_set, args.favours, args.plot)
     return 0
 
 
@@ -200,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--prior-param", type=_param, action="append", default=[], metavar="KEY=VALUE",
                     help="any other parameter of the prior (repeatable), e.g. df=3")
     rd.add_argument("--out", type=Path, metavar="FILE.csv", help="also save the full table as CSV")
+    rd.add_argument("--plot", type=Path, metavar="FILE.png", help="with --studies: save the annotated forest "
+                                                                  "plot (.png, .svg or .pdf by extension)")
     rd.set_defaults(func=_cmd_readings)
     return parser
 
