@@ -35,6 +35,8 @@ _EXPORTS = {
     "result_counts": "data",
     "audit_published": "audit",
     "load_metapsy": "metapsy",
+    # issue 11: reader tables
+    "reader_table": "tables",
 }
 
 __all__ = sorted(_EXPORTS)

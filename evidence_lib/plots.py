@@ -21,7 +21,7 @@ from scipy import stats
 
 from evidence_lib.measures import benefit_sign, from_analysis_scale, is_ratio, null_value
 from evidence_lib.studies import as_studies
-from evidence_lib.tables import fmt
+from evidence_lib.tables import fmt, fmt_prob
 
 FREQ = "#1f5fa8"   # frequentist: blue
 BAYES = "#c8501e"  # Bayesian: orange-red
@@ -48,7 +48,8 @@ def _axes(ax, size):
     return ax
 
 
-def measure_axis(ax, measure, favours=None, *, label=None, intervention="intervention", control="control"):
+def measure_axis(ax, measure, favours=None, *, label=None, intervention="intervention", control="control",
+                 compact=False):
     """Label the x axis with the measure, use a log axis with natural ticks for ratios and
     write "favours intervention / favours control" under it on each side of the null."""
     if is_ratio(measure):
@@ -59,16 +60,18 @@ def measure_axis(ax, measure, favours=None, *, label=None, intervention="interve
         ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xticklabels([f"{t:g}" for t in ticks])
     else:
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=7))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4 if compact else 7))
     ax.axvline(null_value(measure), color="black", lw=0.8, zorder=1)
     sign = benefit_sign(favours)
     if np.isfinite(sign):
         left, right = (intervention, control) if sign < 0 else (control, intervention)
         where = ax.get_xaxis_transform()
-        for text, dx, ha in ((f"\u2190 favours {left}", -6, "right"), (f"favours {right} \u2192", 6, "left")):
-            ax.annotate(text, xy=(null_value(measure), 0), xycoords=where, xytext=(dx, -22),
-                        textcoords="offset points", ha=ha, va="top", fontsize=10, color="#333333")
-        ax.set_xlabel(label or (measure or "effect"), labelpad=20)
+        sep = "\n" if compact else " "
+        for text, dx, ha in ((f"\u2190 favours{sep}{left}", -4, "right"), (f"favours{sep}{right} \u2192", 4, "left")):
+            ax.annotate(text, xy=(null_value(measure), 0), xycoords=where, xytext=(dx, -20),
+                        textcoords="offset points", ha=ha, va="top", fontsize=8.5 if compact else 10,
+                        color="#333333")
+        ax.set_xlabel(label or (measure or "effect"), labelpad=30 if compact else 20)
     else:
         ax.set_xlabel(label or (measure or "effect"))
     return ax
@@ -187,16 +190,23 @@ def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, t
     return ax
 
 
+def _is(p) -> str:
+    """" = 0.91", or " > 0.99" / " < 0.01" at the ends."""
+    text = fmt_prob(p)
+    return f" {text[0]} {text[1:]}" if text[0] in "<>" else f" = {text}"
+
+
 @styled
 def two_readings(post, *, estimate, ci, measure, favours, mid=None, prior_label=None, title=None, ax=None,
-                 legend=True):
+                 compact=False):
     """Both readings of one pooled result on one axis.
 
     The posterior density of μ (``post``, an :func:`exact_posterior` on the analysis scale)
     with the published ``estimate`` and 95 % ``ci`` (natural scale) drawn above it; the area
     on the side of benefit is shaded and labelled with P(benefit), the area beyond the
     minimal important difference ``mid`` (analysis scale: SMD units or log ratio; default
-    0.2 for SMD, log 1.25 for ratios) darker, with P(benefit beyond mid).
+    0.2 for SMD, log 1.25 for ratios) darker, with P(benefit beyond mid). ``compact`` (for
+    small multiples) writes the probabilities in the panel instead of a legend.
     """
     ax = _axes(ax, (7, 3.6))
     mid = mid if mid is not None else (np.log(1.25) if is_ratio(measure) else 0.2)
@@ -215,8 +225,8 @@ def two_readings(post, *, estimate, ci, measure, favours, mid=None, prior_label=
         ax.fill_between(nat(x), dens, where=benefit, color=BAYES, alpha=0.18, lw=0)
         ax.fill_between(nat(x), dens, where=beyond, color=BAYES, alpha=0.35, lw=0)
         mid_text = f"{nat(sign * mid):.2f}" if is_ratio(measure) else f"{mid:g} SD"
-        handles += [Patch(color=BAYES, alpha=0.25, label=f"P(benefit) = {p_benefit:.2f}"),
-                    Patch(color=BAYES, alpha=0.5, label=f"P(benefit beyond {mid_text}) = {p_mid:.2f}")]
+        handles += [Patch(color=BAYES, alpha=0.25, label=f"P(benefit){_is(p_benefit)}"),
+                    Patch(color=BAYES, alpha=0.5, label=f"P(benefit beyond {mid_text}){_is(p_mid)}")]
     top = dens.max()
     y_pub = 1.12 * top
     ax.hlines(y_pub, ci[0], ci[1], color=FREQ, lw=2.2)
@@ -231,14 +241,46 @@ def two_readings(post, *, estimate, ci, measure, favours, mid=None, prior_label=
     ax.set_xlim(min(nat(x[0]), ci[0]), max(nat(x[-1]), ci[1]))
     if is_ratio(measure):
         ax.set_xlim(*_ratio_span(*ax.get_xlim(), measure))
-    measure_axis(ax, measure, favours, label=measure + (" (log scale)" if is_ratio(measure) else ""))
-    if legend:
+    measure_axis(ax, measure, favours, label=measure + (" (log scale)" if is_ratio(measure) else ""),
+                 compact=compact)
+    if compact:
+        title = "\n".join([title or "", *(h.get_label() for h in handles[1:])]).strip("\n")
+        ax.set_title(title, loc="left", fontsize=9)
+    else:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
-    if title:
-        ax.set_title(title, loc="left", fontsize=11)
+        if title:
+            ax.set_title(title, loc="left", fontsize=11)
     if prior_label:
         ax.text(0.0, -0.42, f"prior: {prior_label}", transform=ax.transAxes, fontsize=9, color=PRIOR, va="top")
     return ax
+
+
+@styled
+def two_readings_grid(rows, *, labels, prior_set=None, ncols=3, title=None):
+    """Small multiples of :func:`two_readings`, one panel per published result.
+
+    ``rows`` are rows of ``data/published_results.csv`` (with figures and a known direction);
+    each is rebuilt with :func:`readings.summary_for_row` and read with the exact engine under
+    ``prior_set`` (default: :func:`readings.default_prior_set`). Returns the figure.
+    """
+    from evidence_lib import readings
+    from evidence_lib.exact import exact_posterior
+
+    prior_set = prior_set or readings.default_prior_set()
+    n = len(rows)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.0 * ncols, 3.0 * nrows + 0.8), layout="constrained",
+                             squeeze=False)
+    for ax, (_, row), label in zip(axes.flat, rows.iterrows(), labels):
+        post = exact_posterior(readings.summary_for_row(row), tau_prior=prior_set.tau, mu_prior=prior_set.mu)
+        two_readings(post, estimate=row["estimate_used"], ci=(row["ci_low"], row["ci_high"]), measure=row["measure"],
+                     favours=row["favours_intervention"], title=label, ax=ax, compact=True)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    fig.suptitle((title + "\n" if title else "") + f"orange: posterior of the average effect ({prior_set.label}); "
+                 "blue: published estimate and 95 % CI;\nshaded: P(benefit), darker: P(benefit beyond a minimal "
+                 "important difference, 0.2 SD or a ratio of 1.25)", fontsize=10)
+    return fig
 
 
 @styled
@@ -359,7 +401,7 @@ def harmonised(df, *, label_col="label", colour_col="review", title=None, ax=Non
     palette = dict(zip(groups, [FREQ, BAYES, GREEN, PURPLE, PRIOR]))
     if ax is None:
         heights = [len(v) + 2 for v in families.values()]
-        fig, axes = plt.subplots(len(families), 1, figsize=(10, 0.3 * sum(heights) + 1.5), layout="constrained",
+        fig, axes = plt.subplots(len(families), 1, figsize=(12, 0.3 * sum(heights) + 1.8), layout="constrained",
                                  height_ratios=heights, squeeze=False)
         axes = axes[:, 0]
     else:
@@ -379,9 +421,13 @@ def harmonised(df, *, label_col="label", colour_col="review", title=None, ax=Non
         label = ("ratio (RR or OR), inverted where lower favours the intervention; log scale" if family == "ratio"
                  else "SMD, sign set so that positive favours the intervention")
         measure_axis(a, measure, "higher", label=label)
-        present = list(dict.fromkeys(part[colour_col]))
-        a.legend(handles=[plt.Line2D([], [], color=palette[g], lw=2, label=g) for g in present],
-                 loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    if title:
-        (fig.suptitle(title) if ax is None else axes[0].set_title(title))
+    handles = [plt.Line2D([], [], color=palette[g], lw=2, label=g) for g in groups]
+    if ax is None:
+        fig.legend(handles=handles, loc="outside upper center", ncols=len(groups))
+        if title:
+            fig.suptitle(title)
+    else:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        if title:
+            ax.set_title(title)
     return fig if ax is None else ax

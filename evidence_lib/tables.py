@@ -65,6 +65,12 @@ def fmt_p(p) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
 
 
+def fmt_prob(p) -> str:
+    """A probability with two decimals; ">0.99" and "<0.01" rather than a rounded certainty."""
+    p = float(p)
+    return ">0.99" if p >= 0.995 else "<0.01" if p < 0.005 else f"{p:.2f}"
+
+
 def _cell(value, kind):
     if kind == "printed":
         return str(value) if isinstance(value, str) and value.strip() else "–"
@@ -78,7 +84,7 @@ def _cell(value, kind):
     if kind == "p":
         return fmt_p(value)
     if kind == "prob":
-        return f"{float(value):.2f}" if float(value) < 0.995 else ">0.99"
+        return fmt_prob(value)
     if kind == "percent":
         return f"{float(value):.0f} %"
     if kind == "bool":
@@ -107,7 +113,8 @@ def reader_frame(df: pd.DataFrame, columns: list[str], *, measure=None) -> pd.Da
             out[label] = [_interval(r, centre, low, high, r.get("measure", measure) if measure is None else measure)
                           for _, r in df.iterrows()]
         else:
-            label, kind = COLUMNS.get(col, (col.replace("_", " "), "text" if df[col].dtype == object else "decimal2"))
+            numeric = pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])
+            label, kind = COLUMNS.get(col, (col.replace("_", " "), "decimal2" if numeric else "text"))
             out[label or " "] = [_cell(v, kind) for v in df[col]]
     return pd.DataFrame(out, index=df.index)
 

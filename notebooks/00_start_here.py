@@ -11,6 +11,14 @@
 # %% [markdown]
 # # Start here
 #
+# **Question.** When a meta-analysis reports a pooled effect with a 95 % confidence interval
+# that crosses zero, is that "no effect"?
+#
+# **Answer.** Not necessarily. This notebook shows what a meta-analysis pools, what the
+# between-study spread τ means, and what three reviews of parent–infant psychotherapy found;
+# the next notebooks read each of their results a second time, as a probability that the
+# therapy helps.
+#
 # This project takes three published meta-analyses of parent–infant psychotherapy and
 # reads each pooled result twice: once as the review did (an estimate, a 95 % confidence
 # interval, a p-value) and once as a Bayesian hierarchical model of the same evidence (a
@@ -59,7 +67,7 @@ published = el.load_published()
 # %%
 mu = -0.22
 x = np.linspace(-1.4, 1.0, 400)
-fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+fig, ax = plt.subplots(figsize=(7.5, 4.6), layout="constrained")
 for tau, colour in [(0.05, plots.FREQ), (0.2, plots.BAYES), (0.4, plots.PRIOR)]:
     share = stats.norm.cdf(0, mu, tau)
     ax.plot(x, stats.norm.pdf(x, mu, tau), color=colour, lw=2,
@@ -69,7 +77,7 @@ ax.set_xlim(-1.4, 1.0)
 ax.set_xlabel("true effect of therapy in one setting (SMD; negative = less depression)")
 ax.set_ylabel("density")
 ax.set_title("Same average effect μ = −0.22, three amounts of heterogeneity τ")
-ax.legend(frameon=False, loc="upper right")
+fig.legend(frameon=False, loc="outside lower center", ncols=1)
 plt.show()
 
 # %% [markdown]
@@ -87,23 +95,30 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(el.result_counts(published, "review").to_string())
+counts = el.result_counts(published, "review")
+counts.rename(columns={"results": "pooled results", "with_figures": "with figures"})
 
 # %% [markdown]
 # All three pooled maternal depression. The measures' sign conventions differ, so the
 # column `favours_intervention` says which side favours therapy:
 
 # %%
-# NBVAL_CHECK_OUTPUT
 depression = published[published["outcome"].str.contains("depression") & published["ci_low"].notna()
                        & published["comparison"].str.contains("control", na=False)]
-cols = ["review", "measure", "estimate_used", "ci_low", "ci_high", "k", "favours_intervention"]
-print(depression[cols].to_string(index=False))
+depression = depression.assign(label=el.tables.result_label(depression))
+el.reader_table(depression, ["label", "estimate_ci", "k", "favours_intervention"], table_id="depression",
+                caption="Maternal depression, therapy vs control, as published")
 
 # %%
 barlow = depression.set_index("result_id").loc["barlow2015_ctrl_depression_smd_post"]
 assert (barlow["estimate_used"], barlow["ci_low"], barlow["ci_high"]) == (-0.22, -0.46, 0.02)
 assert set(published["review"]) == {"Barlow 2015", "Huang 2019", "Sleed 2023"}
+assert list(depression["measure"]) == ["SMD", "RR", "SMD", "SMD", "RR"]
+
+# %% tags=["headline"]
+print(f"{len(counts)} reviews, {counts['results'].sum()} pooled results "
+      f"({counts['with_figures'].sum()} with figures); Barlow 2015 maternal depression "
+      f"SMD {barlow['estimate_used']:.2f} (95 % CI {barlow['ci_low']:.2f} to {barlow['ci_high']:.2f})".replace("-", "−"))
 
 # %% [markdown]
 # Barlow's SMD of −0.22 (95 % CI −0.46 to 0.02) was reported as "no difference" because

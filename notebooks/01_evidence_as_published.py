@@ -11,6 +11,14 @@
 # %% [markdown]
 # # The evidence as published
 #
+# **Question.** What did the three reviews pool, how, and are their printed figures
+# consistent with each other?
+#
+# **Answer.** Barlow et al. 2015 pooled with DerSimonian–Laird random effects, Sleed et al.
+# 2023 with REML; Huang et al. 2019 do not say. Most printed figures agree with each other;
+# the audit flags a handful, among them Huang's P = .07, which its own confidence interval
+# contradicts (p ≈ 0.002).
+#
 # Three reviews of parent–infant psychotherapy, what each pooled and how, every pooled
 # result they report as one table, a consistency audit of those figures, and one sign
 # convention for all of them. Nothing here is re-estimated: this is the evidence as a
@@ -21,32 +29,31 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import evidence_lib as el
-from evidence_lib import plots, readings
+from evidence_lib import plots, readings, tables
 
-pd.set_option("display.width", 200)
-pd.set_option("display.max_colwidth", 70)
 published = el.load_published()
 
 # %% [markdown]
 # ## 1. Three reviews, two ways of pooling
 #
-# - **Barlow et al. 2015** (Cochrane CD010534; summarised in seed files 002 and 003): eight
-#   RCTs, 846 participants. RevMan 5.2, inverse-variance random effects — RevMan's random
-#   effects are DerSimonian–Laird (DL), a moment estimator of τ².
-# - **Sleed et al. 2023** (report for the Association of Child Psychotherapists; seeds 000
-#   and 001): 77 studies, 5,660 caregivers, pooled with metafor `rma.uni` and REML.
-# - **Huang et al. 2019** (J Affect Disord; seed 004): 13 RCTs, 1,141 dyads, mother–infant
-#   psychotherapy for postpartum depression; method not stated in the seed.
+# - **Barlow et al. 2015** (Cochrane Database Syst Rev, CD010534; methods and analyses 1–2):
+#   eight RCTs, 846 participants. RevMan 5.2, inverse-variance random effects — RevMan's
+#   random effects are DerSimonian–Laird (DL), a moment estimator of τ².
+# - **Sleed et al. 2023** (report for the Association of Child Psychotherapists; methods
+#   and results): 77 studies, 5,660 caregivers, pooled with metafor `rma.uni` and REML.
+# - **Huang et al. 2019** (J Affect Disord; methods and results): 13 RCTs, 1,141 dyads,
+#   mother–infant psychotherapy for postpartum depression; the pooling method is not stated.
 #
 # How many results each contributes, and in which measures:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(el.result_counts(published, ["review", "measure"]).to_string())
+el.result_counts(published, ["review", "measure"]).rename(
+    columns={"results": "pooled results", "with_figures": "with figures"}, index={"": "(no figures)"})
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(published.groupby("review")["method"].first().to_string())
+published.groupby("review")[["method"]].first()
 
 # %% [markdown]
 # DL and REML agree when the studies are homogeneous and can differ when they are not. On the
@@ -54,25 +61,31 @@ print(published.groupby("review")["method"].first().to_string())
 # Metapsy database), both estimators side by side:
 
 # %%
-# NBVAL_CHECK_OUTPUT
 trials = el.load_trials("maternal_depression_continuous")
 es = el.smd_table(trials)
-fits = {m: el.random_effects(es["yi"], es["vi"], method=m) for m in ("DL", "REML")}
-print(pd.DataFrame({m: {"mu": f.mu, "se": f.se, "ci_low": f.ci_low, "ci_high": f.ci_high, "tau2": f.tau2,
-                        "i2": f.i2} for m, f in fits.items()}).round(4).to_string())
+fits = {m: el.random_effects(es["yi"], vi=es["vi"], method=m) for m in ("DL", "REML")}
+both = pd.DataFrame({m: {"mu": f.mu, "se": f.se, "ci_low": f.ci_low, "ci_high": f.ci_high, "tau2": f.tau2,
+                         "i2": f.i2} for m, f in fits.items()}).T
+tables.reader_table(both, ["mu_ci", "se", "tau2", "i2"], measure="SMD", index=True, table_id="dl_reml",
+                    caption="Four mother–infant therapy trials, maternal depression (SMD): DL and REML")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(both[["mu", "tau2"]].round(4).to_string())
 
 # %% [markdown]
 # ## 2. Every pooled result
 #
-# One row per result reported in the seed documents (`data/published_results.csv`; the
-# columns are described in `data/README.md`). Rows the documents describe only in words keep
-# empty numeric cells. Sleed reports CIs without point estimates; the CI midpoint (on the log
-# scale for ratios) is used and flagged `estimate_derived`.
+# One row per result reported in the three reviews (`data/published_results.csv`; the
+# columns are described in `data/README.md`). Rows the reviews describe only in words show
+# "–". Sleed reports CIs without point estimates; the CI midpoint (on the log scale for
+# ratios) is used and flagged "estimate = CI midpoint".
 
 # %%
-cols = ["result_id", "measure", "estimate", "ci_low", "ci_high", "p_reported", "k", "n", "i2",
-        "favours_intervention", "reported_as"]
-published[cols]
+shown = published.assign(label=tables.result_label(published))
+tables.reader_table(shown, ["label", "measure", "estimate_ci", "estimate_derived", "p_reported", "k", "n", "i2",
+                            "favours_intervention"], table_id="published",
+                    caption="Every pooled result of the three reviews")
 
 # %% [markdown]
 # ## 3. A consistency audit
@@ -86,7 +99,12 @@ audit = el.audit_published()
 flags = audit[audit["verdict"] == "flag"]
 # NBVAL_CHECK_OUTPUT
 print(f"{len(audit)} checks, {len(flags)} flags")
-print(flags[["result_id", "check", "reported", "implied", "detail"]].to_string(index=False))
+
+# %%
+flagged = flags.merge(published[["result_id", "review", "comparison", "outcome", "timepoint"]], on="result_id")
+flagged = flagged.assign(label=tables.result_label(flagged))
+tables.reader_table(flagged, ["label", "check", "reported", "implied", "detail"], table_id="flags",
+                    caption="Figures that do not agree with each other")
 
 # %%
 huang = flags[flags["result_id"].str.contains("huang") & flags["check"].str.contains("p")]
@@ -111,7 +129,14 @@ assert len(huang) >= 1, "the Huang P = .07 inconsistency must be flagged"
 
 # %%
 h = readings.harmonise(published)
-h["label"] = h["review"].str.split().str[0] + ": " + h["outcome"] + " (" + h["timepoint"] + ")"
-print("direction not determinable from the sources:", h.attrs["unknown_direction"])
-plots.harmonised(h, title="Every published result on one benefit scale (hollow: estimate derived from the CI)")
+h["label"] = h["review"].str.split().str[0] + ": " + h["outcome"] + " (" + h["timepoint"].str.split(" (", regex=False).str[0] + ")"
+print("direction not determinable from the sources:", h.attrs["unknown_direction"] or "none")
+
+# %% tags=["main-figure"]
+plots.harmonised(h, title="Every published result with figures, right = favours the therapy "
+                          "(hollow square: estimate derived from the CI)")
 plt.show()
+
+# %% tags=["headline"]
+print(f"{len(published)} pooled results ({published['ci_low'].notna().sum()} with figures); "
+      f"consistency audit: {len(audit)} checks, {len(flags)} flags, among them Huang 2019's P = .07")

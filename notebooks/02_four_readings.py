@@ -11,6 +11,15 @@
 # %% [markdown]
 # # Reading a pooled result four ways
 #
+# **Question.** Four randomised trials of mother–infant therapy for postnatal depression:
+# how do a confidence interval, a prediction interval, a posterior distribution and a Bayes
+# factor read the same four numbers?
+#
+# **Answer.** All four say the average effect most likely favours therapy (REML SMD about
+# −0.54, posterior probability of benefit about 0.98 under a weakly informative prior), but
+# they differ on how sure to be: the Knapp–Hartung CI and the prediction interval include no
+# effect, and the Bayes factor depends on the width of its prior more than on the data.
+#
 # One outcome, four readings: the z-test and its CI; the Knapp–Hartung CI and the
 # prediction interval; a Bayesian posterior under a weakly informative prior; and a Bayes
 # factor. The data: four randomised trials of mother–infant (dyadic) therapy for postnatal
@@ -25,19 +34,19 @@ import pandas as pd
 
 import evidence_lib as el
 from evidence_lib import plots, priors
+from evidence_lib.studies import Studies
 
-pd.set_option("display.width", 160)
 trials = el.load_trials("maternal_depression_continuous")
 es = el.smd_table(trials)
 # NBVAL_CHECK_OUTPUT
-print(es.round(4).to_string(index=False))
+es.round(4)
 
 # %% [markdown]
 # ## 1. z-test and 95 % CI (REML τ²)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-z = el.random_effects(es["yi"], es["vi"], method="REML", test="z")
+z = el.random_effects(es["yi"], vi=es["vi"], method="REML", test="z")
 print(z)
 
 # %% [markdown]
@@ -49,11 +58,11 @@ print(z)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-kh = el.random_effects(es["yi"], es["vi"], method="REML", test="knha")
-print(pd.DataFrame({
+kh = el.random_effects(es["yi"], vi=es["vi"], method="REML", test="knha")
+pd.DataFrame({
     "z test": [z.mu, z.ci_low, z.ci_high, z.pval, z.pi_low, z.pi_high],
-    "Knapp-Hartung": [kh.mu, kh.ci_low, kh.ci_high, kh.pval, kh.pi_low, kh.pi_high],
-}, index=["mu", "ci_low", "ci_high", "p", "pi_low", "pi_high"]).round(4).to_string())
+    "Knapp–Hartung": [kh.mu, kh.ci_low, kh.ci_high, kh.pval, kh.pi_low, kh.pi_high],
+}, index=["μ", "95 % CI low", "95 % CI high", "p", "95 % PI low", "95 % PI high"]).round(4)
 
 # %% [markdown]
 # ## 3. Bayesian posterior, weakly informative τ prior
@@ -65,12 +74,12 @@ print(pd.DataFrame({
 # NBVAL_CHECK_OUTPUT
 sei = np.sqrt(es["vi"].to_numpy())
 post = el.exact_posterior(es["yi"], sei, tau_prior=priors.half_normal(0.5))
-print(post.summary(level=0.95).round(4).to_string())
 print(f"P(benefit) = P(mu < 0) = {post.prob('mu', upper=0):.4f}")
+post.summary(level=0.95).round(4)
 
-# %%
-plots.forest(es["study"], es["yi"], es["vi"], z, post, measure="SMD", favours="lower",
-             title="Mother-infant therapy vs control: maternal depression after treatment")
+# %% tags=["main-figure"]
+studies = Studies(es["yi"], sei, labels=es["study"], measure="SMD", favours="lower")
+plots.forest(studies, z, post, title="Mother–infant therapy vs control: maternal depression after treatment")
 plt.show()
 
 # %% [markdown]
@@ -99,7 +108,7 @@ bf = pd.DataFrame([
      "BF01 (mu = 0 vs mu != 0)": el.exact_posterior(es["yi"], sei, tau_prior=priors.half_normal(0.5),
                                                     mu_prior=(0.0, sd)).bayes_factor("mu")}
     for sd in (0.2, 0.5, 1.0, 2.0, 10.0)])
-print(bf.round(3).to_string(index=False))
+bf.round(3)
 
 # %% [markdown]
 # ## 5. What a flat τ prior does with k = 4
@@ -112,19 +121,29 @@ print(bf.round(3).to_string(index=False))
 # NBVAL_CHECK_OUTPUT
 flat = el.exact_posterior(es["yi"], sei, tau_prior=priors.uniform_tau())
 compare = pd.DataFrame({
-    label: {"tau median": p.median("tau"), "tau 97.5 %": p.quantile("tau", 0.975),
-            "mu 2.5 %": p.quantile("mu", 0.025), "mu 97.5 %": p.quantile("mu", 0.975),
+    label: {"τ median": p.median("tau"), "τ 97.5 %": p.quantile("tau", 0.975),
+            "μ 2.5 %": p.quantile("mu", 0.025), "μ 97.5 %": p.quantile("mu", 0.975),
             "P(benefit)": p.prob("mu", upper=0)}
     for label, p in {"half-normal(0.5)": post, "uniform (improper)": flat}.items()})
-print(compare.round(4).to_string())
 assert flat.quantile("tau", 0.975) > post.quantile("tau", 0.975)
+compare.round(4)
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
-plots.posterior_density(post, "tau", prior=priors.half_normal(0.5), ax=axes[0], label="half-normal(0.5) prior")
-plots.posterior_density(flat, "tau", ax=axes[0], label="uniform prior", colour=plots.FREQ)
-axes[0].set_title("posterior of tau")
-plots.posterior_density(post, "mu", favours="lower", ax=axes[1], label="half-normal(0.5) prior")
-plots.posterior_density(flat, "mu", favours="lower", ax=axes[1], label="uniform prior", colour=plots.FREQ)
-axes[1].set_title("posterior of mu")
+tau_max = 1.5   # the uniform prior's tail runs on (97.5 % quantile in the table); the comparison is below 1.5
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
+plots.posterior_density(post, "tau", prior=priors.half_normal(0.5), ax=axes[0], upper=tau_max,
+                        label="posterior, half-normal(0.5) prior")
+plots.posterior_density(flat, "tau", ax=axes[0], upper=tau_max, label="posterior, uniform prior", colour=plots.FREQ)
+axes[0].set_title("between-study SD τ", loc="left")
+axes[0].annotate(f"uniform: {flat.prob('tau', lower=tau_max):.0%} of the\nposterior lies beyond τ = {tau_max}",
+                 xy=(0.97, 0.55), xycoords="axes fraction", ha="right", fontsize=9, color=plots.FREQ)
+plots.posterior_density(post, "mu", favours="lower", ax=axes[1], label="half-normal(0.5) prior on τ")
+plots.posterior_density(flat, "mu", favours="lower", ax=axes[1], label="uniform prior on τ", colour=plots.FREQ)
+axes[1].set_title("average effect μ", loc="left")
+axes[1].set_xlim(-2.5, 1.5)   # the uniform prior's tails reach beyond ±6
 plt.show()
+
+# %% tags=["headline"]
+print(f"REML SMD {z.mu:.2f} (z-test 95 % CI {z.ci_low:.2f} to {z.ci_high:.2f}; Knapp–Hartung {kh.ci_low:.2f} to "
+      f"{kh.ci_high:.2f}); P(benefit) {post.prob('mu', upper=0):.2f} (half-normal(0.5) τ), "
+      f"{flat.prob('mu', upper=0):.2f} (uniform τ)".replace("-", "−"))

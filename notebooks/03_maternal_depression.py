@@ -11,32 +11,38 @@
 # %% [markdown]
 # # Maternal depression: the borderline result
 #
-# Three reviews pooled trials of parent–infant or mother–infant psychotherapy on maternal
-# depression. One called its result "no difference", two called theirs significant. This
-# notebook reads each result twice — as the review did (estimate, 95 % CI, p) and as a
-# Bayesian hierarchical model of the same evidence — and asks what a careful reader may
-# conclude.
+# **Question.** Barlow et al. 2015 (Cochrane review, analysis 1.1) found an SMD of −0.22
+# (95 % CI −0.46 to 0.02) for maternal depression and called it "no difference"; Sleed et al.
+# 2023 and Huang et al. 2019 called theirs significant. What may a careful reader conclude?
+#
+# **Answer.** Read as a Bayesian hierarchical model, Barlow's evidence gives a probability
+# that therapy reduces depression of 0.87 to 0.95 depending on the prior (0.96 if the
+# heterogeneity is held at its estimate): benefit is likely, but a benefit larger than 0.2 SD
+# is about a coin toss. The three reviews' intervals overlap heavily; "significant" and "not
+# significant" mark where the interval ends fall, not different findings.
 #
 # Everything is computed by `evidence_lib`; the published figures come from
-# `data/published_results.csv`, each row with its source in the seed documents.
+# `data/published_results.csv`, each row citing its source.
 
 # %%
+import logging
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 import evidence_lib as el
-from evidence_lib import plots, priors, readings
+from evidence_lib import plots, priors, readings, tables
 
-pd.set_option("display.width", 160)
+logging.getLogger("pymc").setLevel(logging.WARNING)  # no sampler banner on stderr
 published = el.load_published()
 depression = published[published["outcome"].str.contains("depression")
                        & published["measure"].eq("SMD")
                        & published["ci_low"].notna()]
 depression = depression[depression["comparison"].str.contains("control")]
 rows = {r["review"].split()[0]: r for _, r in depression.iterrows()}
-list(rows)
+assert list(rows) == ["Barlow", "Sleed", "Huang"]
 
 # %% [markdown]
 # ## 1. The three results as published
@@ -49,10 +55,9 @@ list(rows)
 # the CI midpoint, marked as derived.
 
 # %%
-# NBVAL_CHECK_OUTPUT
-cols = ["review", "estimate_used", "estimate_derived", "ci_low", "ci_high", "p_reported", "k", "n",
-        "i2", "favours_intervention", "method"]
-print(depression[cols].to_string(index=False))
+tables.reader_table(depression, ["review", "estimate_ci", "estimate_derived", "p_reported", "k", "n", "i2",
+                                 "favours_intervention"], caption="Maternal depression, therapy vs control, SMD",
+                    table_id="published")
 
 # %% [markdown]
 # ## 2. The frequentist reading
@@ -69,10 +74,14 @@ print(depression[cols].to_string(index=False))
 # Sleed and Huang report no k for this analysis: only the pooled estimate can be read.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 freq = readings.readings_table(depression).set_index("review")
-print(freq[["se", "z", "p_implied", "p_reported", "ci_excludes_null", "kh_ci_low", "kh_ci_high",
-            "pi_low", "pi_high", "recon_tau2"]].round(4).to_string())
+tables.reader_table(freq, ["se", "p_implied", "p_reported", "ci_excludes_null", "kh_ci", "pi", "recon_tau2"],
+                    measure="SMD", index=True, caption="The frequentist reading (– : not recoverable from the summary)",
+                    table_id="frequentist")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(freq[["se", "p_implied"]].round(4).to_string())
 
 # %%
 barlow = rows["Barlow"]
@@ -115,11 +124,14 @@ for ps in readings.standard_prior_sets():
     print(f"- {ps.label}")
 
 # %%
-# NBVAL_CHECK_OUTPUT
-cols = ["post_median", "cri_low", "cri_high", "p_benefit", "p_benefit_gt_0_2", "pred_low", "pred_high", "tau_median"]
 barlow_priors = readings.readings_under_priors(barlow)
-print("Barlow 2015, PIP vs control, SMD (negative favours PIP)")
-print(barlow_priors[cols].round(3).to_string())
+tables.reader_table(barlow_priors, ["cri", "p_benefit", "p_benefit_gt_0_2", "pred", "tau_median"], measure="SMD",
+                    index=True, caption="Barlow 2015, parent–infant psychotherapy vs control, SMD (negative favours "
+                                        "therapy), under five prior sets", table_id="barlow_priors")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(barlow_priors[["p_benefit", "p_benefit_gt_0_2"]].round(3).to_string())
 
 # %%
 assert barlow_priors["p_benefit"].between(0.85, 0.96).all()
@@ -141,12 +153,18 @@ assert (barlow_priors["p_benefit_gt_0_2"] < 0.6).all()
 # part; only the μ prior matters (flat versus sceptical).
 
 # %%
+others = {name: readings.readings_under_priors(rows[name], [readings.default_prior_set(),
+                                                             readings.standard_prior_sets()[3]])
+          for name in ("Sleed", "Huang")}
+both = pd.concat(others, names=["review", "prior set"]).reset_index()
+both["row"] = both["review"] + ", " + both["prior set"]
+tables.reader_table(both.set_index("row"), ["cri", "p_benefit", "p_benefit_gt_0_2"], measure="SMD", index=True,
+                    caption="Sleed 2023 (higher favours therapy) and Huang 2019 (lower favours therapy)",
+                    table_id="sleed_huang")
+
+# %%
 # NBVAL_CHECK_OUTPUT
-for name in ("Sleed", "Huang"):
-    t = readings.readings_under_priors(rows[name], [readings.default_prior_set(),
-                                                    readings.standard_prior_sets()[3]])
-    print(name, rows[name]["measure"], "favours:", rows[name]["favours_intervention"])
-    print(t[["post_median", "cri_low", "cri_high", "p_benefit", "p_benefit_gt_0_2"]].round(4).to_string())
+print(both.set_index("row")[["p_benefit", "p_benefit_gt_0_2"]].round(4).to_string())
 
 # %% [markdown]
 # ## 4. Check the exact engine with MCMC
@@ -163,18 +181,46 @@ for name in ("Sleed", "Huang"):
 fit = el.sample_posterior(summary, tau_prior=priors.half_normal(0.5), mu_prior=None,
                           draws=2500, tune=1000, chains=4, target_accept=0.99, random_seed=20150101)
 el.assert_diagnostics(fit, var_names=["mu", "tau"])
-print(el.compare_with_exact(fit, exact, params=("mu", "tau")).round(4).to_string())  # asserts < 4 MCSE
+check = el.compare_with_exact(fit, exact, params=("mu", "tau"))  # asserts |MCMC - exact| < 4 MCSE
+check.rename(columns={"mcmc": "MCMC", "exact": "exact engine", "mcse": "Monte Carlo SE",
+                      "units": "(MCMC − exact) / MCSE"}).round(4)
 
 # %% [markdown]
-# ## 5. Posterior and prior, and how P(benefit) moves with the tau prior
+# The last column is the difference between MCMC and the exact engine in units of its Monte
+# Carlo standard error; the check fails beyond 4.
+#
+# ## 5. The two readings side by side, and how P(benefit) moves with the τ prior
+#
+# For each review: the posterior of the average effect (orange; half-normal(0.5) prior on τ,
+# flat prior on μ) with the published estimate and 95 % CI above it (blue). The shaded area is
+# P(benefit); the darker part, P(benefit larger than 0.2 SD), a small effect.
+
+# %% tags=["main-figure"]
+plots.two_readings_grid(depression, labels=[r if pd.isna(k) else f"{r} (k = {k})"
+                                            for r, k in zip(depression["review"], depression["k"])],
+                        title="Maternal depression, therapy vs control")
+plt.show()
+
+# %% [markdown]
+# Barlow's heterogeneity prior, posterior of τ against its prior:
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
-plots.posterior_density(exact, "mu", measure="SMD", favours="lower", ax=axes[0],
-                        label="posterior of mu (half-normal(0.5) tau)")
-axes[0].set_title("Barlow 2015: overall effect mu")
-plots.posterior_density(exact, "tau", prior=priors.half_normal(0.5), measure="SMD", ax=axes[1])
-axes[1].set_title("Barlow 2015: heterogeneity tau")
+fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+plots.posterior_density(exact, "tau", prior=priors.half_normal(0.5), measure="SMD", ax=ax,
+                        label="posterior of τ")
+ax.set_title("Barlow 2015: heterogeneity τ, posterior (orange) and half-normal(0.5) prior (grey)", fontsize=11)
+plt.show()
+
+# %% [markdown]
+# The same reading of Barlow's result as the half-normal prior on τ widens (static small
+# multiples; P(benefit) for a continuous range of scales follows):
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(12.5, 3.4), layout="constrained")
+for ax, scale in zip(axes, (0.1, 0.25, 0.5, 1.0)):
+    plots.two_readings(el.exact_posterior(summary, tau_prior=priors.half_normal(scale)), estimate=-0.22,
+                       ci=(-0.46, 0.02), measure="SMD", favours="lower", ax=ax, compact=True,
+                       title=f"τ ~ half-normal({scale:g}), flat μ")
 plt.show()
 
 # %%
@@ -187,6 +233,12 @@ ax.set_xscale("log")
 plt.show()
 assert curve.min() > 0.85 and curve.max() < 0.99
 assert np.all(np.diff(curve) < 0)   # the wider the tau prior, the lower P(benefit)
+
+# %% tags=["headline"]
+print(f"Barlow 2015: SMD −0.22 (95 % CI −0.46 to 0.02, p = {b['p_implied']:.2f}); "
+      f"P(benefit) {barlow_priors['p_benefit'].min():.2f}–{barlow_priors['p_benefit'].max():.2f} under five "
+      f"prior sets ({p_conditional:.2f} with τ held at its estimate); "
+      f"P(benefit > 0.2 SD) {barlow_priors['p_benefit_gt_0_2'].min():.2f}–{barlow_priors['p_benefit_gt_0_2'].max():.2f}")
 
 # %% [markdown]
 # ## 6. What a careful reader may and may not conclude

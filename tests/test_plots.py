@@ -94,8 +94,8 @@ def test_two_readings_labels_probabilities_and_published_interval():
     ax = plots.two_readings(post, estimate=-0.3, ci=(-0.6, 0.0), measure="SMD", favours="lower",
                             prior_label="half-normal(0.5) on τ, flat μ")
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert f"P(benefit) = {post.prob('mu', upper=0):.2f}" in labels
-    assert f"P(benefit beyond 0.2 SD) = {post.prob('mu', upper=-0.2):.2f}" in labels
+    assert f"P(benefit) = {tables.fmt_prob(post.prob('mu', upper=0))}" in labels
+    assert f"P(benefit beyond 0.2 SD) = {tables.fmt_prob(post.prob('mu', upper=-0.2))}" in labels
     assert "published −0.30 [−0.60, 0.00]" in labels
     assert any("prior: half-normal(0.5)" in t.get_text() for t in ax.texts)
 
