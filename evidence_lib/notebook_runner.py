@@ -239,6 +239,21 @@ figures) and the full report (with code). Every published result with both readi
     return target
 
 
+def render_committed(reports_dir: Path, notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
+    """Render the committed ``.ipynb`` (outputs as last refreshed, no execution) into
+    ``reports_dir`` as the main job would: full report, reader's edition, cards, index.
+    Used by scripts/check_reports.sh, so that CI renders nothing twice."""
+    written = []
+    for source in notebook_sources(notebook_dir):
+        nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+        full, reader = render(nb, source.stem)
+        _write_atomic(reports_dir / f"{source.stem}.html", full)
+        _write_atomic(reports_dir / "reader" / f"{source.stem}.html", reader)
+        _write_atomic(_cards_dir(reports_dir) / f"{source.stem}.json", json.dumps(card(nb, source.stem)))
+        written += [reports_dir / f"{source.stem}.html", reports_dir / "reader" / f"{source.stem}.html"]
+    return [*written, write_index(reports_dir, notebook_sources(notebook_dir))]
+
+
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 

@@ -12,6 +12,7 @@ that favours the intervention is written under the axis.
 from __future__ import annotations
 
 import functools
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -56,6 +57,8 @@ def measure_axis(ax, measure, favours=None, *, label=None, intervention="interve
         ax.set_xscale("log")
         lo, hi = ax.get_xlim()
         ticks = [t for t in RATIO_TICKS if lo <= t <= hi]
+        if len(ticks) > (5 if compact else 9):   # a wide span: decades only
+            ticks = [t for t in ticks if t in (0.01, 0.1, 1, 10, 100)]
         ax.xaxis.set_major_locator(FixedLocator(ticks))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xticklabels([f"{t:g}" for t in ticks])
@@ -244,7 +247,7 @@ def two_readings(post, *, estimate, ci, measure, favours, mid=None, prior_label=
     measure_axis(ax, measure, favours, label=measure + (" (log scale)" if is_ratio(measure) else ""),
                  compact=compact)
     if compact:
-        title = "\n".join([title or "", *(h.get_label() for h in handles[1:])]).strip("\n")
+        title = "\n".join([textwrap.fill(title or "", 58), *(h.get_label() for h in handles[1:])]).strip("\n")
         ax.set_title(title, loc="left", fontsize=9)
     else:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
@@ -319,7 +322,7 @@ def interval_comparison(table, *, label_col="label", ax=None, measure="SMD", fav
     all rows share ``measure`` and ``favours``.
     """
     n = len(table)
-    ax = _axes(ax, (10, 0.55 * n + 1.8))
+    ax = _axes(ax, (11, 0.62 * n + 1.8))
     y = np.arange(n)[::-1].astype(float)
     est, low, high = (table[c].to_numpy(float) for c in ("estimate_used", "ci_low", "ci_high"))
     med, clo, chi = (table[c].to_numpy(float) for c in ("post_median", "cri_low", "cri_high"))
@@ -327,7 +330,7 @@ def interval_comparison(table, *, label_col="label", ax=None, measure="SMD", fav
                 label="published estimate, 95 % CI")
     ax.errorbar(med, y - 0.17, xerr=[med - clo, chi - med], fmt="o", color=BAYES, capsize=2, ms=5,
                 label="posterior median, 95 % CrI")
-    ax.set_yticks(y, table[label_col])
+    ax.set_yticks(y, [textwrap.fill(str(label), 48) for label in table[label_col]])
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(-0.8, n - 0.2)
     ax.set_xlim(*_ratio_span(np.nanmin([low, clo]), np.nanmax([high, chi]), measure))

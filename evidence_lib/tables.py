@@ -47,7 +47,7 @@ COLUMNS = {
     "kh_p": ("Knapp–Hartung p", "p"),
     "p_benefit": ("P(benefit)", "prob"), "p_benefit_gt_0_2": ("P(benefit > 0.2 SD)", "prob"),
     "p_positive": ("P(> 0)", "prob"),
-    "i2": ("I²", "percent"), "tau2": ("τ²", "decimal3"), "tau": ("τ", "decimal3"),
+    "i2": ("I²", "percent"), "q": ("Chi² (Q)", "decimal2"), "tau2_reported": ("τ² as printed", "decimal2"), "tau2": ("τ²", "decimal3"), "tau": ("τ", "decimal3"),
     "tau_median": ("posterior median τ", "decimal2"), "recon_tau2": ("τ² implied", "decimal3"),
     "se": ("SE", "decimal3"), "sei": ("SE", "decimal3"), "yi": ("effect", "decimal2"),
     "ci_excludes_null": ("CI excludes no effect", "bool"), "cri_excludes_null": ("CrI excludes no effect", "bool"),

@@ -11,6 +11,14 @@
 # %% [markdown]
 # # Every published result, read both ways
 #
+# **Question.** For every pooled result the three reviews report, do the frequentist reading
+# (estimate, 95 % CI, p) and the Bayesian reading (posterior, 95 % CrI, P(benefit)) agree?
+#
+# **Answer.** Mostly yes. Where they disagree it is always the same pattern: a CI that just
+# touches or crosses "no effect" while the posterior puts 90 % or more of its mass on benefit
+# (Barlow 2015's maternal depression is the prime case). The Bayesian reading adds what the
+# CI does not give: the probability of benefit and the range for a new study.
+#
 # One table and one figure for every pooled result in `data/published_results.csv`: the
 # frequentist CI and verdict next to the Bayesian CrI, P(benefit) and predictive interval,
 # all under one declared default prior set. Rows where the two readings disagree in
@@ -19,13 +27,11 @@
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
 
 import evidence_lib as el
-from evidence_lib import plots, readings
+from evidence_lib import plots, readings, tables
 from evidence_lib.paths import REPORTS_DIR
 
-pd.set_option("display.width", 200)
 prior_set = readings.default_prior_set()
 print("default prior set:", prior_set.label)
 print(readings.default_prior_set.__doc__)
@@ -40,11 +46,15 @@ print(f"{len(table)} published results; {table['post_median'].notna().sum()} wit
       f"{int(table['readings_disagree'].sum())} where the readings disagree")
 
 # %%
-# NBVAL_CHECK_OUTPUT
-cols = ["result_id", "measure", "estimate_used", "ci_low", "ci_high", "ci_excludes_null",
-        "post_median", "cri_low", "cri_high", "p_benefit", "pred_low", "pred_high", "readings_disagree"]
+table["label"] = tables.result_label(table)
 with_figures = table[table["post_median"].notna()]
-print(with_figures[cols].round(3).to_string(index=False))
+tables.reader_table(with_figures, ["label", "measure", "estimate_ci", "p_implied", "cri", "p_benefit", "pred",
+                                   "readings_disagree"], table_id="readings",
+                    caption=f"Both readings of every result with figures ({prior_set.label})")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(with_figures[["result_id", "post_median", "p_benefit"]].round(3).to_string(index=False))
 
 # %% [markdown]
 # Results the reviews describe only in words ("no significant differences") carry no figures
@@ -54,24 +64,48 @@ print(with_figures[cols].round(3).to_string(index=False))
 # NBVAL_CHECK_OUTPUT
 print(table[table["post_median"].isna()][["result_id", "reading_note"]].to_string(index=False))
 
+# %% [markdown]
+# The published 95 % CI (blue) and the 95 % CrI (orange) of every result with figures, one
+# panel per measure and direction, so that each axis says which side favours therapy
+# ("‹ disagree" marks the rows where the readings disagree). For five of Barlow's SMDs the
+# review does not say which direction favours therapy; they are drawn without sides.
+
+# %% tags=["main-figure"]
+marked = with_figures.assign(label=with_figures["label"].str.replace(r" \(PIP vs control, ", " (", regex=True)
+                             + with_figures["readings_disagree"].map({True: "  ‹ disagree", False: ""}))
+for (measure, favours), part in marked.groupby(["measure", "favours_intervention"], sort=False):
+    side = {"lower": "lower favours therapy", "higher": "higher favours therapy"}.get(favours, "direction not stated")
+    plots.interval_comparison(part, measure=measure, favours=favours if favours != "unknown" else None,
+                              title=f"{measure}, {side}: published 95 % CI vs 95 % CrI")
+    plt.show()
+
+# %% [markdown]
+# ## Each result as a probability
+#
+# The posterior of the average effect for every result with figures, with the published
+# estimate and 95 % CI above it; shaded: P(benefit), darker: P(benefit beyond a minimal
+# important difference of 0.2 SD or a ratio of 1.25).
+
 # %%
-with_figures = with_figures.assign(
-    label=with_figures["result_id"] + with_figures["readings_disagree"].map({True: "  <- disagree", False: ""}))
-fig, axes = plt.subplots(1, 2, figsize=(17, 0.42 * len(with_figures) + 2), layout="constrained")
-for ax, measure in zip(axes, ["SMD", "RR"]):
-    part = with_figures[with_figures["measure"].str.startswith(measure)]
-    plots.interval_comparison(part, measure=measure, ax=ax,
-                              title=f"{measure}: published 95 % CI vs 95 % CrI ({prior_set.label})")
-plt.show()
+published_rows = published.set_index("result_id").loc[with_figures["result_id"]].reset_index()
+short = with_figures["label"].str.replace(r"^(\w+) \d{4}: ", r"\1: ", regex=True).str.replace(
+    r" \(PIP vs control, ", " (", regex=True)
+for review, rows in published_rows.groupby("review", sort=False):
+    plots.two_readings_grid(rows, labels=short[with_figures["review"].to_numpy() == review].tolist(),
+                            prior_set=prior_set, title=review)
+    plt.show()
 
 # %% [markdown]
 # ## Where the readings disagree
 
 # %%
-# NBVAL_CHECK_OUTPUT
 disagree = table[table["readings_disagree"]]
-print(disagree[["result_id", "p_implied", "p_reported", "ci_excludes_null", "cri_excludes_null",
-                "p_benefit"]].round(4).to_string(index=False))
+tables.reader_table(disagree, ["label", "estimate_ci", "p_implied", "p_reported", "cri", "p_benefit"],
+                    table_id="disagree", caption="Results where the two readings disagree")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(disagree[["result_id", "p_benefit"]].round(4).to_string(index=False))
 
 # %%
 barlow_dep = table.set_index("result_id").loc[
@@ -82,6 +116,11 @@ assert bool(sleed_behaviour["readings_disagree"]) and sleed_behaviour["ci_low"] 
 assert 0.90 < barlow_dep["p_benefit"] < 0.93     # notebook 03: 0.913 under the default prior set
 secure = table.set_index("result_id").loc["barlow2015_ctrl_secure_post"]
 assert secure["k"] == 2 and secure["kh_ci_low"] < 1e-4 and secure["kh_ci_high"] > 1e6  # see below
+
+# %% tags=["headline"]
+print(f"{len(table)} published results, {len(with_figures)} with figures; the readings disagree on "
+      f"{len(disagree)}, all borderline CIs with P(benefit) ≥ {readings.BORDERLINE_P}; Barlow 2015 maternal "
+      f"depression P(benefit) {barlow_dep['p_benefit']:.2f}")
 
 # %% [markdown]
 # Under the default prior set every disagreement is of one kind: a **borderline interval**.

@@ -16,4 +16,4 @@ fi
 
 echo "==> syncing .venv from uv.lock (Python 3.12)"
 "${UV[@]}" sync --frozen --extra test --python 3.12 --quiet
-export MPLBACKEND=Agg
+export MPLBACKEND=Agg   # this process draws no windows; notebook kernels render inline (notebook_runner)
