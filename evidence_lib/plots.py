@@ -118,7 +118,7 @@ def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, t
     y_study = np.arange(k)[::-1] * step + 0.9 * n_summary + (1.0 if show_shrink else 0.6)
     rows = []  # (y, label, text, colour)
     if ax is None:
-        height = 0.32 * (y_study[0] + 2) + 1.6
+        height = (0.3 if k <= 15 else 0.19) * (y_study[0] + 2) + 1.6
         _, ax = plt.subplots(figsize=(10.5, height), layout="constrained")
     w = np.asarray(fit.weights, float)
     sizes = 30 + 250 * w / w.max()
@@ -176,12 +176,16 @@ def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, t
         label.set_color(next((r[4] for r in rows if r[1] == label.get_text()), "black"))
     ax.spines["left"].set_visible(False)
     where = ax.get_yaxis_transform()
+
+    def column(x_points, y, text, colour="black", ha="left", **kw):
+        ax.annotate(text, xy=(1, y), xycoords=where, xytext=(x_points, 0), textcoords="offset points",
+                    va="center", ha=ha, color=colour, fontsize=10, **kw)
+
     for y, _, text, weight, colour in rows:
-        ax.text(1.03, y, text, transform=where, va="center", ha="left", color=colour, fontsize=10)
-        ax.text(1.45, y, weight, transform=where, va="center", ha="right", color=colour, fontsize=10)
-    ax.text(1.03, top - 0.5, f"estimate [{level:.0%} CI]".replace("%", " %"), transform=where, ha="left",
-            va="center", fontweight="bold", fontsize=10)
-    ax.text(1.45, top - 0.5, "weight", transform=where, ha="right", va="center", fontweight="bold", fontsize=10)
+        column(8, y, text, colour)
+        column(180, y, weight, colour, ha="right")
+    column(8, top - 0.5, f"estimate [{level:.0%} CI]".replace("%", " %"), fontweight="bold")
+    column(180, top - 0.5, "weight", ha="right", fontweight="bold")
     measure_axis(ax, measure, s.favours, intervention=intervention, control=control,
                  label=f"{measure or 'effect'}" + (" (log scale)" if is_ratio(measure) else ""))
     if show_shrink:
@@ -385,7 +389,7 @@ def funnel(studies, fit, *, groups=None, level=0.95, ax=None, title=None, interv
     ax.set_ylabel("standard error")
     ax.axvline(null_value(s.measure), color="black", lw=0.8)
     measure_axis(ax, s.measure, s.favours, intervention=intervention)
-    ax.legend(loc="lower left", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
     if title:
         ax.set_title(title)
     return ax
@@ -396,7 +400,8 @@ def harmonised(df, *, label_col="label", colour_col="review", title=None, ax=Non
     """All results on the benefit scale of :func:`readings.harmonise` (right = benefit), one
     line per row coloured by ``colour_col``, hollow squares for derived estimates. SMDs and
     ratios get separate panels (ratios on a log axis); ``ax`` only for a single measure family."""
-    families = {"SMD": df[~df["measure"].map(is_ratio)], "ratio": df[df["measure"].map(is_ratio)]}
+    ratio = df["measure"].map(is_ratio).astype(bool) if "measure" in df else np.zeros(len(df), bool)
+    families = {"SMD": df[~ratio], "ratio": df[ratio]}
     families = {k: v for k, v in families.items() if len(v)}
     if ax is not None and len(families) > 1:
         raise ValueError("harmonised: ax= needs rows of one measure family (SMD or ratios)")

@@ -383,6 +383,7 @@ assert 0.85 < pet_table.loc["slope beta", "p_positive"] < 0.97
 published = load_published()
 bayes = exact.xs("half-normal(0.5)", level="prior")
 seeds = perinatal.seed_comparison(published, fits, bayes)
+seeds["group"] = seeds["group"].str.replace("seed reviews", "the three reviews")
 fig, ax = plt.subplots(figsize=(12, 4.5), layout="constrained")
 plots.harmonised(seeds, label_col="label", colour_col="group", ax=ax,
                  title="Maternal depression: Metapsy perinatal trials and the three reviews")

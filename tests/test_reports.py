@@ -138,3 +138,26 @@ def test_signal_ends_the_run_with_one_line(tmp_path, sig):
     time.sleep(1)
     with pytest.raises(ProcessLookupError):                                # the kernel is gone
         os.kill(int(pid_file.read_text()), 0)
+
+
+@pytest.mark.parametrize("source", nr.notebook_sources(), ids=lambda p: p.stem)
+def test_committed_notebook_reads_well(source):
+    """What the main job renders from the committed outputs: figures in both editions (render
+    raises otherwise), at least one in 02-06, styled HTML tables in 01, 03, 05, 06, no code
+    or nbval markers in the reader's edition, no stderr, an opening question and a headline."""
+    nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    full, reader = nr.render(nb, source.stem)
+    number = source.stem[:2]
+    if number in {"02", "03", "04", "05", "06"}:
+        assert nr.image_outputs(nb), f"{source.stem}: no figure"
+    if number in {"01", "03", "05", "06"}:
+        assert '<table id="T_' in reader, f"{source.stem}: no styled HTML table"
+    assert "hl-ipython3" not in reader and "NBVAL_CHECK_OUTPUT" not in reader
+    stderr = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("name") == "stderr" or o.get("output_type") == "error"]
+    assert not stderr, f"{source.stem}: stderr or error output in cells {stderr}"
+    if not number.startswith("1"):   # the exercises open with their goal instead
+        info = nr.card(nb, source.stem)
+        assert info["question"].endswith("?") and info["headline"], info
+    text = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "seed file" not in text and "seed document" not in text
