@@ -129,11 +129,14 @@ def check_figures_kept(nb: nbformat.NotebookNode, target: Path) -> None:
 
 
 def render(nb: nbformat.NotebookNode, stem: str) -> tuple[str, str]:
-    """The full report (code and outputs) and the reader's edition (no code, no prompts)."""
+    """The full report (code and outputs) and the reader's edition (no code, no prompts, no
+    cells tagged ``check``: the compact text lines that nbval compares)."""
     resources = {"metadata": {"name": stem}}
     full, _ = HTMLExporter().from_notebook_node(nb, resources=resources)
+    for_reader = nbformat.from_dict({**nb, "cells": [c for c in nb.cells
+                                                     if "check" not in c.metadata.get("tags", [])]})
     reader, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                             exclude_output_prompt=True).from_notebook_node(nb, resources=resources)
+                             exclude_output_prompt=True).from_notebook_node(for_reader, resources=resources)
     wanted = len(image_outputs(nb))
     for name, text in (("report", full), ("reader's edition", reader)):
         if html_images(text) < wanted:

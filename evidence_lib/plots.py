@@ -431,7 +431,7 @@ def harmonised(df, *, label_col="label", colour_col="review", title=None, ax=Non
         measure_axis(a, measure, "higher", label=label)
     handles = [plt.Line2D([], [], color=palette[g], lw=2, label=g) for g in groups]
     if ax is None:
-        fig.legend(handles=handles, loc="outside upper center", ncols=len(groups))
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(groups))
         if title:
             fig.suptitle(title)
     else:

@@ -53,7 +53,9 @@ COLUMNS = {
     "ci_excludes_null": ("CI excludes no effect", "bool"), "cri_excludes_null": ("CrI excludes no effect", "bool"),
     "readings_disagree": ("readings disagree", "bool"), "estimate_derived": ("estimate = CI midpoint", "bool"),
     "dyadic": ("dyadic", "bool"),
-    "favours_intervention": ("favours therapy", "favours"),
+    "favours_intervention": ("favours therapy", "favours"), "reading_note": ("note", "text"),
+    "check": ("check", "text"), "reported": ("as printed", "text"), "implied": ("implied", "text"),
+    "detail": ("detail", "text"),
 }
 
 
@@ -144,7 +146,8 @@ def reader_table(df: pd.DataFrame, columns: list[str], *, measure=None, caption=
         {"selector": "th", "props": "text-align: left; padding: 0.3em 0.7em; border-bottom: 1px solid #444;"},
         {"selector": "td", "props": "padding: 0.25em 0.7em; border-bottom: 1px solid #ddd; vertical-align: top;"},
         {"selector": "tbody tr:nth-child(even)", "props": "background: #f6f6f6;"},
-    ]).set_properties(subset=numeric, **{"white-space": "nowrap"})
+    ]).set_properties(subset=numeric, **{"white-space": "nowrap"}).set_properties(
+        subset=[c for c in frame.columns if c in text], **{"text-align": "left"})
 
 
 def _short(text: pd.Series) -> pd.Series:

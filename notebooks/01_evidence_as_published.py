@@ -69,7 +69,7 @@ both = pd.DataFrame({m: {"mu": f.mu, "se": f.se, "ci_low": f.ci_low, "ci_high": 
 tables.reader_table(both, ["mu_ci", "se", "tau2", "i2"], measure="SMD", index=True, table_id="dl_reml",
                     caption="Four mother–infant therapy trials, maternal depression (SMD): DL and REML")
 
-# %%
+# %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
 print(both[["mu", "tau2"]].round(4).to_string())
 

@@ -79,7 +79,7 @@ tables.reader_table(freq, ["se", "p_implied", "p_reported", "ci_excludes_null", 
                     measure="SMD", index=True, caption="The frequentist reading (– : not recoverable from the summary)",
                     table_id="frequentist")
 
-# %%
+# %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
 print(freq[["se", "p_implied"]].round(4).to_string())
 
@@ -129,7 +129,7 @@ tables.reader_table(barlow_priors, ["cri", "p_benefit", "p_benefit_gt_0_2", "pre
                     index=True, caption="Barlow 2015, parent–infant psychotherapy vs control, SMD (negative favours "
                                         "therapy), under five prior sets", table_id="barlow_priors")
 
-# %%
+# %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
 print(barlow_priors[["p_benefit", "p_benefit_gt_0_2"]].round(3).to_string())
 
@@ -162,7 +162,7 @@ tables.reader_table(both.set_index("row"), ["cri", "p_benefit", "p_benefit_gt_0_
                     caption="Sleed 2023 (higher favours therapy) and Huang 2019 (lower favours therapy)",
                     table_id="sleed_huang")
 
-# %%
+# %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
 print(both.set_index("row")[["p_benefit", "p_benefit_gt_0_2"]].round(4).to_string())
 
@@ -216,7 +216,7 @@ plt.show()
 # multiples; P(benefit) for a continuous range of scales follows):
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(12.5, 3.4), layout="constrained")
+fig, axes = plt.subplots(1, 4, figsize=(12.5, 3.4), layout="constrained", sharex=True)
 for ax, scale in zip(axes, (0.1, 0.25, 0.5, 1.0)):
     plots.two_readings(el.exact_posterior(summary, tau_prior=priors.half_normal(scale)), estimate=-0.22,
                        ci=(-0.46, 0.02), measure="SMD", favours="lower", ax=ax, compact=True,

@@ -98,7 +98,7 @@ tables.reader_table(by_prior, ["tau_median", "cri", "p_benefit", "pred"], measur
                     table_id="by_prior", caption="Secure attachment after the intervention, RR (higher favours "
                                                  "therapy), under four τ priors")
 
-# %%
+# %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
 print(by_prior[["cri_high", "p_benefit"]].round(3).to_string())
 
@@ -152,7 +152,7 @@ table["label"] = table["outcome"].str.replace("infant attachment category: ", ""
 tables.reader_table(table, ["label", "estimate_ci", "cri", "p_benefit", "readings_disagree"], table_id="all",
                     caption="Every attachment RR of Barlow 2015, both readings (half-normal(0.5) τ, flat μ)")
 
-# %%
+# %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
 print(table[["result_id", "p_benefit"]].round(3).to_string(index=False))
 

@@ -52,7 +52,7 @@ tables.reader_table(with_figures, ["label", "measure", "estimate_ci", "p_implied
                                    "readings_disagree"], table_id="readings",
                     caption=f"Both readings of every result with figures ({prior_set.label})")
 
-# %%
+# %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
 print(with_figures[["result_id", "post_median", "p_benefit"]].round(3).to_string(index=False))
 
@@ -61,6 +61,11 @@ print(with_figures[["result_id", "post_median", "p_benefit"]].round(3).to_string
 # to read; they are listed so that the table is complete, not silently shortened:
 
 # %%
+words_only = table[table["post_median"].isna()]
+tables.reader_table(words_only, ["label", "reading_note"], table_id="words_only",
+                    caption="Results reported in words only")
+
+# %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
 print(table[table["post_median"].isna()][["result_id", "reading_note"]].to_string(index=False))
 
@@ -103,7 +108,7 @@ disagree = table[table["readings_disagree"]]
 tables.reader_table(disagree, ["label", "estimate_ci", "p_implied", "p_reported", "cri", "p_benefit"],
                     table_id="disagree", caption="Results where the two readings disagree")
 
-# %%
+# %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
 print(disagree[["result_id", "p_benefit"]].round(4).to_string(index=False))
 

@@ -110,7 +110,7 @@ multi_cols = ["label", "instruments", "n_arm1", "n_arm2", "yi", "sei", "effect_s
 tables.reader_table(studies.loc[studies["control_split"] > 1], multi_cols, table_id="multi",
                     caption="Multi-arm trials after splitting the control arm (effect: Hedges' g)")
 
-# %%
+# %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
 print(studies.loc[studies["control_split"] > 1, ["label", "n_arm2", "yi"]].round(3).to_string(index=False))
 

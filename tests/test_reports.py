@@ -28,8 +28,11 @@ plt.plot([0, 1], [1, 0])
 plt.show()
 
 # %% tags=["headline"]
-# NBVAL_CHECK_OUTPUT
 print("headline: 1 figure")
+
+# %% tags=["check"]
+# NBVAL_CHECK_OUTPUT
+print("a line for nbval only")
 '''
 TEXT = '''# %% [markdown]
 # # Text only
@@ -66,6 +69,7 @@ def test_figures_reach_both_editions_under_agg(tmp_path, monkeypatch):
     assert nr.html_images(full) >= 1 and nr.html_images(reader) >= 1
     assert "hl-ipython3" in full and "hl-ipython3" not in reader   # code cells in the full report only
     assert "NBVAL_CHECK_OUTPUT" not in reader
+    assert "a line for nbval only" in full and "a line for nbval only" not in reader
     index = (reports / "index.html").read_text()
     assert 'href="01_plot.html"' in index and 'href="reader/01_plot.html"' in index
     assert "Does a figure reach the report?" in index and "headline: 1 figure" in index
