@@ -24,7 +24,8 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import brentq
 
-from evidence_lib._checks import as_vector, choice, positive, same_length
+from evidence_lib._checks import choice
+from evidence_lib.studies import as_studies
 
 METHODS = ("REML", "ML", "DL", "PM", "EE")
 TESTS = ("z", "knha")
@@ -180,16 +181,18 @@ def _q_profile(yi, vi, tau2: float, level: float) -> tuple[float, float]:
     return low, _q_root(yi, vi, crit_low, upper)
 
 
-def _check(yi, vi, method, test, level, pi=PI_TYPES[0]):
-    yi, vi = as_vector("yi", yi, min_len=2), as_vector("vi", vi, min_len=2)
-    same_length(yi=yi, vi=vi)
-    positive("vi", vi)
+def _check(studies, sei, vi, method, test, level, pi=PI_TYPES[0]):
+    """(yi, vi) of at least two studies, the options checked."""
+    studies = as_studies(studies, sei, vi=vi, min_len=2)
+    if studies.estimate_only:
+        raise ValueError(f"a random-effects fit needs study effects; this summary holds the pooled estimate only "
+                         f"({studies.note})")
     choice("method", method, METHODS)
     choice("test", test, TESTS)
     choice("pi", pi, PI_TYPES)
     if not 0 < level < 1:
         raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
-    return yi, vi
+    return studies.yi, studies.vi
 
 
 def i2_from_q(q: float, df: int) -> float:
@@ -198,9 +201,12 @@ def i2_from_q(q: float, df: int) -> float:
     return max(0.0, 100 * (q - df) / q) if q > 0 else 0.0
 
 
-def random_effects(yi, vi, method: str = "REML", test: str = "z", level: float = 0.95,
+def random_effects(studies, sei=None, *, vi=None, method: str = "REML", test: str = "z", level: float = 0.95,
                    pi: str = "normal") -> REResult:
     """Fit the random-effects (or, with ``method="EE"``, equal-effects) model; metafor ``rma``.
+
+    ``studies``: a :class:`~evidence_lib.studies.Studies`, or effects ``yi`` with standard
+    errors ``sei`` or variances ``vi=`` (keyword).
 
     ``test="knha"``: Knapp-Hartung, Var(mu) times Σ w (y - mu)²/(k-1) (not truncated at 1)
     and t(k-1) quantiles. Prediction interval mu ± c √(se² + tau²) with c the test's
@@ -209,7 +215,7 @@ def random_effects(yi, vi, method: str = "REML", test: str = "z", level: float =
     ``tau2_ci``/``i2_ci``: Q-profile (metafor ``confint``). For EE, as in metafor, there is
     no prediction interval, tau² SE or tau² CI (all None).
     """
-    yi, vi = _check(yi, vi, method, test, level, pi)
+    yi, vi = _check(studies, sei, vi, method, test, level, pi)
     k = len(yi)
     tau2, tau2_se = _tau2(yi, vi, method)
     w = 1 / (vi + tau2)
@@ -249,19 +255,20 @@ def random_effects(yi, vi, method: str = "REML", test: str = "z", level: float =
     )
 
 
-def leave_one_out(yi, vi, method: str = "REML", test: str = "z", level: float = 0.95) -> pd.DataFrame:
+def leave_one_out(studies, sei=None, *, vi=None, method: str = "REML", test: str = "z",
+                  level: float = 0.95) -> pd.DataFrame:
     """Refit without each study in turn (metafor ``leave1out``); needs k >= 3.
 
     One row per omitted study (0-based ``omitted``): mu, se, stat, pval, ci_low, ci_high,
     q, q_pval, tau2, i2, h2.
     """
-    yi, vi = _check(yi, vi, method, test, level)
+    yi, vi = _check(studies, sei, vi, method, test, level)
     if len(yi) < 3:
         raise ValueError(f"leave_one_out needs k >= 3 studies, got {len(yi)}")
     rows = []
     for i in range(len(yi)):
         keep = np.arange(len(yi)) != i
-        fit = random_effects(yi[keep], vi[keep], method=method, test=test, level=level)
+        fit = random_effects(yi[keep], vi=vi[keep], method=method, test=test, level=level)
         rows.append({"omitted": i, "mu": fit.mu, "se": fit.se, "stat": fit.stat, "pval": fit.pval,
                      "ci_low": fit.ci_low, "ci_high": fit.ci_high, "q": fit.q, "q_pval": fit.q_pval,
                      "tau2": fit.tau2, "i2": fit.i2, "h2": fit.h2})
