@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import optimize, stats
 
 from evidence_lib.effect_sizes import log_rr
-from evidence_lib.frequentist import leave_one_out, random_effects
+from evidence_lib.frequentist import ROOT_TOL_METAFOR, leave_one_out, random_effects
 
 REF = json.loads((Path(__file__).parent / "reference" / "metafor_reference.json").read_text())
 DATA = REF["datasets"]
-ITERATIVE = {"REML", "ML", "PM"}
 SCALARS = ("mu", "se", "ci_low", "ci_high", "stat", "pval", "df_test", "tau2", "tau2_se",
            "i2", "h2", "q", "q_pval", "pi_low", "pi_high")
 
@@ -37,7 +37,7 @@ def test_parity_with_metafor_rma(cell):
     # metafor_reference.json fits: rma(), predict(), predict(pi.type="riley"), confint(), weights()
     fit = _fit(cell)
     riley = _fit(cell, pi="riley")
-    rtol = 1e-6 if cell["method"] in ITERATIVE else 1e-8
+    rtol = 1e-8  # metafor run with a tight root tolerance: the estimator's value (reference README)
     assert fit.k == cell["k"]
     for name in SCALARS:
         _close(getattr(fit, name), cell[name], rtol, name)
@@ -47,7 +47,7 @@ def test_parity_with_metafor_rma(cell):
         if cell[name][0] is None:
             assert getattr(fit, name) is None
         else:
-            np.testing.assert_allclose(getattr(fit, name), cell[name], rtol=1e-6, atol=1e-12)
+            np.testing.assert_allclose(getattr(fit, name), cell[name], rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(fit.weights, cell["weights"], rtol=rtol)
 
 
@@ -89,8 +89,37 @@ def test_golden_bcg_reml_z():
     assert fit.ci_high == pytest.approx(-0.3622, abs=5e-5)  # golden_values.md, "REML mu, z test"
     assert fit.pi_low == pytest.approx(-1.87, abs=5e-3)  # golden_values.md, "REML prediction interval (z)"
     assert fit.pi_high == pytest.approx(0.44, abs=5e-3)  # golden_values.md, "REML prediction interval (z)"
-    assert fit.tau2_ci == pytest.approx((0.1197, 1.1115), abs=5e-5)  # golden_values.md, "Q-profile CI"
-    assert fit.i2_ci == pytest.approx((81.9177, 97.6781), abs=5e-5)  # golden_values.md, "Q-profile CI"
+
+
+def test_golden_bcg_q_profile_at_metafor_tolerance_and_exact():
+    # golden_values.md "Q-profile CI" is metafor's output at its default root tolerance eps^0.25
+    loose = random_effects(BCG.yi, vi=BCG.vi, method="REML", tol=ROOT_TOL_METAFOR)
+    assert loose.tau2_ci == pytest.approx((0.1197, 1.1115), abs=5e-5)  # golden_values.md, "Q-profile CI"
+    assert loose.i2_ci == pytest.approx((81.9177, 97.6781), abs=5e-5)  # golden_values.md, "Q-profile CI"
+    # the exact roots: Q(tau²) equals the chi²(12) quantiles to double precision
+    exact = random_effects(BCG.yi, vi=BCG.vi, method="REML")
+    for bound, p in zip(exact.tau2_ci, (0.975, 0.025)):
+        w = 1 / (BCG.vi + bound)
+        q = float(w @ (BCG.yi - w @ BCG.yi / w.sum()) ** 2)
+        assert q == pytest.approx(stats.chi2.ppf(p, 12), rel=1e-12)
+    assert exact.i2_ci[0] == pytest.approx(81.9206, abs=5e-5)  # the root metafor's default tol stops short of
+
+
+def test_pm_tau2_is_the_exact_root_on_normand1999():
+    d = DATA["normand"]
+    yi, vi = np.asarray(d["yi"]), np.asarray(d["vi"])
+    fit = random_effects(yi, vi=vi, method="PM")
+    w = 1 / (vi + fit.tau2)
+    q = float(w @ (yi - w @ yi / w.sum()) ** 2)
+    assert q == pytest.approx(len(yi) - 1, rel=1e-12)  # generalised Q = k - 1 at the PM estimate
+    root = optimize.brentq(lambda t: float((1 / (vi + t)) @ (yi - (1 / (vi + t)) @ yi / (1 / (vi + t)).sum()) ** 2)
+                           - (len(yi) - 1), 0, 100, xtol=1e-300, rtol=4 * np.finfo(float).eps)
+    assert fit.tau2 == pytest.approx(root, rel=1e-8)
+
+
+def test_tol_must_be_positive():
+    with pytest.raises(ValueError, match="tol must be a positive number"):
+        random_effects(BCG.yi, vi=BCG.vi, method="PM", tol=0)
 
 
 def test_golden_bcg_reml_knha():
