@@ -131,11 +131,11 @@ def test_meta_regression_recovers_slope():
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(yi=[0.1, np.nan, 0.2]),
+    dict(studies=[0.1, np.nan, 0.2]),
     dict(sei=[0.1, 0.0, 0.2]),
     dict(sei=[0.1, -0.2, 0.2]),
     dict(sei=[0.1, 0.2]),
-    dict(yi=[0.1], sei=[0.1]),
+    dict(studies=[0.1], sei=[0.1]),
     dict(parameterisation="centred"),
     dict(random_seed=None),
     dict(random_seed=1.5),
