@@ -1,6 +1,6 @@
 """Exact engine: bayesmeta parity, fast path against the quad reference, edge cases, bad input.
 
-Golden figures: ../shared/reference/golden_values.md ("Bayesian exact posterior: R bayesmeta").
+Golden figures: tests/reference/golden_values.md ("Bayesian exact posterior: R bayesmeta").
 bayesmeta integrates tau's marginal numerically (its tau figures are exact) but represents mu's
 marginal by a finite normal mixture on a DIRECT grid (Röver & Friede 2017, delta 0.01). So mu and
 theta_new are checked twice: (1) the DIRECT mixture built here from our exact p(tau | y)

@@ -155,9 +155,9 @@ def test_summary_is_immutable():
 
 
 @pytest.fixture(scope="module")
-def metapsy_post():
+def metapsy_post(metapsy_csv):
     """Metapsy perinatal trials, post-treatment, `.g`/`.g_se` present, first row per study (row_id order)."""
-    rows = load_metapsy().sort_values("row_id")
+    rows = load_metapsy(metapsy_csv).sort_values("row_id")
     rows = rows[(rows["time"] == "post") & rows[".g"].notna() & rows[".g_se"].notna()]
     return rows.groupby("study", sort=False).head(1)
 
