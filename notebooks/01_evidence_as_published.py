@@ -110,8 +110,9 @@ assert len(huang) >= 1, "the Huang P = .07 inconsistency must be flagged"
 # not settle are left out and listed, not guessed.
 
 # %%
-h = readings.harmonise(published)
-h["label"] = h["review"].str.split().str[0] + ": " + h["outcome"] + " (" + h["timepoint"] + ")"
-print("direction not determinable from the sources:", h.attrs["unknown_direction"])
+harmonised = readings.harmonise(published)
+h = harmonised.table.assign(label=lambda d: d["review"].str.split().str[0] + ": " + d["outcome"]
+                            + " (" + d["timepoint"] + ")")
+print("direction not determinable from the sources:", harmonised.unknown_direction)
 plots.harmonised(h, title="Every published result on one benefit scale (hollow: estimate derived from the CI)")
 plt.show()
