@@ -603,7 +603,7 @@ class ExactPosterior:
             d = self._tau.mixture(i)
             lo, hi = d.interval(level, "central")
             rows.append({"y": self.yi[i], "sei": self.sei[i], "mean": d.mean(), "sd": d.sd(),
-                         "median": d.ppf(0.5), "lower": lo, "upper": hi})
+                         "median": d.ppf(0.5), "low": lo, "high": hi})
         return pd.DataFrame(rows, index=pd.RangeIndex(1, len(rows) + 1, name="study"))
 
     # --- model comparison
@@ -633,8 +633,8 @@ class ExactPosterior:
             c_lo, c_hi = self.interval(param, level, "central")
             s_lo, s_hi = self.interval(param, level, "shortest")
             rows[param] = {"median": self.median(param), "mean": self.mean(param), "sd": self.sd(param),
-                           "central_lower": c_lo, "central_upper": c_hi,
-                           "shortest_lower": s_lo, "shortest_upper": s_hi}
+                           "central_low": c_lo, "central_high": c_hi,
+                           "shortest_low": s_lo, "shortest_high": s_hi}
         return pd.DataFrame.from_dict(rows, orient="index")
 
     def __repr__(self):

@@ -274,17 +274,17 @@ def test_moments_match_direct_integration(crins):
 def test_summary_table(schools):
     table = schools.summary()
     assert list(table.index) == ["mu", "tau", "theta_new"]
-    assert list(table.columns) == ["median", "mean", "sd", "central_lower", "central_upper",
-                                   "shortest_lower", "shortest_upper"]
-    assert table.loc["tau", "shortest_lower"] == 0.0
+    assert list(table.columns) == ["median", "mean", "sd", "central_low", "central_high",
+                                   "shortest_low", "shortest_high"]
+    assert table.loc["tau", "shortest_low"] == 0.0
     assert table.loc["mu", "median"] == pytest.approx(schools.median("mu"))
     assert (schools.k, schools.tau_prior.name) == (8, "half-Cauchy(25)")
 
 
 def test_shrinkage(crins):
     table = crins.shrinkage()
-    assert list(table.columns) == ["y", "sei", "mean", "sd", "median", "lower", "upper"] and len(table) == 6
-    assert (table["sd"] < table["sei"]).all() and (table["lower"] < table["upper"]).all()
+    assert list(table.columns) == ["y", "sei", "mean", "sd", "median", "low", "high"] and len(table) == 6
+    assert (table["sd"] < table["sei"]).all() and (table["low"] < table["high"]).all()
     # theta_1 | y: E[(1 - B) y_1 + B m(tau)], B = s_1^2 / (s_1^2 + tau^2), by direct integration
     def cond_mean(t):
         shrink = CRINS_S[0] ** 2 / (CRINS_S[0] ** 2 + t**2)
