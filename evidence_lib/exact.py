@@ -39,6 +39,7 @@ from numpy.polynomial import legendre
 from scipy import integrate, optimize, special, stats
 
 from evidence_lib import _checks
+from evidence_lib.errors import ConvergenceError
 from evidence_lib.priors import as_mu_prior, as_tau_prior
 from evidence_lib.studies import as_studies
 
@@ -298,7 +299,7 @@ class _GridTau(_TauMarginal):
             g = np.concatenate([g, self.model.log_joint_u(grid[n:2 * n])])
             n = len(g)
         if not np.isfinite(g.max()):
-            raise RuntimeError("log posterior of tau is not finite on the scan grid")
+            raise ConvergenceError("log posterior of tau is not finite on the scan grid")
         u = grid[:n]
         return u, g, g + r * u
 
@@ -327,7 +328,7 @@ class _GridTau(_TauMarginal):
             if not len(left):
                 break
         else:
-            raise RuntimeError("tau quadrature did not converge")
+            raise ConvergenceError("tau quadrature did not converge")
         left, width, nodes, q = (np.concatenate(x) for x in zip(*done))
         order = np.argsort(left)
         return left[order], width[order], nodes[order], q[order]

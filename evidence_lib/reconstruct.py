@@ -39,6 +39,7 @@ from scipy import stats
 
 from evidence_lib._checks import scalar
 from evidence_lib.effect_sizes import se_from_ci
+from evidence_lib.errors import ReconstructionError
 from evidence_lib.frequentist import i2_from_q, random_effects
 from evidence_lib.measures import PUBLISHED, check_measure, from_analysis_scale, is_ratio, to_analysis_scale
 from evidence_lib.studies import Studies
@@ -72,7 +73,7 @@ class PublishedSummary(Studies):
 
         Returns the refit's ``mu_hat, se, q, tau2`` and the CI on the published scale
         (``ci_low, ci_high``, which match the published CI up to its rounding); raises
-        ``AssertionError`` when an identity is off by more than ``tol``.
+        :class:`~evidence_lib.errors.ReconstructionError` when an identity is off by more than ``tol``.
         """
         if self.estimate_only:
             out = {"mu_hat": float(self.yi[0]), "se": float(self.sei[0]), "q": None, "tau2": None}
@@ -82,7 +83,7 @@ class PublishedSummary(Studies):
         for name, value in out.items():
             target = getattr(self, name)
             if value is not None and not np.isclose(value, target, rtol=tol, atol=tol):
-                raise AssertionError(f"reconstruction gives {name} = {value}, expected {target}")
+                raise ReconstructionError(f"reconstruction gives {name} = {value}, expected {target}")
         z = stats.norm.ppf(0.5 + self.level / 2)
         return {**out, "ci_low": float(from_analysis_scale(out["mu_hat"] - z * out["se"], self.measure)),
                 "ci_high": float(from_analysis_scale(out["mu_hat"] + z * out["se"], self.measure))}
