@@ -235,7 +235,8 @@ class _TauMarginal(_Marginal):
         return self.moment(1)
 
     def sd(self):
-        return float(np.sqrt(max(self.moment(2) - self.moment(1) ** 2, 0.0)))
+        second = self.moment(2)
+        return np.inf if np.isinf(second) else float(np.sqrt(max(second - self.moment(1) ** 2, 0.0)))
 
 
 class _MixtureMarginal(_Marginal):
@@ -386,7 +387,7 @@ class _GridTau(_TauMarginal):
 
     def mixture(self, which):
         """Normal mixture over the nodes (and tau = 0 for the piece below tau_0)."""
-        keep = self.node_w > 1e-17
+        keep = self.node_w > 0  # every node: far-tail nodes carry the moments of heavy-tailed priors
         tau = np.concatenate([[0.0], self.node_tau[keep]])
         w = np.concatenate([[self.w_lower], self.node_w[keep]])
         return _GridMixture(self.model, which, w, *self.model.components(tau, which))
