@@ -130,11 +130,11 @@ def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, t
     if show_shrink:
         sh = post.shrinkage(level=level)
         ys = y_study - 0.6
-        ax.hlines(ys, nat(sh["lower"].to_numpy()), nat(sh["upper"].to_numpy()), color=BAYES, lw=1.1)
+        ax.hlines(ys, nat(sh["low"].to_numpy()), nat(sh["high"].to_numpy()), color=BAYES, lw=1.1)
         ax.scatter(nat(sh["median"].to_numpy()), ys, s=22, marker="o", color=BAYES, zorder=3)
         for y, (_, r) in zip(ys, sh.iterrows()):
-            rows.append((y, "", f"{fmt(nat(r['median']), measure)} [{fmt(nat(r['lower']), measure)}, "
-                                f"{fmt(nat(r['upper']), measure)}]", "", BAYES))
+            rows.append((y, "", f"{fmt(nat(r['median']), measure)} [{fmt(nat(r['low']), measure)}, "
+                                f"{fmt(nat(r['high']), measure)}]", "", BAYES))
 
     def diamond(y, centre, a, b, colour):
         ax.add_patch(Polygon([(nat(a), y), (nat(centre), y + 0.35), (nat(b), y), (nat(centre), y - 0.35)],
@@ -165,7 +165,7 @@ def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, t
         rows.append((y, label, text, "100 %" if draw is diamond and colour == FREQ else "", colour))
     every = [nat(v) for v in (lo.min(), hi.max(), *[r[3] for r in summary_rows], *[r[4] for r in summary_rows])]
     if show_shrink:
-        every += [nat(sh["lower"].min()), nat(sh["upper"].max())]
+        every += [nat(sh["low"].min()), nat(sh["high"].max())]
     ax.set_xlim(*_ratio_span(min(every), max(every), measure))
     top = y_study[0] + 1.3
     ax.set_ylim(summary_rows[-1][0] - 0.6, top)
@@ -374,12 +374,14 @@ def funnel(studies, fit, *, groups=None, level=0.95, ax=None, title=None, interv
     """Funnel plot: each study's effect against its standard error (inverted axis), the pseudo
     ``level`` limits mu ± z·se around the pooled mean of ``fit``; ``groups`` (one label per
     study) colours the points."""
+    from evidence_lib.frequentist import funnel_limits
+
     s = as_studies(studies)
     ax = _axes(ax, (7.5, 5.2))
-    se = np.linspace(0, s.sei.max() * 1.05, 50)
-    z = stats.norm.ppf(0.5 + level / 2)
-    ax.plot(fit.mu - z * se, se, color=PRIOR, ls="--", lw=1, label=f"pseudo {level:.0%} limits".replace("%", " %"))
-    ax.plot(fit.mu + z * se, se, color=PRIOR, ls="--", lw=1)
+    lim = funnel_limits(fit.mu, s.sei.max() * 1.05, level=level)
+    se = lim["se"].to_numpy()
+    ax.plot(lim["low"], se, color=PRIOR, ls="--", lw=1, label=f"pseudo {level:.0%} limits".replace("%", " %"))
+    ax.plot(lim["high"], se, color=PRIOR, ls="--", lw=1)
     ax.axvline(fit.mu, color=FREQ, lw=1, label=f"random-effects mean {fmt(fit.mu)}")
     groups = np.asarray(groups if groups is not None else ["study"] * len(s))
     for name, colour in zip(dict.fromkeys(groups), [FREQ, BAYES, GREEN, PURPLE]):

@@ -63,7 +63,7 @@ published.groupby("review")[["method"]].first()
 # %%
 trials = el.load_trials("maternal_depression_continuous")
 es = el.smd_table(trials)
-fits = {m: el.random_effects(es["yi"], vi=es["vi"], method=m) for m in ("DL", "REML")}
+fits = {m: el.random_effects(es, method=m) for m in ("DL", "REML")}
 both = pd.DataFrame({m: {"mu": f.mu, "se": f.se, "ci_low": f.ci_low, "ci_high": f.ci_high, "tau2": f.tau2,
                          "i2": f.i2} for m, f in fits.items()}).T
 tables.reader_table(both, ["mu_ci", "se", "tau2", "i2"], measure="SMD", index=True, table_id="dl_reml",
@@ -128,9 +128,10 @@ assert len(huang) >= 1, "the Huang P = .07 inconsistency must be flagged"
 # not settle are left out and listed, not guessed.
 
 # %%
-h = readings.harmonise(published)
-h["label"] = h["review"].str.split().str[0] + ": " + h["outcome"] + " (" + h["timepoint"].str.split(" (", regex=False).str[0] + ")"
-print("direction not determinable from the sources:", h.attrs["unknown_direction"] or "none")
+harmonised = readings.harmonise(published)
+h = harmonised.table.assign(label=lambda d: d["review"].str.split().str[0] + ": " + d["outcome"]
+                            + " (" + d["timepoint"].str.split(" (", regex=False).str[0] + ")")
+print("direction not determinable from the sources:", harmonised.unknown_direction or "none")
 
 # %% tags=["main-figure"]
 plots.harmonised(h, title="Every published result with figures, right = favours the therapy "

@@ -34,19 +34,18 @@ import pandas as pd
 
 import evidence_lib as el
 from evidence_lib import plots, priors
-from evidence_lib.studies import Studies
 
 trials = el.load_trials("maternal_depression_continuous")
 es = el.smd_table(trials)
 # NBVAL_CHECK_OUTPUT
-es.round(4)
+es.to_frame().round(4)
 
 # %% [markdown]
 # ## 1. z-test and 95 % CI (REML τ²)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-z = el.random_effects(es["yi"], vi=es["vi"], method="REML", test="z")
+z = el.random_effects(es, method="REML", test="z")
 print(z)
 
 # %% [markdown]
@@ -58,7 +57,7 @@ print(z)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-kh = el.random_effects(es["yi"], vi=es["vi"], method="REML", test="knha")
+kh = el.random_effects(es, method="REML", test="knha")
 pd.DataFrame({
     "z test": [z.mu, z.ci_low, z.ci_high, z.pval, z.pi_low, z.pi_high],
     "Knapp–Hartung": [kh.mu, kh.ci_low, kh.ci_high, kh.pval, kh.pi_low, kh.pi_high],
@@ -72,14 +71,12 @@ pd.DataFrame({
 
 # %%
 # NBVAL_CHECK_OUTPUT
-sei = np.sqrt(es["vi"].to_numpy())
-post = el.exact_posterior(es["yi"], sei, tau_prior=priors.half_normal(0.5))
+post = el.exact_posterior(es, tau_prior=priors.half_normal(0.5))
 print(f"P(benefit) = P(mu < 0) = {post.prob('mu', upper=0):.4f}")
 post.summary(level=0.95).round(4)
 
 # %% tags=["main-figure"]
-studies = Studies(es["yi"], sei, labels=es["study"], measure="SMD", favours="lower")
-plots.forest(studies, z, post, title="Mother–infant therapy vs control: maternal depression after treatment")
+plots.forest(es, z, post, title="Mother–infant therapy vs control: maternal depression after treatment")
 plt.show()
 
 # %% [markdown]
@@ -105,7 +102,7 @@ assert abs(cond_mean - z.mu) < 1e-8 and abs(cond_sd - z.se) < 1e-8
 # NBVAL_CHECK_OUTPUT
 bf = pd.DataFrame([
     {"mu prior": f"N(0, {sd}^2)",
-     "BF01 (mu = 0 vs mu != 0)": el.exact_posterior(es["yi"], sei, tau_prior=priors.half_normal(0.5),
+     "BF01 (mu = 0 vs mu != 0)": el.exact_posterior(es, tau_prior=priors.half_normal(0.5),
                                                     mu_prior=(0.0, sd)).bayes_factor("mu")}
     for sd in (0.2, 0.5, 1.0, 2.0, 10.0)])
 bf.round(3)
@@ -119,7 +116,7 @@ bf.round(3)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-flat = el.exact_posterior(es["yi"], sei, tau_prior=priors.uniform_tau())
+flat = el.exact_posterior(es, tau_prior=priors.uniform_tau())
 compare = pd.DataFrame({
     label: {"τ median": p.median("tau"), "τ 97.5 %": p.quantile("tau", 0.975),
             "μ 2.5 %": p.quantile("mu", 0.025), "μ 97.5 %": p.quantile("mu", 0.975),

@@ -41,7 +41,7 @@ def test_barlow_depression_se_matches_golden():
 @pytest.mark.parametrize("method", ["REML", "DL"])
 def test_refit_reproduces_published_estimate_and_ci(published, method):
     rec = from_published(**published)
-    fit = random_effects(rec.yi, rec.sei**2, method=method)
+    fit = random_effects(rec.yi, vi=rec.sei**2, method=method)
     back = np.exp if published["measure"] == "RR" else float
     for value, printed in [(fit.mu, published["estimate"]), (fit.ci_low, published["ci_low"]),
                            (fit.ci_high, published["ci_high"])]:
@@ -51,7 +51,7 @@ def test_refit_reproduces_published_estimate_and_ci(published, method):
 @pytest.mark.parametrize("published", PUBLISHED, ids=["depression", "secure", "to_secure"])
 def test_dl_on_pseudo_studies_returns_input_q_and_tau2(published):
     rec = from_published(**published)
-    fit = random_effects(rec.yi, rec.sei**2, method="DL")
+    fit = random_effects(rec.yi, vi=rec.sei**2, method="DL")
     assert fit.q == pytest.approx(rec.q, rel=1e-12)
     assert fit.tau2 == pytest.approx(rec.tau2, rel=1e-12)
     if "q" in published:
@@ -73,17 +73,31 @@ def test_exact_engine_at_tau_hat_gives_estimate_and_se(published):
 
 def test_secure_attachment_i2_route_agrees_with_q_route():
     # seed 002 prints both Chi² 3.71 and I² 73 % for secure attachment: Q = 1/(1 - 0.73) = 3.70
-    by_i2 = from_published(**{**BARLOW_SECURE, "q": None, "i2": 73})
+    by_i2 = from_published(**{**BARLOW_SECURE, "q": None, "i2": 73, "i2_definition": "Q"})  # RevMan
     assert by_i2.q == pytest.approx(1 / 0.27)
     assert by_i2.tau2 == pytest.approx(from_published(**BARLOW_SECURE).tau2, rel=5e-3)
-    assert "I² = 73%" in by_i2.note
+    assert "I² = 73%" in by_i2.note and "RevMan" in by_i2.note
+
+
+def test_i2_definitions_give_the_same_pseudo_studies_and_say_which():
+    # equal within-study variances: the typical variance is s², REML = DL, so metafor's
+    # tau²/(tau² + s²) and RevMan's (Q - df)/Q are one number; only the note differs
+    args = dict(estimate=0.3, ci_low=0.1, ci_high=0.5, k=6, i2=60)
+    revman, metafor = (from_published(**args, i2_definition=d) for d in ("Q", "tau2"))
+    np.testing.assert_allclose(revman.yi, metafor.yi, rtol=1e-15)
+    assert metafor.tau2 / (metafor.tau2 + metafor.s2) == pytest.approx(0.60, rel=1e-12)
+    fit = random_effects(metafor, method="REML")
+    assert fit.i2 == pytest.approx(60, rel=1e-6)  # metafor's own I² of the pseudo-studies
+    assert "metafor" in metafor.note and "not the review's" in metafor.note
+    with pytest.raises(ValueError, match="say which I² the review reported"):
+        from_published(**args)
 
 
 def test_pseudo_studies_have_the_likelihood_of_real_data():
     """Synthetic equal-variance data: the pseudo-studies give the same likelihood for every (mu, tau)."""
     rng = np.random.default_rng(7)
     y, s = rng.normal(0.3, 0.25, size=6), 0.2
-    fit = random_effects(y, np.full(6, s**2), method="DL")
+    fit = random_effects(y, vi=np.full(6, s**2), method="DL")
     rec = from_published(fit.mu, fit.ci_low, fit.ci_high, k=6, q=fit.q)
     assert rec.sei == pytest.approx(np.full(6, s))
     assert rec.yi.mean() == pytest.approx(y.mean())
@@ -107,7 +121,7 @@ def test_n_route_with_narrow_ci_sets_tau2_to_zero():
 
 def test_estimate_derived_from_ci_midpoint():
     # Sleed 2023 style: only a CI is printed; the midpoint is taken on the analysis (log) scale
-    rec = from_published(None, 0.5, 2.0, k=3, i2=20, measure="OR")
+    rec = from_published(None, 0.5, 2.0, k=3, i2=20, measure="OR", i2_definition="tau2")
     assert rec.mu_hat == pytest.approx(0.0, abs=1e-15) and rec.estimate == pytest.approx(1.0)
     assert "derived" in rec.note
 
@@ -155,9 +169,9 @@ def test_summary_is_immutable():
 
 
 @pytest.fixture(scope="module")
-def metapsy_post():
+def metapsy_post(metapsy_csv):
     """Metapsy perinatal trials, post-treatment, `.g`/`.g_se` present, first row per study (row_id order)."""
-    rows = load_metapsy().sort_values("row_id")
+    rows = load_metapsy(metapsy_csv).sort_values("row_id")
     rows = rows[(rows["time"] == "post") & rows[".g"].notna() & rows[".g_se"].notna()]
     return rows.groupby("study", sort=False).head(1)
 
@@ -173,14 +187,17 @@ PINNED = {
 def test_metapsy_reconstruction_vs_full_data(metapsy_post):
     """Exact posterior (tau ~ half-normal(0.5), flat mu): full data vs reconstruction from the REML summary."""
     yi, sei = metapsy_post[".g"].to_numpy(), metapsy_post[".g_se"].to_numpy()
-    reml = random_effects(yi, sei**2, method="REML")
+    reml = random_effects(yi, vi=sei**2, method="REML")
     assert len(yi) == 62 and reml.q == pytest.approx(451.0034, abs=1e-4)
     rec = from_published(reml.mu, reml.ci_low, reml.ci_high, k=len(yi), q=reml.q)
     tau_prior = priors.half_normal(0.5)
+    results = {}
     for label, post in [("full", exact_posterior(yi, sei, tau_prior)),
                         ("reconstructed", exact_posterior(rec, tau_prior=tau_prior))]:
         got = [post.median("mu"), *post.interval("mu", 0.95, "central"), post.prob("mu", lower=0.0),
                post.median("tau"), *post.interval("theta_new", 0.95, "central")]
         assert got == pytest.approx(PINNED[label], abs=1e-3), label
-    # the reconstruction moves the mu summary by < 0.002 but tau's median by 0.022
-    assert abs(PINNED["full"][0] - PINNED["reconstructed"][0]) < 2e-3
+        results[label] = got
+    # the reconstruction moves the mu summary by < 0.002 but tau's median by about 0.022
+    assert abs(results["full"][0] - results["reconstructed"][0]) < 2e-3
+    assert 0.01 < results["reconstructed"][4] - results["full"][4] < 0.03
