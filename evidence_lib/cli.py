@@ -139,7 +139,7 @@ def _forest_plot(path, prior_set, favours, out) -> None:
     rows = read_studies(path)
     studies = Studies(rows["yi"], rows["sei"], labels=rows["study"], measure=rows["measure"].iloc[0] or None,
                       favours=favours)
-    post = exact_posterior(studies.yi, studies.sei, tau_prior=prior_set.tau, mu_prior=prior_set.mu)
+    post = exact_posterior(studies, tau_prior=prior_set.tau, mu_prior=prior_set.mu)
     ax = plots.forest(studies, post=post, title=f"{path.name}: both readings ({prior_set.label})")
     ax.figure.savefig(out, bbox_inches="tight")
     print(f"wrote {out}")

@@ -69,7 +69,7 @@ def execute(source: Path, *, timeout: int = 1200) -> nbformat.NotebookNode:
     """
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP warning in the progress
                             resources={"metadata": {"path": str(source.parent)}})
     with tempfile.TemporaryFile("w+") as kernel_stderr:
@@ -128,17 +128,29 @@ def check_figures_kept(nb: nbformat.NotebookNode, target: Path) -> None:
                          f"{before}; not written (if figures were removed on purpose, delete {target.name} first)")
 
 
+def _tagged(cell, tag: str) -> bool:
+    return tag in cell.metadata.get("tags", [])
+
+
 def render(nb: nbformat.NotebookNode, stem: str) -> tuple[str, str]:
-    """The full report (code and outputs) and the reader's edition (no code, no prompts, no
-    cells tagged ``check``: the compact text lines that nbval compares)."""
+    """The full report (code and outputs) and the reader's edition (no code, no prompts).
+
+    Cells tagged ``interactive`` (widgets, live in JupyterLab only) show their code without
+    outputs in the full report and nothing in the reader's edition; cells tagged ``check``
+    (the compact text lines nbval compares) are left out of the reader's edition.
+    """
     resources = {"metadata": {"name": stem}}
-    full, _ = HTMLExporter().from_notebook_node(nb, resources=resources)
+    for_full = nbformat.from_dict(nb)
+    for cell in for_full.cells:
+        if _tagged(cell, "interactive"):
+            cell.outputs = []
+    full, _ = HTMLExporter().from_notebook_node(for_full, resources=resources)
     for_reader = nbformat.from_dict({**nb, "cells": [c for c in nb.cells
-                                                     if "check" not in c.metadata.get("tags", [])]})
+                                                     if not _tagged(c, "check") and not _tagged(c, "interactive")]})
     reader, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                              exclude_output_prompt=True).from_notebook_node(for_reader, resources=resources)
-    wanted = len(image_outputs(nb))
-    for name, text in (("report", full), ("reader's edition", reader)):
+    for name, text, shown in (("report", full, for_full), ("reader's edition", reader, for_reader)):
+        wanted = len(image_outputs(shown))
         if html_images(text) < wanted:
             raise FigureLoss(f"{stem}: the {name} holds {html_images(text)} image(s), the notebook {wanted}")
     return full, reader
@@ -153,9 +165,9 @@ def card(nb: nbformat.NotebookNode, stem: str) -> dict:
     """What the landing page shows for one notebook, taken from its executed cells."""
     markdown = "\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     title = re.search(r"^#\s+(.+)$", markdown, flags=re.M)
-    headline = [out.get("text", "") for c in nb.cells if "headline" in c.metadata.get("tags", [])
+    headline = [out.get("text", "") for c in nb.cells if _tagged(c, "headline")
                 for out in c.get("outputs", []) if out.get("output_type") == "stream" and out["name"] == "stdout"]
-    tagged = [i for i, c in enumerate(nb.cells) if "main-figure" in c.metadata.get("tags", [])]
+    tagged = [i for i, c in enumerate(nb.cells) if _tagged(c, "main-figure")]
     images = image_outputs(nb)
     main = [im for im in images if im[0] in tagged] or images
     thumbnail = None

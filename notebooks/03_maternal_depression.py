@@ -223,6 +223,24 @@ for ax, scale in zip(axes, (0.1, 0.25, 0.5, 1.0)):
                        title=f"τ ~ half-normal({scale:g}), flat μ")
 plt.show()
 
+# %% [markdown]
+# In JupyterLab the slider below redraws the same figure for any scale of the half-normal
+# prior on τ, from the exact engine (the HTML reports show the static panels above instead).
+
+# %% tags=["interactive"]
+import ipywidgets as widgets
+
+
+def redraw(scale=0.5):
+    plots.two_readings(el.exact_posterior(summary, tau_prior=priors.half_normal(scale)), estimate=-0.22,
+                       ci=(-0.46, 0.02), measure="SMD", favours="lower", title="Barlow 2015: maternal depression",
+                       prior_label=f"half-normal({scale:.2g}) on τ, flat μ")
+    plt.show()
+
+
+widgets.interact(redraw, scale=widgets.FloatLogSlider(value=0.5, base=10, min=-1.3, max=0.3, step=0.05,
+                                                      description="τ scale"));
+
 # %%
 scales = np.geomspace(0.05, 2.0, 25)
 curve = readings.p_benefit_by_tau_scale(barlow, scales)

@@ -175,8 +175,8 @@ assert fits_z.loc["dyadic", "ci_low"] > 0 > fits.loc["dyadic", "ci_low"]  # z vs
 assert diff["pval"] > 0.5
 
 # %%
-both = pd.concat({"z test": fits_z, "Knapp–Hartung": fits}, names=["test", "subset"]).reset_index()
-both["row"] = both["subset"] + ", " + both["test"]
+both = pd.concat({"z test": fits_z, "Knapp–Hartung": fits}, names=["kind", "subset"]).reset_index()
+both["row"] = both["subset"] + ", " + both["kind"]
 tables.reader_table(both.set_index("row"), ["k", "mu_ci", "pval", "tau2", "i2", "pi"], measure="SMD", index=True,
                     table_id="fits", caption="Random effects (REML), Hedges' g, positive favours psychotherapy")
 

@@ -33,6 +33,9 @@ print("headline: 1 figure")
 # %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
 print("a line for nbval only")
+
+# %% tags=["interactive"]
+print("an output for JupyterLab only")
 '''
 TEXT = '''# %% [markdown]
 # # Text only
@@ -70,6 +73,7 @@ def test_figures_reach_both_editions_under_agg(tmp_path, monkeypatch):
     assert "hl-ipython3" in full and "hl-ipython3" not in reader   # code cells in the full report only
     assert "NBVAL_CHECK_OUTPUT" not in reader
     assert "a line for nbval only" in full and "a line for nbval only" not in reader
+    assert "an output for JupyterLab only" not in reader and full.count("an output for JupyterLab only") == 1  # code
     index = (reports / "index.html").read_text()
     assert 'href="01_plot.html"' in index and 'href="reader/01_plot.html"' in index
     assert "Does a figure reach the report?" in index and "headline: 1 figure" in index
