@@ -69,7 +69,7 @@ def execute(source: Path, *, timeout: int = 1200) -> nbformat.NotebookNode:
     """
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP warning in the progress
                             resources={"metadata": {"path": str(source.parent)}})
     with tempfile.TemporaryFile("w+") as kernel_stderr:
@@ -106,14 +106,18 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _settle(nb: nbformat.NotebookNode, previous: Path) -> None:
-    """Keep diffs of a refreshed pair to real changes: drop execution timestamps and reuse the
-    committed notebook's cell ids for cells whose source is unchanged (each id once)."""
+    """Keep diffs of a refreshed pair to real changes: drop execution timestamps, widget state
+    and the outputs of cells tagged ``interactive`` (live widgets, meaningful only in a running
+    kernel), and reuse the committed notebook's cell ids for cells whose source is unchanged."""
+    nb.metadata.pop("widgets", None)
     old_ids: dict[str, list[str]] = {}
     if previous.exists():
         for cell in nbformat.read(previous, as_version=4).cells:
             old_ids.setdefault(cell.source, []).append(cell.id)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if _tagged(cell, "interactive"):
+            cell.outputs = []
         if old_ids.get(cell.source):
             cell.id = old_ids[cell.source].pop(0)
 

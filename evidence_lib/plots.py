@@ -251,7 +251,7 @@ def two_readings(post, *, estimate, ci, measure, favours, mid=None, prior_label=
     measure_axis(ax, measure, favours, label=measure + (" (log scale)" if is_ratio(measure) else ""),
                  compact=compact)
     if compact:
-        title = "\n".join([textwrap.fill(title or "", 58), *(h.get_label() for h in handles[1:])]).strip("\n")
+        title = "\n".join([textwrap.fill(title or "", 46), *(h.get_label() for h in handles[1:])]).strip("\n")
         ax.set_title(title, loc="left", fontsize=9)
     else:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)

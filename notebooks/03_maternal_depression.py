@@ -30,6 +30,7 @@ import logging
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import pymc  # noqa: F401  (imported here because importing it sets its logger to INFO)
 from scipy import stats
 
 import evidence_lib as el

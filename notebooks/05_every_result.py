@@ -93,8 +93,7 @@ for (measure, favours), part in marked.groupby(["measure", "favours_intervention
 
 # %%
 published_rows = published.set_index("result_id").loc[with_figures["result_id"]].reset_index()
-short = with_figures["label"].str.replace(r"^(\w+) \d{4}: ", r"\1: ", regex=True).str.replace(
-    r" \(PIP vs control, ", " (", regex=True)
+short = with_figures["outcome"] + " (" + with_figures["timepoint"].str.split(" (", regex=False).str[0] + ")"
 for review, rows in published_rows.groupby("review", sort=False):
     plots.two_readings_grid(rows, labels=short[with_figures["review"].to_numpy() == review].tolist(),
                             prior_set=prior_set, title=review)

@@ -169,3 +169,15 @@ def test_committed_notebook_reads_well(source):
         assert info["question"].endswith("?") and info["headline"], info
     text = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "seed file" not in text and "seed document" not in text
+
+
+def test_refresh_drops_widget_state_and_live_outputs(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("interact(f)", metadata={"tags": ["interactive"]}, execution_count=1,
+                                  outputs=[nbformat.v4.new_output("display_data", data={"text/plain": "w"})]),
+        nbformat.v4.new_code_cell("print(1)", execution_count=2,
+                                  outputs=[nbformat.v4.new_output("stream", name="stdout", text="1\n")])])
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nr._settle(nb, tmp_path / "absent.ipynb")
+    assert "widgets" not in nb.metadata
+    assert nb.cells[0].outputs == [] and nb.cells[0].execution_count == 1 and nb.cells[1].outputs
