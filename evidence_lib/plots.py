@@ -121,7 +121,8 @@ def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, t
         height = (0.3 if k <= 15 else 0.19) * (y_study[0] + 2) + 1.6
         _, ax = plt.subplots(figsize=(10.5, height), layout="constrained")
     w = np.asarray(fit.weights, float)
-    sizes = 30 + 250 * w / w.max()
+    small = k > 15   # many studies: smaller squares and column text
+    sizes = (30 + 250 * w / w.max()) * (0.4 if small else 1.0)
     ax.hlines(y_study, nat(lo), nat(hi), color=FREQ, lw=1.3)
     ax.scatter(nat(s.yi), y_study, s=sizes, marker="s", color=FREQ, zorder=3)
     for y, label, est, a, b, wt in zip(y_study, s.labels, s.yi, lo, hi, w):
@@ -179,7 +180,7 @@ def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, t
 
     def column(x_points, y, text, colour="black", ha="left", **kw):
         ax.annotate(text, xy=(1, y), xycoords=where, xytext=(x_points, 0), textcoords="offset points",
-                    va="center", ha=ha, color=colour, fontsize=10, **kw)
+                    va="center", ha=ha, color=colour, fontsize=8.5 if small else 10, **kw)
 
     for y, _, text, weight, colour in rows:
         column(8, y, text, colour)
