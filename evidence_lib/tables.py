@@ -106,6 +106,15 @@ def _interval(row, centre, low, high, measure):
     return f"{fmt(float(row[centre]), measure)} {span}" if pd.notna(row.get(centre)) else span
 
 
+def _label_kind(df: pd.DataFrame, col: str) -> tuple[str, str]:
+    """A plain column's label and kind: from :data:`COLUMNS`, else from its dtype."""
+    if col in COLUMNS:
+        label, kind = COLUMNS[col]
+        return label or " ", kind
+    numeric = pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])
+    return col.replace("_", " "), "decimal2" if numeric else "text"
+
+
 def reader_frame(df: pd.DataFrame, columns: list[str], *, measure=None) -> pd.DataFrame:
     """The formatted strings of :func:`reader_table` (plain DataFrame, e.g. for a text check)."""
     out = {}
@@ -115,9 +124,8 @@ def reader_frame(df: pd.DataFrame, columns: list[str], *, measure=None) -> pd.Da
             out[label] = [_interval(r, centre, low, high, r.get("measure", measure) if measure is None else measure)
                           for _, r in df.iterrows()]
         else:
-            numeric = pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])
-            label, kind = COLUMNS.get(col, (col.replace("_", " "), "decimal2" if numeric else "text"))
-            out[label or " "] = [_cell(v, kind) for v in df[col]]
+            label, kind = _label_kind(df, col)
+            out[label] = [_cell(v, kind) for v in df[col]]
     return pd.DataFrame(out, index=df.index)
 
 
@@ -138,7 +146,7 @@ def reader_table(df: pd.DataFrame, columns: list[str], *, measure=None, caption=
         styler = styler.hide(axis="index")
     if caption:
         styler = styler.set_caption(caption)
-    text = {COLUMNS[c][0] or " " for c in columns if c in COLUMNS and COLUMNS[c][1] == "text"}
+    text = {label for label, kind in (_label_kind(df, c) for c in columns if c not in INTERVALS) if kind == "text"}
     numeric = [c for c in frame.columns if c not in text]
     return styler.set_table_styles([
         {"selector": "", "props": "border-collapse: collapse; font-size: 0.92em; margin: 0.4em 0;"},

@@ -175,7 +175,8 @@ for favours, part in table.groupby("favours_intervention", sort=False):
 #
 # %% tags=["headline"]
 print(f"Secure attachment RR 8.93 (95 % CI 1.25 to 63.70, k = 2): P(benefit) "
-      f"{by_prior['p_benefit'].min():.2f}–{by_prior['p_benefit'].max():.2f} under four τ priors; upper end of the "
+      f"{tables.fmt_prob(by_prior['p_benefit'].min())} to {tables.fmt_prob(by_prior['p_benefit'].max())} under four "
+      f"τ priors; upper end of the "
       f"95 % CrI {by_prior['cri_high'].min():.0f} to {by_prior['cri_high'].max():.0f}; implied τ² {summary.tau2:.2f} "
       f"vs printed 3.71")
 

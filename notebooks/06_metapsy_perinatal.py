@@ -36,6 +36,7 @@ import logging
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import pymc  # noqa: F401  (imported here because importing it sets its logger to INFO)
 
 import evidence_lib as el
 from evidence_lib import metapsy_selection, plots, priors, tables
