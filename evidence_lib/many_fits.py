@@ -3,7 +3,7 @@ N data sets (rows of a matrix) in a few array operations.
 
 :class:`ExactBatch` is the exact engine (:mod:`evidence_lib.exact`; the same conditional
 normal update ``_Model.cond``) with one quadrature rule in u = log tau shared by all N data
-sets instead of one adaptive rule each: 10-point Gauss-Legendre on panels of width 1/4 from
+sets instead of one adaptive rule each: 10-point Gauss-Legendre on panels of width 1/2 from
 tau_lo = 1e-4·min(s_i) up to where every data set's log posterior has dropped 46 below its
 maximum, plus the piece below tau_lo, where L(tau) = L(0)(1 + O(tau_lo²/s²)) = L(0) to 1e-8,
 given its prior mass. tests/test_many_fits.py checks it against :func:`exact_posterior`
@@ -22,12 +22,12 @@ import numpy as np
 from scipy import special, stats
 
 from evidence_lib import _checks
-from evidence_lib.exact import GL_W, GL_X, _Model
+from evidence_lib.exact import GL_W, GL_X, U_CAP, _Model
 from evidence_lib.measures import benefit_sign, check_favours
 from evidence_lib.priors import as_mu_prior, as_tau_prior
 from evidence_lib.studies import Studies, as_studies
 
-PANEL = 0.25       # panel width in u = log tau
+PANEL = 0.5        # panel width in u = log tau
 LOW = 1e-4         # tau_lo = LOW · min(s): below it L(tau) = L(0) to ~1e-8
 DROP = 46.0        # log-density drop treated as negligible (as the exact engine)
 CHUNK = 250        # data sets per batch (memory: CHUNK x nodes x k doubles)
@@ -90,17 +90,19 @@ class ExactBatch:
                              f"proper) >= 3, got k = {y.shape[1]}")
         model = _Model(y, s2, tau_prior, mu_prior)
         tau_lo = LOW * float(np.sqrt(s2.min()))
-        lo = np.log(tau_lo)
-        hi = np.log(np.sqrt(s2.max())) + 4
-        while True:
-            left = np.arange(lo, hi, PANEL)
+        start, stop = np.log(tau_lo), np.log(np.sqrt(s2.max())) + 4
+        parts = []
+        while True:  # extend upwards until every data set's log posterior has dropped by DROP
+            left = start + PANEL * np.arange(int(np.ceil((stop - start) / PANEL)))
             u = (left[:, None] + PANEL * (GL_X + 1) / 2).ravel()
             log_l, m, v = model.cond(np.exp(u)[:, None])
-            g = tau_prior.logpdf(np.exp(u))[:, None] + u[:, None] + log_l
-            if (g[-10:].max(0) < g.max(0) - DROP).all() or hi > 340:
+            parts.append((u, tau_prior.logpdf(np.exp(u))[:, None] + u[:, None] + log_l, m, v))
+            peak = np.max([p[1].max(0) for p in parts], axis=0)
+            if (parts[-1][1][-len(GL_X):].max(0) < peak - DROP).all() or stop > U_CAP:
                 break
-            hi += 8
-        log_w = np.log(np.tile(GL_W * PANEL / 2, len(left)))[:, None] + g
+            start, stop = left[-1] + PANEL, stop + 8
+        u, g, m, v = (np.concatenate(x) for x in zip(*parts))
+        log_w = np.log(np.tile(GL_W * PANEL / 2, len(u) // len(GL_W)))[:, None] + g
         log_l0, m0, v0 = model.cond(0.0)
         with np.errstate(divide="ignore"):
             log_w0 = np.log(model.prior_mass(tau_lo)) + log_l0
