@@ -53,6 +53,11 @@ _EXPORTS = {
     "audit_published": "audit",
     "load_metapsy": "metapsy",
     "select_perinatal_effects": "metapsy_selection",
+    # issue 14: what the borderline evidence is worth
+    "model_average": "model_averaging",
+    "design_analysis": "design",
+    "next_trial": "preposterior",
+    "operating_characteristics": "operating",
 }
 
 __all__ = sorted(_EXPORTS)

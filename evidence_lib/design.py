@@ -28,7 +28,8 @@ from scipy import special, stats
 
 from evidence_lib import _checks
 from evidence_lib.exact import exact_posterior
-from evidence_lib.many_fits import as_input, dl_fits, needs_tau
+from evidence_lib.many_fits import dl_fits, needs_tau
+from evidence_lib.studies import as_studies
 
 TAU_SOURCES = ("estimate", "posterior")
 
@@ -120,7 +121,7 @@ def design_analysis(studies, true_effects, sei=None, *, test: str = "z", tau: st
     ``simulate=True``), else ``draws`` simulated reviews per true effect (``random_seed``
     required).
     """
-    studies = as_input(studies, sei)
+    studies = as_studies(studies, sei)
     needs_tau(studies, "design analysis")
     _checks.choice("test", test, ("z", "knha"))
     _checks.choice("tau", tau, TAU_SOURCES)

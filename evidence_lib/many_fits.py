@@ -25,21 +25,12 @@ from evidence_lib import _checks
 from evidence_lib.exact import GL_W, GL_X, U_CAP, _Model
 from evidence_lib.measures import benefit_sign, check_favours
 from evidence_lib.priors import as_mu_prior, as_tau_prior
-from evidence_lib.studies import Studies, as_studies
+from evidence_lib.studies import Studies
 
 PANEL = 0.25       # panel width in u = log tau (0.5 is 1e-7 off for a posterior sd of log tau ~0.08)
 LOW = 1e-4         # tau_lo = LOW · min(s): below it L(tau) = L(0) to ~1e-8
 DROP = 46.0        # log-density drop treated as negligible (as the exact engine)
 CHUNK = 250        # data sets per batch (memory: CHUNK x nodes x k doubles)
-
-
-def as_input(studies, sei=None, *, min_len: int = 1) -> Studies:
-    """A :class:`Studies` from a Studies, arrays, or a reconstructed published summary."""
-    if not isinstance(studies, Studies) and hasattr(studies, "estimate_only"):
-        return Studies(studies.yi, studies.sei, measure=getattr(studies, "measure", None),
-                       favours=getattr(studies, "favours", None), note=getattr(studies, "note", ""),
-                       estimate_only=bool(studies.estimate_only))
-    return as_studies(studies, sei, min_len=min_len)
 
 
 def needs_tau(studies: Studies, what: str) -> None:

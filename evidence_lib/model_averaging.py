@@ -35,8 +35,9 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from evidence_lib.exact import _GridTau, _Model, exact_posterior
-from evidence_lib.many_fits import as_input, needs_tau, sign_of
+from evidence_lib.many_fits import needs_tau, sign_of
 from evidence_lib.priors import as_mu_prior, as_tau_prior
+from evidence_lib.studies import as_studies
 
 MODELS = ("EE, mu = 0", "EE, mu free", "RE, mu = 0", "RE, mu free")
 EFFECT = np.array([False, True, False, True])
@@ -157,7 +158,7 @@ def model_average(studies, sei=None, *, tau_prior, mu_prior, prior_probs=None, f
     and Q no longer determine the likelihood, and the reconstruction's Bayes factors are an
     approximation (the reconstruction's note says so).
     """
-    studies = as_input(studies, sei)
+    studies = as_studies(studies, sei)
     needs_tau(studies, "model averaging")
     tau_prior, mu_prior = as_tau_prior(tau_prior), as_mu_prior(mu_prior)
     improper = [f"{name} prior {p.name}" for name, p in (("tau", tau_prior), ("mu", mu_prior)) if not p.proper]

@@ -29,7 +29,8 @@ import pandas as pd
 from evidence_lib import _checks
 from evidence_lib.effect_sizes import log_or, log_rr
 from evidence_lib.exact import exact_posterior
-from evidence_lib.many_fits import ExactBatch, as_input, chunks, dl_fits, needs_tau, sign_of
+from evidence_lib.many_fits import ExactBatch, chunks, dl_fits, needs_tau, sign_of
+from evidence_lib.studies import as_studies
 
 NO_INFORMATION_SE = 1e6
 
@@ -88,7 +89,7 @@ def next_trial(studies, n_per_arm, n_trials: int = 1, *, tau_prior, mu_prior=Non
     a ratio). ``control_risk``: the control arm's event risk, required for RR and OR.
     ``progress``: a tqdm bar over batches (None: on unless the CI variable is set).
     """
-    studies = as_input(studies)
+    studies = as_studies(studies)
     needs_tau(studies, "next_trial")
     favours = favours or studies.favours
     sign = sign_of(favours)
