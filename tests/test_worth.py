@@ -144,3 +144,23 @@ def test_operating_characteristics_small_run(barlow):
     with pytest.raises(ValueError, match="proper"):
         operating_characteristics(barlow.sei, [0.0], tau_prior=priors.uniform_tau(), prior_sets=sets, reps=10,
                                   random_seed=1)
+
+
+def test_cli_worth(tmp_path, capsys):
+    from evidence_lib.cli import main
+
+    studies = tmp_path / "trials.csv"
+    studies.write_text("study,yi,sei,measure\nA,0.53,0.21,SMD\nB,0.10,0.15,SMD\nC,0.35,0.18,SMD\n")
+    assert main(["worth", "--studies", str(studies), "--favours", "higher", "--draws", "200",
+                 "--true-effect", "0.3"]) == 0
+    out = capsys.readouterr().out
+    assert "BF(effect)" in out and "RE, mu free" in out and "exaggeration" in out
+    assert "P(benefit > mid) >= 0.9 after the update" in out
+    summary = tmp_path / "results.csv"
+    summary.write_text("label,estimate,ci_low,ci_high,k,q,measure,favours_intervention\n"
+                       "secure,8.93,1.25,63.70,2,3.71,RR,higher\n")
+    assert main(["worth", "--summary", str(summary), "--draws", "100"]) == 2  # RR needs --control-risk
+    assert "control_risk" in capsys.readouterr().err
+    assert main(["worth", "--summary", str(summary), "--draws", "100", "--control-risk", "0.3"]) == 0
+    assert main(["worth", "--studies", str(studies)]) == 2  # --favours missing
+    assert main(["worth", "--studies", str(studies), "--favours", "higher", "--mu-sd", "-1"]) == 2
