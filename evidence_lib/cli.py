@@ -202,7 +202,8 @@ def _cmd_worth(args) -> int:
                         threshold=args.threshold, control_risk=args.control_risk, draws=args.draws,
                         random_seed=args.seed)
         print(f"next {args.trials} trial(s) of {args.n_per_arm} per arm ({args.draws} simulations, seed {args.seed}); "
-              f"now P(benefit) {nt.current['p_benefit']:.3f}, P(benefit > {mid:.3g}) {nt.current['p_benefit_mid']:.3f}:")
+              f"now P(benefit) {nt.current['p_benefit']:.3f}, "
+              f"P(benefit > {mid:.3g}) {nt.current['p_benefit_mid']:.3f}:")
         print(nt.summary.round(4).to_string())
     return 0
 

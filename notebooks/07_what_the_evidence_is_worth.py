@@ -134,7 +134,8 @@ assert lindley["BF(effect)"].is_monotonic_decreasing
 # %%
 # NBVAL_CHECK_OUTPUT
 reference = json.loads((REPO_ROOT / "tests" / "reference" / "bayesmeta_marginal.json").read_text())
-families = {"half_normal": lambda p: priors.half_normal(p["scale"]), "half_cauchy": lambda p: priors.half_cauchy(p["scale"]),
+families = {"half_normal": lambda p: priors.half_normal(p["scale"]),
+            "half_cauchy": lambda p: priors.half_cauchy(p["scale"]),
             "lognormal_tau2": lambda p: priors.lognormal_tau2(p["mean"], p["sd"])}
 rows = []
 for case in reference["cases"]:

@@ -13,8 +13,8 @@ from evidence_lib.design import closed_form, design_analysis
 from evidence_lib.exact import exact_posterior
 from evidence_lib.frequentist import random_effects
 from evidence_lib.many_fits import ExactBatch, dl_fits
-from evidence_lib.preposterior import next_trial
 from evidence_lib.operating import operating_characteristics
+from evidence_lib.preposterior import next_trial
 from evidence_lib.readings import PriorSet, summary_for_row
 from evidence_lib.studies import Studies
 
