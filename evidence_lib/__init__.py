@@ -53,6 +53,9 @@ _EXPORTS = {
     "audit_published": "audit",
     "load_metapsy": "metapsy",
     "select_perinatal_effects": "metapsy_selection",
+    # errors
+    "ConvergenceError": "errors",
+    "ReconstructionError": "errors",
     # issue 14: what the borderline evidence is worth
     "model_average": "model_averaging",
     "design_analysis": "design",

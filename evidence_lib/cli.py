@@ -232,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "  yi is a log ratio for RR and OR).\n"
                     "--summary FILE: columns label, estimate (blank if only the CI was published),\n"
                     "  ci_low, ci_high (95 %, ratios as ratios), measure (SMD, RR, OR),\n"
-                    "  favours_intervention (lower, higher); optional k, q, i2 (percent), n.\n"
+                    "  favours_intervention (lower, higher); optional k, q, i2 (percent), n, and\n  i2_definition (Q: RevMan's (Q - df)/Q; tau2: metafor's; needed when i2 is used).\n"
                     "Default prior: half-normal(0.5) on tau, flat on mu.",
         epilog="examples:\n"
                "  evidence-lib readings --out readings.csv\n"

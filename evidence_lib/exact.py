@@ -39,6 +39,7 @@ from numpy.polynomial import legendre
 from scipy import integrate, optimize, special, stats
 
 from evidence_lib import _checks
+from evidence_lib.errors import ConvergenceError
 from evidence_lib.priors import as_mu_prior, as_tau_prior
 from evidence_lib.studies import as_studies
 
@@ -234,7 +235,8 @@ class _TauMarginal(_Marginal):
         return self.moment(1)
 
     def sd(self):
-        return float(np.sqrt(max(self.moment(2) - self.moment(1) ** 2, 0.0)))
+        second = self.moment(2)
+        return np.inf if np.isinf(second) else float(np.sqrt(max(second - self.moment(1) ** 2, 0.0)))
 
 
 class _MixtureMarginal(_Marginal):
@@ -298,7 +300,7 @@ class _GridTau(_TauMarginal):
             g = np.concatenate([g, self.model.log_joint_u(grid[n:2 * n])])
             n = len(g)
         if not np.isfinite(g.max()):
-            raise RuntimeError("log posterior of tau is not finite on the scan grid")
+            raise ConvergenceError("log posterior of tau is not finite on the scan grid")
         u = grid[:n]
         return u, g, g + r * u
 
@@ -327,7 +329,7 @@ class _GridTau(_TauMarginal):
             if not len(left):
                 break
         else:
-            raise RuntimeError("tau quadrature did not converge")
+            raise ConvergenceError("tau quadrature did not converge")
         left, width, nodes, q = (np.concatenate(x) for x in zip(*done))
         order = np.argsort(left)
         return left[order], width[order], nodes[order], q[order]
@@ -385,7 +387,7 @@ class _GridTau(_TauMarginal):
 
     def mixture(self, which):
         """Normal mixture over the nodes (and tau = 0 for the piece below tau_0)."""
-        keep = self.node_w > 1e-17
+        keep = self.node_w > 0  # every node: far-tail nodes carry the moments of heavy-tailed priors
         tau = np.concatenate([[0.0], self.node_tau[keep]])
         w = np.concatenate([[self.w_lower], self.node_w[keep]])
         return _GridMixture(self.model, which, w, *self.model.components(tau, which))

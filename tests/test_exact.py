@@ -428,3 +428,18 @@ def test_bad_queries_raise(schools, call, match):
 def test_estimate_only_studies_hold_one_estimate():
     with pytest.raises(ValueError, match="one estimate"):
         Studies([0.1, 0.2], [0.2, 0.2], estimate_only=True)
+
+
+def test_heavy_tailed_k2_moments_match_quadrature():
+    # half-Cauchy(0.5) tau, N(0, 2²) mu, k = 2: theta_new's SD lives in the far tail of tau
+    kw = dict(tau_prior=priors.half_cauchy(0.5), mu_prior=(0.0, 2.0))
+    y, s = [0.3, -0.2], [0.25, 0.4]
+    grid, quad = exact_posterior(y, s, **kw), exact_posterior(y, s, method="quad", **kw)
+    for param in ("mu", "theta_new"):
+        assert grid.sd(param) == pytest.approx(quad.sd(param), rel=1e-8), param
+
+
+def test_infinite_tau_moments_are_inf_not_nan():
+    # uniform tau, k = 2, proper mu prior: p(tau | y) ~ tau^-2, so E[tau] and E[tau²] are infinite
+    post = exact_posterior([0.3, -0.2], [0.25, 0.4], tau_prior=priors.uniform_tau(), mu_prior=(0.0, 2.0))
+    assert post.mean("tau") == np.inf and post.sd("tau") == np.inf
