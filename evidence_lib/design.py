@@ -108,12 +108,12 @@ def _simulate(d, sei, tau, test, level, rng) -> dict:
             "exaggeration": ratio.mean(), "exaggeration_mcse": ratio.std(ddof=1) / np.sqrt(n_sig)}
 
 
-def design_analysis(studies, true_effects, sei=None, *, test: str = "z", tau: str = "estimate",
+def design_analysis(studies, true_effects, *, test: str = "z", tau: str = "estimate",
                     level: float = 0.95, tau_prior=None, mu_prior=None, draws: int = 4000,
                     random_seed=None, simulate: bool | None = None) -> DesignAnalysis:
     """Power, Type S and Type M (exaggeration) of the review's test at each true effect.
 
-    ``studies``: a Studies, ``(yi, sei)`` arrays or a reconstructed published summary; only
+    ``studies``: a Studies (e.g. a reconstructed published summary); only
     the within-study SEs and the heterogeneity estimate enter. ``true_effects`` on the analysis
     scale (log ratio for RR/OR). ``test``: "z" or "knha" (Knapp-Hartung); ``tau``: "estimate"
     (DerSimonian-Laird tau_hat) or "posterior" (drawn from the exact posterior under
@@ -121,7 +121,7 @@ def design_analysis(studies, true_effects, sei=None, *, test: str = "z", tau: st
     ``simulate=True``), else ``draws`` simulated reviews per true effect (``random_seed``
     required).
     """
-    studies = as_studies(studies, sei)
+    studies = as_studies(studies)
     needs_tau(studies, "design analysis")
     _checks.choice("test", test, ("z", "knha"))
     _checks.choice("tau", tau, TAU_SOURCES)
