@@ -31,6 +31,7 @@ from evidence_lib.effect_sizes import log_or, log_rr
 from evidence_lib.exact import exact_posterior
 from evidence_lib.many_fits import ExactBatch, chunks, dl_fits, needs_tau, sign_of
 from evidence_lib.studies import as_studies
+from evidence_lib.summaries import benefit_bounds
 
 NO_INFORMATION_SE = 1e6
 
@@ -135,9 +136,8 @@ def next_trial(studies, n_per_arm, n_trials: int = 1, *, tau_prior, mu_prior=Non
         fit = dl_fits(y_all, se_all**2, test=test, level=level)
         significant[test] = (fit["low"] > 0) if sign > 0 else (fit["high"] < 0)
 
-    benefit_side = {"upper": 0.0} if sign < 0 else {"lower": 0.0}
-    mid_side = {"upper": -mid} if sign < 0 else {"lower": mid}
-    current = {"p_benefit": post.prob("mu", **benefit_side), "p_benefit_mid": post.prob("mu", **mid_side)}
+    current = {"p_benefit": post.prob("mu", **benefit_bounds(favours)),
+               "p_benefit_mid": post.prob("mu", **benefit_bounds(favours, mid))}
     crosses = p_mid >= threshold
     table = pd.DataFrame({f"theta_new_{j + 1}": theta[:, j] for j in range(n_trials)}
                          | {f"y_new_{j + 1}": y_new[:, j] for j in range(n_trials)}

@@ -132,7 +132,6 @@ assert lindley["BF(effect)"].is_monotonic_decreasing
 # bayesmeta comparison, recomputed now:
 
 # %%
-# NBVAL_CHECK_OUTPUT
 reference = json.loads((REPO_ROOT / "tests" / "reference" / "bayesmeta_marginal.json").read_text())
 families = {"half_normal": lambda p: priors.half_normal(p["scale"]),
             "half_cauchy": lambda p: priors.half_cauchy(p["scale"]),
