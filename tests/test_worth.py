@@ -164,3 +164,15 @@ def test_cli_worth(tmp_path, capsys):
     assert main(["worth", "--summary", str(summary), "--draws", "100", "--control-risk", "0.3"]) == 0
     assert main(["worth", "--studies", str(studies)]) == 2  # --favours missing
     assert main(["worth", "--studies", str(studies), "--favours", "higher", "--mu-sd", "-1"]) == 2
+
+
+def test_progress_bar_off_in_ci(monkeypatch):
+    from evidence_lib.many_fits import progress_bar
+
+    items = [1, 2]
+    monkeypatch.setenv("CI", "true")
+    assert progress_bar(items, total=2, desc="x", progress=None) is items
+    monkeypatch.delenv("CI")
+    bar = progress_bar(items, total=2, desc="x", progress=None)
+    assert bar is not items and list(bar) == items
+    assert progress_bar(items, total=2, desc="x", progress=False) is items
