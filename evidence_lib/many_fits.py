@@ -7,7 +7,7 @@ sets instead of one adaptive rule each: 10-point Gauss-Legendre on panels of wid
 tau_lo = 1e-4·min(s_i) up to where every data set's log posterior has dropped 46 below its
 maximum, plus the piece below tau_lo, where L(tau) = L(0)(1 + O(tau_lo²/s²)) = L(0) to 1e-8,
 given its prior mass. tests/test_many_fits.py checks it against :func:`exact_posterior`
-(measured agreement of P(mu < x): < 1e-9).
+(measured agreement of P(mu < x) and log p(y): < 1e-12).
 
 :func:`dl_fits` is the DerSimonian-Laird random-effects fit (RevMan's estimator, the one the
 reviews used) with the z or Knapp-Hartung test, vectorised over rows; it agrees with
