@@ -11,7 +11,8 @@ Selection rule (:func:`select_binary`):
    all filled. metapsyTools also fills ``.event_*`` for some rows analysed from means
    (``outcome_type`` "msd" or "change": perinatal Milgrom 2021 and Ngai 2015, and Saloheimo
    2016), by imputing responders from continuous data; those counts were never observed and
-   are left out;
+   are left out. So is a row whose harmonised and reported counts disagree (Kivi 2014: arm
+   totals 36 and 43 reported, 43 and 36 harmonised; which is right needs the trial report);
 2. psychotherapy vs. inactive control (``condition_arm2`` in
    :data:`evidence_lib.perinatal.CONTROL_ARMS`), post-treatment (``time == "post"``), the
    earliest post-treatment time point of each comparison (study x arm x control, as
@@ -117,6 +118,8 @@ def select_binary(df: pd.DataFrame | None = None, *, target_group: str | None = 
     count("harmonised counts (.event_*, .totaln_*) filled", d)
     d = d[d[REPORTED].notna().all(axis=1)]
     count("counts reported by the trial (not imputed from means)", d)
+    d = d[(d[REPORTED].to_numpy() == d[COUNTS].to_numpy()).all(axis=1)]
+    count("harmonised and reported counts agree", d)
     d = d[d["condition_arm2"].isin(CONTROL_ARMS) & d["time"].eq("post")]
     count("psychotherapy vs. inactive control, post-treatment", d)
     earliest = d.groupby("_key")["time_weeks"].transform("min")
