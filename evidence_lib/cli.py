@@ -79,13 +79,15 @@ def _study_reading(path, prior_set, favours) -> pd.DataFrame:
     from evidence_lib.exact import exact_posterior
     from evidence_lib.frequentist import random_effects
     from evidence_lib.readings import benefit_side, to_natural
+    from evidence_lib.studies import Studies
     from evidence_lib.user_input import read_studies
 
-    studies = read_studies(path)
-    measure = studies["measure"].iloc[0]
-    yi, sei = studies["yi"].to_numpy(), studies["sei"].to_numpy()
-    fit = random_effects(yi, sei**2, method="REML", test="z")
-    post = exact_posterior(yi, sei, tau_prior=prior_set.tau, mu_prior=prior_set.mu)
+    table = read_studies(path)
+    measure = table["measure"].iloc[0] or None
+    studies = Studies.from_frame(table.drop(columns="measure"), sei="sei", label="study", measure=measure,
+                                 favours=favours)
+    fit = random_effects(studies, method="REML", test="z")
+    post = exact_posterior(studies, tau_prior=prior_set.tau, mu_prior=prior_set.mu)
 
     def natural(x):
         return to_natural(x, measure)

@@ -244,7 +244,7 @@ def fit_subsets(studies: pd.DataFrame, test: str = "knha") -> pd.DataFrame:
     rows = []
     for name, pick in SUBSETS.items():
         s = pick(studies)
-        fit = random_effects(s["yi"], s["vi"], method="REML", test=test)
+        fit = random_effects(s["yi"], vi=s["vi"], method="REML", test=test)
         rows.append({"subset": name, "k": fit.k, "studies": s["study"].nunique(),
                      "participants": float((s["n_arm1"] + s["n_arm2"]).sum()),
                      **{f: getattr(fit, f) for f in ("mu", "se", "ci_low", "ci_high", "pval", "tau2",
@@ -349,7 +349,7 @@ def summary_level_check(studies: pd.DataFrame, tau_prior, mu_prior=None, digits:
     rows, posts = [], {}
     for name in ("all", "dyadic"):
         s = SUBSETS[name](studies)
-        fit = random_effects(s["yi"], s["vi"], method="REML", test="z")
+        fit = random_effects(s["yi"], vi=s["vi"], method="REML", test="z")
         recon = from_published(round(fit.mu, digits), round(fit.ci_low, digits), round(fit.ci_high, digits),
                                k=fit.k, q=round(fit.q, digits))
         posts[name, "full data"] = exact_posterior(s["yi"].to_numpy(), s["sei"].to_numpy(), tau_prior, mu_prior)

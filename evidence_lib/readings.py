@@ -125,7 +125,8 @@ def summary_for_row(row) -> object:
     return from_published(
         value("estimate_used"), value("ci_low"), value("ci_high"),
         k=None if k is None else int(k), q=value("q"), i2=value("i2"),
-        n_total=value("n") if row["measure"] == "SMD" else None, measure=row["measure"])
+        n_total=value("n") if row["measure"] == "SMD" else None, measure=row["measure"],
+        favours=row.get("favours_intervention"), label=str(row.get("result_id") or row.get("label") or ""))
 
 
 def read_row(row, prior_set: PriorSet | None = None) -> dict:
@@ -152,8 +153,8 @@ def read_row(row, prior_set: PriorSet | None = None) -> dict:
         reading_note=summary.note,
     )
     if not summary.estimate_only:
-        kh = random_effects(summary.yi, summary.sei**2, method="REML", test="knha")
-        re = random_effects(summary.yi, summary.sei**2, method="REML", test="z")
+        kh = random_effects(summary, method="REML", test="knha")
+        re = random_effects(summary, method="REML", test="z")
         out.update(kh_ci_low=to_natural(kh.ci_low, measure), kh_ci_high=to_natural(kh.ci_high, measure),
                    kh_p=kh.pval,
                    pi_low=to_natural(re.pi_low, measure), pi_high=to_natural(re.pi_high, measure))

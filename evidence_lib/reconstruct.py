@@ -33,35 +33,31 @@ from evidence_lib._checks import choice, scalar
 from evidence_lib.data import MEASURES, RATIO_MEASURES
 from evidence_lib.effect_sizes import se_from_ci
 from evidence_lib.frequentist import i2_from_q, random_effects
+from evidence_lib.studies import Studies
 
 
-@dataclass(frozen=True)
-class PublishedSummary:
-    """Pseudo-studies (``yi``, ``sei`` on the analysis scale) that reproduce a published result.
+@dataclass(frozen=True, eq=False, kw_only=True, repr=False)
+class PublishedSummary(Studies):
+    """A :class:`~evidence_lib.studies.Studies` of pseudo-studies (``yi``, ``sei`` on the analysis
+    scale) that reproduce a published result.
 
     ``k`` is the published number of studies (None if not reported); ``mu_hat`` and ``se``
     the pooled estimate and SE on the analysis scale (``estimate``, ``ci_low``, ``ci_high``:
-    as published, natural scale);
-    ``s2`` the shared within-study variance, ``q``/``i2``/``tau2`` the heterogeneity used
-    (None when ``estimate_only``); ``note`` says what was used and assumed.
+    as published, natural scale); ``s2`` the shared within-study variance, ``q``/``i2``/``tau2``
+    the heterogeneity used (None when ``estimate_only``); ``note`` says what was used and assumed.
     """
 
-    yi: np.ndarray
-    sei: np.ndarray
-    estimate_only: bool
     se: float
     s2: float | None
     q: float | None
     i2: float | None
     tau2: float | None
     k: int | None
-    measure: str
     level: float
     mu_hat: float
     estimate: float
     ci_low: float
     ci_high: float
-    note: str
 
     def check(self, tol: float = 1e-9) -> dict:
         """Refit the pseudo-studies (DerSimonian-Laird) and assert they return ``mu_hat``, ``se``, ``q``, ``tau2``.
@@ -73,7 +69,7 @@ class PublishedSummary:
         if self.estimate_only:
             out = {"mu_hat": float(self.yi[0]), "se": float(self.sei[0]), "q": None, "tau2": None}
         else:
-            fit = random_effects(self.yi, self.sei**2, method="DL")
+            fit = random_effects(self, method="DL")
             out = {"mu_hat": float(fit.mu), "se": float(fit.se), "q": float(fit.q), "tau2": float(fit.tau2)}
         for name, value in out.items():
             target = getattr(self, name)
@@ -92,12 +88,12 @@ def _pseudo_values(estimate: float, k: int, ss: float) -> np.ndarray:
 
 
 def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_total=None,
-                   measure: str = "SMD", level: float = 0.95) -> PublishedSummary:
+                   measure: str = "SMD", level: float = 0.95, favours=None, label: str = "") -> PublishedSummary:
     """Reconstruct pseudo-studies from a published estimate, CI and k (see module docstring).
 
     ``estimate=None`` (a review that printed only the CI) takes the CI midpoint on the
     analysis scale. Priority of heterogeneity inputs: ``q``, then ``i2`` (percent), then
-    ``n_total``.
+    ``n_total``. ``favours`` ("lower"/"higher") and ``label`` travel with the result.
     """
     choice("measure", measure, MEASURES)
     level = scalar("level", level)
@@ -162,8 +158,8 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
         notes.append(f"{why}: pooled estimate only (one pseudo-study y = estimate, SE = pooled SE, no tau)")
         q = i2 = tau2 = None
         yi, sei = np.array([y]), np.array([se])
-    for arr in (yi, sei):
-        arr.setflags(write=False)
-    return PublishedSummary(yi=yi, sei=sei, estimate_only=s2 is None, se=se, s2=s2, q=q, i2=i2,
-                            tau2=tau2, k=k, measure=measure, level=level, mu_hat=y, estimate=est,
-                            ci_low=lo, ci_high=hi, note="; ".join(notes))
+    name = label or "published result"
+    labels = (name,) if s2 is None else tuple(f"{name}: pseudo-study {i}" for i in range(1, len(yi) + 1))
+    return PublishedSummary(yi=yi, sei=sei, labels=labels, measure=measure, favours=favours,
+                            note="; ".join(notes), estimate_only=s2 is None, se=se, s2=s2, q=q, i2=i2,
+                            tau2=tau2, k=k, level=level, mu_hat=y, estimate=est, ci_low=lo, ci_high=hi)

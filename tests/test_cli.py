@@ -122,7 +122,7 @@ def test_studies_need_a_direction(capsys, tmp_path):
     ("study,yi,sei\nA,-0.3,0.2\nA,0.1,0.2\n", ["row 2, column study: expected a unique study, but 'A' is also in row 1"]),
     ("study,yi,sei,measure\nA,-0.3,0.2,SMD\nB,0.1,0.2,MD\n", ["row 2, column measure: expected one of SMD, RR, OR, got 'MD'"]),
     ("study,yi,sei,measure\nA,-0.3,0.2,SMD\nB,0.1,0.2,OR\n", ["row 2, column measure: expected the same measure in every row"]),
-    ("study,yi,sei\nA,-0.3,0.2\n", ["yi needs at least 2 value(s)"]),
+    ("study,yi,sei\nA,-0.3,0.2\n", ["needs at least 2 studies"]),
 ])
 def test_malformed_studies_csv(capsys, tmp_path, text, fragments):
     path = _write(tmp_path, text)

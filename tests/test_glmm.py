@@ -139,7 +139,7 @@ def test_coverage_simulation_is_seeded():
     assert a["coverage"].between(0, 1).all() and a["zero_cell_share"].nunique() == 1
 
 
-def test_reference_counts_are_current(metapsy_file):
+def test_reference_counts_are_current(metapsy_csv):
     pd.testing.assert_frame_equal(reference_counts(), pd.read_csv(COUNTS_CSV))
 
 

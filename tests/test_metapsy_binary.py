@@ -16,8 +16,8 @@ IMPUTED = ["Milgrom, 2021", "Ngai, 2015", "Saloheimo, 2016"]  # .event_* filled 
 
 
 @pytest.fixture(scope="module")
-def db(metapsy_file):
-    return load_metapsy(metapsy_file, target_group=None)
+def db(metapsy_csv):
+    return load_metapsy(metapsy_csv, target_group=None)
 
 
 @pytest.fixture(scope="module")

@@ -36,8 +36,8 @@ def write_reference_inputs() -> None:
 
 
 @pytest.fixture(scope="module")
-def db(shared):
-    return load_metapsy()
+def db(metapsy_csv):
+    return load_metapsy(metapsy_csv)
 
 
 @pytest.fixture(scope="module")
