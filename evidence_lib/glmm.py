@@ -257,8 +257,8 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
     is counted in ``not_fitted`` and left out of its coverage.
 
     One row per approach: replicates, fitted, coverage (share of fitted intervals containing
-    mu), its Monte Carlo SE sqrt(c (1 - c) / fitted), median interval width (log OR), and
-    ``zero_cell_share`` (share of replicates with at least one zero cell; the same in each row).
+    mu), its Monte Carlo SE sqrt(c (1 - c) / fitted), median point estimate (ML estimate,
+    REML mean, posterior median) and median interval width (log OR), and ``zero_cell_share`` (share of replicates with at least one zero cell; the same in each row).
     """
     from evidence_lib.effect_sizes import log_or
     from evidence_lib.exact import exact_posterior
@@ -268,8 +268,7 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
     mu = float(np.log(odds_ratio))
     alpha = float(np.log(control_risk / (1 - control_risk)))
     sizes = np.full(k, n)
-    hits = {a: [] for a in APPROACHES}
-    widths = {a: [] for a in APPROACHES}
+    hits, widths, estimates = ({a: [] for a in APPROACHES} for _ in range(3))
     zero = 0
     for _ in range(replicates):
         b = rng.normal(0.0, tau, k)
@@ -279,17 +278,18 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
         intervals = {}
         try:
             fit = random_effects_binomial(e1, sizes, e2, sizes, level=level)
-            intervals[APPROACHES[0]] = (fit.low, fit.high)
+            intervals[APPROACHES[0]] = (fit.estimate, fit.low, fit.high)
         except ValueError:
             pass
         lor = log_or(e1, sizes, e2, sizes)
         if len(lor.yi) >= 1:
             if len(lor.yi) >= 2:
                 reml = random_effects(lor.yi, vi=lor.vi, method="REML", level=level)
-                intervals[APPROACHES[1]] = (reml.ci_low, reml.ci_high)
+                intervals[APPROACHES[1]] = (reml.mu, reml.ci_low, reml.ci_high)
             post = exact_posterior(lor.yi, np.sqrt(lor.vi), tau_prior=tau_prior, mu_prior=mu_prior)
-            intervals[APPROACHES[2]] = post.interval("mu", level=level, kind="central")
-        for name, (low, high) in intervals.items():
+            intervals[APPROACHES[2]] = (post.median("mu"), *post.interval("mu", level=level, kind="central"))
+        for name, (estimate, low, high) in intervals.items():
+            estimates[name].append(estimate)
             hits[name].append(low <= mu <= high)
             widths[name].append(high - low)
     rows = []
@@ -298,6 +298,7 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
         c = float(np.mean(hits[name])) if fitted else np.nan
         rows.append({"approach": name, "replicates": replicates, "fitted": fitted, "not_fitted": replicates - fitted,
                      "coverage": c, "mc_se": float(np.sqrt(c * (1 - c) / fitted)) if fitted else np.nan,
+                     "median_estimate": float(np.median(estimates[name])) if fitted else np.nan,
                      "median_width": float(np.median(widths[name])) if fitted else np.nan,
                      "zero_cell_share": zero / replicates})
     return pd.DataFrame(rows)
