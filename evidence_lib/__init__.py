@@ -35,6 +35,9 @@ _EXPORTS = {
     "result_counts": "data",
     "audit_published": "audit",
     "load_metapsy": "metapsy",
+    # issue 15: counting outcomes (binomial GLMM, Metapsy binary comparisons)
+    "random_effects_binomial": "glmm",
+    "select_binary": "metapsy_binary",
 }
 
 __all__ = sorted(_EXPORTS)
