@@ -258,7 +258,8 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
 
     One row per approach: replicates, fitted, coverage (share of fitted intervals containing
     mu), its Monte Carlo SE sqrt(c (1 - c) / fitted), median point estimate (ML estimate,
-    REML mean, posterior median) and median interval width (log OR), and ``zero_cell_share`` (share of replicates with at least one zero cell; the same in each row).
+    REML mean, posterior median) and median interval width (log OR), and ``zero_cell_share``
+    (share of replicates with at least one zero cell; the same in each row).
     """
     from evidence_lib.effect_sizes import log_or
     from evidence_lib.exact import exact_posterior

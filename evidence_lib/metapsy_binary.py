@@ -69,15 +69,14 @@ def _priority(values: pd.Series, order) -> pd.Series:
 
 
 def _split_shared(d: pd.DataFrame, arm: int) -> pd.DataFrame:
-    """Split the counts of arm 1 or 2 where several comparisons of a study share it (rule 4)."""
+    """Split the counts of arm 1 or 2 where several comparisons of a study share it (rule 4);
+    ``d`` sorted by row id. Adds ``split_arm{arm}``, the number of ways the arm was split."""
     e, n = f".event_arm{arm}", f".totaln_arm{arm}"
-    label = ["condition_arm1", "multi_arm1"] if arm == 1 else ["condition_arm2", "multi_arm2"]
-    keys = ["study", *label, e, n]
-    d = d.copy()
-    d[f"split_arm{arm}"] = 1
-    for _, group in d.groupby([d[c].fillna("") if d[c].dtype == object else d[c] for c in keys], sort=False):
+    label = [f"condition_arm{arm}", f"multi_arm{arm}"]
+    keys = d[["study", *label, e, n]].fillna({c: "" for c in label})
+    d = d.assign(**{f"split_arm{arm}": 1})
+    for _, group in keys.groupby(list(keys.columns), sort=False):
         if len(group) > 1:
-            group = group.sort_values("row_id")
             parts = split_counts(int(group[e].iloc[0]), int(group[n].iloc[0]), len(group))
             d.loc[group.index, [e, n]] = np.array(parts, dtype=float)
             d.loc[group.index, f"split_arm{arm}"] = len(group)
@@ -141,7 +140,8 @@ def select_binary(df: pd.DataFrame | None = None, *, target_group: str | None = 
         "e2": d[".event_arm2"].astype(int), "n2": d[".totaln_arm2"].astype(int),
         "definition": d["dich_paper"], "outcome_type": d["outcome_type"], "instrument": d["instrument"],
         "rating": d["rating"], "target_group": d["target_group"], "split_arm1": d["split_arm1"],
-        "split_arm2": d["split_arm2"], "row_id": d["row_id"], "set_aside": d["set_aside"]}).sort_values("study", ignore_index=True)
+        "split_arm2": d["split_arm2"], "row_id": d["row_id"], "set_aside": d["set_aside"],
+    }).sort_values("study", ignore_index=True)
     if not table["study"].is_unique:
         raise ValueError(f"comparison labels are not unique: {table['study'][table['study'].duplicated()].tolist()}")
     flow.append({"step": "shared arms split (Cochrane Handbook 23.3.4), analysed", "rows": len(table),

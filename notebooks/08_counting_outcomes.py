@@ -140,7 +140,8 @@ for name, ref in reference["datasets"].items():
            for q, ours in (("mu", "estimate"), ("se", "se"), ("tau2", "tau2"))}
     rows.append({"data set": name, "k": fit.k, "mu": fit.estimate, "se": fit.se, "tau2": fit.tau2,
                  **{f"rel dev {q}": v for q, v in dev.items()},
-                 "metafor default: rel dev tau2": abs(fit.tau2 - ref["default"]["tau2"]) / max(ref["default"]["tau2"], 1e-8)})
+                 "metafor default: rel dev tau2":
+                     abs(fit.tau2 - ref["default"]["tau2"]) / max(ref["default"]["tau2"], 1e-8)})
 parity = pd.DataFrame(rows).set_index("data set")
 with pd.option_context("display.float_format", "{:.2e}".format):
     print(parity[[c for c in parity if c.startswith(("rel", "metafor"))]].to_string())
@@ -297,7 +298,8 @@ secure = load_published().set_index("result_id").loc["barlow2015_ctrl_secure_pos
 se_log = (np.log(secure["ci_high"]) - np.log(secure["ci_low"])) / (2 * 1.959964)
 print(f"Barlow 2015 secure attachment: RR {secure['estimate']}, 95 % CI {secure['ci_low']} to {secure['ci_high']}, "
       f"k = {int(secure['k'])}, n = {int(secure['n'])}, I^2 = {secure['i2']} %")
-print(f"implied SE of the pooled log RR: {se_log:.3f} (a CI spanning a factor of {secure['ci_high'] / secure['ci_low']:.0f})")
+print(f"implied SE of the pooled log RR: {se_log:.3f} "
+      f"(a CI spanning a factor of {secure['ci_high'] / secure['ci_low']:.0f})")
 
 # %% [markdown]
 # A pooled log RR with a standard error of 1.0 from 168 infants means that some arm had very
