@@ -28,6 +28,7 @@ from scipy import stats
 from scipy.optimize import brentq
 
 from evidence_lib._checks import choice
+from evidence_lib.errors import ConvergenceError
 from evidence_lib.studies import as_studies
 
 METHODS = ("REML", "ML", "DL", "PM", "EE")
@@ -137,7 +138,7 @@ def _fisher_scoring(yi, vi, reml: bool) -> float:
         if abs(adj) <= _FS_THRESHOLD:
             break
     else:
-        raise RuntimeError("Fisher scoring for tau2 did not converge in 100 iterations")
+        raise ConvergenceError("Fisher scoring for tau2 did not converge in 100 iterations")
     if tau2 > _FS_THRESHOLD and _loglik(yi, vi, 0.0, reml) - _loglik(yi, vi, tau2, reml) > _LOCAL_MAX_TOL:
         warnings.warn("Fisher scoring stopped at a local maximum; tau2 set to 0 (as metafor)", stacklevel=4)
         return 0.0
@@ -282,3 +283,36 @@ def leave_one_out(studies, sei=None, *, vi=None, method: str = "REML", test: str
                      "ci_low": fit.ci_low, "ci_high": fit.ci_high, "q": fit.q, "q_pval": fit.q_pval,
                      "tau2": fit.tau2, "i2": fit.i2, "h2": fit.h2})
     return pd.DataFrame(rows)
+
+
+def subgroup_difference(fits: dict) -> dict:
+    """Test of subgroup difference with separate tau² per subgroup (Borenstein et al. 2009,
+    Introduction to Meta-Analysis, ch. 19): Q_b = Σ w_j (mu_j - mu_w)², w_j = 1/se_j², against
+    chi²(J - 1). ``fits`` maps a subgroup name to its :func:`random_effects` fit (z test);
+    ``difference`` is the first subgroup's mu minus the second's."""
+    if len(fits) < 2:
+        raise ValueError(f"a subgroup difference needs at least 2 subgroups, got {len(fits)}")
+    mu = np.array([f.mu for f in fits.values()])
+    w = 1 / np.array([f.se for f in fits.values()]) ** 2
+    q = float(w @ (mu - w @ mu / w.sum()) ** 2)
+    return {"difference": float(mu[0] - mu[1]), "q_between": q, "df": len(mu) - 1,
+            "pval": float(stats.chi2.sf(q, len(mu) - 1))}
+
+
+def egger_test(studies, sei=None, *, vi=None) -> dict:
+    """Egger's regression test (Egger et al. 1997, BMJ 315:629): OLS of y_i/se_i on 1/se_i;
+    the intercept measures funnel asymmetry (small-study effects), t-test on k - 2 df.
+    Equals metafor ``regtest(rma(yi, vi, method="EE"), model="lm")`` (its coefficient on sei)."""
+    import statsmodels.api as sm
+
+    studies = as_studies(studies, sei, vi=vi, min_len=3)
+    fit = sm.OLS(studies.yi / studies.sei, sm.add_constant(1 / studies.sei)).fit()
+    return {"intercept": float(fit.params[0]), "se": float(fit.bse[0]), "t": float(fit.tvalues[0]),
+            "df": int(fit.df_resid), "pval": float(fit.pvalues[0]), "slope": float(fit.params[1])}
+
+
+def funnel_limits(mu: float, se_max: float, level: float = 0.95, n: int = 50) -> pd.DataFrame:
+    """Pseudo-confidence region of a funnel plot: mu ± z se for se in [0, se_max]."""
+    se = np.linspace(0, se_max, n)
+    z = stats.norm.ppf(0.5 + level / 2)
+    return pd.DataFrame({"se": se, "low": mu - z * se, "high": mu + z * se})

@@ -43,6 +43,7 @@ from scipy.special import expit, gammaln, log_expit, logsumexp
 
 from evidence_lib._checks import choice
 from evidence_lib.effect_sizes import check_counts
+from evidence_lib.errors import ConvergenceError
 
 MEASURES = ("OR",)
 MODELS = ("UM.FS",)
@@ -116,7 +117,7 @@ class _Likelihood:
             z = z + step
             if np.max(np.abs(step)) < _MODE_TOL:
                 return z, 1 / np.sqrt(curv)
-        raise RuntimeError("adaptive quadrature: the mode search did not converge")
+        raise ConvergenceError("adaptive quadrature: the mode search did not converge")
 
     def evaluate(self, a, mu, tau, derivatives: bool = True):
         """log L and, per study, the gradient (k, 3) and Hessian (k, 3, 3) in (alpha_i, mu, tau)."""
@@ -181,7 +182,7 @@ def _maximise(lik: _Likelihood, start: np.ndarray, free_tau: bool):
         theta = theta - np.linalg.solve(hess, grad)
     value, grad, hess = pieces(theta)
     if np.max(np.abs(grad)) > 1e-6:
-        raise RuntimeError(f"binomial GLMM: maximisation did not converge ({fit.message}; gradient "
+        raise ConvergenceError(f"binomial GLMM: maximisation did not converge ({fit.message}; gradient "
                            f"{np.max(np.abs(grad)):.2g})")
     return theta, value, hess
 

@@ -14,9 +14,9 @@ Selection rule (:func:`select_binary`):
    are left out. So is a row whose harmonised and reported counts disagree (Kivi 2014: arm
    totals 36 and 43 reported, 43 and 36 harmonised; which is right needs the trial report);
 2. psychotherapy vs. inactive control (``condition_arm2`` in
-   :data:`evidence_lib.perinatal.CONTROL_ARMS`), post-treatment (``time == "post"``), the
+   :data:`evidence_lib.metapsy_selection.CONTROL_ARMS`), post-treatment (``time == "post"``), the
    earliest post-treatment time point of each comparison (study x arm x control, as
-   :data:`evidence_lib.perinatal.COMPARISON`);
+   :data:`evidence_lib.metapsy_selection.COMPARISON`);
 3. one definition per comparison: remission before response before other dichotomies
    (``outcome_type``), then a clinician rating before a self-report (``rating``), then the
    lowest database row id. Remission is the commonest definition; a clinician-rated one is
@@ -29,7 +29,7 @@ Selection rule (:func:`select_binary`):
    2021's two "cau" arms, 114/440 and 70/215, are two arms). The split keeps whole counts
    (exact binomial likelihoods need them): an arm of e events in n split m ways gives
    floor(n/m) participants to each part and one more to the first n mod m parts in row-id
-   order; events likewise. So every participant is counted once. (``evidence_lib.perinatal``
+   order; events likewise. So every participant is counted once. (``evidence_lib.metapsy_selection``
    splits the same way but with fractional counts, which a g computed from counts allows.)
 
 The analysis unit is the comparison.
@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evidence_lib.perinatal import COMPARISON, CONTROL_ARMS, _arm_label
+from evidence_lib.metapsy_selection import COMPARISON, CONTROL_ARMS, _arm_label
 
 COUNTS = [".event_arm1", ".totaln_arm1", ".event_arm2", ".totaln_arm2"]
 REPORTED = ["event_arm1", "totaln_arm1", "event_arm2", "totaln_arm2"]

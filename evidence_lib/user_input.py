@@ -19,7 +19,7 @@ from evidence_lib.data import MEASURES, estimate_or_midpoint
 
 STUDY_COLUMNS = {"required": ("study", "yi"), "optional": ("sei", "vi", "measure")}
 SUMMARY_COLUMNS = {"required": ("label", "estimate", "ci_low", "ci_high", "measure", "favours_intervention"),
-                   "optional": ("k", "q", "i2", "n")}
+                   "optional": ("k", "q", "i2", "i2_definition", "n")}
 FAVOURS = ("lower", "higher")
 
 
@@ -135,7 +135,9 @@ def read_summaries(path) -> pd.DataFrame:
     midpoint on the analysis scale is used, as for the published results), ``ci_low``,
     ``ci_high`` (95 %, natural scale: ratios as ratios), ``measure`` (SMD, RR, OR),
     ``favours_intervention`` (lower/higher). Optional, blank when not reported: ``k``,
-    ``q`` (Cochran's Q), ``i2`` (percent), ``n`` (total participants).
+    ``q`` (Cochran's Q), ``i2`` (percent), ``i2_definition`` (needed with ``i2`` when ``q`` is
+    blank: "Q" for RevMan's (Q - df)/Q, "tau2" for metafor's tau²-based I²), ``n`` (total
+    participants).
     """
     name = Path(path).name
     _, rows = _rows(path, SUMMARY_COLUMNS)
@@ -148,8 +150,13 @@ def read_summaries(path) -> pd.DataFrame:
         rec = {"row": row, "label": v["label"], "measure": measure,
                "favours_intervention": _word(name, row, "favours_intervention", v["favours_intervention"], FAVOURS),
                "estimate_used": estimate_or_midpoint(measure, est, lo, hi)[0], "ci_low": lo, "ci_high": hi}
-        for col in SUMMARY_COLUMNS["optional"]:
+        for col in ("k", "q", "i2", "n"):
             rec[col] = _number(name, row, col, v.get(col, ""), blank_ok=True,
                                whole=col == "k", positive=col == "n")
+        definition = v.get("i2_definition", "")
+        if definition not in ("", "Q", "tau2"):
+            raise InputError(f"{name}, row {row}, column i2_definition: expected Q (RevMan's (Q - df)/Q) or "
+                             f"tau2 (metafor's tau²-based I²), or blank, got {definition!r}")
+        rec["i2_definition"] = definition or None
         out.append(rec)
     return pd.DataFrame(out)

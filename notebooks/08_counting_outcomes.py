@@ -48,6 +48,7 @@ from evidence_lib.frequentist import random_effects
 from evidence_lib.glmm import random_effects_binomial
 from evidence_lib.paths import REPO_ROOT, REPORTS_DIR
 from evidence_lib.pymc_models import sample_binomial
+from evidence_lib.summaries import summarise
 
 pd.set_option("display.width", 180)
 pd.set_option("display.max_colwidth", 50)
@@ -106,7 +107,7 @@ print(f"\nwritten: {export.relative_to(REPO_ROOT)}")
 lor = log_or(perinatal["e1"], perinatal["n1"], perinatal["e2"], perinatal["n2"])
 assert len(lor.dropped) == 0
 reml = random_effects(lor.yi, vi=lor.vi, method="REML")
-post = exact_posterior(lor.yi, np.sqrt(lor.vi), tau_prior=TAU_PRIOR, mu_prior=None)
+post = exact_posterior(lor.yi, vi=lor.vi, tau_prior=TAU_PRIOR, mu_prior=None)
 fig, ax = plt.subplots(figsize=(9, 7.5), layout="constrained")
 plots.forest(perinatal["study"], lor.yi, lor.vi, reml, post, measure="OR", favours="higher", ax=ax,
              title="Metapsy perinatal response/remission: odds ratios (escalc, REML, exact posterior)")
@@ -182,22 +183,22 @@ def four_readings(table, mcmc=None):
     """Pooled log OR by REML and exact posterior on escalc values, the GLMM and (if given) MCMC."""
     effects = log_or(table["e1"], table["n1"], table["e2"], table["n2"])
     fit_reml = random_effects(effects.yi, vi=effects.vi, method="REML")
-    fit_exact = exact_posterior(effects.yi, np.sqrt(effects.vi), tau_prior=TAU_PRIOR, mu_prior=None)
+    fit_exact = exact_posterior(effects.yi, vi=effects.vi, tau_prior=TAU_PRIOR, mu_prior=None)
     fit_glmm = random_effects_binomial(table["e1"], table["n1"], table["e2"], table["n2"])
+    posteriors = {"exact posterior (escalc log OR)": fit_exact, "binomial-normal posterior (MCMC)": mcmc}
     rows = [
-        ("normal approx.", "REML (escalc log OR)", fit_reml.mu, fit_reml.ci_low, fit_reml.ci_high,
-         fit_reml.tau, np.nan),
-        ("normal approx.", "exact posterior (escalc log OR)", fit_exact.median("mu"),
-         *fit_exact.interval("mu", level=0.95, kind="central"), fit_exact.median("tau"),
-         fit_exact.prob("mu", lower=0.0)),
-        ("exact likelihood", "GLMM (ML, rma.glmm UM.FS)", fit_glmm.estimate, fit_glmm.low, fit_glmm.high,
-         fit_glmm.tau, np.nan),
+        {"likelihood": "normal approx.", "approach": "REML (escalc log OR)", "estimate": fit_reml.mu,
+         "low": fit_reml.ci_low, "high": fit_reml.ci_high, "tau": fit_reml.tau, "p_benefit": np.nan},
+        {"likelihood": "exact likelihood", "approach": "GLMM (ML, rma.glmm UM.FS)", "estimate": fit_glmm.estimate,
+         "low": fit_glmm.low, "high": fit_glmm.high, "tau": fit_glmm.tau, "p_benefit": np.nan},
     ]
-    if mcmc is not None:
-        mu, tau = (np.asarray(mcmc["posterior"][v]).ravel() for v in ("mu", "tau"))
-        rows.append(("exact likelihood", "binomial-normal posterior (MCMC)", np.median(mu),
-                     *np.quantile(mu, [0.025, 0.975]), np.median(tau), np.mean(mu > 0)))
-    frame = pd.DataFrame(rows, columns=["likelihood", "approach", "estimate", "low", "high", "tau", "p_benefit"])
+    for approach, post in posteriors.items():
+        if post is not None:
+            summary = summarise(post, favours="higher")
+            rows.append({"likelihood": "normal approx." if post is fit_exact else "exact likelihood",
+                         "approach": approach, **{key: summary[key] for key in ("estimate", "low", "high", "tau",
+                                                                                "p_benefit")}})
+    frame = pd.DataFrame(rows).sort_values("likelihood", ascending=False, kind="stable")
     for col in ("estimate", "low", "high"):
         frame[f"OR {col}"] = np.exp(frame[col])
     return frame.set_index(["likelihood", "approach"]), fit_glmm

@@ -274,17 +274,17 @@ def test_moments_match_direct_integration(crins):
 def test_summary_table(schools):
     table = schools.summary()
     assert list(table.index) == ["mu", "tau", "theta_new"]
-    assert list(table.columns) == ["median", "mean", "sd", "central_lower", "central_upper",
-                                   "shortest_lower", "shortest_upper"]
-    assert table.loc["tau", "shortest_lower"] == 0.0
+    assert list(table.columns) == ["median", "mean", "sd", "central_low", "central_high",
+                                   "shortest_low", "shortest_high"]
+    assert table.loc["tau", "shortest_low"] == 0.0
     assert table.loc["mu", "median"] == pytest.approx(schools.median("mu"))
     assert (schools.k, schools.tau_prior.name) == (8, "half-Cauchy(25)")
 
 
 def test_shrinkage(crins):
     table = crins.shrinkage()
-    assert list(table.columns) == ["y", "sei", "mean", "sd", "median", "lower", "upper"] and len(table) == 6
-    assert (table["sd"] < table["sei"]).all() and (table["lower"] < table["upper"]).all()
+    assert list(table.columns) == ["y", "sei", "mean", "sd", "median", "low", "high"] and len(table) == 6
+    assert (table["sd"] < table["sei"]).all() and (table["low"] < table["high"]).all()
     # theta_1 | y: E[(1 - B) y_1 + B m(tau)], B = s_1^2 / (s_1^2 + tau^2), by direct integration
     def cond_mean(t):
         shrink = CRINS_S[0] ** 2 / (CRINS_S[0] ** 2 + t**2)
@@ -428,3 +428,18 @@ def test_bad_queries_raise(schools, call, match):
 def test_estimate_only_studies_hold_one_estimate():
     with pytest.raises(ValueError, match="one estimate"):
         Studies([0.1, 0.2], [0.2, 0.2], estimate_only=True)
+
+
+def test_heavy_tailed_k2_moments_match_quadrature():
+    # half-Cauchy(0.5) tau, N(0, 2²) mu, k = 2: theta_new's SD lives in the far tail of tau
+    kw = dict(tau_prior=priors.half_cauchy(0.5), mu_prior=(0.0, 2.0))
+    y, s = [0.3, -0.2], [0.25, 0.4]
+    grid, quad = exact_posterior(y, s, **kw), exact_posterior(y, s, method="quad", **kw)
+    for param in ("mu", "theta_new"):
+        assert grid.sd(param) == pytest.approx(quad.sd(param), rel=1e-8), param
+
+
+def test_infinite_tau_moments_are_inf_not_nan():
+    # uniform tau, k = 2, proper mu prior: p(tau | y) ~ tau^-2, so E[tau] and E[tau²] are infinite
+    post = exact_posterior([0.3, -0.2], [0.25, 0.4], tau_prior=priors.uniform_tau(), mu_prior=(0.0, 2.0))
+    assert post.mean("tau") == np.inf and post.sd("tau") == np.inf
