@@ -167,7 +167,8 @@ assert parity["k"].to_dict() == {"metapsy_perinatal": 9, "metapsy_all": 48, "two
 fit_mcmc = sample_binomial(perinatal["e1"], perinatal["n1"], perinatal["e2"], perinatal["n2"], TAU_PRIOR, None,
                            random_seed=20260815, **SAMPLER)
 diag = assert_diagnostics(fit_mcmc, ["mu", "tau"])
-print(diag.round(3).to_string())
+print(diag.to_frame().round(3).to_string())
+print(f"divergent transitions: {diag.divergences}")
 
 # %% [markdown]
 # ## 5. Side by side: four readings of the same counts
