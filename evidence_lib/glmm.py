@@ -216,7 +216,13 @@ def random_effects_binomial(e1, n1, e2, n2, measure: str = "OR", model: str = "U
     if kept.sum() < 2:
         raise ValueError(f"random_effects_binomial needs at least 2 studies with events in some arm (and "
                          f"non-events in some arm); {int(kept.sum())} of {len(e1)} are informative")
-    lik = _Likelihood(e1[kept], n1[kept], e2[kept], n2[kept], int(n_agq))
+    e1, n1, e2, n2 = e1[kept], n1[kept], e2[kept], n2[kept]
+    for side, separated in (("-inf", (e1 == 0) | (e2 == n2)), ("+inf", (e1 == n1) | (e2 == 0))):
+        if separated.all():
+            raise ValueError(f"the maximum-likelihood log odds ratio is {side}: in every informative study the "
+                             "intervention arm has no events or the control arm only events (or the reverse "
+                             "for +inf); a penalised or Bayesian fit (sample_binomial) is needed")
+    lik = _Likelihood(e1, n1, e2, n2, int(n_agq))
     c1, c2 = lik.e1 + 0.5, lik.e2 + 0.5
     alpha0 = np.log(c2 / (lik.n2 - lik.e2 + 0.5))
     mu0 = float(np.mean(np.log(c1 / (lik.n1 - lik.e1 + 0.5)) - alpha0))
@@ -254,8 +260,9 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
     with no events or only events in both arms dropped), z interval; and
     :func:`~evidence_lib.exact.exact_posterior` on the same log odds ratios (central credible
     interval under ``tau_prior``, ``mu_prior``). An approach that cannot be fitted to a
-    replicate (fewer than 2 informative tables, or for the normal-approximation approaches 1)
-    is counted in ``not_fitted`` and left out of its coverage.
+    replicate is counted in ``not_fitted`` and left out of its coverage: the GLMM and REML
+    need 2 informative tables (the exact posterior 1), and the GLMM a finite ML estimate (no
+    separation, see :func:`random_effects_binomial`).
 
     One row per approach: replicates, fitted, coverage (share of fitted intervals containing
     mu), its Monte Carlo SE sqrt(c (1 - c) / fitted), median point estimate (ML estimate,

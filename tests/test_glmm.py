@@ -128,6 +128,15 @@ def test_bad_counts():
         random_effects_binomial([5, 6], [20, 20], [30, 2], [20, 20])
     with pytest.raises(ValueError, match="at least 2 studies"):
         random_effects_binomial([5, 0], [20, 20], [3, 0], [20, 20])
+    with pytest.raises(ValueError, match="is -inf"):  # separation: no events with the intervention
+        random_effects_binomial([0, 0], [10, 10], [5, 3], [10, 10])
+    with pytest.raises(ValueError, match=r"is \+inf"):
+        random_effects_binomial([10, 4], [10, 10], [5, 0], [10, 10])
+
+
+def test_zero_and_full_arms_without_separation():
+    fit = random_effects_binomial([0, 1, 10], [10, 10, 10], [5, 3, 6], [10, 10, 10])
+    assert np.isfinite(fit.estimate) and fit.se < 5 and fit.dropped.size == 0
 
 
 def test_coverage_simulation_is_seeded():
