@@ -268,7 +268,7 @@ assert heterogeneous.loc["GLMM (exact likelihood, ML)", "coverage"] < 0.95
 assert (coverage["coverage"] > 0.8).all()
 
 # %% [markdown]
-# What the table says (Monte Carlo SE of each coverage in `mc_se`, 0.005 to 0.020 with 200
+# What the table says (Monte Carlo SE of each coverage in `mc_se`, 0.005 to 0.021 with 200
 # replicates):
 #
 # - a zero cell occurs in 27 % to 39 % of such meta-analyses, so the 0.5 correction is
