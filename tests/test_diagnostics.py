@@ -10,6 +10,8 @@ import pytest
 from evidence_lib.diagnostics import SamplerWarning, assert_diagnostics, check_diagnostics
 from evidence_lib.errors import ConvergenceError
 
+from datasets import EIGHT_S, EIGHT_Y
+
 COLUMNS = ["ess_bulk", "ess_tail", "r_hat", "mcse_mean", "mcse_sd"]
 
 
@@ -81,8 +83,7 @@ def test_var_names_and_vector_parameters():
 
 def test_centred_eight_schools_diverges():
     """A real funnel: centred eight schools (bayesmeta version, golden_values.md) with target_accept 0.6."""
-    y = np.array([28.39, 7.94, -2.75, 6.82, -0.64, 0.63, 18.01, 12.16])
-    s = np.array([14.9, 10.2, 16.3, 11.0, 9.4, 11.4, 10.4, 17.6])
+    y, s = EIGHT_Y, EIGHT_S
     with pm.Model():
         mu = pm.Normal("mu", 0, 50)
         tau = pm.HalfCauchy("tau", 25)
