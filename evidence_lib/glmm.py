@@ -51,6 +51,7 @@ N_AGQ = 21
 _MODE_TOL = 1e-12
 _MODE_MAXITER = 200
 _POLISH = 20
+_TAU_ZERO = 1e-8
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,11 +218,12 @@ def random_effects_binomial(e1, n1, e2, n2, measure: str = "OR", model: str = "U
         raise ValueError(f"random_effects_binomial needs at least 2 studies with events in some arm (and "
                          f"non-events in some arm); {int(kept.sum())} of {len(e1)} are informative")
     e1, n1, e2, n2 = e1[kept], n1[kept], e2[kept], n2[kept]
-    for side, separated in (("-inf", (e1 == 0) | (e2 == n2)), ("+inf", (e1 == n1) | (e2 == 0))):
+    separation = {"-inf": ((e1 == 0) | (e2 == n2), "no events with the intervention or only events in control"),
+                  "+inf": ((e1 == n1) | (e2 == 0), "only events with the intervention or no events in control")}
+    for side, (separated, pattern) in separation.items():
         if separated.all():
-            raise ValueError(f"the maximum-likelihood log odds ratio is {side}: in every informative study the "
-                             "intervention arm has no events or the control arm only events (or the reverse "
-                             "for +inf); a penalised or Bayesian fit (sample_binomial) is needed")
+            raise ValueError(f"the maximum-likelihood log odds ratio is {side}: every informative study has {pattern} "
+                             "(separation); a Bayesian fit (pymc_models.sample_binomial) still works")
     lik = _Likelihood(e1, n1, e2, n2, int(n_agq))
     c1, c2 = lik.e1 + 0.5, lik.e2 + 0.5
     alpha0 = np.log(c2 / (lik.n2 - lik.e2 + 0.5))
@@ -229,7 +231,7 @@ def random_effects_binomial(e1, n1, e2, n2, measure: str = "OR", model: str = "U
     theta_ee, loglik_ee, _ = _maximise(lik, np.append(alpha0, mu0), free_tau=False)
     theta, loglik, hess = _maximise(lik, np.append(theta_ee, 0.5), free_tau=True)
     tau = abs(theta[-1])  # log L is even in tau
-    if loglik < loglik_ee:  # the search settled off the boundary maximum: tau = 0 is the MLE
+    if loglik < loglik_ee or tau < _TAU_ZERO:  # tau = 0 is the MLE (log L differs by O(tau²) < 1e-16)
         theta, loglik, tau = np.append(theta_ee, 0.0), loglik_ee, 0.0
         hess = lik.assemble(*lik.evaluate(theta[:-2], theta[-2], 0.0)[1:], free_tau=True)[1]
     info = -hess if tau > 0 else -hess[:-1, :-1]  # at tau = 0 the tau row decouples (log L even in tau)
