@@ -61,6 +61,9 @@ _EXPORTS = {
     "design_analysis": "design",
     "next_trial": "preposterior",
     "operating_characteristics": "operating",
+    # issue 15: counting outcomes (binomial GLMM, Metapsy binary comparisons)
+    "random_effects_binomial": "glmm",
+    "select_binary": "metapsy_binary",
 }
 
 __all__ = sorted(_EXPORTS)
