@@ -56,6 +56,14 @@ _EXPORTS = {
     # errors
     "ConvergenceError": "errors",
     "ReconstructionError": "errors",
+    # issue 14: what the borderline evidence is worth
+    "model_average": "model_averaging",
+    "design_analysis": "design",
+    "next_trial": "preposterior",
+    "operating_characteristics": "operating",
+    # issue 15: counting outcomes (binomial GLMM, Metapsy binary comparisons)
+    "random_effects_binomial": "glmm",
+    "select_binary": "metapsy_binary",
     # issue 11: reader tables
     "reader_table": "tables",
 }

@@ -66,7 +66,7 @@ class _Model:
             self.prior_prec, self.m0, self.prior_logvar = 1 / mu_prior.sd**2, mu_prior.mean, 2 * np.log(mu_prior.sd)
         else:
             self.prior_prec, self.m0, self.prior_logvar = 0.0, 0.0, 0.0
-        self.n = len(y) + mu_prior.proper
+        self.n = np.shape(y)[-1] + mu_prior.proper  # y may be (data sets, k): cond broadcasts
         self.tau0 = 1e-8 * float(np.sqrt(s2.min()))
 
     def cond(self, tau):
@@ -74,7 +74,7 @@ class _Model:
         V = np.asarray(tau, float)[..., None] ** 2 + self.s2
         w = 1 / V
         prec = w.sum(-1) + self.prior_prec
-        m = (w @ self.y + self.prior_prec * self.m0) / prec
+        m = ((w * self.y).sum(-1) + self.prior_prec * self.m0) / prec
         resid = (w * (self.y - m[..., None]) ** 2).sum(-1) + self.prior_prec * (self.m0 - m) ** 2
         log_l = -0.5 * ((self.n - 1) * LOG_2PI + np.log(V).sum(-1) + self.prior_logvar + resid + np.log(prec))
         return log_l, m, 1 / prec
