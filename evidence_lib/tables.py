@@ -20,7 +20,9 @@ def fmt(x, measure=None) -> str:
     """A number as a reader sees it: two decimals, a true minus sign, ratios as ratios."""
     if x is None or not np.isfinite(x):
         return "–"
-    if is_ratio(measure) and (x >= 100 or x < 0.01):
+    if is_ratio(measure) and x >= 100:
+        return f"{x:,.0f}"
+    if is_ratio(measure) and x < 0.01:
         return f"{x:.3g}"
     return f"{x:.2f}".replace("-", MINUS)
 

@@ -27,6 +27,8 @@
 # and whether the heterogeneity the review printed is consistent with its other figures.
 
 # %%
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -61,7 +63,7 @@ tables.reader_table(attachment.assign(q=attachment["q"].astype(float)),
 # NBVAL_CHECK_OUTPUT
 secure = attachment.set_index("result_id").loc["barlow2015_ctrl_secure_post"]
 summary = readings.summary_for_row(secure)
-print(summary.note)
+print(textwrap.fill(summary.note, 110))
 print(f"pooled SE (log RR) {summary.se:.4f}; s^2 {summary.s2:.4f}; Q {summary.q:.2f}; "
       f"I^2 {summary.i2:.1f} %; implied tau^2 {summary.tau2:.4f}; printed tau^2 {secure['tau2_reported']}")
 assert abs(summary.i2 - 73) < 0.5                # golden: I^2 73 % printed in Barlow 2015, analysis 1.4

@@ -32,6 +32,7 @@
 
 # %%
 import logging
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -124,7 +125,7 @@ print(studies.loc[studies["control_split"] > 1, ["label", "n_arm2", "yi"]].round
 # ## 3. Which arms are dyadic?
 
 # %%
-print(metapsy_selection.DYADIC_RULE)
+print(textwrap.fill(metapsy_selection.DYADIC_RULE, 110))
 screen = metapsy_selection.dyadic_screen(db)
 tables.reader_table(screen, list(screen.columns), table_id="screen", caption="Arms screened for dyadic therapy")
 

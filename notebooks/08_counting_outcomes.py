@@ -48,6 +48,7 @@ from evidence_lib.frequentist import random_effects
 from evidence_lib.glmm import random_effects_binomial
 from evidence_lib.paths import REPO_ROOT, REPORTS_DIR
 from evidence_lib.pymc_models import sample_binomial
+from evidence_lib.studies import Studies
 from evidence_lib.summaries import summarise
 
 pd.set_option("display.width", 180)
@@ -109,7 +110,8 @@ assert len(lor.dropped) == 0
 reml = random_effects(lor.yi, vi=lor.vi, method="REML")
 post = exact_posterior(lor.yi, vi=lor.vi, tau_prior=TAU_PRIOR, mu_prior=None)
 fig, ax = plt.subplots(figsize=(9, 7.5), layout="constrained")
-plots.forest(perinatal["study"], lor.yi, lor.vi, reml, post, measure="OR", favours="higher", ax=ax,
+plots.forest(Studies(lor.yi, np.sqrt(lor.vi), labels=perinatal["study"], measure="OR", favours="higher"),
+             reml, post, ax=ax,
              title="Metapsy perinatal response/remission: odds ratios (escalc, REML, exact posterior)")
 plt.show()
 
