@@ -18,6 +18,9 @@ import numpy as np
 #: weights overflow (or underflow to 0) in double precision.
 YI_MAX = 1e100
 VI_RANGE = (1e-100, 1e100)
+#: largest number of studies a published summary may claim: its reconstruction builds k pseudo-studies
+#: (k = 10,000 reads in about 0.5 s; 1e8 would need ~85 GiB)
+K_MAX = 10_000
 #: a plain decimal number as a person types it: 12, -0.5, .5, 1e-3 (no "1_0", "nan", "inf", "1,5")
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 

@@ -39,7 +39,7 @@ from numpy.polynomial import legendre
 from scipy import integrate, optimize, special, stats
 
 from evidence_lib import _checks
-from evidence_lib.priors import as_mu_prior, as_tau_prior
+from evidence_lib.priors import as_mu_prior, as_tau_prior, require_proper_posterior
 
 LOG_2PI = float(np.log(2 * np.pi))
 PARAMS = ("mu", "tau", "theta_new")
@@ -671,11 +671,9 @@ def exact_posterior(yi, sei=None, tau_prior=None, mu_prior=None, method: str = "
     yi, sei = _checks.as_vector("yi", yi), _checks.as_vector("sei", sei)
     _checks.same_length(yi=yi, sei=sei)
     _checks.positive("sei", sei)
+    _checks.finite_range(yi, sei**2)
     if estimate_only and len(yi) != 1:
         raise ValueError(f"an estimate_only summary must hold one estimate, got {len(yi)}")
-    n_terms = len(yi) + mu_prior.proper
-    if not estimate_only and not tau_prior.proper and n_terms < 3:
-        raise ValueError(
-            f"posterior is improper: with an improper tau prior p(tau | y) decays like tau^-(n-1), "
-            f"n = k + (1 if the mu prior is proper) must be >= 3, got n = {n_terms}; use a proper tau prior")
+    if not estimate_only:
+        require_proper_posterior(tau_prior, mu_prior, len(yi))
     return ExactPosterior(yi, sei, tau_prior, mu_prior, method, estimate_only, k if k is not None else len(yi), note)

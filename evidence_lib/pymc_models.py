@@ -26,10 +26,10 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-from evidence_lib._checks import as_vector, choice, positive, same_length
+from evidence_lib._checks import as_vector, choice, finite_range, positive, same_length, whole
 from evidence_lib.diagnostics import check_diagnostics
 from evidence_lib.effect_sizes import check_counts
-from evidence_lib.priors import TauPrior, as_mu_prior
+from evidence_lib.priors import TauPrior, as_mu_prior, require_proper_posterior
 
 PARAMETERISATIONS = ("marginal", "noncentred")
 
@@ -41,7 +41,10 @@ def _seed(random_seed) -> int:
 
 
 def _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, extra: dict) -> dict:
-    """The ``pm.sample`` arguments of the public functions, the seed checked."""
+    """The ``pm.sample`` arguments of the public functions, the seed and the counts checked
+    (draws, chains, cores >= 1; tune >= 0; whole numbers)."""
+    draws, chains, cores = (whole(name, v) for name, v in (("draws", draws), ("chains", chains), ("cores", cores)))
+    tune = whole("tune", tune, minimum=0)
     return dict(random_seed=_seed(random_seed), draws=draws, tune=tune, chains=chains, cores=cores,
                 target_accept=target_accept, progressbar=progressbar, **extra)
 
@@ -50,6 +53,7 @@ def _normal_pair(yi, sei, min_len: int):
     y = as_vector("yi", yi, min_len=min_len)
     s = positive("sei", as_vector("sei", sei, min_len=min_len))
     same_length(yi=y, sei=s)
+    finite_range(y, s**2)
     return y, s
 
 
@@ -158,6 +162,7 @@ def sample_posterior(yi, sei=None, tau_prior=None, mu_prior=None, *, random_seed
         attrs.update(model="pooled estimate only: estimate ~ N(mu, SE^2); no tau, no study effects")
         return _diagnose(_fit(model, settings, attrs))
 
+    require_proper_posterior(tau_prior, as_mu_prior(mu_prior), len(y))
     model = _normal_model(y, s, tau_prior, mu_prior, parameterisation, report_theta=not pseudo)
     attrs.update(model=f"normal-normal random effects ({parameterisation})", parameterisation=parameterisation)
     fit = _fit(model, settings, attrs, hide=("z",) if pseudo else ())

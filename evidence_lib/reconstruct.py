@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from evidence_lib._checks import choice, scalar
+from evidence_lib._checks import K_MAX, choice, scalar, whole
 from evidence_lib.data import MEASURES, RATIO_MEASURES
 from evidence_lib.effect_sizes import se_from_ci
 from evidence_lib.frequentist import i2_from_q, random_effects
@@ -114,9 +114,7 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
     if est is not None and not lo <= est <= hi:
         raise ValueError(f"estimate {est} lies outside its CI ({lo}, {hi})")
     if k is not None:
-        if int(k) != k or k < 1:
-            raise ValueError(f"k must be a whole number >= 1, got {k}")
-        k = int(k)
+        k = whole("k", k, maximum=K_MAX)
     q, i2, n_total = (scalar(name, v, allow_none=True) for name, v in (("q", q), ("i2", i2), ("n_total", n_total)))
     if q is not None and q < 0:
         raise ValueError(f"q must be >= 0, got {q}")

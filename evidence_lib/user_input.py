@@ -4,17 +4,21 @@ Every problem raises :class:`InputError` naming the file, the 1-based data row (
 header is not counted; row N is line N + 1), the column and what was expected. Column
 names are matched case-insensitively; an unknown column is an error, so a misspelt
 optional column (``I2 `` for ``i2``) cannot silently drop its figures. Files are
-comma-separated, UTF-8 (a spreadsheet's byte-order mark is fine), decimal point.
+comma-separated, UTF-8 (a spreadsheet's byte-order mark is fine), decimal point; numbers are
+plain decimals (``-0.5``, ``.5``, ``1e-3``; not ``1_0``, ``nan`` or ``1,5``). A file that is
+missing, a directory, unreadable, UTF-16 or Latin-1 is named in the message with a hint.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
+from evidence_lib._checks import K_MAX, NUMBER, VI_RANGE, YI_MAX, read_text
 from evidence_lib.data import MEASURES, estimate_or_midpoint
 
 STUDY_COLUMNS = {"required": ("study", "yi"), "optional": ("sei", "vi", "measure")}
@@ -27,14 +31,16 @@ class InputError(ValueError):
     """A user's file cannot be read as asked; the message says where and why."""
 
 
+class InputWarning(UserWarning):
+    """A user's file is readable but a value is probably not what was meant."""
+
+
 def _rows(path: Path, columns: dict) -> tuple[list[str], list[tuple[int, dict]]]:
     """Header and (row number, {column: text}) for each non-blank data row, after the shape checks."""
     path = Path(path)
     name = path.name
     accepted = columns["required"] + columns["optional"]
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_text(path, InputError)
     if not text.strip():
         raise InputError(f"{name} is empty: expected a header row with the columns {', '.join(accepted)}")
     reader = csv.reader(text.splitlines())
@@ -69,10 +75,7 @@ def _number(name, row, col, text, *, blank_ok=False, positive=False, whole=False
     if text == "" and blank_ok:
         return math.nan
     what = "a whole number >= 1" if whole else "a positive number" if positive else "a number"
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
+    value = float(text) if NUMBER.fullmatch(text) else math.nan  # float() would take "1_0" as 10
     ok = math.isfinite(value) and (not positive or value > 0) and (not whole or (value >= 1 and value == int(value)))
     if not ok:
         blank = " (or leave it blank)" if blank_ok else ""
@@ -112,12 +115,23 @@ def read_studies(path) -> pd.DataFrame:
         raise InputError(f"{name}, header: expected exactly one of the columns sei (standard error) "
                          f"or vi (variance), got {spread or 'neither'}")
     _unique(name, rows, "study")
+    if len(rows) < 2:
+        raise InputError(f"{name}: a random-effects analysis needs at least 2 studies (data rows), "
+                         f"got {len(rows)} (row {rows[0][0]})")
     col = spread[0]
     out = []
     for row, v in rows:
         spread_value = _number(name, row, col, v[col], positive=True)
-        out.append({"row": row, "study": v["study"], "yi": _number(name, row, "yi", v["yi"]),
-                    "sei": spread_value if col == "sei" else math.sqrt(spread_value),
+        yi = _number(name, row, "yi", v["yi"])
+        vi = spread_value**2 if col == "sei" else spread_value
+        if abs(yi) > YI_MAX:
+            raise InputError(f"{name}, row {row}, column yi: expected |yi| <= {YI_MAX:g} (beyond it squares "
+                             f"overflow double precision; change the units), got {v['yi']!r}")
+        if not VI_RANGE[0] <= vi <= VI_RANGE[1]:
+            limits = VI_RANGE if col == "vi" else tuple(math.sqrt(b) for b in VI_RANGE)
+            raise InputError(f"{name}, row {row}, column {col}: expected {col} in [{limits[0]:g}, {limits[1]:g}] "
+                             f"(beyond it the weights 1/vi overflow double precision), got {v[col]!r}")
+        out.append({"row": row, "study": v["study"], "yi": yi, "sei": math.sqrt(vi),
                     "measure": _word(name, row, "measure", v["measure"], MEASURES) if "measure" in v else ""})
     measures = {r["measure"] for r in out}
     if len(measures) > 1:
@@ -134,8 +148,15 @@ def read_summaries(path) -> pd.DataFrame:
     Required: ``label``, ``estimate`` (may be blank when only the CI was published: the CI
     midpoint on the analysis scale is used, as for the published results), ``ci_low``,
     ``ci_high`` (95 %, natural scale: ratios as ratios), ``measure`` (SMD, RR, OR),
-    ``favours_intervention`` (lower/higher). Optional, blank when not reported: ``k``,
-    ``q`` (Cochran's Q), ``i2`` (percent), ``n`` (total participants).
+    ``favours_intervention`` (lower/higher). Optional, blank when not reported: ``k``
+    (<= :data:`~evidence_lib._checks.K_MAX`), ``q`` (Cochran's Q), ``i2`` (percent in [0, 100);
+    an :class:`InputWarning` when every i2 of the file is below 1, i.e. probably a fraction),
+    ``n`` (total participants).
+
+    A row with k >= 2 needs a heterogeneity figure, by the rule of
+    :func:`evidence_lib.reconstruct.from_published`: q, or i2, or, for an SMD, n (which gives
+    the within-study variance); otherwise InputError says what to add (k left blank reads the
+    pooled estimate alone, and the reading's note says so).
     """
     name = Path(path).name
     _, rows = _rows(path, SUMMARY_COLUMNS)
@@ -151,5 +172,26 @@ def read_summaries(path) -> pd.DataFrame:
         for col in SUMMARY_COLUMNS["optional"]:
             rec[col] = _number(name, row, col, v.get(col, ""), blank_ok=True,
                                whole=col == "k", positive=col == "n")
+        _check_heterogeneity(name, row, v, rec)
         out.append(rec)
+    i2 = [r["i2"] for r in out if not math.isnan(r["i2"])]
+    if i2 and max(i2) < 1 and max(i2) > 0:
+        warnings.warn(InputWarning(f"{name}, column i2: every value is below 1 ({', '.join(f'{x:g}' for x in i2)});"
+                                   " i2 is read as a percent (0.75 = 0.75 %), so if you meant 75 % write 75"),
+                      stacklevel=2)
     return pd.DataFrame(out)
+
+
+def _check_heterogeneity(name, row, text, rec) -> None:
+    """k within K_MAX, i2 a percent in [0, 100), and k >= 2 with something to rebuild the heterogeneity."""
+    if rec["k"] > K_MAX:
+        raise InputError(f"{name}, row {row}, column k: expected k <= {K_MAX:,} (the reconstruction builds k "
+                         f"pseudo-studies), got {text['k']!r}")
+    if not math.isnan(rec["i2"]) and not 0 <= rec["i2"] < 100:
+        raise InputError(f"{name}, row {row}, column i2: expected I² as a percent in [0, 100), got {text['i2']!r}")
+    usable_n = rec["measure"] == "SMD" and not math.isnan(rec["n"])
+    if rec["k"] >= 2 and math.isnan(rec["q"]) and math.isnan(rec["i2"]) and not usable_n:
+        what = "q (Cochran's Q), i2 (percent) or n (total participants)" if rec["measure"] == "SMD" \
+            else f"q (Cochran's Q) or i2 (percent); n does not give the variance of an {rec['measure']}"
+        raise InputError(f"{name}, row {row}, column q: k = {text['k']} but no heterogeneity figure: add {what}, "
+                         "or leave k blank to read the pooled estimate alone")
