@@ -252,16 +252,18 @@ def build_parser() -> argparse.ArgumentParser:
                     "  yi is a log ratio for RR and OR).\n"
                     "--summary FILE: columns label, estimate (blank if only the CI was published),\n"
                     "  ci_low, ci_high (95 %, ratios as ratios), measure (SMD, RR, OR),\n"
-                    "  favours_intervention (lower, higher); optional k, q, i2 (percent), n.\n"
+                    "  favours_intervention (lower, higher); optional k (<= 10000), q, i2 (percent in [0, 100)), n;\n"
+                    "  a row with k >= 2 needs q, i2 or, for an SMD, n (leave k blank to read the estimate alone).\n"
                     "Default prior: half-normal(0.5) on tau, flat on mu.",
         epilog="examples:\n"
                "  evidence-lib readings --out readings.csv\n"
                "  evidence-lib readings --studies trials.csv --favours lower\n"
                "  evidence-lib readings --summary results.csv --prior half_cauchy --prior-scale 0.5\n\n"
                "a studies file:\n  study,yi,sei\n  trial A,-0.53,0.21\n  trial B,-0.10,0.15\n  trial C,0.05,0.18\n\n"
-               "a summaries file:\n  label,estimate,ci_low,ci_high,k,q,measure,favours_intervention\n"
-               "  secure attachment,8.93,1.25,63.70,2,3.71,RR,higher\n"
-               "  depression,-0.22,-0.46,0.02,4,,SMD,lower",
+               "a summaries file (a row with k needs q, i2 or, for an SMD, n):\n"
+               "  label,estimate,ci_low,ci_high,k,q,n,measure,favours_intervention\n"
+               "  secure attachment,8.93,1.25,63.70,2,3.71,,RR,higher\n"
+               "  depression,-0.22,-0.46,0.02,4,,356,SMD,lower",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     source = rd.add_mutually_exclusive_group()
     source.add_argument("--studies", type=Path, metavar="FILE.csv", help="a CSV of study effects")

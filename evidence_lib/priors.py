@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from evidence_lib import _checks
+from evidence_lib.data import check_manifest
 from evidence_lib.paths import DATA_DIR
 
 PRIOR_DIR = DATA_DIR / "priors"
@@ -286,7 +287,9 @@ def _key(text: str) -> str:
 
 @cache
 def _table(name: str) -> pd.DataFrame:
-    return pd.read_csv(PRIOR_DIR / f"{name}.csv")
+    path = PRIOR_DIR / f"{name}.csv"
+    check_manifest(path)
+    return pd.read_csv(path)
 
 
 def _pick(table: pd.DataFrame, **wanted: str) -> pd.DataFrame:

@@ -7,9 +7,9 @@ from evidence_lib import exercises
 from evidence_lib.cli import main
 
 STUDIES = "study,yi,sei\nA,-0.30,0.20\nB,-0.10,0.15\nC,-0.50,0.25\nD,0.05,0.18\n"
-SUMMARIES = ("label,estimate,ci_low,ci_high,k,q,measure,favours_intervention\n"
-             "secure attachment,8.93,1.25,63.70,2,3.71,RR,higher\n"
-             "depression,-0.22,-0.46,0.02,4,,SMD,lower\n")
+SUMMARIES = ("label,estimate,ci_low,ci_high,k,q,n,measure,favours_intervention\n"
+             "secure attachment,8.93,1.25,63.70,2,3.71,,RR,higher\n"
+             "depression,-0.22,-0.46,0.02,4,,356,SMD,lower\n")
 
 
 def _write(tmp_path, text, name="studies.csv"):
@@ -122,7 +122,7 @@ def test_studies_need_a_direction(capsys, tmp_path):
     ("study,yi,sei\nA,-0.3,0.2\nA,0.1,0.2\n", ["row 2, column study: expected a unique study, but 'A' is also in row 1"]),
     ("study,yi,sei,measure\nA,-0.3,0.2,SMD\nB,0.1,0.2,MD\n", ["row 2, column measure: expected one of SMD, RR, OR, got 'MD'"]),
     ("study,yi,sei,measure\nA,-0.3,0.2,SMD\nB,0.1,0.2,OR\n", ["row 2, column measure: expected the same measure in every row"]),
-    ("study,yi,sei\nA,-0.3,0.2\n", ["yi needs at least 2 value(s)"]),
+    ("study,yi,sei\nA,-0.3,0.2\n", ["studies.csv: a random-effects analysis needs at least 2 studies", "row 1"]),
 ])
 def test_malformed_studies_csv(capsys, tmp_path, text, fragments):
     path = _write(tmp_path, text)
