@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2, norm
 
-from evidence_lib.data import PRINTED_PRECISION, RATIO_MEASURES, load_published
+from evidence_lib.data import PRINTED_PRECISION, load_published
+from evidence_lib.measures import is_ratio, to_analysis_scale
 from evidence_lib.effect_sizes import se_from_ci
 from evidence_lib.frequentist import i2_from_q
 from evidence_lib.reconstruct import from_published
@@ -72,8 +73,7 @@ class _Row:
     def __init__(self, row):
         self.row = row
         self.id = row["result_id"]
-        self.ratio = row["measure"] in RATIO_MEASURES
-        self.g = np.log if self.ratio else (lambda x: x)
+        self.ratio = is_ratio(row["measure"])
         self.scale = "log scale" if self.ratio else "SMD scale"
         self.has_ci = not (pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]))
         self.has_est = not pd.isna(row["estimate"])
@@ -82,6 +82,10 @@ class _Row:
             self.lo, self.hi = _box(row["ci_low"], row["ci_low_decimals"]), _box(row["ci_high"], row["ci_high_decimals"])
         if self.has_est:
             self.est = _box(row["estimate"], row["estimate_decimals"])
+
+    def g(self, x):
+        """To the analysis scale (log for ratios)."""
+        return to_analysis_scale(x, self.row["measure"])
 
     def se(self, low, high) -> float:
         return (self.g(high) - self.g(low)) / (2 * self.crit)

@@ -102,28 +102,29 @@ def _study_reading(path, prior_set, favours) -> pd.DataFrame:
     """REML random effects and the exact posterior of a user's study effects (one row)."""
     from evidence_lib.exact import exact_posterior
     from evidence_lib.frequentist import random_effects
-    from evidence_lib.readings import benefit_side, to_natural
+    from evidence_lib.measures import from_analysis_scale
+    from evidence_lib.studies import Studies
+    from evidence_lib.summaries import summarise
     from evidence_lib.user_input import read_studies
 
-    studies = read_studies(path)
-    measure = studies["measure"].iloc[0]
-    yi, sei = studies["yi"].to_numpy(), studies["sei"].to_numpy()
-    fit = random_effects(yi, sei**2, method="REML", test="z")
-    post = exact_posterior(yi, sei, tau_prior=prior_set.tau, mu_prior=prior_set.mu)
+    table = read_studies(path)
+    measure = table["measure"].iloc[0] or None
+    studies = Studies.from_frame(table.drop(columns="measure"), sei="sei", label="study", measure=measure,
+                                 favours=favours)
+    fit = random_effects(studies, method="REML", test="z")
+    bayes = summarise(exact_posterior(studies, tau_prior=prior_set.tau, mu_prior=prior_set.mu), favours=favours)
 
     def natural(x):
-        return to_natural(x, measure)
+        return from_analysis_scale(x, measure)
 
-    cri = post.interval("mu", level=0.95, kind="central")
-    pred = post.interval("theta_new", level=0.95, kind="central")
     row = {"k": fit.k, "measure": measure or "(as given)", "favours_intervention": favours,
            "prior_set": prior_set.label,
            "mu": natural(fit.mu), "ci_low": natural(fit.ci_low), "ci_high": natural(fit.ci_high),
            "p": fit.pval, "tau_reml": fit.tau, "i2": fit.i2, "q": fit.q,
            "pi_low": natural(fit.pi_low), "pi_high": natural(fit.pi_high),
-           "post_median": natural(post.median("mu")), "cri_low": natural(cri[0]), "cri_high": natural(cri[1]),
-           "p_benefit": post.prob("mu", **benefit_side(favours)),
-           "tau_median": post.median("tau"), "pred_low": natural(pred[0]), "pred_high": natural(pred[1])}
+           "post_median": natural(bayes["estimate"]), "cri_low": natural(bayes["low"]),
+           "cri_high": natural(bayes["high"]), "p_benefit": bayes["p_benefit"],
+           "tau_median": bayes["tau"], "pred_low": natural(bayes["pred_low"]), "pred_high": natural(bayes["pred_high"])}
     return pd.DataFrame([row], index=[path.name])
 
 

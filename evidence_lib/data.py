@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 
 from evidence_lib._checks import read_text
+from evidence_lib.measures import PUBLISHED as MEASURES
+from evidence_lib.measures import from_analysis_scale, is_ratio, to_analysis_scale
 from evidence_lib.paths import DATA_DIR, REPO_ROOT
 
 PUBLISHED_PATH = DATA_DIR / "published_results.csv"
 TRIALS_DIR = DATA_DIR / "trials"
 
-RATIO_MEASURES = ("RR", "OR")
-MEASURES = ("SMD", *RATIO_MEASURES)  # ordered: error messages list them in this order
 FAVOURS = ("lower", "higher", "unknown")
 NO_FIGURES = ("not significant; no figures reported", "not estimable; no figures reported")
 REPORTED_AS = ("figures", "CI only") + NO_FIGURES
@@ -194,11 +194,10 @@ def estimate_or_midpoint(measure: str, est: float, lo: float, hi: float) -> tupl
     NaN when there is no CI, or a ratio bound is not positive (no log scale to take it on)."""
     if not np.isnan(est):
         return est, False
-    if np.isnan(lo) or np.isnan(hi) or (measure in RATIO_MEASURES and min(lo, hi) <= 0):
+    if np.isnan(lo) or np.isnan(hi) or (is_ratio(measure) and min(lo, hi) <= 0):
         return np.nan, False
-    if measure in RATIO_MEASURES:
-        return float(np.exp((np.log(lo) + np.log(hi)) / 2)), True
-    return (lo + hi) / 2, True
+    mid = (to_analysis_scale(lo, measure) + to_analysis_scale(hi, measure)) / 2
+    return float(from_analysis_scale(mid, measure)), True
 
 
 def _check_published_row(i, text, v, problems) -> None:
@@ -210,7 +209,7 @@ def _check_published_row(i, text, v, problems) -> None:
         problems(i, "ci_low", f"ci_low must be < ci_high ({hi:g})", text["ci_low"][i])
     if not np.isnan(est) and lo < hi and not lo <= est <= hi:
         problems(i, "estimate", f"CI ({lo:g} to {hi:g}) must contain the estimate", text["estimate"][i])
-    if text["measure"][i] in RATIO_MEASURES:
+    if is_ratio(text["measure"][i]):
         for col in ("estimate", "ci_low", "ci_high"):
             if v[col][i] <= 0:
                 problems(i, col, f"{text['measure'][i]} values must be > 0", text[col][i])

@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.special import gammaln
 from scipy.stats import norm
 
-from evidence_lib._checks import as_vector, at_least, choice, positive, same_length
-
-_LINEAR = {"SMD", "MD", "RD"}
-_RATIO = {"RR", "OR", "HR"}
+from evidence_lib._checks import as_vector, at_least, positive, same_length
+from evidence_lib.measures import MEASURES, check_measure, is_ratio
+from evidence_lib.studies import Studies
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,12 +115,12 @@ def se_from_ci(ci_low, ci_high, *, measure: str = "SMD", level: float = 0.95) ->
     For ratio measures ("RR", "OR", "HR") the bounds are ratios and the SE is on the log
     scale; linear measures are "SMD", "MD", "RD".
     """
-    choice("measure", measure, _LINEAR | _RATIO)
+    check_measure(measure, allow_none=False, options=MEASURES)
     if not 0 < level < 1:
         raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
     low, high = as_vector("ci_low", ci_low), as_vector("ci_high", ci_high)
     same_length(ci_low=low, ci_high=high)
-    if measure in _RATIO:
+    if is_ratio(measure):
         low, high = np.log(positive("ci_low", low)), np.log(positive("ci_high", high))
     inverted = low >= high
     if inverted.any():
@@ -128,16 +128,17 @@ def se_from_ci(ci_low, ci_high, *, measure: str = "SMD", level: float = 0.95) ->
     return (high - low) / (2 * norm.ppf((1 + level) / 2))
 
 
-def smd_table(trials):
+def smd_table(trials) -> Studies:
     """One SMD per study from an arm-level trial table (``load_trials``): the arm with
     ``arm_role == "intervention"`` against the arm with ``arm_role == "control"``.
 
-    Arms in other roles (e.g. "alternative treatment") are not paired. Returns a DataFrame
-    with study, yi, vi, n1, n2, instrument. Raises ValueError when a study does not have
-    exactly one intervention and one control arm, or when the arms use different instruments.
+    Arms in other roles (e.g. "alternative treatment") are not paired. Returns a
+    :class:`~evidence_lib.studies.Studies` labelled by study, measure "SMD", with ``favours``
+    from the instruments' ``scale_direction`` ("higher is worse": lower favours the
+    intervention) and ``data`` columns n1, n2, instrument. Raises ValueError when a study does
+    not have exactly one intervention and one control arm, when its arms use different
+    instruments, or when the studies' scale directions differ.
     """
-    import pandas as pd
-
     rows = []
     for study, arms in trials.groupby("study", sort=False):
         pair = {role: arms[arms["arm_role"] == role] for role in ("intervention", "control")}
@@ -149,5 +150,43 @@ def smd_table(trials):
             raise ValueError(f"{study}: arms use different instruments ({t['instrument']}, {c['instrument']})")
         yi, vi = smd(t["mean"], t["sd"], t["n"], c["mean"], c["sd"], c["n"])
         rows.append({"study": study, "yi": yi[0], "vi": vi[0], "n1": int(t["n"]), "n2": int(c["n"]),
-                     "instrument": t["instrument"]})
-    return pd.DataFrame(rows)
+                     "instrument": t["instrument"], "scale_direction": t["scale_direction"]})
+    table = pd.DataFrame(rows)
+    directions = set(table["scale_direction"])
+    if len(directions) != 1:
+        raise ValueError(f"the studies' scales point different ways ({sorted(directions)}): harmonise them first")
+    favours = "lower" if directions == {"higher is worse"} else "higher"
+    return Studies.from_frame(table.drop(columns="scale_direction"), vi="vi", label="study", measure="SMD",
+                              favours=favours)
+
+
+def aggregate_correlated(yi, vi, rho: float) -> tuple[float, float]:
+    """Combine effects from one comparison assumed to correlate ``rho`` (compound symmetry).
+
+    V_ij = rho sqrt(v_i v_j) (V_ii = v_i), w = V^-1 1: y = w'y / 1'w, v = 1 / 1'w; the GLS
+    estimate of metafor ``aggregate.escalc(struct="CS")`` (Viechtbauer, metafor manual).
+    """
+    yi, vi = np.asarray(yi, float), np.asarray(vi, float)
+    sd = np.sqrt(vi)
+    cov = rho * np.outer(sd, sd)
+    np.fill_diagonal(cov, vi)
+    w = np.linalg.solve(cov, np.ones_like(yi))
+    return float(w @ yi / w.sum()), float(1 / w.sum())
+
+
+def g_from_events(e1, n1, e2, n2) -> tuple[np.ndarray, np.ndarray]:
+    """Hedges' g from a 2x2 table by the logit method, as Metapsy converts binary outcomes.
+
+    d = ln(OR) sqrt(3)/pi (Chinn 2000, Stat Med 19:3127), OR = e1 (n2-e2) / ((n1-e1) e2),
+    g = J d with J = 1 - 3/(4 (n1+n2) - 9), v = (3/pi²)(1/e1 + 1/(n1-e1) + 1/e2 + 1/(n2-e2))
+    (no J in v; reproduces the database's ``.g``/``.g_se``). Counts may be fractional (split
+    control arms), which :func:`evidence_lib.effect_sizes.log_or` rejects; positive g = more
+    events (response/remission) with arm 1.
+    """
+    e1, n1, e2, n2 = (np.asarray(a, float) for a in (e1, n1, e2, n2))
+    cells = np.stack([e1, n1 - e1, e2, n2 - e2])
+    if (cells <= 0).any():
+        raise ValueError("g_from_events needs every 2x2 cell > 0")
+    j = 1 - 3 / (4 * (n1 + n2) - 9)
+    g = j * np.log(e1 * (n2 - e2) / ((n1 - e1) * e2)) * np.sqrt(3) / np.pi
+    return g, 3 / np.pi**2 * (1 / cells).sum(axis=0)

@@ -40,6 +40,7 @@ from scipy import integrate, optimize, special, stats
 
 from evidence_lib import _checks
 from evidence_lib.priors import as_mu_prior, as_tau_prior, require_proper_posterior
+from evidence_lib.studies import as_studies
 
 LOG_2PI = float(np.log(2 * np.pi))
 PARAMS = ("mu", "tau", "theta_new")
@@ -641,39 +642,28 @@ class ExactPosterior:
                 f"mu_prior={self.mu_prior.name!r}, method={self.method!r})")
 
 
-def exact_posterior(yi, sei=None, tau_prior=None, mu_prior=None, method: str = "grid") -> ExactPosterior:
+def exact_posterior(studies, sei=None, tau_prior=None, mu_prior=None, method: str = "grid", *,
+                    vi=None) -> ExactPosterior:
     """Exact posterior of y_i ~ N(theta_i, sei_i²), theta_i ~ N(mu, tau²) (module docstring).
 
-    ``tau_prior``: a :class:`~evidence_lib.priors.TauPrior` (None = improper uniform, bayesmeta's
-    default). ``mu_prior``: None (improper flat), a (mean, sd) pair or a MuPrior.
-    ``yi`` may instead be a reconstructed published summary (attributes ``yi``, ``sei``,
-    ``estimate_only``; e.g. :func:`evidence_lib.reconstruct.from_published`) with ``sei`` omitted.
-    With ``estimate_only`` the likelihood is the pooled estimate alone, N(estimate; mu, SE²),
-    tau is fixed at 0 and tau, theta_new and per-study quantities raise.
+    ``studies``: a :class:`~evidence_lib.studies.Studies` (e.g. a reconstructed published
+    summary, :func:`evidence_lib.reconstruct.from_published`), or effects ``yi`` with standard
+    errors ``sei`` or variances ``vi=``. ``tau_prior``: a :class:`~evidence_lib.priors.TauPrior`
+    (None = improper uniform, bayesmeta's default). ``mu_prior``: None (improper flat), a
+    (mean, sd) pair or a MuPrior. For an ``estimate_only`` summary the likelihood is the pooled
+    estimate alone, N(estimate; mu, SE²), tau is fixed at 0 and tau, theta_new and per-study
+    quantities raise.
     """
     _checks.choice("method", method, METHODS)
     tau_prior, mu_prior = as_tau_prior(tau_prior), as_mu_prior(mu_prior)
-    estimate_only, note = False, ""
-    if hasattr(yi, "estimate_only"):
-        if sei is not None:
-            raise ValueError("sei must be omitted when yi is a published summary (it carries its own sei)")
-        summary = yi
-        yi, sei, estimate_only = summary.yi, summary.sei, bool(summary.estimate_only)
-        k = getattr(summary, "k", None)
-        if estimate_only:
-            note = ("likelihood is the pooled estimate alone, N(estimate; mu, SE^2): tau is not "
-                    "identified and is fixed at 0, so tau, theta_new and per-study quantities are unavailable")
-        note = "; ".join(x for x in (note, getattr(summary, "note", "")) if x)
-    elif sei is None:
-        raise ValueError("sei is required (standard errors of yi) unless yi is a published summary")
-    else:
-        k = None
-    yi, sei = _checks.as_vector("yi", yi), _checks.as_vector("sei", sei)
-    _checks.same_length(yi=yi, sei=sei)
-    _checks.positive("sei", sei)
-    _checks.finite_range(yi, sei**2)
-    if estimate_only and len(yi) != 1:
-        raise ValueError(f"an estimate_only summary must hold one estimate, got {len(yi)}")
+    studies = as_studies(studies, sei, vi=vi)
+    estimate_only = bool(studies.estimate_only)
+    note = ("likelihood is the pooled estimate alone, N(estimate; mu, SE^2): tau is not identified and is "
+            "fixed at 0, so tau, theta_new and per-study quantities are unavailable") if estimate_only else ""
+    note = "; ".join(x for x in (note, studies.note) if x)
+    k = getattr(studies, "k", None)  # a reconstruction's published k (None when not reported)
+    _checks.finite_range(studies.yi, studies.vi)
     if not estimate_only:
-        require_proper_posterior(tau_prior, mu_prior, len(yi))
-    return ExactPosterior(yi, sei, tau_prior, mu_prior, method, estimate_only, k if k is not None else len(yi), note)
+        require_proper_posterior(tau_prior, mu_prior, len(studies))
+    return ExactPosterior(studies.yi, studies.sei, tau_prior, mu_prior, method, estimate_only,
+                          k if k is not None else len(studies), note)

@@ -6,12 +6,15 @@ Q = Σ (y - mu_EE)² / v_i, typical variance s² = (k-1) Σw / ((Σw)² - Σw²)
 I² = 100 tau² / (tau² + s²), H² = tau²/s² + 1 (for EE: I² = 100 (Q - (k-1))/Q truncated
 at 0, H² = Q/(k-1)), as metafor reports them (Viechtbauer 2010, J Stat Softw 36(3)).
 
-Iterative estimates follow metafor's algorithms *and* default tolerances so that the
-numbers agree with what metafor prints (to ~1e-10, tests/reference/metafor_reference.json):
-REML and ML by Fisher scoring from the Hedges-Olkin start, stopped when tau² changes by
-less than 1e-5; Paule-Mandel and the Q-profile CI (Viechtbauer 2007, Stat Med 26:37) by
-Brent's root finder with R ``uniroot``'s tolerance eps^(1/4) (SciPy ``brentq`` takes the
-same steps). The exact roots can differ from these by up to ~1e-4 relative.
+REML and ML follow metafor's Fisher scoring from the Hedges-Olkin start, stopped when tau²
+changes by less than 1e-5 (metafor's default; the step is then far below that, so the
+estimates agree with metafor to ~1e-10). Paule-Mandel and the Q-profile CI (Viechtbauer
+2007, Stat Med 26:37) are roots of the generalised Q, solved by Brent's method to full double
+precision by default. metafor stops them at R ``uniroot``'s loose default tolerance
+eps^(1/4) ≈ 1.2e-4, and R's and SciPy's Brent steps differ, so metafor's printed value can
+sit up to ~3e-3 relative from the root (dat.hackshaw1998 PM tau²: metafor 0.0128986, root
+0.0128767). ``tol=ROOT_TOL_METAFOR`` stops at metafor's tolerance instead; parity is tested
+against metafor run with a tight ``control=list(tol=...)`` (tests/reference/metafor_reference.json).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import brentq
 
-from evidence_lib._checks import as_vector, choice, finite_range, positive, same_length
+from evidence_lib._checks import choice, finite_range
+from evidence_lib.studies import as_studies
 
 METHODS = ("REML", "ML", "DL", "PM", "EE")
 TESTS = ("z", "knha")
@@ -34,7 +38,8 @@ _EPS = np.finfo(float).eps
 _FS_THRESHOLD = 1e-5  # metafor rma.uni control defaults: threshold, maxiter, tau2.max
 _FS_MAXITER = 100
 _TAU2_MAX = 100.0
-_ROOT_TOL = _EPS**0.25  # R uniroot tol used by metafor
+ROOT_TOL_METAFOR = _EPS**0.25  # R uniroot's default tol, metafor's default for PM and the Q-profile
+_LOCAL_MAX_TOL = _EPS**0.25  # metafor's log-likelihood margin of its local-maximum check
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,10 +115,11 @@ def _widen(yi, vi, target: float, upper: float) -> float:
     return upper
 
 
-def _q_root(yi, vi, target: float, upper: float) -> float:
-    """tau² in [0, upper] with Q(tau²) = target, as R ``uniroot`` finds it."""
+def _q_root(yi, vi, target: float, upper: float, tol: float | None) -> float:
+    """tau² in [0, upper] with Q(tau²) = target by Brent's method: to full precision when
+    ``tol`` is None, else stopped at absolute tolerance ``tol`` (as R ``uniroot(tol=)``)."""
     return brentq(lambda t: _q(yi, vi, t) - target, 0.0, upper,
-                  xtol=_ROOT_TOL, rtol=4 * _EPS, maxiter=1000)
+                  xtol=_EPS * 1e-200 if tol is None else tol, rtol=4 * _EPS, maxiter=1000)
 
 
 def _unit_scale(yi, vi) -> float:
@@ -147,7 +153,7 @@ def _fisher_scoring(yi, vi, reml: bool) -> float:
             break
     else:
         raise RuntimeError("Fisher scoring for tau2 did not converge in 100 iterations")
-    if tau2 > _FS_THRESHOLD and _loglik(yi, vi, 0.0, reml) - _loglik(yi, vi, tau2, reml) > _ROOT_TOL:
+    if tau2 > _FS_THRESHOLD and _loglik(yi, vi, 0.0, reml) - _loglik(yi, vi, tau2, reml) > _LOCAL_MAX_TOL:
         warnings.warn("Fisher scoring stopped at a local maximum; tau2 set to 0 (as metafor)", stacklevel=4)
         return 0.0
     return tau2
@@ -160,7 +166,7 @@ def _loglik(yi, vi, tau2: float, reml: bool) -> float:
     return ll - 0.5 * np.log(w.sum()) if reml else ll
 
 
-def _tau2(yi, vi, method: str) -> tuple[float, float | None]:
+def _tau2(yi, vi, method: str, tol: float | None) -> tuple[float, float | None]:
     """tau² and its standard error as metafor reports it (None for EE)."""
     k = len(yi)
     if method == "EE":
@@ -175,7 +181,7 @@ def _tau2(yi, vi, method: str) -> tuple[float, float | None]:
         else:
             # metafor's search limit: max(100, 10 mad(y)²), R's mad constant 1.4826
             upper = max(_TAU2_MAX, 10 * stats.median_abs_deviation(yi, scale=1 / 1.4826) ** 2)
-            tau2 = _q_root(yi, vi, k - 1, _widen(yi, vi, k - 1, upper))
+            tau2 = _q_root(yi, vi, k - 1, _widen(yi, vi, k - 1, upper), tol)
         return tau2, float(np.sqrt(2 * k**2 / (k - 1)) / (1 / (vi + tau2)).sum())
     tau2 = _fisher_scoring(yi, vi, reml=method == "REML")
     w = 1 / (vi + tau2)
@@ -183,7 +189,7 @@ def _tau2(yi, vi, method: str) -> tuple[float, float | None]:
     return tau2, float(np.sqrt(2 / info))
 
 
-def _q_profile(yi, vi, tau2: float, level: float) -> tuple[float, float]:
+def _q_profile(yi, vi, tau2: float, level: float, tol: float | None) -> tuple[float, float]:
     """Q-profile CI for tau²: Q(tau²) equal to the chi²(k-1) quantiles; bounds below 0 -> 0."""
     df = len(yi) - 1
     crit_high, crit_low = stats.chi2.isf((1 - level) / 2, df), stats.chi2.ppf((1 - level) / 2, df)
@@ -191,21 +197,23 @@ def _q_profile(yi, vi, tau2: float, level: float) -> tuple[float, float]:
     if q0 < crit_low:
         return 0.0, 0.0
     upper = _widen(yi, vi, crit_low, max(_TAU2_MAX, 10 * tau2))
-    low = 0.0 if q0 < crit_high else _q_root(yi, vi, crit_high, upper)
-    return low, _q_root(yi, vi, crit_low, upper)
+    low = 0.0 if q0 < crit_high else _q_root(yi, vi, crit_high, upper, tol)
+    return low, _q_root(yi, vi, crit_low, upper, tol)
 
 
-def _check(yi, vi, method, test, level, pi=PI_TYPES[0]):
-    yi, vi = as_vector("yi", yi, min_len=2), as_vector("vi", vi, min_len=2)
-    same_length(yi=yi, vi=vi)
-    positive("vi", vi)
-    finite_range(yi, vi)
+def _check(studies, sei, vi, method, test, level, pi=PI_TYPES[0]):
+    """(yi, vi) of at least two studies, the options checked."""
+    studies = as_studies(studies, sei, vi=vi, min_len=2)
+    if studies.estimate_only:
+        raise ValueError(f"a random-effects fit needs study effects; this summary holds the pooled estimate only "
+                         f"({studies.note})")
+    finite_range(studies.yi, studies.vi)
     choice("method", method, METHODS)
     choice("test", test, TESTS)
     choice("pi", pi, PI_TYPES)
     if not 0 < level < 1:
         raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
-    return yi, vi
+    return studies.yi, studies.vi
 
 
 def i2_from_q(q: float, df: int) -> float:
@@ -214,20 +222,27 @@ def i2_from_q(q: float, df: int) -> float:
     return max(0.0, 100 * (q - df) / q) if q > 0 else 0.0
 
 
-def random_effects(yi, vi, method: str = "REML", test: str = "z", level: float = 0.95,
-                   pi: str = "normal") -> REResult:
+def random_effects(studies, sei=None, *, vi=None, method: str = "REML", test: str = "z", level: float = 0.95,
+                   pi: str = "normal", tol: float | None = None) -> REResult:
     """Fit the random-effects (or, with ``method="EE"``, equal-effects) model; metafor ``rma``.
+
+    ``studies``: a :class:`~evidence_lib.studies.Studies`, or effects ``yi`` with standard
+    errors ``sei`` or variances ``vi=`` (keyword).
 
     ``test="knha"``: Knapp-Hartung, Var(mu) times Σ w (y - mu)²/(k-1) (not truncated at 1)
     and t(k-1) quantiles. Prediction interval mu ± c √(se² + tau²) with c the test's
     quantile (``pi="normal"``, metafor's default) or, with ``pi="riley"``, the t(k-2)
     quantile (df at least 1), as metafor ``predict(..., pi.type="riley")``.
     ``tau2_ci``/``i2_ci``: Q-profile (metafor ``confint``). For EE, as in metafor, there is
-    no prediction interval, tau² SE or tau² CI (all None).
+    no prediction interval, tau² SE or tau² CI (all None). ``tol``: absolute tolerance of the
+    Paule-Mandel and Q-profile roots (None: full precision; :data:`ROOT_TOL_METAFOR`:
+    metafor's default, module docstring).
     """
-    yi, vi = _check(yi, vi, method, test, level, pi)
+    yi, vi = _check(studies, sei, vi, method, test, level, pi)
+    if tol is not None and not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a positive number or None (full precision), got {tol!r}")
     k = len(yi)
-    tau2, tau2_se = _tau2(yi, vi, method)
+    tau2, tau2_se = _tau2(yi, vi, method, tol)
     w = 1 / (vi + tau2)
     mu = float(w @ yi / w.sum())
     var_mu = 1 / w.sum()
@@ -258,7 +273,7 @@ def random_effects(yi, vi, method: str = "REML", test: str = "z", level: float =
     if method != "EE":
         pi_half = (crit if pi == "normal" else stats.t.ppf(half, max(1, k - 2))) * np.sqrt(var_mu + tau2)
         pi_low, pi_high = float(mu - pi_half), float(mu + pi_half)
-        tau2_ci = _q_profile(yi, vi, tau2, level)
+        tau2_ci = _q_profile(yi, vi, tau2, level, tol)
         i2_ci = tuple(100 * t / (s2_typical + t) for t in tau2_ci)
     return REResult(
         method=method, test=test, level=level, pi_type=pi, k=k, mu=mu, se=se,
@@ -271,20 +286,54 @@ def random_effects(yi, vi, method: str = "REML", test: str = "z", level: float =
     )
 
 
-def leave_one_out(yi, vi, method: str = "REML", test: str = "z", level: float = 0.95) -> pd.DataFrame:
+def leave_one_out(studies, sei=None, *, vi=None, method: str = "REML", test: str = "z",
+                  level: float = 0.95) -> pd.DataFrame:
     """Refit without each study in turn (metafor ``leave1out``); needs k >= 3.
 
     One row per omitted study (0-based ``omitted``): mu, se, stat, pval, ci_low, ci_high,
     q, q_pval, tau2, i2, h2.
     """
-    yi, vi = _check(yi, vi, method, test, level)
+    yi, vi = _check(studies, sei, vi, method, test, level)
     if len(yi) < 3:
         raise ValueError(f"leave_one_out needs k >= 3 studies, got {len(yi)}")
     rows = []
     for i in range(len(yi)):
         keep = np.arange(len(yi)) != i
-        fit = random_effects(yi[keep], vi[keep], method=method, test=test, level=level)
+        fit = random_effects(yi[keep], vi=vi[keep], method=method, test=test, level=level)
         rows.append({"omitted": i, "mu": fit.mu, "se": fit.se, "stat": fit.stat, "pval": fit.pval,
                      "ci_low": fit.ci_low, "ci_high": fit.ci_high, "q": fit.q, "q_pval": fit.q_pval,
                      "tau2": fit.tau2, "i2": fit.i2, "h2": fit.h2})
     return pd.DataFrame(rows)
+
+
+def subgroup_difference(fits: dict) -> dict:
+    """Test of subgroup difference with separate tau² per subgroup (Borenstein et al. 2009,
+    Introduction to Meta-Analysis, ch. 19): Q_b = Σ w_j (mu_j - mu_w)², w_j = 1/se_j², against
+    chi²(J - 1). ``fits`` maps a subgroup name to its :func:`random_effects` fit (z test);
+    ``difference`` is the first subgroup's mu minus the second's."""
+    if len(fits) < 2:
+        raise ValueError(f"a subgroup difference needs at least 2 subgroups, got {len(fits)}")
+    mu = np.array([f.mu for f in fits.values()])
+    w = 1 / np.array([f.se for f in fits.values()]) ** 2
+    q = float(w @ (mu - w @ mu / w.sum()) ** 2)
+    return {"difference": float(mu[0] - mu[1]), "q_between": q, "df": len(mu) - 1,
+            "pval": float(stats.chi2.sf(q, len(mu) - 1))}
+
+
+def egger_test(studies, sei=None, *, vi=None) -> dict:
+    """Egger's regression test (Egger et al. 1997, BMJ 315:629): OLS of y_i/se_i on 1/se_i;
+    the intercept measures funnel asymmetry (small-study effects), t-test on k - 2 df.
+    Equals metafor ``regtest(rma(yi, vi, method="EE"), model="lm")`` (its coefficient on sei)."""
+    import statsmodels.api as sm
+
+    studies = as_studies(studies, sei, vi=vi, min_len=3)
+    fit = sm.OLS(studies.yi / studies.sei, sm.add_constant(1 / studies.sei)).fit()
+    return {"intercept": float(fit.params[0]), "se": float(fit.bse[0]), "t": float(fit.tvalues[0]),
+            "df": int(fit.df_resid), "pval": float(fit.pvalues[0]), "slope": float(fit.params[1])}
+
+
+def funnel_limits(mu: float, se_max: float, level: float = 0.95, n: int = 50) -> pd.DataFrame:
+    """Pseudo-confidence region of a funnel plot: mu ± z se for se in [0, se_max]."""
+    se = np.linspace(0, se_max, n)
+    z = stats.norm.ppf(0.5 + level / 2)
+    return pd.DataFrame({"se": se, "low": mu - z * se, "high": mu + z * se})

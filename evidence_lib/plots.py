@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from evidence_lib.data import RATIO_MEASURES
+from evidence_lib.measures import is_ratio
 
 FREQ = "#1f5fa8"   # frequentist: blue
 BAYES = "#c8501e"  # Bayesian: orange-red
@@ -27,13 +27,13 @@ def _axes(ax, size):
 
 
 def _xlabel(measure, favours):
-    scale = f"log {measure} (axis labelled as {measure})" if measure in RATIO_MEASURES else measure
+    scale = f"log {measure} (axis labelled as {measure})" if is_ratio(measure) else measure
     side = {"lower": "left", "higher": "right"}.get(favours)
     return f"{scale}; favours intervention to the {side}" if side else scale
 
 
 def _ratio_ticks(ax, measure):
-    if measure in RATIO_MEASURES:
+    if is_ratio(measure):
         ticks = ax.get_xticks()
         ax.set_xticks(ticks, [f"{np.exp(t):.2g}" for t in ticks])
 
@@ -95,7 +95,7 @@ def posterior_density(post, param="mu", *, prior=None, measure="SMD", favours=No
         ax.set_xlabel(_xlabel(measure, favours))
         _ratio_ticks(ax, measure)
     else:
-        ax.set_xlabel(f"between-study SD tau ({'log ' + measure if measure in RATIO_MEASURES else measure} units)")
+        ax.set_xlabel(f"between-study SD tau ({'log ' + measure if is_ratio(measure) else measure} units)")
     ax.set_ylabel("density")
     ax.legend(frameon=False)
     return ax
@@ -107,7 +107,7 @@ def interval_comparison(table, *, label_col="label", ax=None, measure="SMD", fav
     ``table`` needs columns estimate_used, ci_low, ci_high, post_median, cri_low, cri_high
     on the natural scale (ratios as ratios) and ``label_col``, as in ``readings.readings_table``.
     """
-    ratio = measure in RATIO_MEASURES
+    ratio = is_ratio(measure)
     f = np.log if ratio else (lambda v: np.asarray(v, float))
     n = len(table)
     ax = _axes(ax, (9, 0.55 * n + 1.5))

@@ -26,10 +26,11 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-from evidence_lib._checks import as_vector, choice, finite_range, positive, same_length, whole
+from evidence_lib._checks import as_vector, choice, finite_range, same_length, whole
 from evidence_lib.diagnostics import check_diagnostics
 from evidence_lib.effect_sizes import check_counts
 from evidence_lib.priors import TauPrior, as_mu_prior, require_proper_posterior
+from evidence_lib.studies import as_studies
 
 PARAMETERISATIONS = ("marginal", "noncentred")
 
@@ -47,14 +48,6 @@ def _settings(random_seed, draws, tune, chains, cores, target_accept, progressba
     tune = whole("tune", tune, minimum=0)
     return dict(random_seed=_seed(random_seed), draws=draws, tune=tune, chains=chains, cores=cores,
                 target_accept=target_accept, progressbar=progressbar, **extra)
-
-
-def _normal_pair(yi, sei, min_len: int):
-    y = as_vector("yi", yi, min_len=min_len)
-    s = positive("sei", as_vector("sei", sei, min_len=min_len))
-    same_length(yi=y, sei=s)
-    finite_range(y, s**2)
-    return y, s
 
 
 def _normal_prior(name: str, pair) -> tuple[float, float]:
@@ -126,34 +119,31 @@ def _diagnose(fit):
     return fit
 
 
-def sample_posterior(yi, sei=None, tau_prior=None, mu_prior=None, *, random_seed, draws=1000, tune=1000,
-                     chains=4, cores=2, parameterisation="marginal", target_accept=0.99, progressbar=False,
-                     **sample_kwargs):
+def sample_posterior(studies, sei=None, tau_prior=None, mu_prior=None, *, vi=None, random_seed, draws=1000,
+                     tune=1000, chains=4, cores=2, parameterisation="marginal", target_accept=0.99,
+                     progressbar=False, **sample_kwargs):
     """Normal-normal random-effects posterior: y_i ~ N(theta_i, s_i²), theta_i ~ N(mu, tau²).
 
+    ``studies``: a :class:`~evidence_lib.studies.Studies`, or ``yi`` with ``sei`` or ``vi=``.
     ``parameterisation="marginal"`` samples (mu, tau) from y_i ~ N(mu, s_i² + tau²) and then
     draws ``theta`` from its conditional normal (shrinkage) per posterior draw;
     ``"noncentred"`` samples theta_i = mu + tau·z_i, z_i ~ N(0, 1). ``tau_prior`` is a
     :class:`~evidence_lib.priors.TauPrior`; ``mu_prior`` None (flat), (mean, sd) or a MuPrior.
 
-    ``yi`` may be a :class:`~evidence_lib.reconstruct.PublishedSummary` (``sei`` None):
-    pseudo-study effects are then not reported, and when it is ``estimate_only`` the model is
-    mu with likelihood N(estimate, SE²) and no tau (``fit.attrs["estimate_only"] == 1``).
+    For a reconstruction (:class:`~evidence_lib.reconstruct.PublishedSummary`) pseudo-study
+    effects are not reported, and when it is ``estimate_only`` the model is mu with likelihood
+    N(estimate, SE²) and no tau (``fit.attrs["estimate_only"] == 1``).
     """
+    from evidence_lib.reconstruct import PublishedSummary
+
     choice("parameterisation", parameterisation, PARAMETERISATIONS)
     settings = _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, sample_kwargs)
     attrs = _prior_attrs(tau_prior, mu_prior)
-    pseudo = hasattr(yi, "estimate_only")
-    if pseudo:
-        if sei is not None:
-            raise ValueError("pass either a reconstruction (PublishedSummary) or yi with sei, not both")
-        y, s = _normal_pair(yi.yi, yi.sei, min_len=1)
-        attrs.update(data_note=yi.note, estimate_only=int(yi.estimate_only))
-    else:
-        if sei is None:
-            raise ValueError("sei is required when yi are study estimates")
-        y, s = _normal_pair(yi, sei, min_len=2)
-        attrs.update(data_note=f"{len(y)} studies", estimate_only=0)
+    studies = as_studies(studies, sei, vi=vi, min_len=2)
+    pseudo = isinstance(studies, PublishedSummary)
+    y, s = studies.yi, studies.sei
+    finite_range(y, s**2)
+    attrs.update(data_note=studies.note if pseudo else f"{len(y)} studies", estimate_only=int(studies.estimate_only))
 
     if attrs["estimate_only"]:
         with pm.Model() as model:
@@ -219,19 +209,25 @@ def sample_binomial(e1, n1, e2, n2, tau_prior, mu_prior=None, *, random_seed, sc
     return _diagnose(_add_draws(_fit(model, settings, attrs)))
 
 
-def sample_meta_regression(yi, sei, x, tau_prior, mu_prior=None, beta_prior=(0.0, 1.0), *, random_seed,
+def sample_meta_regression(studies, sei=None, x=None, tau_prior=None, mu_prior=None, beta_prior=(0.0, 1.0), *,
+                           vi=None, random_seed,
                            draws=1000, tune=1000, chains=4, cores=2, target_accept=0.99, progressbar=False,
                            **sample_kwargs):
     """Random-effects meta-regression, marginal parameterisation.
 
     y_i ~ N(mu + beta·x_i, s_i² + tau²) with beta ~ N(``beta_prior`` = (mean, sd)) and tau the
     residual heterogeneity; mu is the mean effect at x = 0 (x binary, e.g. dyadic = 1, or
-    continuous). ``theta`` (shrunken study effects) as in :func:`sample_posterior`;
+    continuous). ``studies`` as in :func:`sample_posterior`; ``x`` is required.
+    ``theta`` (shrunken study effects) as in :func:`sample_posterior`;
     ``theta_new`` is a new study at x = 0.
     """
     settings = _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, sample_kwargs)
     attrs = _prior_attrs(tau_prior, mu_prior)
-    y, s = _normal_pair(yi, sei, min_len=3)
+    studies = as_studies(studies, sei, vi=vi, min_len=3)
+    y, s = studies.yi, studies.sei
+    finite_range(y, s**2)
+    if x is None:
+        raise ValueError("x (the moderator, one value per study) is required")
     x = as_vector("x", x, min_len=3)
     same_length(yi=y, x=x)
     if np.ptp(x) == 0:

@@ -24,10 +24,12 @@ import pandas as pd
 from scipy import stats
 
 from evidence_lib import priors
-from evidence_lib.data import RATIO_MEASURES, load_published
+from evidence_lib.data import load_published
 from evidence_lib.exact import exact_posterior
 from evidence_lib.frequentist import random_effects
+from evidence_lib.measures import benefit_sign, from_analysis_scale, to_analysis_scale
 from evidence_lib.reconstruct import from_published
+from evidence_lib.summaries import benefit_bounds, summarise
 
 LEVEL = 0.95
 SMALL_SMD = 0.2  # "small" effect on Cohen's scale, the threshold behind P(benefit > 0.2 SD)
@@ -91,28 +93,11 @@ def p_benefit_by_tau_scale(row, scales, *, family=None, mu_prior=None) -> np.nda
     """
     family = family or priors.half_normal
     summary = summary_for_row(row)
-    side = benefit_side(row.get("favours_intervention"))
+    side = benefit_bounds(summary.favours)
     if side is None:
         raise ValueError(f"{row.get('result_id')}: direction favouring the intervention is unknown")
     return np.array([exact_posterior(summary, tau_prior=family(s), mu_prior=mu_prior).prob("mu", **side)
                      for s in scales])
-
-
-def _benefit_sign(favours: str) -> float:
-    return {"lower": -1.0, "higher": 1.0}.get(favours, np.nan)
-
-
-def benefit_side(favours: str, beyond: float = 0.0) -> dict | None:
-    """``ExactPosterior.prob`` bounds for P(benefit larger than ``beyond``) on the analysis scale:
-    mu < -beyond when lower values favour the intervention, mu > beyond when higher values do;
-    None when the direction is unknown."""
-    sign = _benefit_sign(favours)
-    return None if np.isnan(sign) else {"upper": -beyond} if sign < 0 else {"lower": beyond}
-
-
-def to_natural(x, measure):
-    """Back from the analysis scale: exp for ratio measures (log RR, log OR), identity otherwise."""
-    return np.exp(x) if measure in RATIO_MEASURES else x
 
 
 def summary_for_row(row) -> object:
@@ -125,7 +110,8 @@ def summary_for_row(row) -> object:
     return from_published(
         value("estimate_used"), value("ci_low"), value("ci_high"),
         k=None if k is None else int(k), q=value("q"), i2=value("i2"),
-        n_total=value("n") if row["measure"] == "SMD" else None, measure=row["measure"])
+        n_total=value("n") if row["measure"] == "SMD" else None, measure=row["measure"],
+        favours=row.get("favours_intervention"), label=str(row.get("result_id") or row.get("label") or ""))
 
 
 def read_row(row, prior_set: PriorSet | None = None) -> dict:
@@ -133,12 +119,15 @@ def read_row(row, prior_set: PriorSet | None = None) -> dict:
     prior_set = prior_set or default_prior_set()
     measure = row["measure"]
     out = {"prior_set": prior_set.label}
+
+    def natural(x):
+        return from_analysis_scale(x, measure)
+
     if pd.isna(row.get("ci_low")) or pd.isna(row.get("ci_high")):
         out["reading_note"] = "no figures reported: nothing to read"
         return out
 
     summary = summary_for_row(row)
-    benefit = benefit_side(row.get("favours_intervention"))
     z = summary.mu_hat / summary.se
     out.update(
         se=summary.se,
@@ -152,28 +141,27 @@ def read_row(row, prior_set: PriorSet | None = None) -> dict:
         reading_note=summary.note,
     )
     if not summary.estimate_only:
-        kh = random_effects(summary.yi, summary.sei**2, method="REML", test="knha")
-        re = random_effects(summary.yi, summary.sei**2, method="REML", test="z")
-        out.update(kh_ci_low=to_natural(kh.ci_low, measure), kh_ci_high=to_natural(kh.ci_high, measure),
-                   kh_p=kh.pval,
-                   pi_low=to_natural(re.pi_low, measure), pi_high=to_natural(re.pi_high, measure))
+        kh = random_effects(summary, method="REML", test="knha")
+        re = random_effects(summary, method="REML", test="z")
+        out.update(kh_ci_low=natural(kh.ci_low), kh_ci_high=natural(kh.ci_high), kh_p=kh.pval,
+                   pi_low=natural(re.pi_low), pi_high=natural(re.pi_high))
 
     post = exact_posterior(summary, tau_prior=prior_set.tau, mu_prior=prior_set.mu)
-    lo, hi = post.interval("mu", level=LEVEL, kind="central")
+    bayes = summarise(post, favours=summary.favours, level=LEVEL, beyond=SMALL_SMD if measure == "SMD" else None)
     out.update(
-        post_median=to_natural(post.median("mu"), measure),
-        cri_low=to_natural(lo, measure),
-        cri_high=to_natural(hi, measure),
-        cri_excludes_null=bool(round(lo, 10) > 0 or round(hi, 10) < 0),  # quadrature noise is no verdict
+        post_median=natural(bayes["estimate"]),
+        cri_low=natural(bayes["low"]),
+        cri_high=natural(bayes["high"]),
+        # quadrature noise is no verdict
+        cri_excludes_null=bool(round(bayes["low"], 10) > 0 or round(bayes["high"], 10) < 0),
     )
-    if benefit is not None:
-        out["p_benefit"] = post.prob("mu", **benefit)
+    if bayes["p_benefit"] is not None:
+        out["p_benefit"] = bayes["p_benefit"]
         if measure == "SMD":
-            out["p_benefit_gt_0_2"] = post.prob("mu", **benefit_side(row["favours_intervention"], SMALL_SMD))
+            out["p_benefit_gt_0_2"] = bayes["p_benefit_beyond"]
     if not summary.estimate_only:
-        plo, phi = post.interval("theta_new", level=LEVEL, kind="central")
-        out.update(pred_low=to_natural(plo, measure), pred_high=to_natural(phi, measure),
-                   tau_median=post.median("tau"))
+        out.update(pred_low=natural(bayes["pred_low"]), pred_high=natural(bayes["pred_high"]),
+                   tau_median=bayes["tau"])
     return out
 
 
@@ -190,24 +178,33 @@ def readings_table(published: pd.DataFrame | None = None, prior_set: PriorSet | 
     return table
 
 
-def harmonise(published: pd.DataFrame) -> pd.DataFrame:
+@dataclass(frozen=True, eq=False)
+class Harmonised:
+    """Results on one benefit scale (``table``) and the ids left out because their direction
+    is unknown (``unknown_direction``)."""
+
+    table: pd.DataFrame
+    unknown_direction: list
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+
+def harmonise(published: pd.DataFrame) -> Harmonised:
     """Put every result with figures on one benefit scale: the analysis scale (log for
     ratios) with the sign flipped where lower values favour the intervention, so that
-    positive always means benefit. Rows whose direction is unknown are left out and
-    listed in ``.attrs["unknown_direction"]``.
+    positive always means benefit (columns ``benefit_estimate``, ``benefit_ci_low``,
+    ``benefit_ci_high``). Rows whose direction is unknown are left out and listed.
     """
     df = published[published["ci_low"].notna()].copy()
-    sign = df["favours_intervention"].map(_benefit_sign)
+    sign = df["favours_intervention"].map(benefit_sign)
     unknown = sign.isna()
-    ratio = df["measure"].isin(RATIO_MEASURES)
-    scale = {c: np.log(df[c].astype(float).where(ratio)).fillna(df[c].astype(float))
+    scale = {c: np.array([to_analysis_scale(float(x), m) for x, m in zip(df[c], df["measure"])])
              for c in ("estimate_used", "ci_low", "ci_high")}
     df["benefit_estimate"] = sign * scale["estimate_used"]
     df["benefit_ci_low"] = np.where(sign > 0, scale["ci_low"], -scale["ci_high"])
     df["benefit_ci_high"] = np.where(sign > 0, scale["ci_high"], -scale["ci_low"])
-    out = df[~unknown]
-    out.attrs["unknown_direction"] = df.loc[unknown, "result_id"].tolist()
-    return out
+    return Harmonised(df[~unknown], df.loc[unknown, "result_id"].tolist())
 
 
 def _disagree(table: pd.DataFrame) -> pd.Series:

@@ -27,41 +27,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-from evidence_lib._checks import K_MAX, choice, scalar, whole
-from evidence_lib.data import MEASURES, RATIO_MEASURES
+from evidence_lib._checks import K_MAX, scalar, whole
 from evidence_lib.effect_sizes import se_from_ci
 from evidence_lib.frequentist import i2_from_q, random_effects
+from evidence_lib.measures import PUBLISHED, check_measure, from_analysis_scale, is_ratio, to_analysis_scale
+from evidence_lib.studies import Studies
 
 
-@dataclass(frozen=True)
-class PublishedSummary:
-    """Pseudo-studies (``yi``, ``sei`` on the analysis scale) that reproduce a published result.
+@dataclass(frozen=True, eq=False, kw_only=True, repr=False)
+class PublishedSummary(Studies):
+    """A :class:`~evidence_lib.studies.Studies` of pseudo-studies (``yi``, ``sei`` on the analysis
+    scale) that reproduce a published result.
 
     ``k`` is the published number of studies (None if not reported); ``mu_hat`` and ``se``
     the pooled estimate and SE on the analysis scale (``estimate``, ``ci_low``, ``ci_high``:
-    as published, natural scale);
-    ``s2`` the shared within-study variance, ``q``/``i2``/``tau2`` the heterogeneity used
-    (None when ``estimate_only``); ``note`` says what was used and assumed.
+    as published, natural scale); ``s2`` the shared within-study variance, ``q``/``i2``/``tau2``
+    the heterogeneity used (None when ``estimate_only``); ``note`` says what was used and assumed.
     """
 
-    yi: np.ndarray
-    sei: np.ndarray
-    estimate_only: bool
     se: float
     s2: float | None
     q: float | None
     i2: float | None
     tau2: float | None
     k: int | None
-    measure: str
     level: float
     mu_hat: float
     estimate: float
     ci_low: float
     ci_high: float
-    note: str
 
     def check(self, tol: float = 1e-9) -> dict:
         """Refit the pseudo-studies (DerSimonian-Laird) and assert they return ``mu_hat``, ``se``, ``q``, ``tau2``.
@@ -73,16 +70,15 @@ class PublishedSummary:
         if self.estimate_only:
             out = {"mu_hat": float(self.yi[0]), "se": float(self.sei[0]), "q": None, "tau2": None}
         else:
-            fit = random_effects(self.yi, self.sei**2, method="DL")
+            fit = random_effects(self, method="DL")
             out = {"mu_hat": float(fit.mu), "se": float(fit.se), "q": float(fit.q), "tau2": float(fit.tau2)}
         for name, value in out.items():
             target = getattr(self, name)
             if value is not None and not np.isclose(value, target, rtol=tol, atol=tol):
                 raise AssertionError(f"reconstruction gives {name} = {value}, expected {target}")
         z = stats.norm.ppf(0.5 + self.level / 2)
-        back = np.exp if self.measure in RATIO_MEASURES else float
-        return {**out, "ci_low": float(back(out["mu_hat"] - z * out["se"])),
-                "ci_high": float(back(out["mu_hat"] + z * out["se"]))}
+        return {**out, "ci_low": float(from_analysis_scale(out["mu_hat"] - z * out["se"], self.measure)),
+                "ci_high": float(from_analysis_scale(out["mu_hat"] + z * out["se"], self.measure))}
 
 
 def _pseudo_values(estimate: float, k: int, ss: float) -> np.ndarray:
@@ -92,14 +88,14 @@ def _pseudo_values(estimate: float, k: int, ss: float) -> np.ndarray:
 
 
 def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_total=None,
-                   measure: str = "SMD", level: float = 0.95) -> PublishedSummary:
+                   measure: str = "SMD", level: float = 0.95, favours=None, label: str = "") -> PublishedSummary:
     """Reconstruct pseudo-studies from a published estimate, CI and k (see module docstring).
 
     ``estimate=None`` (a review that printed only the CI) takes the CI midpoint on the
     analysis scale. Priority of heterogeneity inputs: ``q``, then ``i2`` (percent), then
-    ``n_total``.
+    ``n_total``. ``favours`` ("lower"/"higher") and ``label`` travel with the result.
     """
-    choice("measure", measure, MEASURES)
+    check_measure(measure, allow_none=False, options=PUBLISHED)
     level = scalar("level", level)
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
@@ -107,7 +103,7 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
     est = scalar("estimate", estimate, allow_none=True)
     if lo >= hi:
         raise ValueError(f"ci_low must be < ci_high, got ({lo}, {hi})")
-    if measure in RATIO_MEASURES:
+    if is_ratio(measure):
         bad = [v for v in (lo, hi, est) if v is not None and v <= 0]
         if bad:
             raise ValueError(f"{measure} estimate and CI bounds must be > 0 (natural scale), got {bad}")
@@ -123,14 +119,13 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
     if n_total is not None and n_total <= 0:
         raise ValueError(f"n_total must be > 0, got {n_total}")
 
-    to_scale = np.log if measure in RATIO_MEASURES else float
-    y_lo, y_hi = float(to_scale(lo)), float(to_scale(hi))
+    y_lo, y_hi = float(to_analysis_scale(lo, measure)), float(to_analysis_scale(hi, measure))
     se = float(se_from_ci(lo, hi, measure=measure, level=level)[0])
-    y = (y_lo + y_hi) / 2 if est is None else float(to_scale(est))
-    scale_note = "log scale" if measure in RATIO_MEASURES else "SMD scale"
+    y = (y_lo + y_hi) / 2 if est is None else float(to_analysis_scale(est, measure))
+    scale_note = "log scale" if is_ratio(measure) else "SMD scale"
     notes = [f"pooled SE {se:.4g} back-calculated from the {level:.0%} CI ({scale_note})"]
     if est is None:
-        est = float(np.exp(y)) if measure in RATIO_MEASURES else y
+        est = float(from_analysis_scale(y, measure))
         notes.append("estimate not published: derived as the CI midpoint on the analysis scale")
 
     s2 = None
@@ -160,8 +155,44 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
         notes.append(f"{why}: pooled estimate only (one pseudo-study y = estimate, SE = pooled SE, no tau)")
         q = i2 = tau2 = None
         yi, sei = np.array([y]), np.array([se])
-    for arr in (yi, sei):
-        arr.setflags(write=False)
-    return PublishedSummary(yi=yi, sei=sei, estimate_only=s2 is None, se=se, s2=s2, q=q, i2=i2,
-                            tau2=tau2, k=k, measure=measure, level=level, mu_hat=y, estimate=est,
-                            ci_low=lo, ci_high=hi, note="; ".join(notes))
+    name = label or "published result"
+    labels = (name,) if s2 is None else tuple(f"{name}: pseudo-study {i}" for i in range(1, len(yi) + 1))
+    return PublishedSummary(yi=yi, sei=sei, labels=labels, measure=measure, favours=favours,
+                            note="; ".join(notes), estimate_only=s2 is None, se=se, s2=s2, q=q, i2=i2,
+                            tau2=tau2, k=k, level=level, mu_hat=y, estimate=est, ci_low=lo, ci_high=hi)
+
+
+@dataclass(frozen=True, eq=False)
+class SummaryCheck:
+    """The exact posterior of a full study set (``full``) beside that of its published-style
+    summary (``reconstruction``, built from ``summary``); ``to_frame()`` sets their
+    :func:`~evidence_lib.summaries.summarise` rows side by side."""
+
+    full: object
+    reconstruction: object
+    summary: PublishedSummary
+
+    def to_frame(self) -> pd.DataFrame:
+        from evidence_lib.summaries import summarise
+
+        favours = self.summary.favours
+        return pd.DataFrame({source: summarise(post, favours=favours) for source, post in
+                             (("full data", self.full), ("reconstruction", self.reconstruction))}).T
+
+
+def summary_level_check(studies: Studies, tau_prior, mu_prior=None, digits: int = 2) -> SummaryCheck:
+    """Does a published-style summary carry the evidence of the full data?
+
+    The REML (z) pooled estimate and 95 % CI of ``studies`` (rounded to ``digits`` as a review
+    would print them), k and Q (rounded likewise) go through :func:`from_published`; the exact
+    posterior of those pseudo-studies is set beside the exact posterior of the studies
+    themselves, under the same priors.
+    """
+    from evidence_lib.exact import exact_posterior
+
+    fit = random_effects(studies, method="REML", test="z")
+    summary = from_published(round(fit.mu, digits), round(fit.ci_low, digits), round(fit.ci_high, digits),
+                             k=fit.k, q=round(fit.q, digits), measure=studies.measure or "SMD",
+                             favours=studies.favours)
+    return SummaryCheck(exact_posterior(studies, tau_prior=tau_prior, mu_prior=mu_prior),
+                        exact_posterior(summary, tau_prior=tau_prior, mu_prior=mu_prior), summary)

@@ -70,11 +70,6 @@ class Studies:
         """Within-study variances sei²."""
         return self.sei**2
 
-    @property
-    def k(self) -> int:
-        """Number of rows (pseudo-studies for a reconstruction; see ``PublishedSummary.k``)."""
-        return len(self.yi)
-
     def __len__(self) -> int:
         return len(self.yi)
 

@@ -57,7 +57,7 @@ print(published.groupby("review")["method"].first().to_string())
 # NBVAL_CHECK_OUTPUT
 trials = el.load_trials("maternal_depression_continuous")
 es = el.smd_table(trials)
-fits = {m: el.random_effects(es["yi"], es["vi"], method=m) for m in ("DL", "REML")}
+fits = {m: el.random_effects(es["yi"], vi=es["vi"], method=m) for m in ("DL", "REML")}
 print(pd.DataFrame({m: {"mu": f.mu, "se": f.se, "ci_low": f.ci_low, "ci_high": f.ci_high, "tau2": f.tau2,
                         "i2": f.i2} for m, f in fits.items()}).round(4).to_string())
 
@@ -110,8 +110,9 @@ assert len(huang) >= 1, "the Huang P = .07 inconsistency must be flagged"
 # not settle are left out and listed, not guessed.
 
 # %%
-h = readings.harmonise(published)
-h["label"] = h["review"].str.split().str[0] + ": " + h["outcome"] + " (" + h["timepoint"] + ")"
-print("direction not determinable from the sources:", h.attrs["unknown_direction"])
+harmonised = readings.harmonise(published)
+h = harmonised.table.assign(label=lambda d: d["review"].str.split().str[0] + ": " + d["outcome"]
+                            + " (" + d["timepoint"] + ")")
+print("direction not determinable from the sources:", harmonised.unknown_direction)
 plots.harmonised(h, title="Every published result on one benefit scale (hollow: estimate derived from the CI)")
 plt.show()

@@ -37,7 +37,7 @@ print(es.round(4).to_string(index=False))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-z = el.random_effects(es["yi"], es["vi"], method="REML", test="z")
+z = el.random_effects(es["yi"], vi=es["vi"], method="REML", test="z")
 print(z)
 
 # %% [markdown]
@@ -49,7 +49,7 @@ print(z)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-kh = el.random_effects(es["yi"], es["vi"], method="REML", test="knha")
+kh = el.random_effects(es["yi"], vi=es["vi"], method="REML", test="knha")
 print(pd.DataFrame({
     "z test": [z.mu, z.ci_low, z.ci_high, z.pval, z.pi_low, z.pi_high],
     "Knapp-Hartung": [kh.mu, kh.ci_low, kh.ci_high, kh.pval, kh.pi_low, kh.pi_high],

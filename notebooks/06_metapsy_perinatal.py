@@ -261,7 +261,7 @@ assert all(0.3 < r.loc["slope beta", "p_positive"] < 0.55 for r in regression.va
 
 # %%
 ordered = studies.sort_values(["dyadic", "yi"], ascending=[False, True], ignore_index=True)
-freq_all = random_effects(ordered["yi"], ordered["vi"], method="REML", test="knha")
+freq_all = random_effects(ordered["yi"], vi=ordered["vi"], method="REML", test="knha")
 post_all = exact_posterior(ordered["yi"].to_numpy(), ordered["sei"].to_numpy(), TAU_PRIORS["half-normal(0.5)"])
 labels = [("* " if d else "") + lab for d, lab in zip(ordered["dyadic"], ordered["label"])]
 fig, ax = plt.subplots(figsize=(10, 22), layout="constrained")

@@ -88,7 +88,7 @@ assert len(curve) == len(scales) == 30 and np.all(np.diff(curve) < 0)  # wider p
 
 # %%
 summary = readings.summary_for_row(barlow)
-equal_effects = el.random_effects(summary.yi, summary.sei**2, method="EE")
+equal_effects = el.random_effects(summary.yi, vi=summary.sei**2, method="EE")
 limit = 1 - equal_effects.pval / 2
 print(f"equal effects: SE {equal_effects.se:.4f} (random effects: {summary.se:.4f}); "
       f"P(benefit) at tau = 0: {limit:.4f}; curve at scale 0.01: {curve[0]:.4f}")

@@ -29,7 +29,7 @@
 #
 # Tools: `el.from_published(estimate, ci_low, ci_high, k=..., q=..., measure=...)` builds k
 # pseudo-studies that reproduce the estimate, its standard error and Q (read its `note`);
-# `el.random_effects(yi, vi, method=...)` fits them; `el.exact_posterior(summary,
+# `el.random_effects(yi, vi=vi, method=...)` (or `el.random_effects(summary, method=...)`) fits them; `el.exact_posterior(summary,
 # tau_prior=...)` gives the Bayesian posterior.
 
 # %%
@@ -68,7 +68,7 @@ assert np.isclose(np.exp(summary.mu_hat), 8.93)
 
 # %% tags=["solution"]
 # HINT: the fit has attributes ci_low, ci_high and q; np.exp turns log RR back into RR.
-fit = el.random_effects(summary.yi, summary.sei**2, method="DL")
+fit = el.random_effects(summary.yi, vi=summary.sei**2, method="DL")
 refit_ci = (float(np.exp(fit.ci_low)), float(np.exp(fit.ci_high)))
 refit_q = fit.q
 print(f"refit: RR {np.exp(fit.mu):.2f}, 95 % CI {refit_ci[0]:.3f} to {refit_ci[1]:.2f}, Q = {refit_q:.2f}, "

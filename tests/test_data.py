@@ -208,8 +208,8 @@ def test_trial_outcomes_and_rows():
         assert (table["citation"] != "").all() and (table["verification"] != "").all()
 
 
-def test_metapsy_rows_match_the_database(shared):
-    database = load_metapsy(target_group=None).set_index("row_id")
+def test_metapsy_rows_match_the_database(metapsy_csv):
+    database = load_metapsy(metapsy_csv, target_group=None).set_index("row_id")
     depression = load_trials(DEPRESSION)
     checked = 0
     for _, row in depression.iterrows():

@@ -118,12 +118,25 @@ def test_smd_table_pairs_intervention_with_control_only():
 
     trials = el.load_trials("maternal_depression_continuous")
     es = smd_table(trials)
-    assert list(es["study"]) == ["Cooper 2003", "Clark 2008", "Goodman 2015", "Puckering 2010"]
+    assert es.labels == ("Cooper 2003", "Clark 2008", "Goodman 2015", "Puckering 2010")
+    assert (es.measure, es.favours) == ("SMD", "lower")  # depression scales: higher is worse
     # Cooper 2003 psychodynamic (45, 8.9, 4.2) vs routine care (50, 11.3, 4.8): data/trials rows
     # from Metapsy row 128; yi must equal smd() of those arms (CBT/counselling arms not paired).
     yi, vi = el.smd(8.9, 4.2, 45, 11.3, 4.8, 50)
-    assert es.loc[0, "yi"] == pytest.approx(yi[0], rel=1e-12)
-    assert (es["yi"] < 0).all()  # lower depression in every therapy arm
+    assert es.yi[0] == pytest.approx(yi[0], rel=1e-12) and es.vi[0] == pytest.approx(vi[0], rel=1e-12)
+    assert (es.yi < 0).all()  # lower depression in every therapy arm
+    assert es.to_frame()[["n1", "n2"]].iloc[0].tolist() == [45, 50]
+
+
+def test_smd_table_refuses_mixed_scale_directions():
+    import evidence_lib as el
+    from evidence_lib.effect_sizes import smd_table
+
+    trials = el.load_trials("maternal_depression_continuous")
+    flipped = trials.assign(scale_direction=lambda d: d["scale_direction"].where(d["study"] != "Clark 2008",
+                                                                                   "higher is better"))
+    with pytest.raises(ValueError, match="point different ways"):
+        smd_table(flipped)
 
 
 def test_smd_table_rejects_unpaired_study():

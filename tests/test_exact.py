@@ -1,13 +1,12 @@
 """Exact engine: bayesmeta parity, fast path against the quad reference, edge cases, bad input.
 
-Golden figures: ../shared/reference/golden_values.md ("Bayesian exact posterior: R bayesmeta").
+Golden figures: tests/reference/golden_values.md ("Bayesian exact posterior: R bayesmeta").
 bayesmeta integrates tau's marginal numerically (its tau figures are exact) but represents mu's
 marginal by a finite normal mixture on a DIRECT grid (Röver & Friede 2017, delta 0.01). So mu and
 theta_new are checked twice: (1) the DIRECT mixture built here from our exact p(tau | y)
 reproduces bayesmeta's printed figures; (2) our exact figures sit within the DIRECT error of them.
 """
 
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,6 +14,8 @@ from scipy import integrate, optimize, special, stats
 
 from evidence_lib import priors
 from evidence_lib.exact import ExactPosterior, exact_posterior
+from evidence_lib.reconstruct import PublishedSummary
+from evidence_lib.studies import Studies
 
 # golden_values.md: eight schools, the version in bayesmeta (Rubin1981)
 Y8 = np.array([28.39, 7.94, -2.75, 6.82, -0.64, 0.63, 18.01, 12.16])
@@ -355,8 +356,9 @@ def test_improper_posterior_raises():
 
 
 def test_estimate_only_summary():
-    summary = SimpleNamespace(yi=np.array([-0.22]), sei=np.array([0.1225]), estimate_only=True, k=4,
-                              note="pooled estimate only")
+    summary = PublishedSummary(yi=[-0.22], sei=[0.1225], estimate_only=True, k=4, note="pooled estimate only",
+                               se=0.1225, s2=None, q=None, i2=None, tau2=None, level=0.95, mu_hat=-0.22,
+                               estimate=-0.22, ci_low=np.nan, ci_high=np.nan)
     post = exact_posterior(summary)
     assert isinstance(post, ExactPosterior) and post.estimate_only and post.k == 4
     assert "fixed at 0" in post.note and "pooled estimate only" in post.note
@@ -379,7 +381,7 @@ def test_estimate_only_summary():
 
 
 def test_published_summary_with_pseudo_studies():
-    summary = SimpleNamespace(yi=Y8, sei=S8, estimate_only=False, k=None)
+    summary = Studies(Y8, S8)
     post = exact_posterior(summary, **SCHOOLS)
     assert post.k == 8 and post.median("tau") == pytest.approx(4.758539, rel=1e-6)  # golden_values.md
 
@@ -390,17 +392,16 @@ def test_published_summary_with_pseudo_studies():
     (dict(yi=[1.0, 2.0, 3.0], sei=[1.0, 0.0, 1.0]), "sei must be > 0"),
     (dict(yi=[1.0, 2.0, 3.0], sei=[1.0, -1.0, 1.0]), "sei must be > 0"),
     (dict(yi=[1.0, 2.0, 3.0], sei=[1.0, 1.0]), "mismatched lengths"),
-    (dict(yi=[1.0, 2.0, 3.0]), "sei is required"),
+    (dict(yi=[1.0, 2.0, 3.0]), "give the spread of yi once"),
     (dict(yi=[1.0, 2.0, 3.0], sei=[1.0] * 3, method="mcmc"), "unknown method"),
     (dict(yi=[1.0, 2.0, 3.0], sei=[1.0] * 3, mu_prior="flat"), "mu_prior"),
     (dict(yi=[1.0, 2.0, 3.0], sei=[1.0] * 3, mu_prior=(0.0, -1.0)), "sd must be > 0"),
     (dict(yi=[1.0, 2.0, 3.0], sei=[1.0] * 3, tau_prior="half_normal"), "tau_prior"),
-    (dict(yi=SimpleNamespace(yi=[0.1], sei=[0.2], estimate_only=True), sei=[0.2]), "sei must be omitted"),
-    (dict(yi=SimpleNamespace(yi=[0.1, 0.2], sei=[0.2, 0.2], estimate_only=True)), "one estimate"),
+    (dict(yi=Studies([0.1], [0.2], estimate_only=True), sei=[0.2]), "Studies alone"),
 ])
 def test_bad_construction_raises(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        exact_posterior(**kwargs)
+        exact_posterior(kwargs.pop("yi"), **kwargs)
 
 
 @pytest.mark.parametrize("call, match", [
@@ -422,3 +423,8 @@ def test_bad_construction_raises(kwargs, match):
 def test_bad_queries_raise(schools, call, match):
     with pytest.raises(ValueError, match=match):
         call(schools)
+
+
+def test_estimate_only_studies_hold_one_estimate():
+    with pytest.raises(ValueError, match="one estimate"):
+        Studies([0.1, 0.2], [0.2, 0.2], estimate_only=True)

@@ -185,7 +185,7 @@ def test_no_traceback_through_the_console_script(tmp_path, argv, words):
 # ----------------------------------------------------------------------------- API
 def _kh_identical():
     fit = random_effects([0.2] * 3, vi=[0.04] * 3, test="knha")
-    assert fit.se == 0 and fit.ci_low == fit.ci_high == 0.2 and fit.pval == 0  # as metafor: s2w = 0
+    assert fit.se == 0 and fit.ci_low == fit.ci_high == pytest.approx(0.2) and fit.pval == 0  # metafor: s2w = 0
 
 
 def _reml_equivariant(scale):

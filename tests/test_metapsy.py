@@ -1,4 +1,5 @@
-"""The pinned Metapsy loader, on the shared copy (never downloaded in tests)."""
+"""The pinned Metapsy loader, on the copy the loader finds (never downloaded in tests: the
+download is patched where it is exercised)."""
 
 import re
 import shutil
@@ -10,8 +11,8 @@ from evidence_lib.metapsy import ChecksumError, load_metapsy
 
 
 @pytest.fixture
-def shared_csv(shared):
-    return shared / "data" / "metapsy-depression-psyctr" / "data.csv"
+def shared_csv(metapsy_csv):
+    return metapsy_csv
 
 
 @pytest.fixture

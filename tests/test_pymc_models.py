@@ -131,11 +131,11 @@ def test_meta_regression_recovers_slope():
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(yi=[0.1, np.nan, 0.2]),
+    dict(studies=[0.1, np.nan, 0.2]),
     dict(sei=[0.1, 0.0, 0.2]),
     dict(sei=[0.1, -0.2, 0.2]),
     dict(sei=[0.1, 0.2]),
-    dict(yi=[0.1], sei=[0.1]),
+    dict(studies=[0.1], sei=[0.1]),
     dict(parameterisation="centred"),
     dict(random_seed=None),
     dict(random_seed=1.5),
@@ -143,14 +143,14 @@ def test_meta_regression_recovers_slope():
     dict(mu_prior=(0, -1)),
 ])
 def test_sample_posterior_bad_input(kwargs):
-    args = {"yi": [0.1, 0.3, 0.2], "sei": [0.1, 0.1, 0.2], "tau_prior": priors.half_normal(0.5), "random_seed": 1,
+    args = {"studies": [0.1, 0.3, 0.2], "sei": [0.1, 0.1, 0.2], "tau_prior": priors.half_normal(0.5), "random_seed": 1,
             **kwargs}
     with pytest.raises(ValueError):
         sample_posterior(**args)
 
 
 def test_sample_posterior_reconstruction_with_sei_raises():
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="Studies alone"):
         sample_posterior(BARLOW, [0.1] * 4, priors.half_normal(0.5), random_seed=1)
 
 
@@ -182,12 +182,12 @@ def test_sample_binomial_bad_input(kwargs):
     dict(x=[1.0, 1.0, 1.0]),
     dict(x=[0.0, 1.0]),
     dict(x=[0.0, np.nan, 1.0]),
-    dict(yi=[0.1, 0.2], sei=[0.1, 0.1], x=[0.0, 1.0]),
+    dict(studies=[0.1, 0.2], sei=[0.1, 0.1], x=[0.0, 1.0]),
     dict(beta_prior=(0, 1, 2)),
     dict(beta_prior=(0, -1)),
 ])
 def test_sample_meta_regression_bad_input(kwargs):
-    args = {"yi": [0.1, 0.3, 0.2], "sei": [0.1, 0.1, 0.2], "x": [0.0, 1.0, 1.0],
+    args = {"studies": [0.1, 0.3, 0.2], "sei": [0.1, 0.1, 0.2], "x": [0.0, 1.0, 1.0],
             "tau_prior": priors.half_normal(0.5), "random_seed": 1, **kwargs}
     with pytest.raises(ValueError):
         sample_meta_regression(**args)

@@ -57,7 +57,9 @@ def test_huang_reading_uses_the_ci_not_the_printed_p(published):
 
 
 def test_harmonise_puts_benefit_positive(published):
-    h = readings.harmonise(published).set_index("result_id")
+    harmonised = readings.harmonise(published)
+    h = harmonised.table.set_index("result_id")
     assert h.loc["barlow2015_ctrl_depression_smd_post", "benefit_estimate"] == pytest.approx(0.22)
     assert h.loc["barlow2015_ctrl_secure_post", "benefit_estimate"] == pytest.approx(np.log(8.93))
-    assert "barlow2015_ctrl_maternal_sensitivity_post" in h.attrs["unknown_direction"]
+    assert "barlow2015_ctrl_maternal_sensitivity_post" in harmonised.unknown_direction
+    assert "barlow2015_ctrl_maternal_sensitivity_post" not in h.index

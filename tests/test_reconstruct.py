@@ -41,7 +41,7 @@ def test_barlow_depression_se_matches_golden():
 @pytest.mark.parametrize("method", ["REML", "DL"])
 def test_refit_reproduces_published_estimate_and_ci(published, method):
     rec = from_published(**published)
-    fit = random_effects(rec.yi, rec.sei**2, method=method)
+    fit = random_effects(rec.yi, vi=rec.sei**2, method=method)
     back = np.exp if published["measure"] == "RR" else float
     for value, printed in [(fit.mu, published["estimate"]), (fit.ci_low, published["ci_low"]),
                            (fit.ci_high, published["ci_high"])]:
@@ -51,7 +51,7 @@ def test_refit_reproduces_published_estimate_and_ci(published, method):
 @pytest.mark.parametrize("published", PUBLISHED, ids=["depression", "secure", "to_secure"])
 def test_dl_on_pseudo_studies_returns_input_q_and_tau2(published):
     rec = from_published(**published)
-    fit = random_effects(rec.yi, rec.sei**2, method="DL")
+    fit = random_effects(rec.yi, vi=rec.sei**2, method="DL")
     assert fit.q == pytest.approx(rec.q, rel=1e-12)
     assert fit.tau2 == pytest.approx(rec.tau2, rel=1e-12)
     if "q" in published:
@@ -83,7 +83,7 @@ def test_pseudo_studies_have_the_likelihood_of_real_data():
     """Synthetic equal-variance data: the pseudo-studies give the same likelihood for every (mu, tau)."""
     rng = np.random.default_rng(7)
     y, s = rng.normal(0.3, 0.25, size=6), 0.2
-    fit = random_effects(y, np.full(6, s**2), method="DL")
+    fit = random_effects(y, vi=np.full(6, s**2), method="DL")
     rec = from_published(fit.mu, fit.ci_low, fit.ci_high, k=6, q=fit.q)
     assert rec.sei == pytest.approx(np.full(6, s))
     assert rec.yi.mean() == pytest.approx(y.mean())
@@ -155,9 +155,9 @@ def test_summary_is_immutable():
 
 
 @pytest.fixture(scope="module")
-def metapsy_post():
+def metapsy_post(metapsy_csv):
     """Metapsy perinatal trials, post-treatment, `.g`/`.g_se` present, first row per study (row_id order)."""
-    rows = load_metapsy().sort_values("row_id")
+    rows = load_metapsy(metapsy_csv).sort_values("row_id")
     rows = rows[(rows["time"] == "post") & rows[".g"].notna() & rows[".g_se"].notna()]
     return rows.groupby("study", sort=False).head(1)
 
@@ -173,7 +173,7 @@ PINNED = {
 def test_metapsy_reconstruction_vs_full_data(metapsy_post):
     """Exact posterior (tau ~ half-normal(0.5), flat mu): full data vs reconstruction from the REML summary."""
     yi, sei = metapsy_post[".g"].to_numpy(), metapsy_post[".g_se"].to_numpy()
-    reml = random_effects(yi, sei**2, method="REML")
+    reml = random_effects(yi, vi=sei**2, method="REML")
     assert len(yi) == 62 and reml.q == pytest.approx(451.0034, abs=1e-4)
     rec = from_published(reml.mu, reml.ci_low, reml.ci_high, k=len(yi), q=reml.q)
     tau_prior = priors.half_normal(0.5)

@@ -6,9 +6,13 @@
 # Produced with R 4.2.2 and metafor 3.8-1 (Debian r-cran-metafor), jsonlite 1.8.4.
 # R is not a runtime dependency; only this script needs it.
 #
-# Every fit uses metafor's default controls (Fisher scoring threshold 1e-5 for
-# REML/ML, uniroot tol = .Machine$double.eps^0.25 for PM and the Q-profile CI), so
-# the JSON holds what a metafor user sees. One deliberate departure: when the
+# Fisher scoring for REML/ML keeps metafor's default threshold (1e-5; the estimate is
+# then within ~1e-10 of the maximum). Paule-Mandel and the Q-profile CI are roots of
+# the generalised Q: they are solved with a tight uniroot tolerance,
+# control = list(tol = ROOT_TOL), so that the JSON holds the estimator's value and
+# parity can be tested at 1e-8. (With metafor's default tol = eps^0.25 the printed
+# root can be ~3e-3 relative off: dat.hackshaw1998 PM tau2 0.0128986 against the
+# root 0.0128767.) One deliberate departure: when the
 # Q-profile upper bound lies above metafor's default search limit
 # max(100, 10 * tau2), the limit is raised tenfold until the bound is bracketed
 # (metafor would print the limit itself, e.g. "> 100", for the eight schools).
@@ -19,6 +23,7 @@ suppressMessages({
 })
 
 out_path <- file.path("tests", "reference", "metafor_reference.json")
+ROOT_TOL <- 1e-14  # uniroot tolerance for PM and the Q-profile bounds (see above)
 
 # ---- escalc: effect sizes -------------------------------------------------------
 
@@ -68,6 +73,8 @@ or_es <- escalc(measure = "OR", ai = e1, n1i = n1, ci = e2, n2i = n2,
                 data = bin_in, drop00 = TRUE)
 or_es <- or_es[!is.na(or_es$yi), ]
 
+molloy_es <- escalc(measure = "ZCOR", ri = ri, ni = ni, data = dat.molloy2014)
+
 datasets <- list(
   # dat.bcg log risk ratios from the counts (golden_values.md, metafor dat.bcg)
   bcg = list(yi = c(bcg_es$yi), vi = c(bcg_es$vi)),
@@ -88,7 +95,11 @@ datasets <- list(
   zero_cells_or = list(yi = c(or_es$yi), vi = c(or_es$vi)),
   # made-up k = 3 set where ML Fisher scoring ends at a local maximum; metafor warns
   # and sets tau2 = 0 (REML is unaffected)
-  local_max = list(yi = c(-6.323, 0.1497, -2.7615), vi = c(8.8777, 0.431, 7.9279))
+  local_max = list(yi = c(-6.323, 0.1497, -2.7615), vi = c(8.8777, 0.431, 7.9279)),
+  # dat.hackshaw1998: log ORs of lung cancer and passive smoking, as shipped (k = 37)
+  hackshaw = list(yi = c(dat.hackshaw1998$yi), vi = c(dat.hackshaw1998$vi)),
+  # dat.molloy2014: Fisher's z of correlations (escalc ZCOR from ri, ni; k = 16)
+  molloy = list(yi = c(molloy_es$yi), vi = c(molloy_es$vi))
 )
 
 # ---- fits -------------------------------------------------------------------------
@@ -103,13 +114,14 @@ qprofile <- function(res) {
   }
   upper <- max(100, 10 * res$tau2)
   while (qfun(upper) > qchisq(0.025, res$k - 1)) upper <- 10 * upper
-  ci <- confint(res, control = list(tau2.max = upper))$random
+  ci <- confint(res, control = list(tau2.max = upper, tol = ROOT_TOL))$random
   list(tau2 = unname(ci["tau^2", 2:3]), i2 = unname(ci["I^2(%)", 2:3]))
 }
 
 fit_row <- function(name, method, test) {
   d <- datasets[[name]]
-  res <- suppressWarnings(rma(d$yi, d$vi, method = method, test = test))
+  res <- suppressWarnings(rma(d$yi, d$vi, method = method, test = test,
+                              control = list(tol = ROOT_TOL)))
   pred <- predict(res)
   riley <- predict(res, pi.type = "riley")
   qp <- qprofile(res)
@@ -148,6 +160,7 @@ out <- list(
   generated_by = "tests/reference/metafor_reference.R",
   r_version = R.version.string,
   metafor_version = as.character(packageVersion("metafor")),
+  root_tol = ROOT_TOL,
   escalc = escalc_out,
   se_from_ci = se_ci_out,
   datasets = datasets,

@@ -1,12 +1,12 @@
 # Regenerates tests/reference/metapsy_perinatal_reference.json, the metafor parity reference
-# for the perinatal Metapsy analysis (evidence_lib.perinatal, notebook 06).
+# for the perinatal Metapsy analysis (evidence_lib.metapsy_selection, notebook 06).
 #
-# Inputs, written by the Python selection (evidence_lib.perinatal.select_perinatal_effects on
+# Inputs, written by the Python selection (evidence_lib.metapsy_selection.select_perinatal_effects on
 # the pinned Metapsy database, commit ceeabb718db4a8ed6d5c5e265262d6ed7a392b72):
 #   tests/reference/metapsy_perinatal_studies.csv  one row per analysed comparison
 #   tests/reference/metapsy_perinatal_rows.csv     the database rows behind each comparison
 # Run from the repository root:
-#     .venv/bin/python tests/test_perinatal.py        # rewrites the two CSVs
+#     .venv/bin/python tests/test_metapsy_selection.py  # rewrites the two CSVs
 #     Rscript tests/reference/metapsy_perinatal_reference.R
 # Produced with R 4.2.2 and metafor 3.8-1 (Debian r-cran-metafor), jsonlite 1.8.4.
 # yi is Metapsy's Hedges' g: positive favours psychotherapy.

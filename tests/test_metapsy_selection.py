@@ -1,19 +1,26 @@
-"""Perinatal Metapsy selection and analyses (evidence_lib.perinatal) against metafor.
+"""Perinatal Metapsy selection (evidence_lib.metapsy_selection) and the methods applied to it
+(subgroup fits, Egger's test, aggregation) against metafor.
 
 Run as a script to rewrite the R script's inputs (tests/reference/metapsy_perinatal_*.csv):
-    .venv/bin/python tests/test_perinatal.py
+    .venv/bin/python tests/test_metapsy_selection.py
 """
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from evidence_lib import perinatal
-from evidence_lib.effect_sizes import log_or
+from evidence_lib import metapsy_selection as selection
+from evidence_lib import priors
+from evidence_lib.effect_sizes import aggregate_correlated, g_from_events, log_or
+from evidence_lib.exact import exact_posterior
+from evidence_lib.frequentist import egger_test, funnel_limits, random_effects, subgroup_difference
 from evidence_lib.metapsy import load_metapsy
+from evidence_lib.reconstruct import summary_level_check
+from evidence_lib.summaries import linear_combinations, summarise
 
 REF_DIR = Path(__file__).parent / "reference"
 STUDIES_CSV = REF_DIR / "metapsy_perinatal_studies.csv"
@@ -30,29 +37,36 @@ MU_ALL, MU_DYADIC = 0.6491, 0.5471
 
 def write_reference_inputs() -> None:
     """Write the two CSVs the R script reads (full float precision)."""
-    studies, _ = perinatal.select_perinatal_effects()
-    studies[perinatal.EXPORT_COLUMNS].to_csv(STUDIES_CSV, index=False, float_format="%.17g")
-    studies.attrs["rows"][ROW_COLUMNS].to_csv(ROWS_CSV, index=False, float_format="%.17g")
+    chosen = selection.select_perinatal_effects()
+    chosen.to_frame()[selection.EXPORT_COLUMNS].to_csv(STUDIES_CSV, index=False, float_format="%.17g")
+    chosen.rows[ROW_COLUMNS].to_csv(ROWS_CSV, index=False, float_format="%.17g")
 
 
 @pytest.fixture(scope="module")
-def db(shared):
-    return load_metapsy()
+def db(metapsy_csv):
+    return load_metapsy(metapsy_csv)
 
 
 @pytest.fixture(scope="module")
 def selected(db):
-    return perinatal.select_perinatal_effects(db)
+    return selection.select_perinatal_effects(db)
 
 
 @pytest.fixture(scope="module")
 def studies(selected):
-    return selected[0]
+    return selected.to_frame()
+
+
+def _subsets(selected):
+    dyadic = selected.to_frame()["dyadic"].to_numpy(bool)
+    return {"all": selected.studies, "dyadic": selected.studies.subset(dyadic),
+            "other": selected.studies.subset(~dyadic)}
 
 
 @pytest.fixture(scope="module")
-def fits(studies):
-    return {test: perinatal.fit_subsets(studies, test=test) for test in ("z", "knha")}
+def fits(selected):
+    return {test: {name: random_effects(s, method="REML", test=test) for name, s in _subsets(selected).items()}
+            for test in ("z", "knha")}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +75,7 @@ def reference():
 
 
 def test_flow_counts(selected):
-    _, flow = selected
+    flow = selected.flow
     assert flow["rows"].tolist() == FLOW_ROWS
     assert flow["studies"].iloc[0] == N_STUDIES and flow["studies"].iloc[-1] == N_STUDIES
     assert flow["comparisons"].tolist() == [K] * len(flow)
@@ -100,7 +114,7 @@ def test_shared_control_counted_once(studies, db):
 
 def test_split_recomputation_reproduces_database_at_full_n(db):
     rows = db[db["study"].isin(["Cooper, 2003", "Milgrom, 2005", "Milgrom, 2011", "Milgrom, 2021"])]
-    redone = perinatal._split_control(rows.assign(yi=np.nan, vi=np.nan), 1)
+    redone = selection._split_control(rows.assign(yi=np.nan, vi=np.nan), 1)
     binary = redone["outcome_type"].ne("msd")
     # events: Metapsy's own conversion, exact
     np.testing.assert_allclose(redone.loc[binary, "yi"], redone.loc[binary, ".g"], rtol=1e-12)
@@ -113,19 +127,19 @@ def test_split_recomputation_reproduces_database_at_full_n(db):
 def test_g_from_events_is_scaled_log_odds_ratio():
     e1, n1, e2, n2 = [17, 22], [31, 38], [5, 5], [18, 18]
     lor = log_or(e1, n1, e2, n2)
-    g, v = perinatal.g_from_events(e1, n1, e2, n2)
+    g, v = g_from_events(e1, n1, e2, n2)
     j = 1 - 3 / (4 * (np.array(n1) + n2) - 9)
     np.testing.assert_allclose(g, j * lor.yi * np.sqrt(3) / np.pi, rtol=1e-12)
     np.testing.assert_allclose(v, lor.vi * 3 / np.pi**2, rtol=1e-12)
     with pytest.raises(ValueError):
-        perinatal.g_from_events([0], [10], [3], [10])
+        g_from_events([0], [10], [3], [10])
 
 
 def test_aggregate_correlated():
-    assert perinatal.aggregate_correlated([0.4], [0.04]) == pytest.approx((0.4, 0.04))
-    y, v = perinatal.aggregate_correlated([0.2, 0.6], [0.04, 0.01], rho=0.0)
+    assert aggregate_correlated([0.4], [0.04], rho=0.5) == pytest.approx((0.4, 0.04))
+    y, v = aggregate_correlated([0.2, 0.6], [0.04, 0.01], rho=0.0)
     assert y == pytest.approx((0.2 / 0.04 + 0.6 / 0.01) / (1 / 0.04 + 1 / 0.01)) and v == pytest.approx(0.008)
-    y, v = perinatal.aggregate_correlated([0.3, 0.5], [0.02, 0.02], rho=0.5)
+    y, v = aggregate_correlated([0.3, 0.5], [0.02, 0.02], rho=0.5)
     assert y == pytest.approx(0.4) and v == pytest.approx(0.015)  # (1 + rho) v / 2
 
 
@@ -136,43 +150,43 @@ def test_aggregation_matches_metafor(studies, reference):
     np.testing.assert_allclose(ours["vi"], agg["vi"], rtol=1e-10)
 
 
-def test_reference_inputs_are_current(studies):
+def test_reference_inputs_are_current(studies, selected):
     committed = pd.read_csv(STUDIES_CSV)
     assert committed["label"].tolist() == studies["label"].tolist()
     assert committed["row_ids"].astype(str).tolist() == studies["row_ids"].tolist()
     assert committed["dyadic"].tolist() == studies["dyadic"].tolist()
     np.testing.assert_allclose(committed[["yi", "vi"]], studies[["yi", "vi"]], rtol=1e-15)
     rows = pd.read_csv(ROWS_CSV)
-    np.testing.assert_allclose(rows[["yi", "vi"]], studies.attrs["rows"][["yi", "vi"]], rtol=1e-15)
+    np.testing.assert_allclose(rows[["yi", "vi"]], selected.rows[["yi", "vi"]], rtol=1e-15)
 
 
 @pytest.mark.parametrize("subset", ["all", "dyadic", "other"])
 def test_reml_matches_metafor(fits, reference, subset):
     ref = next(f for f in reference["fits"] if f["subset"] == subset)
-    z, kh = fits["z"].loc[subset], fits["knha"].loc[subset]
-    assert z["k"] == ref["k"]
+    z, kh = fits["z"][subset], fits["knha"][subset]
+    assert z.k == ref["k"]
     for name in ("mu", "se", "tau2", "ci_low", "ci_high", "pval", "i2", "q", "pi_low", "pi_high"):
-        assert z[name] == pytest.approx(ref[name], rel=1e-6), name
+        assert getattr(z, name) == pytest.approx(ref[name], rel=1e-6), name
     for name in ("se", "ci_low", "ci_high", "pval", "pi_low", "pi_high"):
-        assert kh[name] == pytest.approx(ref["knha"][name], rel=1e-6), name
+        assert getattr(kh, name) == pytest.approx(ref["knha"][name], rel=1e-6), name
 
 
 def test_pinned_pooled_estimates(fits):
     kh = fits["knha"]
-    assert kh.loc["all", "mu"] == pytest.approx(MU_ALL, abs=1e-4)
-    assert kh.loc["dyadic", "mu"] == pytest.approx(MU_DYADIC, abs=1e-4)
-    assert kh.loc["dyadic", "k"] == 4 and kh.loc["other", "k"] == K - 4
+    assert kh["all"].mu == pytest.approx(MU_ALL, abs=1e-4)
+    assert kh["dyadic"].mu == pytest.approx(MU_DYADIC, abs=1e-4)
+    assert kh["dyadic"].k == 4 and kh["other"].k == K - 4
 
 
-def test_egger_matches_metafor(studies, reference):
-    eg = perinatal.egger_test(studies["yi"], studies["vi"])
+def test_egger_matches_metafor(selected, reference):
+    eg = egger_test(selected.studies)
     for name in ("intercept", "se", "t", "df", "pval"):
         assert eg[name] == pytest.approx(reference["egger"][name], rel=1e-6), name
 
 
 def test_subgroup_difference():
-    fits = pd.DataFrame({"mu": [0.5, 0.7], "se": [0.2, 0.1]}, index=["dyadic", "other"])
-    out = perinatal.subgroup_difference(fits)
+    fits = {"dyadic": SimpleNamespace(mu=0.5, se=0.2), "other": SimpleNamespace(mu=0.7, se=0.1)}
+    out = subgroup_difference(fits)
     w = np.array([25, 100])
     mw = (w @ [0.5, 0.7]) / w.sum()
     assert out["q_between"] == pytest.approx(w @ (np.array([0.5, 0.7]) - mw) ** 2)
@@ -180,81 +194,68 @@ def test_subgroup_difference():
 
 
 def test_funnel_limits():
-    lim = perinatal.funnel_limits(0.5, 0.4, n=5)
+    lim = funnel_limits(0.5, 0.4, n=5)
     assert lim["se"].iloc[0] == 0 and lim["low"].iloc[0] == lim["high"].iloc[0] == 0.5
     assert lim["high"].iloc[-1] - 0.5 == pytest.approx(1.959964 * 0.4, rel=1e-6)
 
 
 def test_dyadic_rule(studies, db):
     assert sorted(studies.loc[studies["dyadic"], "label"]) == DYADIC
-    assert perinatal.is_dyadic("Cooper, 2003", "dyn (psychodynamic psychotherapy)")
-    assert not perinatal.is_dyadic("Cooper, 2003", "cbt (cbt)") and not perinatal.is_dyadic("Clark, 2008", "x")
-    assert perinatal.is_dyadic("Goodman, 2015", np.nan)
-    screen = perinatal.dyadic_screen(db)
+    assert selection.is_dyadic("Cooper, 2003", "dyn (psychodynamic psychotherapy)")
+    assert not selection.is_dyadic("Cooper, 2003", "cbt (cbt)") and not selection.is_dyadic("Clark, 2008", "x")
+    assert selection.is_dyadic("Goodman, 2015", np.nan)
+    screen = selection.dyadic_screen(db)
     assert screen["reason"].str.len().gt(10).all()
-    assert set(screen.loc[~screen["dyadic"], "study"]) == set(perinatal.NOT_DYADIC)
+    assert set(screen.loc[~screen["dyadic"], "study"]) == set(selection.NOT_DYADIC)
     with pytest.raises(ValueError, match="without a dyadic decision"):
         extra = db.iloc[:1].assign(study="Newstudy, 2030", full_ref="An infant massage trial")
-        perinatal.dyadic_screen(pd.concat([db, extra]))
+        selection.dyadic_screen(pd.concat([db, extra]))
 
 
-def test_regression_summary():
+def test_linear_combinations():
     rng = np.random.default_rng(1)
     post = {"posterior": {"mu": rng.normal(0.6, 0.05, (2, 500)), "beta": rng.normal(-0.1, 0.2, (2, 500))}}
-    table = perinatal.regression_summary(post, {"other": 0, "dyadic": 1})
+    table = linear_combinations(post, {"other": 0, "dyadic": 1})
     assert list(table.index) == ["other", "dyadic", "slope beta"]
     assert table.loc["other", "p_positive"] == 1.0
-    assert table.loc["slope beta", "median"] == pytest.approx(-0.1, abs=0.03)
+    assert table.loc["slope beta", "estimate"] == pytest.approx(-0.1, abs=0.03)
 
 
-def test_summarise_posterior_from_draws():
+def test_summarise_from_draws():
     rng = np.random.default_rng(2)
     draws = {"mu": rng.normal(0.5, 0.1, (4, 2000)), "tau": np.abs(rng.normal(0, 0.3, (4, 2000)))}
     draws["theta_new"] = draws["mu"] + rng.normal(0, 0.3, (4, 2000))
-    out = perinatal.summarise_posterior({"posterior": draws})
-    assert out["mu_median"] == pytest.approx(0.5, abs=0.01)
-    assert out["mu_low"] == pytest.approx(0.5 - 1.96 * 0.1, abs=0.01)
-    assert out["p_benefit"] == pytest.approx(1.0, abs=1e-3) and out["new_low"] < out["mu_low"]
+    out = summarise({"posterior": draws}, favours="higher")
+    assert out["estimate"] == pytest.approx(0.5, abs=0.01)
+    assert out["low"] == pytest.approx(0.5 - 1.96 * 0.1, abs=0.01)
+    assert out["p_benefit"] == pytest.approx(1.0, abs=1e-3) and out["pred_low"] < out["low"]
+    assert summarise({"posterior": draws}, favours="lower")["p_benefit"] == pytest.approx(0.0, abs=1e-3)
+    assert summarise({"posterior": draws})["p_benefit"] is None
 
 
-def test_exact_posteriors_pinned(studies):
-    from evidence_lib import priors
+def test_exact_posteriors_pinned(selected):
+    subsets = _subsets(selected)
+    rhodes = priors.rhodes2015("mental health outcome", "non-pharmacological (any)", reading="bayesmeta")
 
-    table = perinatal.exact_by_prior(studies, {
-        "hn": priors.half_normal(0.5),
-        "rhodes": priors.rhodes2015("mental health outcome", "non-pharmacological (any)", reading="bayesmeta")})
-    assert table.loc[("hn", "all"), "mu_median"] == pytest.approx(0.64883, abs=1e-4)
-    assert table.loc[("hn", "dyadic"), "mu_median"] == pytest.approx(0.53949, abs=1e-4)
-    assert table.loc[("hn", "dyadic"), "p_benefit"] == pytest.approx(0.97613, abs=1e-4)
-    assert table.loc[("rhodes", "dyadic"), "tau_median"] == pytest.approx(0.14664, abs=1e-4)
+    def read(name, prior):
+        return summarise(exact_posterior(subsets[name], tau_prior=prior), favours=subsets[name].favours)
 
-
-def test_summary_level_check_close_to_full_data(studies):
-    from evidence_lib import priors
-
-    check = perinatal.summary_level_check(studies, priors.half_normal(0.5))
-    gap = check.xs("reconstruction", level="source") - check.xs("full data", level="source")
-    assert gap[["mu_median", "mu_low", "mu_high"]].abs().to_numpy().max() < 0.03
-    assert check.loc[("dyadic", "reconstruction"), "mu_median"] == pytest.approx(0.55, abs=1e-3)
-    assert set(check.attrs["posteriors"]) == {(n, s) for n in ("all", "dyadic")
-                                              for s in ("full data", "reconstruction")}
+    assert read("all", priors.half_normal(0.5))["estimate"] == pytest.approx(0.64883, abs=1e-4)
+    dyadic = read("dyadic", priors.half_normal(0.5))
+    assert dyadic["estimate"] == pytest.approx(0.53949, abs=1e-4)
+    assert dyadic["p_benefit"] == pytest.approx(0.97613, abs=1e-4)
+    assert read("dyadic", rhodes)["tau"] == pytest.approx(0.14664, abs=1e-4)
 
 
-def test_seed_comparison_harmonised(fits):
-    from evidence_lib.data import load_published
-
-    bayes = pd.DataFrame({"mu_median": [0.65, 0.54], "mu_low": [0.5, 0.0], "mu_high": [0.8, 1.1]},
-                         index=["all", "dyadic"])
-    table = perinatal.seed_comparison(load_published(), fits["knha"], bayes).set_index("label")
-    barlow = table.loc["Barlow 2015: parental depression"]
-    assert (barlow["benefit_estimate"], barlow["benefit_ci_low"], barlow["benefit_ci_high"]) == \
-        pytest.approx((0.22, -0.02, 0.46))  # published SMD -0.22 (-0.46, 0.02), lower favours PIP
-    sleed = table.loc["Sleed 2023: maternal depression"]
-    assert sleed["estimate_derived"] and (sleed["benefit_ci_low"], sleed["benefit_ci_high"]) == \
-        pytest.approx((0.13, 0.45))
-    assert table.loc["Huang 2019: maternal depression", "benefit_ci_low"] == pytest.approx(0.09)
-    assert table.loc["Metapsy perinatal, all (REML, KH, k 68)", "benefit_estimate"] == pytest.approx(MU_ALL, abs=1e-4)
-    assert len(table) == 7
+@pytest.mark.parametrize("name", ["all", "dyadic"])
+def test_summary_level_check_close_to_full_data(selected, name):
+    check = summary_level_check(_subsets(selected)[name], priors.half_normal(0.5))
+    table = check.to_frame()
+    gap = table.loc["reconstruction"] - table.loc["full data"]
+    assert gap[["estimate", "low", "high"]].abs().max() < 0.03 and abs(gap["p_benefit"]) < 0.01
+    if name == "dyadic":
+        assert table.loc["reconstruction", "estimate"] == pytest.approx(0.55, abs=1e-3)
+    assert check.summary.k == len(_subsets(selected)[name]) and check.summary.favours == "higher"
 
 
 if __name__ == "__main__":
