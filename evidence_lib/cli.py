@@ -105,14 +105,17 @@ def _study_reading(path, prior_set, favours) -> pd.DataFrame:
     from evidence_lib.measures import from_analysis_scale
     from evidence_lib.studies import Studies
     from evidence_lib.summaries import summarise
-    from evidence_lib.user_input import read_studies
+    from evidence_lib.user_input import InputError, read_studies
 
     table = read_studies(path)
     measure = table["measure"].iloc[0] or None
     studies = Studies.from_frame(table.drop(columns="measure"), sei="sei", label="study", measure=measure,
                                  favours=favours)
-    fit = random_effects(studies, method="REML", test="z")
-    bayes = summarise(exact_posterior(studies, tau_prior=prior_set.tau, mu_prior=prior_set.mu), favours=favours)
+    try:
+        fit = random_effects(studies, method="REML", test="z")
+        bayes = summarise(exact_posterior(studies, tau_prior=prior_set.tau, mu_prior=prior_set.mu), favours=favours)
+    except ValueError as err:
+        raise InputError(f"{path.name}: {err}") from None
 
     def natural(x):
         return from_analysis_scale(x, measure)

@@ -166,6 +166,10 @@ def read_summaries(path) -> pd.DataFrame:
         measure = _word(name, row, "measure", v["measure"], MEASURES)
         est, lo, hi = (_number(name, row, col, v[col], blank_ok=col == "estimate")
                        for col in ("estimate", "ci_low", "ci_high"))
+        for col, value in (("estimate", est), ("ci_low", lo), ("ci_high", hi)):
+            if abs(value) > YI_MAX:
+                raise InputError(f"{name}, row {row}, column {col}: expected |{col}| <= {YI_MAX:g} (beyond it "
+                                 f"squares overflow double precision; change the units), got {v[col]!r}")
         rec = {"row": row, "label": v["label"], "measure": measure,
                "favours_intervention": _word(name, row, "favours_intervention", v["favours_intervention"], FAVOURS),
                "estimate_used": estimate_or_midpoint(measure, est, lo, hi)[0], "ci_low": lo, "ci_high": hi}
