@@ -9,32 +9,61 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    # the study table and the measure vocabulary
+    "Studies": "studies",
+    "as_studies": "studies",
+    "to_analysis_scale": "measures",
+    "from_analysis_scale": "measures",
     # effect sizes
     "smd": "effect_sizes",
     "log_rr": "effect_sizes",
     "log_or": "effect_sizes",
     "se_from_ci": "effect_sizes",
     "smd_table": "effect_sizes",
-    # frequentist engine
+    "aggregate_correlated": "effect_sizes",
+    "g_from_events": "effect_sizes",
+    # frequentist engine and tests
     "random_effects": "frequentist",
     "leave_one_out": "frequentist",
-    # exact Bayesian engine and priors
+    "egger_test": "frequentist",
+    "subgroup_difference": "frequentist",
+    "funnel_limits": "frequentist",
+    # exact Bayesian engine, priors and posterior summaries
     "exact_posterior": "exact",
     "priors": "priors",
-    # PyMC models
+    "summarise": "summaries",
+    "linear_combinations": "summaries",
+    # PyMC models and their diagnostics
     "sample_posterior": "pymc_models",
     "sample_binomial": "pymc_models",
     "sample_meta_regression": "pymc_models",
     "check_diagnostics": "diagnostics",
     "assert_diagnostics": "diagnostics",
     "compare_with_exact": "diagnostics",
+    # published summaries: reconstruction and the two readings
     "from_published": "reconstruct",
+    "summary_level_check": "reconstruct",
+    "readings_table": "readings",
+    "read_row": "readings",
+    "harmonise": "readings",
     # data
     "load_published": "data",
     "load_trials": "data",
     "result_counts": "data",
     "audit_published": "audit",
     "load_metapsy": "metapsy",
+    "select_perinatal_effects": "metapsy_selection",
+    # errors
+    "ConvergenceError": "errors",
+    "ReconstructionError": "errors",
+    # issue 14: what the borderline evidence is worth
+    "model_average": "model_averaging",
+    "design_analysis": "design",
+    "next_trial": "preposterior",
+    "operating_characteristics": "operating",
+    # issue 15: counting outcomes (binomial GLMM, Metapsy binary comparisons)
+    "random_effects_binomial": "glmm",
+    "select_binary": "metapsy_binary",
 }
 
 __all__ = sorted(_EXPORTS)

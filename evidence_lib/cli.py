@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from evidence_lib.errors import ConvergenceError
+
 USAGE_ERROR = 2
 READINGS_COLUMNS = ["measure", "estimate_used", "ci_low", "ci_high", "p_implied", "post_median", "cri_low",
                     "cri_high", "p_benefit", "readings_disagree"]
@@ -234,6 +236,63 @@ def _cmd_readings(args) -> int:
     return 0
 
 
+def _cmd_worth(args) -> int:
+    """Model averaging, design analysis and next-trial probabilities for a user's file (issue 14)."""
+    import numpy as np
+
+    from evidence_lib.design import design_analysis
+    from evidence_lib.measures import is_ratio
+    from evidence_lib.model_averaging import model_average
+    from evidence_lib.preposterior import next_trial
+    from evidence_lib.readings import summary_for_row
+    from evidence_lib.studies import Studies
+    from evidence_lib.user_input import InputError, read_studies, read_summaries
+
+    tau_prior = _prior_set(args).tau
+    mu_prior = (0.0, args.mu_sd)
+    if args.studies:
+        if not args.favours:
+            raise ValueError("--studies needs --favours lower|higher: which side of 0 favours the intervention")
+        table = read_studies(args.studies)
+        cases = {args.studies.name: Studies.from_frame(table.drop(columns=["measure", "row"]), sei="sei",
+                                                       label="study", measure=table["measure"].iloc[0] or None,
+                                                       favours=args.favours)}
+    else:
+        if args.favours:
+            raise ValueError("--favours applies to --studies only (a summaries file has a favours_intervention column)")
+        cases = {}
+        for _, row in read_summaries(args.summary).iterrows():
+            try:
+                cases[row["label"]] = summary_for_row(row)
+            except ValueError as err:
+                raise InputError(f"{args.summary.name}, row {row['row']}: {err}") from None
+    print(f"priors: tau {tau_prior.name}; mu N(0, {args.mu_sd:g}^2) (analysis scale)")
+    for name, studies in cases.items():
+        ratio = is_ratio(studies.measure)
+        if studies.measure not in ("SMD", "RR", "OR"):
+            raise ValueError(f"{name}: worth needs the measure (SMD, RR or OR) to simulate the next trial; "
+                             f"got {studies.measure!r}")
+        sign = 1.0 if studies.favours == "higher" else -1.0
+        effects = args.true_effect or ([np.log(1.5), np.log(2.0)] if ratio else [0.2, 0.5])
+        mid = args.mid if args.mid is not None else (np.log(1.25) if ratio else 0.2)
+        print(f"\n== {name} (k = {len(studies)}, {studies.measure}, favours {studies.favours})")
+        ma = model_average(studies, tau_prior=tau_prior, mu_prior=mu_prior)
+        print(ma.table.round(4).to_string(index=False))
+        print(f"BF(effect) {ma.bf_effect:.4g}, BF(heterogeneity) {ma.bf_heterogeneity:.4g}; P(benefit) "
+              f"model-averaged {ma.p_benefit():.3f}, given an effect {ma.mu_given_effect.p_benefit(ma.favours):.3f}")
+        design = design_analysis(studies, sign * np.abs(effects))
+        print(f"design analysis ({design.method}; SE {design.se:.4f}, tau_hat {design.tau:.4f}; analysis scale):")
+        print(design.table[["true_effect", "power", "type_s", "exaggeration"]].round(4).to_string(index=False))
+        nt = next_trial(studies, args.n_per_arm, args.trials, tau_prior=tau_prior, mu_prior=mu_prior, mid=mid,
+                        threshold=args.threshold, control_risk=args.control_risk, draws=args.draws,
+                        random_seed=args.seed)
+        print(f"next {args.trials} trial(s) of {args.n_per_arm} per arm ({args.draws} simulations, seed {args.seed}); "
+              f"now P(benefit) {nt.current['p_benefit']:.3f}, "
+              f"P(benefit > {mid:.3g}) {nt.current['p_benefit_mid']:.3f}:")
+        print(nt.summary.round(4).to_string())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evidence-lib", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -256,7 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "  yi is a log ratio for RR and OR).\n"
                     "--summary FILE: columns label, estimate (blank if only the CI was published),\n"
                     "  ci_low, ci_high (95 %, ratios as ratios), measure (SMD, RR, OR),\n"
-                    "  favours_intervention (lower, higher); optional k (<= 10000), q, i2 (percent in [0, 100)), n;\n"
+                    "  favours_intervention (lower, higher); optional k (<= 10000), q, i2 (percent in [0, 100)), n,\n"
+                    "  and i2_definition (Q: RevMan's (Q - df)/Q; tau2: metafor's; needed when i2 is used);\n"
                     "  a row with k >= 2 needs q, i2 or, for an SMD, n (leave k blank to read the estimate alone).\n"
                     "Default prior: half-normal(0.5) on tau, flat on mu.",
         epilog="examples:\n"
@@ -281,6 +341,39 @@ def build_parser() -> argparse.ArgumentParser:
                     help="any other parameter of the prior (repeatable), e.g. df=3")
     rd.add_argument("--out", type=Path, metavar="FILE.csv", help="also save the full table as CSV")
     rd.set_defaults(func=_cmd_readings)
+
+    wo = sub.add_parser(
+        "worth", help="model averaging, design analysis and what one more trial would change",
+        description="For each data set: the four-model average (EE/RE x mu = 0/free) with inclusion Bayes factors,\n"
+                    "the design analysis of the z test at stated true effects, and the next-trial probabilities.\n"
+                    "Files as for `readings` (--studies needs a measure column: SMD, RR or OR).",
+        epilog="examples:\n  evidence-lib worth --summary results.csv --n-per-arm 100\n"
+               "  evidence-lib worth --studies trials.csv --favours higher --true-effect 0.3 --mu-sd 0.5",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    wsource = wo.add_mutually_exclusive_group(required=True)
+    wsource.add_argument("--studies", type=Path, metavar="FILE.csv", help="a CSV of study effects")
+    wsource.add_argument("--summary", type=Path, metavar="FILE.csv", help="a CSV of published pooled results")
+    wo.add_argument("--favours", choices=("lower", "higher"),
+                    help="with --studies: the side of 0 that favours the intervention")
+    wo.add_argument("--prior", metavar="NAME", help="tau prior by registry name (default half_normal(0.5))")
+    wo.add_argument("--prior-scale", type=float, metavar="X", help="the tau prior's scale")
+    wo.add_argument("--prior-param", type=_param, action="append", default=[], metavar="KEY=VALUE",
+                    help="any other parameter of the tau prior (repeatable)")
+    wo.add_argument("--mu-sd", type=float, default=1.0, metavar="SD",
+                    help="sd of the N(0, SD^2) prior on mu, analysis scale (default 1; Bayes factors need it proper)")
+    wo.add_argument("--true-effect", type=float, action="append", metavar="X",
+                    help="assumed true effect magnitude for the design analysis, analysis scale (repeatable; "
+                         "default 0.2 and 0.5 for SMD, log 1.5 and log 2 for ratios)")
+    wo.add_argument("--n-per-arm", type=int, default=100, metavar="N", help="size of each new trial's arms (100)")
+    wo.add_argument("--trials", type=int, default=1, metavar="T", help="number of new trials (1)")
+    wo.add_argument("--mid", type=float, metavar="X",
+                    help="smallest effect that matters, analysis scale (default 0.2 SMD, log 1.25 for ratios)")
+    wo.add_argument("--threshold", type=float, default=0.9, metavar="P",
+                    help="decision threshold for P(benefit > mid) (0.9)")
+    wo.add_argument("--control-risk", type=float, metavar="P", help="control arm's event risk (needed for RR/OR)")
+    wo.add_argument("--draws", type=int, default=2000, metavar="D", help="simulated next trials (2000)")
+    wo.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (1)")
+    wo.set_defaults(func=_cmd_worth)
     return parser
 
 
@@ -296,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning = one_line
             return args.func(args)
     except ValueError as err:  # bad file or option (user_input.InputError is one): a message, no traceback
+        print(f"evidence-lib {args.command}: error: {err}", file=sys.stderr)
+        return USAGE_ERROR
+    except ConvergenceError as err:  # an iterative fit on the user's figures did not converge
         print(f"evidence-lib {args.command}: error: {err}", file=sys.stderr)
         return USAGE_ERROR
     except OSError as err:  # e.g. --out on a full disk or a read-only folder

@@ -8,24 +8,43 @@ transition of NUTS is a failure too (Betancourt 2017, arXiv:1701.02434).
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import arviz as az
 import numpy as np
 import pandas as pd
+
+from evidence_lib.errors import ConvergenceError
 
 
 class SamplerWarning(UserWarning):
     """An MCMC fit failed a convergence check (R-hat, ESS or divergences)."""
 
 
-def check_diagnostics(idata, var_names=None, *, rhat_max: float = 1.01, ess_min: float = 400,
-                      warn: bool = True) -> pd.DataFrame:
-    """Per-parameter ``r_hat, ess_bulk, ess_tail, mcse_mean, mcse_sd`` (``az.summary``).
+@dataclass(frozen=True, eq=False)
+class Diagnostics:
+    """Per-parameter ``r_hat, ess_bulk, ess_tail, mcse_mean, mcse_sd`` (``table``, from
+    ``az.summary``), the number of divergent transitions and the failed checks (``problems``,
+    empty when healthy)."""
 
-    ``df.attrs["divergences"]`` holds the number of divergent transitions and
-    ``df.attrs["problems"]`` a list of the failed checks (empty when healthy); with
-    ``warn`` a :class:`SamplerWarning` names them. R-hat is NaN with a single chain,
-    which counts as a failure.
+    table: pd.DataFrame
+    divergences: int
+    problems: list
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+
+def check_diagnostics(idata, var_names=None, *, rhat_max: float = 1.01, ess_min: float = 400,
+                      warn: bool = True) -> Diagnostics:
+    """Check R-hat, bulk/tail ESS and divergences of a fit (module docstring thresholds).
+
+    With ``warn`` a :class:`SamplerWarning` names the failed checks. R-hat is NaN with a
+    single chain, which counts as a failure.
     """
     df = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
     divergences = int(idata["sample_stats"]["diverging"].sum())
@@ -38,18 +57,18 @@ def check_diagnostics(idata, var_names=None, *, rhat_max: float = 1.01, ess_min:
         problems.append(f"bulk or tail ESS < {ess_min} for {bad_ess}")
     if divergences:
         problems.append(f"{divergences} divergent transition(s)")
-    df.attrs.update(divergences=divergences, problems=problems)
     if problems and warn:
         warnings.warn("MCMC diagnostics failed: " + "; ".join(problems), SamplerWarning, stacklevel=2)
-    return df
+    return Diagnostics(df, divergences, problems)
 
 
-def assert_diagnostics(idata, var_names=None, *, rhat_max: float = 1.01, ess_min: float = 400) -> pd.DataFrame:
-    """As :func:`check_diagnostics`, but raise ``AssertionError`` on any failed check."""
-    df = check_diagnostics(idata, var_names, rhat_max=rhat_max, ess_min=ess_min, warn=False)
-    if df.attrs["problems"]:
-        raise AssertionError("MCMC diagnostics failed: " + "; ".join(df.attrs["problems"]))
-    return df
+def assert_diagnostics(idata, var_names=None, *, rhat_max: float = 1.01, ess_min: float = 400) -> Diagnostics:
+    """As :func:`check_diagnostics`, but raise :class:`~evidence_lib.errors.ConvergenceError`
+    on any failed check."""
+    result = check_diagnostics(idata, var_names, rhat_max=rhat_max, ess_min=ess_min, warn=False)
+    if result.problems:
+        raise ConvergenceError("MCMC diagnostics failed: " + "; ".join(result.problems))
+    return result
 
 
 def compare_with_exact(fit, post, params=("mu", "tau", "theta_new"), *, mcse_units: float = 4.0) -> pd.DataFrame:
@@ -57,8 +76,8 @@ def compare_with_exact(fit, post, params=("mu", "tau", "theta_new"), *, mcse_uni
 
     MCSE of a median: ``az.mcse(method="median")``; of P(mu < 0): sqrt(p(1 - p) / ESS) with
     ArviZ's ESS of the indicator (when every draw is on one side, as if half a draw fell on
-    the other). Returns one row per quantity (mcmc, exact, mcse, units); raises AssertionError
-    when any |units| >= ``mcse_units``.
+    the other). Returns one row per quantity (mcmc, exact, mcse, units); raises
+    :class:`~evidence_lib.errors.ConvergenceError` when any |units| >= ``mcse_units``.
     """
     rows = []
     for name in params:
@@ -73,5 +92,5 @@ def compare_with_exact(fit, post, params=("mu", "tau", "theta_new"), *, mcse_uni
     table["units"] = (table["mcmc"] - table["exact"]) / table["mcse"]
     bad = table[table["units"].abs() >= mcse_units]
     if len(bad):
-        raise AssertionError(f"MCMC differs from the exact posterior by >= {mcse_units} MCSE:\n{bad}")
+        raise ConvergenceError(f"MCMC differs from the exact posterior by >= {mcse_units} MCSE:\n{bad}")
     return table

@@ -39,6 +39,7 @@ from numpy.polynomial import legendre
 from scipy import integrate, optimize, special, stats
 
 from evidence_lib import _checks
+from evidence_lib.errors import ConvergenceError
 from evidence_lib.priors import as_mu_prior, as_tau_prior, require_proper_posterior
 from evidence_lib.studies import as_studies
 
@@ -65,7 +66,7 @@ class _Model:
             self.prior_prec, self.m0, self.prior_logvar = 1 / mu_prior.sd**2, mu_prior.mean, 2 * np.log(mu_prior.sd)
         else:
             self.prior_prec, self.m0, self.prior_logvar = 0.0, 0.0, 0.0
-        self.n = len(y) + mu_prior.proper
+        self.n = np.shape(y)[-1] + mu_prior.proper  # y may be (data sets, k): cond broadcasts
         self.tau0 = 1e-8 * float(np.sqrt(s2.min()))
 
     def cond(self, tau):
@@ -73,7 +74,7 @@ class _Model:
         V = np.asarray(tau, float)[..., None] ** 2 + self.s2
         w = 1 / V
         prec = w.sum(-1) + self.prior_prec
-        m = (w @ self.y + self.prior_prec * self.m0) / prec
+        m = ((w * self.y).sum(-1) + self.prior_prec * self.m0) / prec
         resid = (w * (self.y - m[..., None]) ** 2).sum(-1) + self.prior_prec * (self.m0 - m) ** 2
         log_l = -0.5 * ((self.n - 1) * LOG_2PI + np.log(V).sum(-1) + self.prior_logvar + resid + np.log(prec))
         return log_l, m, 1 / prec
@@ -234,7 +235,8 @@ class _TauMarginal(_Marginal):
         return self.moment(1)
 
     def sd(self):
-        return float(np.sqrt(max(self.moment(2) - self.moment(1) ** 2, 0.0)))
+        second = self.moment(2)
+        return np.inf if np.isinf(second) else float(np.sqrt(max(second - self.moment(1) ** 2, 0.0)))
 
 
 class _MixtureMarginal(_Marginal):
@@ -298,7 +300,7 @@ class _GridTau(_TauMarginal):
             g = np.concatenate([g, self.model.log_joint_u(grid[n:2 * n])])
             n = len(g)
         if not np.isfinite(g.max()):
-            raise RuntimeError("log posterior of tau is not finite on the scan grid")
+            raise ConvergenceError("log posterior of tau is not finite on the scan grid")
         u = grid[:n]
         return u, g, g + r * u
 
@@ -327,7 +329,7 @@ class _GridTau(_TauMarginal):
             if not len(left):
                 break
         else:
-            raise RuntimeError("tau quadrature did not converge")
+            raise ConvergenceError("tau quadrature did not converge")
         left, width, nodes, q = (np.concatenate(x) for x in zip(*done))
         order = np.argsort(left)
         return left[order], width[order], nodes[order], q[order]
@@ -385,7 +387,7 @@ class _GridTau(_TauMarginal):
 
     def mixture(self, which):
         """Normal mixture over the nodes (and tau = 0 for the piece below tau_0)."""
-        keep = self.node_w > 1e-17
+        keep = self.node_w > 0  # every node: far-tail nodes carry the moments of heavy-tailed priors
         tau = np.concatenate([[0.0], self.node_tau[keep]])
         w = np.concatenate([[self.w_lower], self.node_w[keep]])
         return _GridMixture(self.model, which, w, *self.model.components(tau, which))
@@ -603,7 +605,7 @@ class ExactPosterior:
             d = self._tau.mixture(i)
             lo, hi = d.interval(level, "central")
             rows.append({"y": self.yi[i], "sei": self.sei[i], "mean": d.mean(), "sd": d.sd(),
-                         "median": d.ppf(0.5), "lower": lo, "upper": hi})
+                         "median": d.ppf(0.5), "low": lo, "high": hi})
         return pd.DataFrame(rows, index=pd.RangeIndex(1, len(rows) + 1, name="study"))
 
     # --- model comparison
@@ -633,8 +635,8 @@ class ExactPosterior:
             c_lo, c_hi = self.interval(param, level, "central")
             s_lo, s_hi = self.interval(param, level, "shortest")
             rows[param] = {"median": self.median(param), "mean": self.mean(param), "sd": self.sd(param),
-                           "central_lower": c_lo, "central_upper": c_hi,
-                           "shortest_lower": s_lo, "shortest_upper": s_hi}
+                           "central_low": c_lo, "central_high": c_hi,
+                           "shortest_low": s_lo, "shortest_high": s_hi}
         return pd.DataFrame.from_dict(rows, orient="index")
 
     def __repr__(self):

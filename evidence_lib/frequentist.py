@@ -28,6 +28,7 @@ from scipy import stats
 from scipy.optimize import brentq
 
 from evidence_lib._checks import choice, finite_range
+from evidence_lib.errors import ConvergenceError
 from evidence_lib.studies import as_studies
 
 METHODS = ("REML", "ML", "DL", "PM", "EE")
@@ -152,7 +153,7 @@ def _fisher_scoring(yi, vi, reml: bool) -> float:
         if abs(adj) <= _FS_THRESHOLD:
             break
     else:
-        raise RuntimeError("Fisher scoring for tau2 did not converge in 100 iterations")
+        raise ConvergenceError("Fisher scoring for tau2 did not converge in 100 iterations")
     if tau2 > _FS_THRESHOLD and _loglik(yi, vi, 0.0, reml) - _loglik(yi, vi, tau2, reml) > _LOCAL_MAX_TOL:
         warnings.warn("Fisher scoring stopped at a local maximum; tau2 set to 0 (as metafor)", stacklevel=4)
         return 0.0

@@ -55,7 +55,7 @@ def forest(labels, yi, vi, freq, post, *, measure="SMD", favours=None, title=Non
     ax.errorbar(yi, rows + 0.15, xerr=z * se, fmt="s", color=FREQ, ms=5, capsize=2,
                 label="study estimate, 95 % CI")
     ax.errorbar(shrink["mean"], rows - 0.15,
-                xerr=[shrink["mean"] - shrink["lower"], shrink["upper"] - shrink["mean"]],
+                xerr=[shrink["mean"] - shrink["low"], shrink["high"] - shrink["mean"]],
                 fmt="o", color=BAYES, ms=4, capsize=2, label="shrinkage estimate, 95 % CrI")
     mu_lo, mu_hi = post.interval("mu", level=0.95, kind="central")
     th_lo, th_hi = post.interval("theta_new", level=0.95, kind="central")

@@ -112,10 +112,10 @@ def _add_draws(fit, *, mean=None, y=None, s=None):
 
 def _diagnose(fit):
     """Run :func:`check_diagnostics` (warns on failure) and record its outcome in ``fit.attrs``."""
-    df = check_diagnostics(fit)
-    fit.attrs.update(divergences=df.attrs["divergences"], r_hat_max=float(df["r_hat"].max()),
-                     ess_bulk_min=float(df["ess_bulk"].min()),
-                     diagnostics_problems="; ".join(df.attrs["problems"]) or "none")
+    result = check_diagnostics(fit)
+    fit.attrs.update(divergences=result.divergences, r_hat_max=float(result.table["r_hat"].max()),
+                     ess_bulk_min=float(result.table["ess_bulk"].min()),
+                     diagnostics_problems="; ".join(result.problems) or "none")
     return fit
 
 

@@ -28,7 +28,7 @@ from evidence_lib.data import load_published
 from evidence_lib.exact import exact_posterior
 from evidence_lib.frequentist import random_effects
 from evidence_lib.measures import benefit_sign, from_analysis_scale, to_analysis_scale
-from evidence_lib.reconstruct import from_published
+from evidence_lib.reconstruct import from_published, i2_definition_for
 from evidence_lib.summaries import benefit_bounds, summarise
 
 LEVEL = 0.95
@@ -111,7 +111,8 @@ def summary_for_row(row) -> object:
         value("estimate_used"), value("ci_low"), value("ci_high"),
         k=None if k is None else int(k), q=value("q"), i2=value("i2"),
         n_total=value("n") if row["measure"] == "SMD" else None, measure=row["measure"],
-        favours=row.get("favours_intervention"), label=str(row.get("result_id") or row.get("label") or ""))
+        favours=row.get("favours_intervention"), label=str(row.get("result_id") or row.get("label") or ""),
+        i2_definition=row.get("i2_definition") or i2_definition_for(row.get("method")))
 
 
 def read_row(row, prior_set: PriorSet | None = None) -> dict:

@@ -5,7 +5,14 @@ pooled SE obeys SE² = (s² + tau_hat²)/k with tau_hat² = max(0, s²(Q − (k�
 so s² = k·SE²/max(1, Q/(k−1)). Q comes from, in this order of priority:
 
 1. ``q`` (Cochran's Q) as published;
-2. ``i2`` (percent): Q = (k−1)/(1 − I²/100);
+2. ``i2`` (percent), read by its definition (``i2_definition``): RevMan prints Higgins and
+   Thompson's I² = (Q − df)/Q, metafor prints tau²/(tau² + s̃²) with s̃² the "typical"
+   within-study variance. The two differ on real data (dat.li2007: metafor's 82.2 % would
+   imply Q 118.1 under the first reading; the real Q is 57.7), but under the equal-variance
+   model below s̃² = s² and REML = DL, so both give tau_hat²/s² = I²/(100 − I²), i.e. the
+   same pseudo-studies with Q = (k−1)/(1 − I²/100). For a metafor I² that Q is the
+   pseudo-data's, not the review's Q (which the review's I² does not determine); the note
+   says which definition was used;
 3. ``n_total`` (SMD only): n_i = n/k, s² = 4/n_i + g²/(2 n_i) (the large-sample variance
    of Hedges' g with equal arms), and Q = (k−1)·k·SE²/s² when that exceeds k−1; otherwise
    tau_hat² = 0, Q = k−1 and s² = k·SE² (the published CI wins over the n-based variance).
@@ -32,6 +39,7 @@ from scipy import stats
 
 from evidence_lib._checks import K_MAX, scalar, whole
 from evidence_lib.effect_sizes import se_from_ci
+from evidence_lib.errors import ReconstructionError
 from evidence_lib.frequentist import i2_from_q, random_effects
 from evidence_lib.measures import PUBLISHED, check_measure, from_analysis_scale, is_ratio, to_analysis_scale
 from evidence_lib.studies import Studies
@@ -65,7 +73,7 @@ class PublishedSummary(Studies):
 
         Returns the refit's ``mu_hat, se, q, tau2`` and the CI on the published scale
         (``ci_low, ci_high``, which match the published CI up to its rounding); raises
-        ``AssertionError`` when an identity is off by more than ``tol``.
+        :class:`~evidence_lib.errors.ReconstructionError` when an identity is off by more than ``tol``.
         """
         if self.estimate_only:
             out = {"mu_hat": float(self.yi[0]), "se": float(self.sei[0]), "q": None, "tau2": None}
@@ -75,7 +83,7 @@ class PublishedSummary(Studies):
         for name, value in out.items():
             target = getattr(self, name)
             if value is not None and not np.isclose(value, target, rtol=tol, atol=tol):
-                raise AssertionError(f"reconstruction gives {name} = {value}, expected {target}")
+                raise ReconstructionError(f"reconstruction gives {name} = {value}, expected {target}")
         z = stats.norm.ppf(0.5 + self.level / 2)
         return {**out, "ci_low": float(from_analysis_scale(out["mu_hat"] - z * out["se"], self.measure)),
                 "ci_high": float(from_analysis_scale(out["mu_hat"] + z * out["se"], self.measure))}
@@ -87,13 +95,26 @@ def _pseudo_values(estimate: float, k: int, ss: float) -> np.ndarray:
     return estimate + u * np.sqrt(ss / np.sum(u**2))
 
 
+I2_DEFINITIONS = {"Q": "(Q - df)/Q, Higgins and Thompson, as RevMan prints it",
+                  "tau2": "tau²/(tau² + s²) with the typical within-study variance, as metafor prints it"}
+
+
+def i2_definition_for(method: str | None) -> str | None:
+    """Which I² a review printed, from the software its ``method`` names (RevMan: "Q",
+    metafor: "tau2"); None when the software is not named."""
+    text = (method or "").lower()
+    return "Q" if "revman" in text else "tau2" if "metafor" in text else None
+
+
 def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_total=None,
-                   measure: str = "SMD", level: float = 0.95, favours=None, label: str = "") -> PublishedSummary:
+                   measure: str = "SMD", level: float = 0.95, favours=None, label: str = "",
+                   i2_definition: str | None = None) -> PublishedSummary:
     """Reconstruct pseudo-studies from a published estimate, CI and k (see module docstring).
 
     ``estimate=None`` (a review that printed only the CI) takes the CI midpoint on the
     analysis scale. Priority of heterogeneity inputs: ``q``, then ``i2`` (percent), then
-    ``n_total``. ``favours`` ("lower"/"higher") and ``label`` travel with the result.
+    ``n_total``. ``i2_definition`` ("Q" or "tau2", :data:`I2_DEFINITIONS`) is required when
+    the I² is used. ``favours`` ("lower"/"higher") and ``label`` travel with the result.
     """
     check_measure(measure, allow_none=False, options=PUBLISHED)
     level = scalar("level", level)
@@ -133,8 +154,12 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
         if q is not None:
             notes.append(f"Q = {q:g} as published")
         elif i2 is not None:
+            if i2_definition not in I2_DEFINITIONS:
+                raise ValueError(f"say which I² the review reported: i2_definition {list(I2_DEFINITIONS)} "
+                                 f"({'; '.join(f'{k}: {v}' for k, v in I2_DEFINITIONS.items())}); got {i2_definition!r}")
             q = (k - 1) / (1 - i2 / 100)
-            notes.append(f"Q = (k-1)/(1-I²) = {q:.4g} from I² = {i2:g}%")
+            notes.append(f"I² = {i2:g}% read as {I2_DEFINITIONS[i2_definition]}: Q = (k-1)/(1-I²) = {q:.4g}"
+                         + (" (the pseudo-studies' Q, not the review's)" if i2_definition == "tau2" else ""))
         elif n_total is not None and measure == "SMD":
             n_i = n_total / k
             s2_n = 4 / n_i + y**2 / (2 * n_i)

@@ -23,7 +23,7 @@ from evidence_lib.data import MEASURES, estimate_or_midpoint
 
 STUDY_COLUMNS = {"required": ("study", "yi"), "optional": ("sei", "vi", "measure")}
 SUMMARY_COLUMNS = {"required": ("label", "estimate", "ci_low", "ci_high", "measure", "favours_intervention"),
-                   "optional": ("k", "q", "i2", "n")}
+                   "optional": ("k", "q", "i2", "i2_definition", "n")}
 FAVOURS = ("lower", "higher")
 
 
@@ -151,7 +151,8 @@ def read_summaries(path) -> pd.DataFrame:
     ``favours_intervention`` (lower/higher). Optional, blank when not reported: ``k``
     (<= :data:`~evidence_lib._checks.K_MAX`), ``q`` (Cochran's Q), ``i2`` (percent in [0, 100);
     an :class:`InputWarning` when every i2 of the file is below 1, i.e. probably a fraction),
-    ``n`` (total participants).
+    ``i2_definition`` (needed with ``i2`` when ``q`` is blank: "Q" for RevMan's (Q - df)/Q,
+    "tau2" for metafor's tau²-based I²), ``n`` (total participants).
 
     A row with k >= 2 needs a heterogeneity figure, by the rule of
     :func:`evidence_lib.reconstruct.from_published`: q, or i2, or, for an SMD, n (which gives
@@ -173,9 +174,14 @@ def read_summaries(path) -> pd.DataFrame:
         rec = {"row": row, "label": v["label"], "measure": measure,
                "favours_intervention": _word(name, row, "favours_intervention", v["favours_intervention"], FAVOURS),
                "estimate_used": estimate_or_midpoint(measure, est, lo, hi)[0], "ci_low": lo, "ci_high": hi}
-        for col in SUMMARY_COLUMNS["optional"]:
+        for col in ("k", "q", "i2", "n"):
             rec[col] = _number(name, row, col, v.get(col, ""), blank_ok=True,
                                whole=col == "k", positive=col == "n")
+        definition = v.get("i2_definition", "")
+        if definition not in ("", "Q", "tau2"):
+            raise InputError(f"{name}, row {row}, column i2_definition: expected Q (RevMan's (Q - df)/Q) or "
+                             f"tau2 (metafor's tau²-based I²), or blank, got {definition!r}")
+        rec["i2_definition"] = definition or None
         _check_heterogeneity(name, row, v, rec)
         out.append(rec)
     i2 = [r["i2"] for r in out if not math.isnan(r["i2"])]

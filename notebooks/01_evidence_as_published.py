@@ -57,7 +57,7 @@ print(published.groupby("review")["method"].first().to_string())
 # NBVAL_CHECK_OUTPUT
 trials = el.load_trials("maternal_depression_continuous")
 es = el.smd_table(trials)
-fits = {m: el.random_effects(es["yi"], vi=es["vi"], method=m) for m in ("DL", "REML")}
+fits = {m: el.random_effects(es, method=m) for m in ("DL", "REML")}
 print(pd.DataFrame({m: {"mu": f.mu, "se": f.se, "ci_low": f.ci_low, "ci_high": f.ci_high, "tau2": f.tau2,
                         "i2": f.i2} for m, f in fits.items()}).round(4).to_string())
 

@@ -30,14 +30,14 @@ pd.set_option("display.width", 160)
 trials = el.load_trials("maternal_depression_continuous")
 es = el.smd_table(trials)
 # NBVAL_CHECK_OUTPUT
-print(es.round(4).to_string(index=False))
+print(es.to_frame().round(4).to_string(index=False))
 
 # %% [markdown]
 # ## 1. z-test and 95 % CI (REML τ²)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-z = el.random_effects(es["yi"], vi=es["vi"], method="REML", test="z")
+z = el.random_effects(es, method="REML", test="z")
 print(z)
 
 # %% [markdown]
@@ -49,7 +49,7 @@ print(z)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-kh = el.random_effects(es["yi"], vi=es["vi"], method="REML", test="knha")
+kh = el.random_effects(es, method="REML", test="knha")
 print(pd.DataFrame({
     "z test": [z.mu, z.ci_low, z.ci_high, z.pval, z.pi_low, z.pi_high],
     "Knapp-Hartung": [kh.mu, kh.ci_low, kh.ci_high, kh.pval, kh.pi_low, kh.pi_high],
@@ -63,13 +63,12 @@ print(pd.DataFrame({
 
 # %%
 # NBVAL_CHECK_OUTPUT
-sei = np.sqrt(es["vi"].to_numpy())
-post = el.exact_posterior(es["yi"], sei, tau_prior=priors.half_normal(0.5))
+post = el.exact_posterior(es, tau_prior=priors.half_normal(0.5))
 print(post.summary(level=0.95).round(4).to_string())
 print(f"P(benefit) = P(mu < 0) = {post.prob('mu', upper=0):.4f}")
 
 # %%
-plots.forest(es["study"], es["yi"], es["vi"], z, post, measure="SMD", favours="lower",
+plots.forest(es.labels, es.yi, es.vi, z, post, measure=es.measure, favours=es.favours,
              title="Mother-infant therapy vs control: maternal depression after treatment")
 plt.show()
 
@@ -96,7 +95,7 @@ assert abs(cond_mean - z.mu) < 1e-8 and abs(cond_sd - z.se) < 1e-8
 # NBVAL_CHECK_OUTPUT
 bf = pd.DataFrame([
     {"mu prior": f"N(0, {sd}^2)",
-     "BF01 (mu = 0 vs mu != 0)": el.exact_posterior(es["yi"], sei, tau_prior=priors.half_normal(0.5),
+     "BF01 (mu = 0 vs mu != 0)": el.exact_posterior(es, tau_prior=priors.half_normal(0.5),
                                                     mu_prior=(0.0, sd)).bayes_factor("mu")}
     for sd in (0.2, 0.5, 1.0, 2.0, 10.0)])
 print(bf.round(3).to_string(index=False))
@@ -110,7 +109,7 @@ print(bf.round(3).to_string(index=False))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-flat = el.exact_posterior(es["yi"], sei, tau_prior=priors.uniform_tau())
+flat = el.exact_posterior(es, tau_prior=priors.uniform_tau())
 compare = pd.DataFrame({
     label: {"tau median": p.median("tau"), "tau 97.5 %": p.quantile("tau", 0.975),
             "mu 2.5 %": p.quantile("mu", 0.025), "mu 97.5 %": p.quantile("mu", 0.975),

@@ -18,8 +18,8 @@
 # of the full-data answer survives when only a published-style summary is available.
 #
 # Direction throughout: Metapsy's Hedges' g is **positive when psychotherapy reduces
-# depression**. Every computation is in `evidence_lib.perinatal` and the engines; this
-# notebook calls, plots and asserts.
+# depression** (`favours="higher"` on the study table). Every computation is in the library
+# (`evidence_lib.metapsy_selection` and the engines); this notebook calls, plots and asserts.
 
 # %%
 import logging
@@ -27,13 +27,9 @@ import logging
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from evidence_lib import metapsy, perinatal, plots, priors
-from evidence_lib.data import load_published
-from evidence_lib.diagnostics import assert_diagnostics
-from evidence_lib.exact import exact_posterior
-from evidence_lib.frequentist import random_effects
+import evidence_lib as el
+from evidence_lib import metapsy_selection, plots, priors
 from evidence_lib.paths import REPORTS_DIR
-from evidence_lib.pymc_models import sample_meta_regression, sample_posterior
 
 pd.set_option("display.width", 180)
 pd.set_option("display.max_colwidth", 60)
@@ -54,9 +50,9 @@ SAMPLER = dict(draws=1000, tune=500, chains=4, cores=1)  # 4000 draws; diagnosti
 
 # %%
 # NBVAL_CHECK_OUTPUT
-db = metapsy.load_metapsy()
-print(metapsy.CITATION)
-print(f"SHA-256 {metapsy.SHA256}")
+db = el.load_metapsy()
+print(el.metapsy.CITATION)
+print(f"SHA-256 {el.metapsy.SHA256}")
 print(f"perinatal rows: {len(db)}, studies: {db['study'].nunique()}, "
       f"time points: {sorted(db['time'].unique())}, controls: {sorted(db['condition_arm2'].unique())}")
 
@@ -64,7 +60,7 @@ print(f"perinatal rows: {len(db)}, studies: {db['study'].nunique()}, "
 # ## 2. From database rows to one effect per comparison
 #
 # A study can contribute several rows: several instruments (EPDS, BDI, HAM-D …), several time
-# points, several psychotherapy arms. The rule (`perinatal` module docstring):
+# points, several psychotherapy arms. The rule (`metapsy_selection` module docstring):
 #
 # 1. psychotherapy vs an inactive control (care as usual, waitlist, other control);
 # 2. post-treatment rows; where a comparison has two post-treatment time points (Burns 2013:
@@ -81,8 +77,12 @@ print(f"perinatal rows: {len(db)}, studies: {db['study'].nunique()}, "
 
 # %%
 # NBVAL_CHECK_OUTPUT
-studies, flow = perinatal.select_perinatal_effects(db)
+selection = el.select_perinatal_effects(db)
+studies, flow = selection.to_frame(), selection.flow
 print(flow.to_string(index=False))
+dyadic = studies["dyadic"].to_numpy(bool)
+SUBSETS = {"all": selection.studies, "dyadic": selection.studies.subset(dyadic),
+           "other": selection.studies.subset(~dyadic)}
 
 # %%
 participants = float((studies["n_arm1"] + studies["n_arm2"]).sum())
@@ -112,8 +112,8 @@ print(studies.loc[studies["control_split"] > 1, multi_cols].round(3).to_string(i
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(perinatal.DYADIC_RULE, "\n")
-print(perinatal.dyadic_screen(db).to_string(index=False))
+print(metapsy_selection.DYADIC_RULE, "\n")
+print(metapsy_selection.dyadic_screen(db).to_string(index=False))
 
 # %% [markdown]
 # ## 4. The analysed comparisons
@@ -127,7 +127,7 @@ table_cols = ["label", "dyadic", "condition_arm1", "format", "instruments", "n_a
               "yi", "sei", "row_ids"]
 print(studies[table_cols].round(3).to_string(index=False))
 REPORTS_DIR.mkdir(parents=True, exist_ok=True)
-studies[perinatal.EXPORT_COLUMNS].to_csv(REPORTS_DIR / "metapsy_perinatal_studies.csv", index=False)
+studies[metapsy_selection.EXPORT_COLUMNS].to_csv(REPORTS_DIR / "metapsy_perinatal_studies.csv", index=False)
 
 # %% [markdown]
 # ## 5. Frequentist pooling: REML, Knapp–Hartung, prediction interval
@@ -139,12 +139,18 @@ studies[perinatal.EXPORT_COLUMNS].to_csv(REPORTS_DIR / "metapsy_perinatal_studie
 
 # %%
 # NBVAL_CHECK_OUTPUT
-fits_z = perinatal.fit_subsets(studies, test="z")
-fits = perinatal.fit_subsets(studies, test="knha")
-cols = ["k", "studies", "participants", "mu", "ci_low", "ci_high", "pval", "tau2", "i2", "pi_low", "pi_high"]
+def fit_table(subsets, test):
+    """REML fit of each subset, one row each (REResult.summary columns)."""
+    return pd.concat({name: el.random_effects(s, method="REML", test=test).summary()
+                      for name, s in subsets.items()}).droplevel(1)
+
+
+fits_z, fits = fit_table(SUBSETS, "z"), fit_table(SUBSETS, "knha")
+cols = ["k", "mu", "ci_low", "ci_high", "pval", "tau2", "i2", "pi_low", "pi_high"]
 print("REML, z test\n", fits_z[cols].round(4).to_string(), sep="")
 print("\nREML, Knapp-Hartung CI and t-based prediction interval\n", fits[cols].round(4).to_string(), sep="")
-diff = perinatal.subgroup_difference(fits_z)
+diff = el.subgroup_difference({name: el.random_effects(SUBSETS[name], method="REML", test="z")
+                               for name in ("dyadic", "other")})
 print("\nsubgroup difference dyadic - other: {difference:.3f}; Q_between = {q_between:.3f}, "
       "df = {df}, p = {pval:.3f}".format(**diff))
 
@@ -167,7 +173,9 @@ assert diff["pval"] > 0.5
 
 # %%
 # NBVAL_CHECK_OUTPUT
-rho6 = perinatal.fit_subsets(perinatal.select_perinatal_effects(db, rho=0.6)[0], test="knha")
+rho6_studies = el.select_perinatal_effects(db, rho=0.6).studies
+rho6 = fit_table({"all": rho6_studies, "dyadic": rho6_studies.subset(dyadic), "other": rho6_studies.subset(~dyadic)},
+                 "knha")
 print(rho6[["k", "mu", "ci_low", "ci_high", "tau2"]].round(4).to_string())
 
 # %% [markdown]
@@ -192,26 +200,28 @@ TAU_PRIORS = {
                                                reading="pattern"),
     "half-normal(0.5)": priors.half_normal(0.5),
 }
-exact = perinatal.exact_by_prior(studies, TAU_PRIORS)
-print(exact.round(3).to_string())
+exact = pd.DataFrame({(label, name): el.summarise(el.exact_posterior(SUBSETS[name], tau_prior=prior), favours="higher")
+                      for label, prior in TAU_PRIORS.items() for name in ("all", "dyadic")}).T
+exact.index.names = ["prior", "subset"]
+print(exact.astype(float).round(3).to_string())
 
 # %%
 checks = []
 for i, (label, prior) in enumerate(TAU_PRIORS.items()):
-    fit = sample_posterior(studies["yi"], studies["sei"], prior, None, random_seed=20240601 + i, **SAMPLER)
-    assert_diagnostics(fit, var_names=["mu", "tau", "theta_new"])
-    mcmc = perinatal.summarise_posterior(fit)
+    fit = el.sample_posterior(SUBSETS["all"], tau_prior=prior, random_seed=20240601 + i, **SAMPLER)
+    el.assert_diagnostics(fit, var_names=["mu", "tau", "theta_new"])
+    mcmc = el.summarise(fit, favours="higher")
     checks.append({"prior": label, **{f"{k} (MCMC - exact)": mcmc[k] - exact.loc[(label, "all"), k]
-                                      for k in ("mu_median", "mu_low", "mu_high", "tau_median")}})
+                                      for k in ("estimate", "low", "high", "tau")}})
 checks = pd.DataFrame(checks).set_index("prior")
 print(checks.round(3).to_string())
 assert checks.abs().to_numpy().max() < 0.02
 
 # %%
 e = exact.xs("all", level="subset")
-assert e["mu_median"].between(0.645, 0.652).all() and (e["p_benefit"] > 0.9999).all()
+assert e["estimate"].between(0.645, 0.652).all() and (e["p_benefit"] > 0.9999).all()
 d = exact.xs("dyadic", level="subset")
-assert abs(d.loc["half-normal(0.5)", "mu_median"] - 0.5395) < 1e-3
+assert abs(d.loc["half-normal(0.5)", "estimate"] - 0.5395) < 1e-3
 assert d["p_benefit"].between(0.97, 0.995).all()
 
 # %% [markdown]
@@ -228,13 +238,13 @@ assert d["p_benefit"].between(0.97, 0.995).all()
 # difference from the other psychotherapies.
 
 # %%
-x_dyadic = studies["dyadic"].astype(float)
+x_dyadic = dyadic.astype(float)
 regression = {}
 for label, seed in [("half-normal(0.5)", 20240611), ("Rhodes 2015 (pattern)", 20240612)]:
-    fit = sample_meta_regression(studies["yi"], studies["sei"], x_dyadic, TAU_PRIORS[label],
-                                 random_seed=seed, **SAMPLER)
-    assert_diagnostics(fit, var_names=["mu", "tau", "beta"])
-    regression[label] = perinatal.regression_summary(
+    fit = el.sample_meta_regression(SUBSETS["all"], x=x_dyadic, tau_prior=TAU_PRIORS[label],
+                                    random_seed=seed, **SAMPLER)
+    el.assert_diagnostics(fit, var_names=["mu", "tau", "beta"])
+    regression[label] = el.linear_combinations(
         fit, {"other psychotherapy (mu)": 0, "dyadic (mu + beta)": 1})
 print(pd.concat(regression, names=["tau prior"]).round(3).to_string())
 
@@ -261,8 +271,8 @@ assert all(0.3 < r.loc["slope beta", "p_positive"] < 0.55 for r in regression.va
 
 # %%
 ordered = studies.sort_values(["dyadic", "yi"], ascending=[False, True], ignore_index=True)
-freq_all = random_effects(ordered["yi"], vi=ordered["vi"], method="REML", test="knha")
-post_all = exact_posterior(ordered["yi"].to_numpy(), ordered["sei"].to_numpy(), TAU_PRIORS["half-normal(0.5)"])
+freq_all = el.random_effects(ordered["yi"], ordered["sei"], method="REML", test="knha")
+post_all = el.exact_posterior(ordered["yi"], ordered["sei"], tau_prior=TAU_PRIORS["half-normal(0.5)"])
 labels = [("* " if d else "") + lab for d, lab in zip(ordered["dyadic"], ordered["label"])]
 fig, ax = plt.subplots(figsize=(10, 22), layout="constrained")
 plots.forest(labels, ordered["yi"], ordered["vi"], freq_all, post_all, measure="Hedges' g",
@@ -280,20 +290,22 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-check = perinatal.summary_level_check(studies, TAU_PRIORS["half-normal(0.5)"])
+checks = {name: el.summary_level_check(SUBSETS[name], TAU_PRIORS["half-normal(0.5)"]) for name in ("all", "dyadic")}
+check = pd.concat({name: c.to_frame() for name, c in checks.items()}, names=["subset", "source"]).astype(float)
 print(check.round(3).to_string())
 
 # %%
 gap = check.xs("reconstruction", level="source") - check.xs("full data", level="source")
 print(gap.round(3).to_string())
-assert gap[["mu_median", "mu_low", "mu_high"]].abs().to_numpy().max() < 0.03
+assert gap[["estimate", "low", "high"]].abs().to_numpy().max() < 0.03
 assert gap["p_benefit"].abs().max() < 0.01
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
 for ax, name in zip(axes, ["all", "dyadic"]):
     for source, colour in [("full data", plots.BAYES), ("reconstruction", "#2a9d5c")]:
-        plots.posterior_density(check.attrs["posteriors"][name, source], "mu", measure="Hedges' g",
+        post = checks[name].full if source == "full data" else checks[name].reconstruction
+        plots.posterior_density(post, "mu", measure="Hedges' g",
                                 favours="higher", ax=ax, label=source, colour=colour)
     ax.set_title(f"{name}: posterior of mu, full data vs reconstruction")
 plt.show()
@@ -314,7 +326,7 @@ plt.show()
 # exploratory.
 
 # %%
-lim = perinatal.funnel_limits(fits_z.loc["all", "mu"], studies["sei"].max() * 1.05)
+lim = el.funnel_limits(fits_z.loc["all", "mu"], studies["sei"].max() * 1.05)
 fig, ax = plt.subplots(figsize=(7.5, 5.5), layout="constrained")
 ax.plot(lim["low"], lim["se"], color="grey", ls="--", lw=1, label="pseudo 95 % limits around REML mean")
 ax.plot(lim["high"], lim["se"], color="grey", ls="--", lw=1)
@@ -331,18 +343,18 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-egger = perinatal.egger_test(studies["yi"], studies["vi"])
+egger = el.egger_test(SUBSETS["all"])
 print("Egger: intercept {intercept:.3f} (SE {se:.3f}), t = {t:.3f} on {df} df, p = {pval:.3f}".format(**egger))
 assert abs(egger["intercept"] + 0.3704) < 1e-4 and egger["pval"] > 0.5
 
 # %%
-pet = sample_meta_regression(studies["yi"], studies["sei"], studies["sei"], TAU_PRIORS["half-normal(0.5)"],
-                             beta_prior=(0.0, 2.0), random_seed=20240621, **SAMPLER)
-assert_diagnostics(pet, var_names=["mu", "tau", "beta"])
-pet_table = perinatal.regression_summary(pet, {"effect at SE = 0 (PET)": 0})
+pet = el.sample_meta_regression(SUBSETS["all"], x=studies["sei"], tau_prior=TAU_PRIORS["half-normal(0.5)"],
+                                beta_prior=(0.0, 2.0), random_seed=20240621, **SAMPLER)
+el.assert_diagnostics(pet, var_names=["mu", "tau", "beta"])
+pet_table = el.linear_combinations(pet, {"effect at SE = 0 (PET)": 0})
 print(pet_table.round(3).to_string())
 pet_effect = pet_table.loc["effect at SE = 0 (PET)"]
-assert 0.35 < pet_effect["median"] < 0.55 and pet_effect["p_positive"] > 0.99
+assert 0.35 < pet_effect["estimate"] < 0.55 and pet_effect["p_positive"] > 0.99
 assert 0.85 < pet_table.loc["slope beta", "p_positive"] < 0.97
 
 # %% [markdown]
@@ -369,9 +381,22 @@ assert 0.85 < pet_table.loc["slope beta", "p_positive"] < 0.97
 # disagreement between the lines is context, not replication.
 
 # %%
-published = load_published()
+SEED_RESULTS = ["barlow2015_ctrl_depression_smd_post", "sleed2023_maternal_depression_post",
+                "huang2019_depression_smd_short"]
+published = el.load_published().set_index("result_id").loc[SEED_RESULTS].reset_index()
+theirs = el.harmonise(published).table
+theirs = theirs.assign(label=theirs["review"] + ": " + theirs["outcome"].str.split(",").str[0],
+                       group="seed reviews (their own trial sets)")
 bayes = exact.xs("half-normal(0.5)", level="prior")
-seeds = perinatal.seed_comparison(published, fits, bayes)
+ours = [{"label": f"Metapsy perinatal, {name} (REML, KH, k {int(fits.loc[name, 'k'])})",
+         "group": "Metapsy perinatal: frequentist", "benefit_estimate": fits.loc[name, "mu"],
+         "benefit_ci_low": fits.loc[name, "ci_low"], "benefit_ci_high": fits.loc[name, "ci_high"],
+         "estimate_derived": False} for name in ("all", "dyadic")]
+ours += [{"label": f"Metapsy perinatal, {name} (posterior median, CrI)", "group": "Metapsy perinatal: Bayesian",
+          "benefit_estimate": bayes.loc[name, "estimate"], "benefit_ci_low": bayes.loc[name, "low"],
+          "benefit_ci_high": bayes.loc[name, "high"], "estimate_derived": False} for name in ("all", "dyadic")]
+seeds = pd.concat([pd.DataFrame(ours), theirs[list(ours[0])]], ignore_index=True)
+assert len(seeds) == 7
 fig, ax = plt.subplots(figsize=(14, 4.5), layout="constrained")
 plots.harmonised(seeds, label_col="label", colour_col="group", ax=ax,
                  title="Maternal depression: Metapsy perinatal trials and the seed reviews")

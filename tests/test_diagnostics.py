@@ -8,6 +8,9 @@ import pymc as pm
 import pytest
 
 from evidence_lib.diagnostics import SamplerWarning, assert_diagnostics, check_diagnostics
+from evidence_lib.errors import ConvergenceError
+
+from datasets import EIGHT_S, EIGHT_Y
 
 COLUMNS = ["ess_bulk", "ess_tail", "r_hat", "mcse_mean", "mcse_sd"]
 
@@ -27,9 +30,10 @@ def iid():
 def test_healthy_draws_pass(iid):
     with warnings.catch_warnings():
         warnings.simplefilter("error", SamplerWarning)
-        df = check_diagnostics(_tree(iid))
+        result = check_diagnostics(_tree(iid))
+    df = result.to_frame()
     assert list(df.columns) == COLUMNS and list(df.index) == ["mu"]
-    assert df.attrs["divergences"] == 0 and df.attrs["problems"] == []
+    assert result.divergences == 0 and result.problems == [] and result.ok
     assert df.loc["mu", "r_hat"] < 1.01 and df.loc["mu", "ess_bulk"] > 3000
     assert_diagnostics(_tree(iid))
 
@@ -38,7 +42,7 @@ def test_chains_stuck_apart_fail_rhat(iid):
     shifted = iid + np.array([0.0, 0.0, 0.0, 1.0])[:, None]
     with pytest.warns(SamplerWarning, match=r"R-hat > 1.01 .*\['mu'\]"):
         check_diagnostics(_tree(shifted))
-    with pytest.raises(AssertionError, match="R-hat"):
+    with pytest.raises(ConvergenceError, match="R-hat"):
         assert_diagnostics(_tree(shifted))
 
 
@@ -49,8 +53,8 @@ def test_single_chain_cannot_pass(iid):
 
 def test_few_draws_fail_ess(iid):
     with pytest.warns(SamplerWarning, match=r"ESS < 400 for \['mu'\]"):
-        df = check_diagnostics(_tree(iid[:, :50]))
-    assert df.loc["mu", "ess_bulk"] < 400
+        result = check_diagnostics(_tree(iid[:, :50]))
+    assert result.table.loc["mu", "ess_bulk"] < 400
     check_diagnostics(_tree(iid[:, :50]), ess_min=100, rhat_max=1.1)  # looser thresholds pass
 
 
@@ -58,29 +62,28 @@ def test_divergences_counted_and_warned(iid):
     div = np.zeros(iid.shape, bool)
     div[2, [5, 50, 500]] = True
     with pytest.warns(SamplerWarning, match="3 divergent"):
-        df = check_diagnostics(_tree(iid, div))
-    assert df.attrs["divergences"] == 3
+        result = check_diagnostics(_tree(iid, div))
+    assert result.divergences == 3
 
 
 def test_warn_false_is_silent(iid):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        df = check_diagnostics(_tree(iid[:1]), warn=False)
-    assert df.attrs["problems"]
+        result = check_diagnostics(_tree(iid[:1]), warn=False)
+    assert result.problems and not result.ok
 
 
 def test_var_names_and_vector_parameters():
     rng = np.random.default_rng(2)
     tree = az.from_dict({"posterior": {"mu": rng.standard_normal((4, 500)), "theta": rng.standard_normal((4, 500, 3))},
                          "sample_stats": {"diverging": np.zeros((4, 500), bool)}})
-    assert list(check_diagnostics(tree).index) == ["mu", "theta[0]", "theta[1]", "theta[2]"]
-    assert list(check_diagnostics(tree, ["theta"]).index) == ["theta[0]", "theta[1]", "theta[2]"]
+    assert list(check_diagnostics(tree).table.index) == ["mu", "theta[0]", "theta[1]", "theta[2]"]
+    assert list(check_diagnostics(tree, ["theta"]).table.index) == ["theta[0]", "theta[1]", "theta[2]"]
 
 
 def test_centred_eight_schools_diverges():
     """A real funnel: centred eight schools (bayesmeta version, golden_values.md) with target_accept 0.6."""
-    y = np.array([28.39, 7.94, -2.75, 6.82, -0.64, 0.63, 18.01, 12.16])
-    s = np.array([14.9, 10.2, 16.3, 11.0, 9.4, 11.4, 10.4, 17.6])
+    y, s = EIGHT_Y, EIGHT_S
     with pm.Model():
         mu = pm.Normal("mu", 0, 50)
         tau = pm.HalfCauchy("tau", 25)
@@ -89,5 +92,5 @@ def test_centred_eight_schools_diverges():
         fit = pm.sample(300, tune=300, chains=2, cores=1, random_seed=11, target_accept=0.6,
                         nuts_sampler="nutpie", progressbar=False, compute_convergence_checks=False)
     with pytest.warns(SamplerWarning, match="divergent"):
-        df = check_diagnostics(fit, ["mu", "tau"])
-    assert df.attrs["divergences"] > 0
+        result = check_diagnostics(fit, ["mu", "tau"])
+    assert result.divergences > 0

@@ -1,6 +1,7 @@
 """The pinned Metapsy loader, on the copy the loader finds (never downloaded in tests: the
 download is patched where it is exercised)."""
 
+import hashlib
 import re
 import shutil
 
@@ -105,6 +106,7 @@ def test_corrupt_download_is_rejected_and_not_cached(isolated, monkeypatch):
     assert not (isolated / "cache" / "evidence_lib" / metapsy.CACHE_NAME).exists()
 
 
-def test_constants():
-    assert metapsy.DOI in metapsy.CITATION and "Cuijpers" in metapsy.CITATION
-    assert len(metapsy.SHA256) == 64 and len(metapsy.COMMIT) == 40
+def test_pinned_checksum_is_the_files(shared_csv):
+    # computed here with hashlib, not by the loader: the pin is the file's real digest
+    assert hashlib.sha256(shared_csv.read_bytes()).hexdigest() == metapsy.SHA256
+    assert metapsy.COMMIT in metapsy.URL and len(metapsy.COMMIT) == 40

@@ -73,10 +73,24 @@ def test_exact_engine_at_tau_hat_gives_estimate_and_se(published):
 
 def test_secure_attachment_i2_route_agrees_with_q_route():
     # seed 002 prints both Chi² 3.71 and I² 73 % for secure attachment: Q = 1/(1 - 0.73) = 3.70
-    by_i2 = from_published(**{**BARLOW_SECURE, "q": None, "i2": 73})
+    by_i2 = from_published(**{**BARLOW_SECURE, "q": None, "i2": 73, "i2_definition": "Q"})  # RevMan
     assert by_i2.q == pytest.approx(1 / 0.27)
     assert by_i2.tau2 == pytest.approx(from_published(**BARLOW_SECURE).tau2, rel=5e-3)
-    assert "I² = 73%" in by_i2.note
+    assert "I² = 73%" in by_i2.note and "RevMan" in by_i2.note
+
+
+def test_i2_definitions_give_the_same_pseudo_studies_and_say_which():
+    # equal within-study variances: the typical variance is s², REML = DL, so metafor's
+    # tau²/(tau² + s²) and RevMan's (Q - df)/Q are one number; only the note differs
+    args = dict(estimate=0.3, ci_low=0.1, ci_high=0.5, k=6, i2=60)
+    revman, metafor = (from_published(**args, i2_definition=d) for d in ("Q", "tau2"))
+    np.testing.assert_allclose(revman.yi, metafor.yi, rtol=1e-15)
+    assert metafor.tau2 / (metafor.tau2 + metafor.s2) == pytest.approx(0.60, rel=1e-12)
+    fit = random_effects(metafor, method="REML")
+    assert fit.i2 == pytest.approx(60, rel=1e-6)  # metafor's own I² of the pseudo-studies
+    assert "metafor" in metafor.note and "not the review's" in metafor.note
+    with pytest.raises(ValueError, match="say which I² the review reported"):
+        from_published(**args)
 
 
 def test_pseudo_studies_have_the_likelihood_of_real_data():
@@ -107,7 +121,7 @@ def test_n_route_with_narrow_ci_sets_tau2_to_zero():
 
 def test_estimate_derived_from_ci_midpoint():
     # Sleed 2023 style: only a CI is printed; the midpoint is taken on the analysis (log) scale
-    rec = from_published(None, 0.5, 2.0, k=3, i2=20, measure="OR")
+    rec = from_published(None, 0.5, 2.0, k=3, i2=20, measure="OR", i2_definition="tau2")
     assert rec.mu_hat == pytest.approx(0.0, abs=1e-15) and rec.estimate == pytest.approx(1.0)
     assert "derived" in rec.note
 
@@ -177,10 +191,13 @@ def test_metapsy_reconstruction_vs_full_data(metapsy_post):
     assert len(yi) == 62 and reml.q == pytest.approx(451.0034, abs=1e-4)
     rec = from_published(reml.mu, reml.ci_low, reml.ci_high, k=len(yi), q=reml.q)
     tau_prior = priors.half_normal(0.5)
+    results = {}
     for label, post in [("full", exact_posterior(yi, sei, tau_prior)),
                         ("reconstructed", exact_posterior(rec, tau_prior=tau_prior))]:
         got = [post.median("mu"), *post.interval("mu", 0.95, "central"), post.prob("mu", lower=0.0),
                post.median("tau"), *post.interval("theta_new", 0.95, "central")]
         assert got == pytest.approx(PINNED[label], abs=1e-3), label
-    # the reconstruction moves the mu summary by < 0.002 but tau's median by 0.022
-    assert abs(PINNED["full"][0] - PINNED["reconstructed"][0]) < 2e-3
+        results[label] = got
+    # the reconstruction moves the mu summary by < 0.002 but tau's median by about 0.022
+    assert abs(results["full"][0] - results["reconstructed"][0]) < 2e-3
+    assert 0.01 < results["reconstructed"][4] - results["full"][4] < 0.03
