@@ -27,14 +27,14 @@ NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 def _not_coercible(name: str, x) -> None:
     """Refuse bools and strings anywhere in ``x`` (NumPy would turn them into 1.0 and 0.1)."""
-    items = list(x) if isinstance(x, (list, tuple)) else [x]
-    arr = np.asarray(x)
-    if arr.dtype.kind == "O":
-        items = list(arr.ravel())
-    elif arr.dtype.kind in "bUS":
-        items = [arr.ravel()[0].item()]
+    if isinstance(x, (list, tuple)):
+        items = x  # checked one by one: np.asarray([True, 0.5]) is already [1.0, 0.5]
+    else:
+        arr = np.asarray(x)
+        items = arr.ravel() if arr.dtype.kind in "ObUS" else ()
     for v in items:
-        if isinstance(v, (bool, np.bool_, str, bytes)):
+        v = v.item() if isinstance(v, np.generic) else v
+        if isinstance(v, (bool, str, bytes)):
             raise ValueError(f"{name} must be numeric: got {type(v).__name__} {v!r} (give numbers, not text or "
                              "True/False)")
 
@@ -82,14 +82,13 @@ def whole(name: str, value, *, minimum: int = 1, maximum: int | None = None) -> 
     return int(value)
 
 
-def finite_range(yi: np.ndarray, vi: np.ndarray, *, rows=None) -> None:
-    """Raise ValueError unless |yi| <= YI_MAX and vi in VI_RANGE (``rows`` names the studies, default 1-based)."""
-    rows = list(range(1, len(yi) + 1)) if rows is None else list(rows)
+def finite_range(yi: np.ndarray, vi: np.ndarray) -> None:
+    """Raise ValueError unless |yi| <= YI_MAX and vi in VI_RANGE, naming the studies (counting from 1)."""
     lo, hi = VI_RANGE
     for arr, what, bad in ((yi, f"yi must lie within ±{YI_MAX:g}", np.abs(yi) > YI_MAX),
                            (vi, f"vi (sei²) must lie in [{lo:g}, {hi:g}]", (vi < lo) | (vi > hi))):
         if bad.any():
-            where = ", ".join(f"study {rows[i]} ({arr[i]:g})" for i in np.flatnonzero(bad)[:5])
+            where = ", ".join(f"study {i + 1} ({arr[i]:g})" for i in np.flatnonzero(bad)[:5])
             raise ValueError(f"{what} (beyond it the weights 1/vi overflow double precision; change the "
                              f"units of the effect); got {where}")
 
