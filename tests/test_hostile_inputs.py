@@ -199,12 +199,16 @@ def _kh_identical():
 
 
 def _reml_equivariant(scale):
+    """(y + 7)·c, v·c² give tau²·c², mu and CIs ·c (REML, ML, PM and the Q-profile CI)."""
     y, v = np.array([0.3, -0.2, 0.5, 0.1, -0.4]), np.array([0.04, 0.05, 0.03, 0.06, 0.05])
-    base, big = random_effects(y, vi=v), random_effects(y * scale + 7 * scale, vi=v * scale**2)
-    # equal up to metafor's stopping rule (|step| <= 1e-5 on tau² = 0.096, so ~1e-4 relative)
-    assert math.isclose(big.tau2, base.tau2 * scale**2, rel_tol=1e-4)
-    assert math.isclose(big.mu, (base.mu + 7) * scale, rel_tol=1e-6)
-    assert math.isclose(big.ci_low, (base.ci_low + 7) * scale, rel_tol=1e-4)
+    for method in ("REML", "ML", "PM"):
+        base = random_effects(y, vi=v, method=method)
+        big = random_effects(y * scale + 7 * scale, vi=v * scale**2, method=method)
+        # equal up to metafor's stopping rule (|step| <= 1e-5 on tau² = 0.096, so ~1e-4 relative)
+        assert math.isclose(big.tau2, base.tau2 * scale**2, rel_tol=1e-4)
+        assert math.isclose(big.mu, (base.mu + 7) * scale, rel_tol=1e-6)
+        assert math.isclose(big.ci_low, (base.ci_low + 7) * scale, rel_tol=1e-4)
+        assert np.allclose(np.array(big.tau2_ci), np.array(base.tau2_ci) * scale**2, rtol=1e-6)
 
 
 def _ee_knha():
