@@ -64,6 +64,10 @@ _EXPORTS = {
     # issue 15: counting outcomes (binomial GLMM, Metapsy binary comparisons)
     "random_effects_binomial": "glmm",
     "select_binary": "metapsy_binary",
+    # issue 13: hostile input (validation errors, the data manifest)
+    "DataValidationError": "data",
+    "InputError": "user_input",
+    "write_manifest": "data",
 }
 
 __all__ = sorted(_EXPORTS)
