@@ -1,9 +1,10 @@
 """Load the project's data files under strict rules: published pooled results and trial figures.
 
 Every cell is read as text and parsed explicitly. A cell that breaks a rule raises
-:class:`DataValidationError`, whose message names the file, the 1-based data row with its key,
-the column and the rule (all problems of a file at once). Nothing is dropped, imputed or
-coerced. Columns and vocabularies are documented in data/README.md.
+:class:`DataValidationError`, whose message names the file, the row as a spreadsheet shows it
+(the header is row 1, the first data row is row 2) with its key, the column and the rule (all
+problems of a file at once). Nothing is dropped, imputed or coerced. Columns and vocabularies
+are documented in data/README.md.
 
 Every CSV under data/ is listed in ``data/MANIFEST.json`` with its number of data rows and
 SHA-256 (line endings normalised): a loader refuses a listed file that differs (truncated,
@@ -128,7 +129,7 @@ class _Problems:
         self.path, self.keys, self.lines = path, list(keys), []
 
     def __call__(self, i: int, column: str, rule: str, value="") -> None:
-        self.lines.append(f"{self.path.name}: row {i + 1} ({self.keys[i]}), column '{column}': {rule}; "
+        self.lines.append(f"{self.path.name}: row {i + 2} ({self.keys[i]}), column '{column}': {rule}; "
                           f"got {value!r}")
 
     def raise_any(self) -> None:

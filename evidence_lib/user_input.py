@@ -1,7 +1,7 @@
 """Read a user's CSV of study effects or of published summaries, or say exactly what is wrong.
 
-Every problem raises :class:`InputError` naming the file, the 1-based data row (the
-header is not counted; row N is line N + 1), the column and what was expected. Column
+Every problem raises :class:`InputError` naming the file, the row as a spreadsheet shows it
+(the header is row 1, so the first data row is row 2), the column and what was expected. Column
 names are matched case-insensitively; an unknown column is an error, so a misspelt
 optional column (``I2 `` for ``i2``) cannot silently drop its figures. Files are
 comma-separated, UTF-8 (a spreadsheet's byte-order mark is fine), decimal point; numbers are
@@ -60,7 +60,7 @@ def _rows(path: Path, columns: dict) -> tuple[list[str], list[tuple[int, dict]]]
                          f"required: {', '.join(columns['required'])}")
     rows = []
     for fields in reader:
-        row = reader.line_num - 1
+        row = reader.line_num  # the row number a spreadsheet shows (the header is row 1)
         if not any(f.strip() for f in fields):
             continue
         if len(fields) != len(header):
@@ -104,7 +104,7 @@ def _unique(name, rows, col):
 def read_studies(path) -> pd.DataFrame:
     """Study effects: columns ``study``, ``yi`` and one of ``sei``/``vi``; optional ``measure``.
 
-    Returns ``row`` (data row number), ``study``, ``yi``, ``sei`` and ``measure`` ("" when the
+    Returns ``row`` (row number as a spreadsheet shows it), ``study``, ``yi``, ``sei`` and ``measure`` ("" when the
     file has no measure column; otherwise one measure shared by all rows). ``yi`` is on the
     analysis scale: log ratios for RR and OR.
     """

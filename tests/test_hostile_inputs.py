@@ -40,19 +40,19 @@ CLI_CASES = [
     # --- crashes with a traceback before issue 13
     pytest.param(_summary("x,0.1,0.0,0.2,4,0,SMD,higher"), SUMMARY, 0, ["Q = 0 as published"], id="published-Q-of-0"),
     pytest.param({"d.csv": "study,yi,sei\na,1e300,1\nb,-1e300,1\nc,1e300,1\n"}, STUDY_RUN, 2,
-                 ["d.csv, row 1, column yi", "1e+100"], id="effects-1e300"),
+                 ["d.csv, row 2, column yi", "1e+100"], id="effects-1e300"),
     pytest.param({"d.csv": STUDIES}, STUDY_RUN + ["--prior", "half_normal", "--prior-scale", "1e-300"], 2,
                  ["--prior half_normal", "scale must lie in [1e-06, 1e+06]", "1e-300"], id="prior-scale-1e-300"),
     pytest.param({"d.csv": STUDIES}, STUDY_RUN + ["--out", "/nonexistent_dir/x.csv"], 2,
                  ["--out /nonexistent_dir/x.csv", "does not exist"], id="out-in-missing-folder"),
     pytest.param({"d.csv": STUDIES}, STUDY_RUN + ["--out", "{tmp}"], 2, ["is a directory"], id="out-is-a-directory"),
     pytest.param(_summary("x,0.1,0.0,0.2,100000000,3,SMD,higher"), SUMMARY, 2,
-                 ["s.csv, row 1, column k", "k <= 10,000", "100000000"], id="summary-k-1e8"),
+                 ["s.csv, row 2, column k", "k <= 10,000", "100000000"], id="summary-k-1e8"),
     # --- silent or misleading before issue 13
     pytest.param({"d.csv": STUDIES}, STUDY_RUN + ["--out", "{tmp}/d.csv"], 2,
                  ["is the input file", "would be overwritten"], id="out-equals-input"),
     pytest.param({"d.csv": "study,yi,sei\na,1_0,1\nb,-1,1\nc,1,1\n"}, STUDY_RUN, 2,
-                 ["d.csv, row 1, column yi", "'1_0'"], id="underscore-number-in-file"),
+                 ["d.csv, row 2, column yi", "'1_0'"], id="underscore-number-in-file"),
     pytest.param({"d.csv": STUDIES}, STUDY_RUN + ["--prior", "half_normal", "--prior-scale", "1_0"], 2,
                  ["--prior-scale", "'1_0'"], id="underscore-number-option"),
     pytest.param({"d.csv": STUDIES}, STUDY_RUN + ["--prior", "half_t", "--prior-param", "df=1_0",
@@ -68,12 +68,12 @@ CLI_CASES = [
                           SUMMARY_HEAD.replace(",q,", ",i2,i2_definition,")), SUMMARY, 0,
                  ["warning: s.csv, column i2: every value is below 1", "write 75"], id="i2-as-a-fraction-warns"),
     pytest.param(_summary("x,0.1,0.0,0.2,4,100,SMD,higher", SUMMARY_HEAD.replace(",q,", ",i2,")), SUMMARY, 2,
-                 ["s.csv, row 1, column i2", "percent in [0, 100)"], id="i2-100"),
+                 ["s.csv, row 2, column i2", "percent in [0, 100)"], id="i2-100"),
     pytest.param(_summary("x,0.1,0.0,0.2,4,,SMD,higher"), SUMMARY, 2,
-                 ["s.csv, row 1, column q", "k = 4 but no heterogeneity figure", "n (total participants)"],
+                 ["s.csv, row 2, column q", "k = 4 but no heterogeneity figure", "n (total participants)"],
                  id="k-without-Q-I2-or-n"),
     pytest.param(_summary("x,1.5,1.1,2.0,4,,150,RR,higher", SUMMARY_HEAD.replace(",q,", ",q,n,")), SUMMARY, 2,
-                 ["row 1, column q", "n does not give the variance of an RR"], id="k-RR-with-n-only"),
+                 ["row 2, column q", "n does not give the variance of an RR"], id="k-RR-with-n-only"),
     pytest.param(_summary("x,0.1,-0.1,0.3,4,,356,SMD,higher", SUMMARY_HEAD.replace(",q,", ",q,n,")), SUMMARY, 0,
                  ["from N = 356"], id="k-SMD-with-n-uses-n"),
     pytest.param(_summary("x,0.1,-0.1,0.3,,,SMD,higher"), SUMMARY, 0,
@@ -85,15 +85,15 @@ CLI_CASES = [
     pytest.param({}, ["readings", "--studies", "{tmp}", "--favours", "lower"], 2, ["is a directory, not a file"],
                  id="input-is-a-directory"),
     pytest.param({"d.csv": "study,yi,sei\na,0.1,1\n"}, STUDY_RUN, 2,
-                 ["d.csv: a random-effects analysis needs at least 2 studies", "got 1 (row 1)"], id="k-1"),
+                 ["d.csv: a random-effects analysis needs at least 2 studies", "got 1 (row 2)"], id="k-1"),
     pytest.param({"d.csv": "study,yi,sei\na,0.1,1e-200\nb,-1,1\nc,1,1\n"}, STUDY_RUN, 2,
-                 ["d.csv, row 1, column sei", "[1e-50, 1e+50]", "'1e-200'"], id="tiny-se"),
+                 ["d.csv, row 2, column sei", "[1e-50, 1e+50]", "'1e-200'"], id="tiny-se"),
     pytest.param({"d.csv": "study,yi,vi\na,0.1,0.04\nb,-1,1e-310\nc,1,1\n"}, STUDY_RUN, 2,
-                 ["d.csv, row 2, column vi", "[1e-100, 1e+100]", "'1e-310'"], id="denormal-variance"),
+                 ["d.csv, row 3, column vi", "[1e-100, 1e+100]", "'1e-310'"], id="denormal-variance"),
     pytest.param(_summary("x,1e300,-1e300,1.5e300,4,3,SMD,higher"), SUMMARY, 2,
-                 ["s.csv, row 1, column estimate", "1e+100"], id="summary-estimate-1e300"),
+                 ["s.csv, row 2, column estimate", "1e+100"], id="summary-estimate-1e300"),
     pytest.param(_summary("x,1e90,-1e90,1.5e90,4,3,SMD,higher"), SUMMARY, 2,
-                 ["s.csv, row 1: vi (sei²) must lie in [1e-100, 1e+100]"], id="summary-ci-1e90"),
+                 ["s.csv, row 2: vi (sei²) must lie in [1e-100, 1e+100]"], id="summary-ci-1e90"),
     pytest.param({"d.csv": "study,yi,sei\na,1e8,0.2\nb,-1e8,0.2\nc,0,0.2\n"}, STUDY_RUN, 2,
                  ["d.csv: the study effects spread over 2e+08", "tau prior half-normal(0.5)", "different scales"],
                  id="effects-far-beyond-the-prior"),
@@ -180,7 +180,7 @@ def test_write_failure_leaves_no_partial_file(tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["readings", "--summary", "{tmp}/s.csv"], ["s.csv, row 1, column k"]),
+    (["readings", "--summary", "{tmp}/s.csv"], ["s.csv, row 2, column k"]),
     (["readings", "--out", "/nonexistent_dir/x.csv"], ["does not exist"]),
 ])
 def test_no_traceback_through_the_console_script(tmp_path, argv, words):
@@ -310,12 +310,12 @@ LOADER_CASES = [
     pytest.param(lambda d: load_published(d), ["is a directory"], id="published-directory"),
 ] + [
     pytest.param(lambda d, c=col, v=values: load_trials("x", _trial(d, TRIAL_HEAD, TRIAL_ROW.format(**v))),
-                 [f"x.csv: row 1 (Trial 2000 / A), column '{col}': must not be empty"], id=f"trial-blank-{col}")
+                 [f"x.csv: row 2 (Trial 2000 / A), column '{col}': must not be empty"], id=f"trial-blank-{col}")
     for col, values in (("n", dict(n="", mean="10", sd="2")), ("mean", dict(n="20", mean="", sd="2")),
                         ("sd", dict(n="20", mean="10", sd="")))
 ] + [
     pytest.param(lambda d, c=col, v=values: load_trials("x", _trial(d, BINARY_HEAD, BINARY_ROW.format(**v))),
-                 [f"x.csv: row 1 (Trial 2000 / A), column '{col}': must not be empty"], id=f"trial-blank-{col}")
+                 [f"x.csv: row 2 (Trial 2000 / A), column '{col}': must not be empty"], id=f"trial-blank-{col}")
     for col, values in (("events", dict(events="", total="20")), ("total", dict(events="3", total="")))
 ]
 
