@@ -108,6 +108,10 @@ def read_text(path, error=ValueError) -> str:
         raise error(f"{path}: cannot be read ({err.strerror or err})") from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise error(f"{path} is UTF-16 text; save it as 'CSV UTF-8 (comma delimited)'")
+    if raw.startswith(b"PK\x03\x04"):
+        raise error(f"{path} is a spreadsheet workbook (.xlsx/.ods), not CSV; save it as 'CSV UTF-8 (comma delimited)'")
+    if b"\x00" in raw:
+        raise error(f"{path} holds NUL bytes: a binary file, not CSV text; save it as 'CSV UTF-8 (comma delimited)'")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
