@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evidence_lib._checks import K_MAX, scalar, whole
+from evidence_lib._checks import K_MAX, YI_MAX, scalar, whole
 from evidence_lib.effect_sizes import se_from_ci
 from evidence_lib.errors import ReconstructionError
 from evidence_lib.frequentist import i2_from_q, random_effects
@@ -122,6 +122,9 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
         raise ValueError(f"level must be in (0, 1), got {level}")
     lo, hi = scalar("ci_low", ci_low), scalar("ci_high", ci_high)
     est = scalar("estimate", estimate, allow_none=True)
+    for name, value in (("estimate", est), ("ci_low", lo), ("ci_high", hi)):
+        if value is not None and abs(value) > YI_MAX:
+            raise ValueError(f"{name} must lie within ±{YI_MAX:g} (squares overflow beyond it), got {value:g}")
     if lo >= hi:
         raise ValueError(f"ci_low must be < ci_high, got ({lo}, {hi})")
     if is_ratio(measure):

@@ -243,6 +243,8 @@ API_CASES = [
     pytest.param(lambda: from_published("0.1", 0.0, 0.2), ValueError, ["estimate must be numeric"],
                  id="api-estimate-string"),
     pytest.param(lambda: from_published(0.1, 0.0, 0.2, k=10**8, q=3), ValueError, ["<= 10,000"], id="api-k-1e8"),
+    pytest.param(lambda: from_published(1e300, -1e300, 1.5e300, k=4, q=3), ValueError,
+                 ["estimate must lie within ±1e+100"], id="api-summary-1e300"),
     pytest.param(lambda: priors.half_normal(1e-300), ValueError, ["scale must lie in [1e-06, 1e+06]"],
                  id="api-prior-scale-1e-300"),
     pytest.param(lambda: exact_posterior([1e150, -1e150, 0.0], [1.0] * 3, tau_prior=priors.half_normal(0.5)),
