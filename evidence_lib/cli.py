@@ -105,14 +105,11 @@ def _study_reading(path, prior_set, favours) -> pd.DataFrame:
     from evidence_lib.exact import exact_posterior
     from evidence_lib.frequentist import random_effects
     from evidence_lib.measures import from_analysis_scale
-    from evidence_lib.studies import Studies
     from evidence_lib.summaries import summarise
     from evidence_lib.user_input import InputError, read_studies
 
-    table = read_studies(path)
-    measure = table["measure"].iloc[0] or None
-    studies = Studies.from_frame(table.drop(columns="measure"), sei="sei", label="study", measure=measure,
-                                 favours=favours)
+    studies = read_studies(path, favours)
+    measure = studies.measure
     try:
         fit = random_effects(studies, method="REML", test="z")
         bayes = summarise(exact_posterior(studies, tau_prior=prior_set.tau, mu_prior=prior_set.mu), favours=favours)
@@ -245,7 +242,6 @@ def _cmd_worth(args) -> int:
     from evidence_lib.model_averaging import model_average
     from evidence_lib.preposterior import next_trial
     from evidence_lib.readings import summary_for_row
-    from evidence_lib.studies import Studies
     from evidence_lib.user_input import InputError, read_studies, read_summaries
 
     tau_prior = _prior_set(args).tau
@@ -253,10 +249,7 @@ def _cmd_worth(args) -> int:
     if args.studies:
         if not args.favours:
             raise ValueError("--studies needs --favours lower|higher: which side of 0 favours the intervention")
-        table = read_studies(args.studies)
-        cases = {args.studies.name: Studies.from_frame(table.drop(columns=["measure", "row"]), sei="sei",
-                                                       label="study", measure=table["measure"].iloc[0] or None,
-                                                       favours=args.favours)}
+        cases = {args.studies.name: read_studies(args.studies, args.favours)}
     else:
         if args.favours:
             raise ValueError("--favours applies to --studies only (a summaries file has a favours_intervention column)")

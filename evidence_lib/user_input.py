@@ -20,6 +20,7 @@ import pandas as pd
 
 from evidence_lib._checks import K_MAX, NUMBER, VI_RANGE, YI_MAX, read_text
 from evidence_lib.data import MEASURES, estimate_or_midpoint
+from evidence_lib.studies import Studies
 
 STUDY_COLUMNS = {"required": ("study", "yi"), "optional": ("sei", "vi", "measure")}
 SUMMARY_COLUMNS = {"required": ("label", "estimate", "ci_low", "ci_high", "measure", "favours_intervention"),
@@ -101,12 +102,13 @@ def _unique(name, rows, col):
         seen[values[col]] = row
 
 
-def read_studies(path) -> pd.DataFrame:
+def read_studies(path, favours=None) -> Studies:
     """Study effects: columns ``study``, ``yi`` and one of ``sei``/``vi``; optional ``measure``.
 
-    Returns ``row`` (row number as a spreadsheet shows it), ``study``, ``yi``, ``sei`` and ``measure`` ("" when the
-    file has no measure column; otherwise one measure shared by all rows). ``yi`` is on the
-    analysis scale: log ratios for RR and OR.
+    Returns a :class:`~evidence_lib.studies.Studies` labelled by ``study``, with the file's one
+    ``measure`` (None when the file has no measure column), the side that ``favours`` the
+    intervention as given, and ``data["row"]`` (row number as a spreadsheet shows it). ``yi``
+    is on the analysis scale: log ratios for RR and OR.
     """
     name = Path(path).name
     header, rows = _rows(path, STUDY_COLUMNS)
@@ -139,7 +141,9 @@ def read_studies(path) -> pd.DataFrame:
         other = next(r for r in out if r["measure"] != first)
         raise InputError(f"{name}, row {other['row']}, column measure: expected the same measure in every row "
                          f"({first}, as in row {out[0]['row']}), got {other['measure']!r}")
-    return pd.DataFrame(out)
+    table = pd.DataFrame(out)
+    return Studies.from_frame(table.drop(columns="measure"), sei="sei", label="study",
+                              measure=table["measure"].iloc[0] or None, favours=favours)
 
 
 def read_summaries(path) -> pd.DataFrame:
