@@ -53,17 +53,20 @@ _EXPORTS = {
     "audit_published": "audit",
     "load_metapsy": "metapsy",
     "select_perinatal_effects": "metapsy_selection",
-    # errors
-    "ConvergenceError": "errors",
-    "ReconstructionError": "errors",
-    # issue 14: what the borderline evidence is worth
+    # what the borderline evidence is worth: model averaging, design and preposterior analysis
     "model_average": "model_averaging",
     "design_analysis": "design",
     "next_trial": "preposterior",
     "operating_characteristics": "operating",
-    # issue 15: counting outcomes (binomial GLMM, Metapsy binary comparisons)
+    # counting outcomes: binomial GLMM, Metapsy binary comparisons
     "random_effects_binomial": "glmm",
     "select_binary": "metapsy_binary",
+    # errors, and the data manifest
+    "ConvergenceError": "errors",
+    "ReconstructionError": "errors",
+    "DataValidationError": "data",
+    "InputError": "user_input",
+    "write_manifest": "data",
     # issue 11: reader tables
     "reader_table": "tables",
 }

@@ -4,7 +4,9 @@ Commands: run (execute and render the notebooks), exercises (regenerate the stud
 exercises, or --check that they are current) and readings (the frequentist and the
 Bayesian reading side by side, for the published results or for a CSV of your own).
 A malformed input file or an invalid option ends with a one-line message and exit
-code 2, never a traceback. Help on one command: evidence-lib COMMAND --help.
+code 2, never a traceback, and nothing written: --out is checked before any work (not an
+input file, not a directory, its folder exists) and written to a temporary file in the same
+folder, then renamed. Help on one command: evidence-lib COMMAND --help.
 """
 
 from __future__ import annotations
@@ -12,8 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
+import warnings
+from pathlib import Path
 
 import pandas as pd
+
+from evidence_lib.errors import ConvergenceError
 
 USAGE_ERROR = 2
 READINGS_COLUMNS = ["measure", "estimate_used", "ci_low", "ci_high", "p_implied", "post_median", "cri_low",
@@ -51,13 +58,22 @@ def _cmd_exercises(args) -> int:
     return 0
 
 
+def _number(text: str) -> float:
+    """A plain decimal number (float() would also take "1_0", "nan" and "inf")."""
+    from evidence_lib._checks import NUMBER
+
+    if not NUMBER.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.5, got {text!r}")
+    return float(text)
+
+
 def _param(text: str) -> tuple[str, object]:
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     try:
-        return key, float(value)
-    except ValueError:
+        return key, _number(value)
+    except argparse.ArgumentTypeError:
         return key, value
 
 
@@ -68,10 +84,20 @@ def _prior_set(args):
         if args.prior_scale is not None or args.prior_param:
             raise ValueError("--prior-scale and --prior-param need --prior NAME")
         return readings.default_prior_set()
-    params = dict(args.prior_param)
+    params = {}
+    for key, value in args.prior_param:
+        if key in params:
+            raise ValueError(f"--prior-param {key} is given twice ({params[key]!r} and {value!r}); give it once")
+        params[key] = value
     if args.prior_scale is not None:
+        if "scale" in params:
+            raise ValueError(f"--prior-scale {args.prior_scale:g} and --prior-param scale={params['scale']!r} "
+                             "conflict; give the scale once")
         params["scale"] = args.prior_scale
-    tau = priors.get_prior(args.prior, **params)
+    try:
+        tau = priors.get_prior(args.prior, **params)
+    except ValueError as err:
+        raise ValueError(f"--prior {args.prior}: {err}") from None
     if not isinstance(tau, priors.TauPrior):
         raise ValueError(f"--prior {args.prior!r} is a prior on mu, not on tau; "
                          f"choose one of {sorted(k for k, f in priors.REGISTRY.items() if not k.endswith('_mu'))}")
@@ -83,16 +109,16 @@ def _study_reading(path, prior_set, favours) -> pd.DataFrame:
     from evidence_lib.exact import exact_posterior
     from evidence_lib.frequentist import random_effects
     from evidence_lib.measures import from_analysis_scale
-    from evidence_lib.studies import Studies
     from evidence_lib.summaries import summarise
-    from evidence_lib.user_input import read_studies
+    from evidence_lib.user_input import InputError, read_studies
 
-    table = read_studies(path)
-    measure = table["measure"].iloc[0] or None
-    studies = Studies.from_frame(table.drop(columns="measure"), sei="sei", label="study", measure=measure,
-                                 favours=favours)
-    fit = random_effects(studies, method="REML", test="z")
-    bayes = summarise(exact_posterior(studies, tau_prior=prior_set.tau, mu_prior=prior_set.mu), favours=favours)
+    studies = read_studies(path, favours)
+    measure = studies.measure
+    try:
+        fit = random_effects(studies, method="REML", test="z")
+        bayes = summarise(exact_posterior(studies, tau_prior=prior_set.tau, mu_prior=prior_set.mu), favours=favours)
+    except ValueError as err:
+        raise InputError(f"{path.name}: {err}") from None
 
     def natural(x):
         return from_analysis_scale(x, measure)
@@ -124,6 +150,55 @@ def _summary_readings(path, prior_set) -> pd.DataFrame:
     return table
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse(table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Text cells and labels starting with = + - @ (or tab, CR) prefixed with a single quote, so that a
+    spreadsheet shows them as text instead of running them as a formula (OWASP, CSV injection)."""
+    count = 0
+
+    def fix(value):
+        nonlocal count
+        if isinstance(value, str) and value.startswith(FORMULA_START):
+            count += 1
+            return "'" + value
+        return value
+
+    out = table.copy()
+    out.index = out.index.map(fix)
+    for col in out.columns[out.dtypes == object]:
+        out[col] = out[col].map(fix)
+    return out, count
+
+
+def _check_out(out: Path, inputs) -> None:
+    """Refuse --out before any work: an input file, a directory, or in a folder that does not exist."""
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a directory; name a file, e.g. {out / 'readings.csv'}")
+    if not out.parent.is_dir():
+        raise ValueError(f"--out {out}: folder {out.parent} does not exist")
+    for path in inputs:
+        if path is not None and (out.resolve() == Path(path).resolve()
+                                 or out.exists() and Path(path).exists() and os.path.samefile(out, path)):
+            raise ValueError(f"--out {out} is the input file {path}: it would be overwritten; name another file")
+
+
+def _write_csv(table: pd.DataFrame, out: Path) -> None:
+    """Write to a temporary file in the same folder, then rename: ``out`` is complete or untouched."""
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as handle:
+            table.to_csv(handle)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _forest_plot(path, prior_set, favours, out) -> None:
     """The annotated forest plot (plots.forest) of a user's study effects, saved by extension."""
     import matplotlib
@@ -131,14 +206,9 @@ def _forest_plot(path, prior_set, favours, out) -> None:
     matplotlib.use("Agg")
     from evidence_lib import plots
     from evidence_lib.exact import exact_posterior
-    from evidence_lib.studies import Studies
     from evidence_lib.user_input import read_studies
 
-    if out.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise ValueError(f"--plot {out}: the file name must end in .png, .svg or .pdf")
-    rows = read_studies(path)
-    studies = Studies(rows["yi"], rows["sei"], labels=rows["study"], measure=rows["measure"].iloc[0] or None,
-                      favours=favours)
+    studies = read_studies(path, favours)
     post = exact_posterior(studies, tau_prior=prior_set.tau, mu_prior=prior_set.mu)
     ax = plots.forest(studies, post=post, title=f"{path.name}: both readings ({prior_set.label})")
     ax.figure.savefig(out, bbox_inches="tight")
@@ -146,11 +216,15 @@ def _forest_plot(path, prior_set, favours, out) -> None:
 
 
 def _cmd_readings(args) -> int:
+    from evidence_lib.data import PUBLISHED_PATH
     from evidence_lib.readings import readings_table
 
     if args.plot and not args.studies:
         raise ValueError("--plot draws the forest plot of --studies FILE; give --studies")
-
+    if args.plot and args.plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise ValueError(f"--plot {args.plot}: the file name must end in .png, .svg or .pdf")
+    if args.out:
+        _check_out(args.out, [args.studies, args.summary] if args.studies or args.summary else [PUBLISHED_PATH])
     prior_set = _prior_set(args)
     if args.favours and not args.studies:
         raise ValueError("--favours applies to --studies only (a summaries file has a favours_intervention column)")
@@ -174,8 +248,12 @@ def _cmd_readings(args) -> int:
     for note in notes:
         print(note)
     if args.out:
-        table.to_csv(args.out)
+        safe, defused = _defuse(table)
+        _write_csv(safe, args.out)
         print(f"wrote {args.out}")
+        if defused:
+            print(f"note: {defused} text cell(s) starting with = + - or @ were written with a leading ' so that a "
+                  "spreadsheet shows them as text, not as a formula (CSV injection guard, OWASP)")
     if args.plot:
         _forest_plot(args.studies, prior_set, args.favours, args.plot)
     return 0
@@ -190,7 +268,6 @@ def _cmd_worth(args) -> int:
     from evidence_lib.model_averaging import model_average
     from evidence_lib.preposterior import next_trial
     from evidence_lib.readings import summary_for_row
-    from evidence_lib.studies import Studies
     from evidence_lib.user_input import InputError, read_studies, read_summaries
 
     tau_prior = _prior_set(args).tau
@@ -198,10 +275,7 @@ def _cmd_worth(args) -> int:
     if args.studies:
         if not args.favours:
             raise ValueError("--studies needs --favours lower|higher: which side of 0 favours the intervention")
-        table = read_studies(args.studies)
-        cases = {args.studies.name: Studies.from_frame(table.drop(columns=["measure", "row"]), sei="sei",
-                                                       label="study", measure=table["measure"].iloc[0] or None,
-                                                       favours=args.favours)}
+        cases = {args.studies.name: read_studies(args.studies, args.favours)}
     else:
         if args.favours:
             raise ValueError("--favours applies to --studies only (a summaries file has a favours_intervention column)")
@@ -239,8 +313,6 @@ def _cmd_worth(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pathlib import Path
-
     parser = argparse.ArgumentParser(prog="evidence-lib", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -262,16 +334,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "  yi is a log ratio for RR and OR).\n"
                     "--summary FILE: columns label, estimate (blank if only the CI was published),\n"
                     "  ci_low, ci_high (95 %, ratios as ratios), measure (SMD, RR, OR),\n"
-                    "  favours_intervention (lower, higher); optional k, q, i2 (percent), n, and\n  i2_definition (Q: RevMan's (Q - df)/Q; tau2: metafor's; needed when i2 is used).\n"
+                    "  favours_intervention (lower, higher); optional k (<= 10000), q, i2 (percent in [0, 100)), n,\n"
+                    "  and i2_definition (Q: RevMan's (Q - df)/Q; tau2: metafor's; needed when i2 is used);\n"
+                    "  a row with k >= 2 needs q, i2 or, for an SMD, n (leave k blank to read the estimate alone).\n"
                     "Default prior: half-normal(0.5) on tau, flat on mu.",
         epilog="examples:\n"
                "  evidence-lib readings --out readings.csv\n"
                "  evidence-lib readings --studies trials.csv --favours lower\n"
                "  evidence-lib readings --summary results.csv --prior half_cauchy --prior-scale 0.5\n\n"
                "a studies file:\n  study,yi,sei\n  trial A,-0.53,0.21\n  trial B,-0.10,0.15\n  trial C,0.05,0.18\n\n"
-               "a summaries file:\n  label,estimate,ci_low,ci_high,k,q,measure,favours_intervention\n"
-               "  secure attachment,8.93,1.25,63.70,2,3.71,RR,higher\n"
-               "  depression,-0.22,-0.46,0.02,4,,SMD,lower",
+               "a summaries file (a row with k needs q, i2 or, for an SMD, n):\n"
+               "  label,estimate,ci_low,ci_high,k,q,n,measure,favours_intervention\n"
+               "  secure attachment,8.93,1.25,63.70,2,3.71,,RR,higher\n"
+               "  depression,-0.22,-0.46,0.02,4,,356,SMD,lower",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     source = rd.add_mutually_exclusive_group()
     source.add_argument("--studies", type=Path, metavar="FILE.csv", help="a CSV of study effects")
@@ -280,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="with --studies: the side of 0 that favours the intervention")
     rd.add_argument("--prior", metavar="NAME", help="tau prior by registry name (evidence_lib.priors.REGISTRY), "
                                                     "e.g. half_normal, half_cauchy, uniform_tau")
-    rd.add_argument("--prior-scale", type=float, metavar="X", help="the prior's scale, e.g. 0.5")
+    rd.add_argument("--prior-scale", type=_number, metavar="X", help="the prior's scale, e.g. 0.5")
     rd.add_argument("--prior-param", type=_param, action="append", default=[], metavar="KEY=VALUE",
                     help="any other parameter of the prior (repeatable), e.g. df=3")
     rd.add_argument("--out", type=Path, metavar="FILE.csv", help="also save the full table as CSV")
@@ -326,10 +401,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+
+    def one_line(message, category, *_args, **_kwargs):
+        print(f"evidence-lib {args.command}: warning: {message}", file=sys.stderr)
+
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = one_line
+            return args.func(args)
     except ValueError as err:  # bad file or option (user_input.InputError is one): a message, no traceback
         print(f"evidence-lib {args.command}: error: {err}", file=sys.stderr)
+        return USAGE_ERROR
+    except ConvergenceError as err:  # an iterative fit on the user's figures did not converge
+        print(f"evidence-lib {args.command}: error: {err}", file=sys.stderr)
+        return USAGE_ERROR
+    except OSError as err:  # e.g. --out on a full disk or a read-only folder
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"evidence-lib {args.command}: error: {where}{err.strerror or err}", file=sys.stderr)
         return USAGE_ERROR
     except BrokenPipeError:  # the reader stopped early (`... | head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

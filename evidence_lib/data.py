@@ -1,22 +1,32 @@
 """Load the project's data files under strict rules: published pooled results and trial figures.
 
 Every cell is read as text and parsed explicitly. A cell that breaks a rule raises
-:class:`DataValidationError`, whose message names the file, the 1-based data row with its key,
-the column and the rule (all problems of a file at once). Nothing is dropped, imputed or
-coerced. Columns and vocabularies are documented in data/README.md.
+:class:`DataValidationError`, whose message names the file, the row as a spreadsheet shows it
+(the header is row 1, the first data row is row 2) with its key, the column and the rule (all
+problems of a file at once). Nothing is dropped, imputed or coerced. Columns and vocabularies
+are documented in data/README.md.
+
+Every CSV under data/ is listed in ``data/MANIFEST.json`` with its number of data rows and
+SHA-256 (line endings normalised): a loader refuses a listed file that differs (truncated,
+edited) and says how to restore it; :func:`write_manifest` refreshes the manifest after an
+intended edit (a test checks that it is current).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from evidence_lib._checks import read_text
 from evidence_lib.measures import PUBLISHED as MEASURES
 from evidence_lib.measures import from_analysis_scale, is_ratio, to_analysis_scale
-from evidence_lib.paths import DATA_DIR
+from evidence_lib.paths import DATA_DIR, REPO_ROOT
 
 PUBLISHED_PATH = DATA_DIR / "published_results.csv"
 TRIALS_DIR = DATA_DIR / "trials"
@@ -46,8 +56,70 @@ _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 _INTEGER = re.compile(r"-?\d+")
 
 
+MANIFEST_NAME = "MANIFEST.json"
+
+
 class DataValidationError(ValueError):
     """A data file breaks a rule; the message names file, row, column and rule."""
+
+
+def _fingerprint(raw: bytes) -> str:
+    return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
+
+
+def _data_rows(raw: bytes) -> int:
+    return len(pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False))
+
+
+def manifest_entries(folder=None) -> dict:
+    """{path relative to ``folder`` (default data/): {"rows": data rows, "sha256": ...}} of every CSV in it."""
+    folder = Path(folder) if folder is not None else DATA_DIR
+    return {p.relative_to(folder).as_posix(): {"rows": _data_rows(p.read_bytes()), "sha256": _fingerprint(p.read_bytes())}
+            for p in sorted(folder.rglob("*.csv"))}
+
+
+def write_manifest(folder=None) -> Path:
+    """Rewrite ``MANIFEST.json`` in ``folder`` (default data/) from the CSVs there; returns its path."""
+    folder = Path(folder) if folder is not None else DATA_DIR
+    path = folder / MANIFEST_NAME
+    doc = {"about": "expected data rows and SHA-256 (CRLF read as LF) of every CSV under data/, checked by "
+                    "evidence_lib.data on load; after an intended edit run "
+                    "python -c 'from evidence_lib.data import write_manifest; write_manifest()'",
+           "files": manifest_entries(folder)}
+    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def _restore_hint(path: Path) -> str:
+    try:
+        return f"; restore it: git checkout -- {path.resolve().relative_to(REPO_ROOT).as_posix()}"
+    except ValueError:
+        return ""
+
+
+def check_manifest(path) -> None:
+    """Raise DataValidationError when ``path`` is listed in a MANIFEST.json of its folder or the folder
+    above and its content differs from the listed rows and SHA-256."""
+    path = Path(path)
+    for folder in (path.parent, path.parent.parent):
+        manifest = folder / MANIFEST_NAME
+        if manifest.is_file():
+            break
+    else:
+        return
+    key = path.resolve().relative_to(folder.resolve()).as_posix()
+    entry = json.loads(manifest.read_text(encoding="utf-8"))["files"].get(key)
+    raw = path.read_bytes()
+    if entry is None or _fingerprint(raw) == entry["sha256"]:
+        return
+    try:
+        rows = f"{_data_rows(raw)} data row(s)"
+    except (ValueError, pd.errors.ParserError):
+        rows = "unparseable content"
+    raise DataValidationError(
+        f"{path}: {rows}, SHA-256 {_fingerprint(raw)[:12]}…; {manifest.name} expects {entry['rows']} row(s), "
+        f"SHA-256 {entry['sha256'][:12]}…: the file is truncated or was edited"
+        f"{_restore_hint(path) or '; restore it from the project repository'} (after an intended edit, refresh the manifest: evidence_lib.data.write_manifest())")
 
 
 class _Problems:
@@ -57,7 +129,7 @@ class _Problems:
         self.path, self.keys, self.lines = path, list(keys), []
 
     def __call__(self, i: int, column: str, rule: str, value="") -> None:
-        self.lines.append(f"{self.path.name}: row {i + 1} ({self.keys[i]}), column '{column}': {rule}; "
+        self.lines.append(f"{self.path.name}: row {i + 2} ({self.keys[i]}), column '{column}': {rule}; "
                           f"got {value!r}")
 
     def raise_any(self) -> None:
@@ -66,14 +138,25 @@ class _Problems:
 
 
 def _read_text(path: Path, required) -> pd.DataFrame:
-    """Every cell as text ('' when empty); raise when a required column is missing."""
-    if not path.is_file():
+    """Every cell as text ('' when empty); raise when the file cannot be read, differs from the
+    manifest, lacks a required column or has no data rows."""
+    if not path.exists():
         raise FileNotFoundError(f"data file not found: {path}")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    text = read_text(path, DataValidationError)
+    check_manifest(path)
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise DataValidationError(f"{path.name}: not a readable CSV ({str(err).strip()})") from None
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise DataValidationError(f"{path.name}: header: missing required column(s) {missing}")
     return table
+
+
+def _not_empty(table, path: Path) -> None:
+    if table.empty:
+        raise DataValidationError(f"{path}: header but no data rows{_restore_hint(path)}")
 
 
 def _parse(table, columns, pattern, kind, problems) -> dict[str, np.ndarray]:
@@ -170,6 +253,7 @@ def load_published(path=None) -> pd.DataFrame:
     """
     path = Path(path) if path is not None else PUBLISHED_PATH
     table = _read_text(path, PUBLISHED_TEXT + PUBLISHED_DECIMAL + PUBLISHED_INTEGER)
+    _not_empty(table, path)
     problems = _Problems(path, table["result_id"].where(table["result_id"] != "", "no result_id"))
     values = _parse(table, PUBLISHED_DECIMAL, _DECIMAL, "a decimal number", problems)
     values |= _parse(table, PUBLISHED_INTEGER, _INTEGER, "a whole number", problems)
@@ -234,13 +318,14 @@ def load_trials(outcome: str, path=None) -> pd.DataFrame:
     file = folder / f"{outcome}.csv"
     table = _read_text(file, TRIAL_TEXT)
     kind, schema = _trial_schema(table, file)
+    _not_empty(table, file)
     keys = (table["study"] + " / " + table["arm"]).where(table["study"] != "", "no study")
     problems = _Problems(file, keys)
     optional = tuple(c for c in TRIAL_OPTIONAL_INTEGER if c in table.columns)
     values = _parse(table, schema["decimal"], _DECIMAL, "a decimal number", problems)
     values |= _parse(table, schema["integer"] + optional, _INTEGER, "a whole number", problems)
     _required_text(table, ("study", "arm", "timepoint", "citation", "source", "verification")
-                   + schema["text"], problems)
+                   + schema["text"] + schema["decimal"] + schema["integer"], problems)
     _vocabulary(table, "arm_role", ARM_ROLES, problems)
     if kind == "continuous":
         _vocabulary(table, "scale_direction", SCALE_DIRECTIONS, problems)

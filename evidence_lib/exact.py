@@ -40,7 +40,7 @@ from scipy import integrate, optimize, special, stats
 
 from evidence_lib import _checks
 from evidence_lib.errors import ConvergenceError
-from evidence_lib.priors import as_mu_prior, as_tau_prior
+from evidence_lib.priors import as_mu_prior, as_tau_prior, require_proper_posterior
 from evidence_lib.studies import as_studies
 
 LOG_2PI = float(np.log(2 * np.pi))
@@ -644,6 +644,28 @@ class ExactPosterior:
                 f"mu_prior={self.mu_prior.name!r}, method={self.method!r})")
 
 
+PRIOR_REACH = 1e4  # data may spread this many times the tau prior's 1 - 1e-6 quantile
+
+
+def _check_prior_scale(yi, sei, tau_prior) -> None:
+    """Refuse a proper tau prior on another scale than the data (the tau grid cannot hold both):
+    all its mass below tau_0 = 1e-8·min(sei), or yi spread beyond PRIOR_REACH times its 1 - 1e-6 quantile."""
+    if not tau_prior.proper:
+        return
+    tau0 = 1e-8 * float(sei.min())
+    if 1 - float(tau_prior.cdf(tau0)) < 1e-12:
+        raise ValueError(f"the tau prior {tau_prior.name} puts all its mass below 1e-8 times the smallest SE "
+                         f"({tau0:g}): on the scale of these standard errors it fixes tau at 0; choose a prior "
+                         "on the scale of the data or change the units of yi and sei")
+    reach = PRIOR_REACH * float(tau_prior.ppf(1 - 1e-6))
+    spread = float(np.ptp(yi))
+    if spread > reach:
+        raise ValueError(f"the study effects spread over {spread:g}, more than {PRIOR_REACH:g} times the "
+                         f"1 - 1e-6 quantile of the tau prior {tau_prior.name} ({reach / PRIOR_REACH:g}): prior "
+                         "and data are on different scales; change the units of yi and sei or choose a prior "
+                         "on their scale")
+
+
 def exact_posterior(studies, sei=None, tau_prior=None, mu_prior=None, method: str = "grid", *,
                     vi=None) -> ExactPosterior:
     """Exact posterior of y_i ~ N(theta_i, sei_i²), theta_i ~ N(mu, tau²) (module docstring).
@@ -664,10 +686,9 @@ def exact_posterior(studies, sei=None, tau_prior=None, mu_prior=None, method: st
             "fixed at 0, so tau, theta_new and per-study quantities are unavailable") if estimate_only else ""
     note = "; ".join(x for x in (note, studies.note) if x)
     k = getattr(studies, "k", None)  # a reconstruction's published k (None when not reported)
-    n_terms = len(studies) + mu_prior.proper
-    if not estimate_only and not tau_prior.proper and n_terms < 3:
-        raise ValueError(
-            f"posterior is improper: with an improper tau prior p(tau | y) decays like tau^-(n-1), "
-            f"n = k + (1 if the mu prior is proper) must be >= 3, got n = {n_terms}; use a proper tau prior")
+    _checks.finite_range(studies.yi, studies.vi)
+    if not estimate_only:
+        require_proper_posterior(tau_prior, mu_prior, len(studies))
+        _check_prior_scale(studies.yi, studies.sei, tau_prior)
     return ExactPosterior(studies.yi, studies.sei, tau_prior, mu_prior, method, estimate_only,
                           k if k is not None else len(studies), note)

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import brentq
 
-from evidence_lib._checks import choice
+from evidence_lib._checks import choice, finite_range
 from evidence_lib.errors import ConvergenceError
 from evidence_lib.studies import as_studies
 
@@ -123,8 +123,23 @@ def _q_root(yi, vi, target: float, upper: float, tol: float | None) -> float:
                   xtol=_EPS * 1e-200 if tol is None else tol, rtol=4 * _EPS, maxiter=1000)
 
 
+def _unit_scale(yi, vi) -> float:
+    """1 for data on an ordinary scale (spread between 1e-3 and 1e3), else the power of 2 nearest
+    the spread √max(var(yi), median(vi)), by which :func:`_fisher_scoring` divides the data."""
+    spread = np.sqrt(max(yi.var(), np.median(vi)))
+    return 1.0 if 1e-3 <= spread <= 1e3 else float(2.0 ** np.round(np.log2(spread)))
+
+
 def _fisher_scoring(yi, vi, reml: bool) -> float:
-    """REML/ML tau² by metafor's Fisher scoring (step halving at 0, local-maximum check)."""
+    """REML/ML tau² by metafor's Fisher scoring (step halving at 0, local-maximum check).
+
+    tau² is location/scale equivariant (y -> (y - a)/c gives tau²/c²), so data far from unit
+    scale are centred and rescaled first (:func:`_unit_scale`): metafor's absolute threshold
+    1e-5 then acts on the rescaled tau², where it is reachable (with yi ±1e6 it is not).
+    """
+    c = _unit_scale(yi, vi)
+    if c != 1.0:
+        return c**2 * _fisher_scoring((yi - yi.mean()) / c, vi / c**2, reml)
     k = len(yi)
     tau2 = max(0.0, (((yi - yi.mean()) ** 2).sum() - vi.sum() * (k - 1) / k) / (k - 1))
     for _ in range(_FS_MAXITER + 1):
@@ -193,6 +208,7 @@ def _check(studies, sei, vi, method, test, level, pi=PI_TYPES[0]):
     if studies.estimate_only:
         raise ValueError(f"a random-effects fit needs study effects; this summary holds the pooled estimate only "
                          f"({studies.note})")
+    finite_range(studies.yi, studies.vi)
     choice("method", method, METHODS)
     choice("test", test, TESTS)
     choice("pi", pi, PI_TYPES)
@@ -232,11 +248,17 @@ def random_effects(studies, sei=None, *, vi=None, method: str = "REML", test: st
     mu = float(w @ yi / w.sum())
     var_mu = 1 / w.sum()
     if test == "knha":
-        var_mu *= w @ (yi - mu) ** 2 / (k - 1)
+        if method == "EE":
+            warnings.warn("Knapp and Hartung method is not meant to be used in the context of 'EE' models "
+                          "(as metafor warns)", stacklevel=2)
+        rss = w @ (yi - mu) ** 2
+        var_mu *= rss / (k - 1) if rss > _EPS else 0.0  # metafor: all yi equal -> s2w = 0, a zero-width CI
         dist = stats.t(k - 1)
     else:
         dist = stats.norm()
     se = float(np.sqrt(var_mu))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = float(np.divide(mu, se))  # inf (nan for mu = 0) when se = 0, as metafor's zval
     half = (1 + level) / 2
     crit = dist.ppf(half)
 
@@ -256,8 +278,8 @@ def random_effects(studies, sei=None, *, vi=None, method: str = "REML", test: st
         i2_ci = tuple(100 * t / (s2_typical + t) for t in tau2_ci)
     return REResult(
         method=method, test=test, level=level, pi_type=pi, k=k, mu=mu, se=se,
-        ci_low=mu - crit * se, ci_high=mu + crit * se, stat=mu / se,
-        pval=float(2 * dist.sf(abs(mu / se))), df_test=k - 1 if test == "knha" else None,
+        ci_low=mu - crit * se, ci_high=mu + crit * se, stat=stat,
+        pval=float(2 * dist.sf(abs(stat))), df_test=k - 1 if test == "knha" else None,
         tau2=tau2, tau=float(np.sqrt(tau2)), tau2_se=tau2_se, i2=float(i2), h2=float(h2),
         q=q, q_df=k - 1, q_pval=float(stats.chi2.sf(q, k - 1)),
         pi_low=pi_low, pi_high=pi_high,

@@ -3,8 +3,10 @@
 The file is found, in order: the ``path`` argument; ``$EVIDENCE_LIB_METAPSY``; the shared copy
 ``shared_dir()/data/metapsy-depression-psyctr/data.csv``; the user cache
 (``$XDG_CACHE_HOME`` or ``~/.cache``, then ``evidence_lib/``); else it is downloaded from the
-pinned commit into the cache. Every copy is checked against the pinned SHA-256. The project
-never commits the database.
+pinned commit into the cache. Every copy is checked against the pinned SHA-256: a corrupted
+cached copy is downloaded again (and, if that fails, the message names the file to delete); a
+download that does not match is discarded and the message names the address, not a temporary
+file. The project never commits the database.
 """
 
 from __future__ import annotations
@@ -44,10 +46,11 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _verify(path: Path) -> Path:
+def _verify(path: Path, what: str | None = None) -> Path:
+    """``path`` if its SHA-256 is the pinned one; ChecksumError naming ``what`` (default the path)."""
     digest = _sha256(path)
     if digest != SHA256:
-        raise ChecksumError(f"{path}: SHA-256 {digest} does not match the pinned Metapsy data.csv "
+        raise ChecksumError(f"{what or path}: SHA-256 {digest} does not match the pinned Metapsy data.csv "
                             f"(commit {COMMIT}, SHA-256 {SHA256}); the file is altered or another version")
     return path
 
@@ -70,7 +73,11 @@ def _fetch() -> Path:
                 f"Metapsy data.csv is not available locally and the download failed ({err}). Supply the "
                 f"file: load_metapsy(path=...) or set ${ENV_VAR}=/path/to/data.csv (commit {COMMIT}, "
                 f"SHA-256 {SHA256}, from {URL})") from err
-        _verify(part).replace(target)
+        try:
+            _verify(part, what=f"the download from {URL}")
+        except ChecksumError as err:
+            raise ChecksumError(f"{err}; it was discarded and nothing was saved in {target.parent}") from None
+        part.replace(target)
     return target
 
 
@@ -83,9 +90,19 @@ def locate(path=None) -> Path:
         if not path.is_file():
             raise FileNotFoundError(f"Metapsy data.csv not found at {path}")
         return _verify(path)
-    for candidate in (shared_dir() / "data" / "metapsy-depression-psyctr" / "data.csv", cache_dir() / CACHE_NAME):
-        if candidate.is_file():
-            return _verify(candidate)
+    shared, cached = shared_dir() / "data" / "metapsy-depression-psyctr" / "data.csv", cache_dir() / CACHE_NAME
+    if shared.is_file():
+        return _verify(shared)
+    if cached.is_file():
+        try:
+            return _verify(cached)
+        except ChecksumError as bad:
+            try:
+                return _fetch()  # replaces the corrupted copy
+            except (OSError, ChecksumError) as err:
+                raise ChecksumError(f"{bad}. Downloading it again failed ({err}); delete the cached copy "
+                                    f"({cached}) and retry with a network connection, or supply the file "
+                                    f"with ${ENV_VAR}") from None
     return _fetch()
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from evidence_lib import _checks
+from evidence_lib.data import check_manifest
 from evidence_lib.paths import DATA_DIR
 
 PRIOR_DIR = DATA_DIR / "priors"
@@ -44,6 +45,22 @@ def _probabilities(q) -> np.ndarray:
     if ((arr < 0) | (arr > 1)).any():
         raise ValueError("q must lie in [0, 1]")
     return arr
+
+
+#: accepted range of a prior's scale on tau (analysis scale: SMD or log ratio) and of an sd on log tau²;
+#: outside it the prior is a point mass or flat to double precision and the exact engine's grid
+#: (which starts at 1e-8 times the smallest SE) cannot place it
+TAU_SCALE_RANGE = (1e-6, 1e6)
+LOG_SCALE_RANGE = (1e-6, 100.0)
+
+
+def _scale(name: str, value, bounds=TAU_SCALE_RANGE) -> float:
+    """A positive number within ``bounds`` (ValueError stating the range otherwise)."""
+    value = _checks.scalar(name, value, strictly_positive=True)
+    if not bounds[0] <= value <= bounds[1]:
+        raise ValueError(f"{name} must lie in [{bounds[0]:g}, {bounds[1]:g}], got {value:g}: beyond that range "
+                         "the prior is a point mass or flat to double precision")
+    return value
 
 
 def _fmt(x: float) -> str:
@@ -218,19 +235,19 @@ class UniformTau(TauPrior):
 
 def half_normal(scale) -> HalfPrior:
     """tau ~ half-normal(scale)."""
-    scale = _checks.scalar("scale", scale, strictly_positive=True)
+    scale = _scale("scale", scale)
     return HalfPrior(name=f"half-normal({_fmt(scale)})", family="normal", scale=scale)
 
 
 def half_cauchy(scale) -> HalfPrior:
     """tau ~ half-Cauchy(scale)."""
-    scale = _checks.scalar("scale", scale, strictly_positive=True)
+    scale = _scale("scale", scale)
     return HalfPrior(name=f"half-Cauchy({_fmt(scale)})", family="cauchy", scale=scale)
 
 
 def half_t(scale, df) -> HalfPrior:
     """tau ~ half-Student-t(df) with ``scale``."""
-    scale = _checks.scalar("scale", scale, strictly_positive=True)
+    scale = _scale("scale", scale)
     df = _checks.scalar("df", df, strictly_positive=True)
     return HalfPrior(name=f"half-t({_fmt(scale)}, df={_fmt(df)})", family="t", scale=scale, df=df)
 
@@ -249,14 +266,14 @@ def inverse_gamma_tau2(shape, scale) -> InverseGammaTau2:
 
 def lognormal_tau2(mean, sd) -> LogTau2Prior:
     """log tau² ~ Normal(mean, sd²) (Turner et al. 2015 family)."""
-    mean, sd = _checks.scalar("mean", mean), _checks.scalar("sd", sd, strictly_positive=True)
+    mean, sd = _checks.scalar("mean", mean), _scale("sd", sd, LOG_SCALE_RANGE)
     return LogTau2Prior(name=f"log tau^2 ~ N({_fmt(mean)}, {_fmt(sd)}^2)", location=mean, scale=sd)
 
 
 def logt_tau2(location, scale, df=5) -> LogTau2Prior:
     """log tau² ~ Student-t(df, location, scale) (Rhodes et al. 2015 family, df = 5)."""
     location = _checks.scalar("location", location)
-    scale = _checks.scalar("scale", scale, strictly_positive=True)
+    scale = _scale("scale", scale, LOG_SCALE_RANGE)
     df = _checks.scalar("df", df, strictly_positive=True)
     return LogTau2Prior(name=f"log tau^2 ~ t{_fmt(df)}({_fmt(location)}, {_fmt(scale)})",
                         location=location, scale=scale, df=df)
@@ -270,7 +287,9 @@ def _key(text: str) -> str:
 
 @cache
 def _table(name: str) -> pd.DataFrame:
-    return pd.read_csv(PRIOR_DIR / f"{name}.csv")
+    path = PRIOR_DIR / f"{name}.csv"
+    check_manifest(path)
+    return pd.read_csv(path)
 
 
 def _pick(table: pd.DataFrame, **wanted: str) -> pd.DataFrame:
@@ -398,6 +417,17 @@ def as_mu_prior(x) -> MuPrior:
     if isinstance(x, (tuple, list)) and len(x) == 2:
         return normal_mu(*x)
     raise ValueError(f"mu_prior must be None (flat), a (mean, sd) pair or a MuPrior, got {x!r}")
+
+
+def require_proper_posterior(tau_prior: TauPrior, mu_prior: MuPrior, k: int) -> None:
+    """Raise ValueError when p(tau | y) is improper: with an improper tau prior it decays like
+    tau^-(n-1), n = k + (1 if the mu prior is proper), so n >= 3 is needed (Röver 2020, sec. 2.3)."""
+    n_terms = k + mu_prior.proper
+    if not tau_prior.proper and n_terms < 3:
+        raise ValueError(
+            f"posterior is improper: with an improper tau prior p(tau | y) decays like tau^-(n-1), "
+            f"n = k + (1 if the mu prior is proper) must be >= 3, got n = {n_terms} (k = {k}); "
+            "use a proper tau prior")
 
 
 def as_tau_prior(x) -> TauPrior:

@@ -26,10 +26,10 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-from evidence_lib._checks import as_vector, choice, same_length
+from evidence_lib._checks import as_vector, choice, finite_range, same_length, whole
 from evidence_lib.diagnostics import check_diagnostics
 from evidence_lib.effect_sizes import check_counts
-from evidence_lib.priors import TauPrior, as_mu_prior
+from evidence_lib.priors import TauPrior, as_mu_prior, require_proper_posterior
 from evidence_lib.studies import as_studies
 
 PARAMETERISATIONS = ("marginal", "noncentred")
@@ -42,7 +42,10 @@ def _seed(random_seed) -> int:
 
 
 def _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, extra: dict) -> dict:
-    """The ``pm.sample`` arguments of the public functions, the seed checked."""
+    """The ``pm.sample`` arguments of the public functions, the seed and the counts checked
+    (draws, chains, cores >= 1; tune >= 0; whole numbers)."""
+    draws, chains, cores = (whole(name, v) for name, v in (("draws", draws), ("chains", chains), ("cores", cores)))
+    tune = whole("tune", tune, minimum=0)
     return dict(random_seed=_seed(random_seed), draws=draws, tune=tune, chains=chains, cores=cores,
                 target_accept=target_accept, progressbar=progressbar, **extra)
 
@@ -139,6 +142,7 @@ def sample_posterior(studies, sei=None, tau_prior=None, mu_prior=None, *, vi=Non
     studies = as_studies(studies, sei, vi=vi, min_len=2)
     pseudo = isinstance(studies, PublishedSummary)
     y, s = studies.yi, studies.sei
+    finite_range(y, s**2)
     attrs.update(data_note=studies.note if pseudo else f"{len(y)} studies", estimate_only=int(studies.estimate_only))
 
     if attrs["estimate_only"]:
@@ -148,6 +152,7 @@ def sample_posterior(studies, sei=None, tau_prior=None, mu_prior=None, *, vi=Non
         attrs.update(model="pooled estimate only: estimate ~ N(mu, SE^2); no tau, no study effects")
         return _diagnose(_fit(model, settings, attrs))
 
+    require_proper_posterior(tau_prior, as_mu_prior(mu_prior), len(y))
     model = _normal_model(y, s, tau_prior, mu_prior, parameterisation, report_theta=not pseudo)
     attrs.update(model=f"normal-normal random effects ({parameterisation})", parameterisation=parameterisation)
     fit = _fit(model, settings, attrs, hide=("z",) if pseudo else ())
@@ -220,6 +225,7 @@ def sample_meta_regression(studies, sei=None, x=None, tau_prior=None, mu_prior=N
     attrs = _prior_attrs(tau_prior, mu_prior)
     studies = as_studies(studies, sei, vi=vi, min_len=3)
     y, s = studies.yi, studies.sei
+    finite_range(y, s**2)
     if x is None:
         raise ValueError("x (the moderator, one value per study) is required")
     x = as_vector("x", x, min_len=3)

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evidence_lib._checks import scalar
+from evidence_lib._checks import K_MAX, YI_MAX, scalar, whole
 from evidence_lib.effect_sizes import se_from_ci
 from evidence_lib.errors import ReconstructionError
 from evidence_lib.frequentist import i2_from_q, random_effects
@@ -122,6 +122,9 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
         raise ValueError(f"level must be in (0, 1), got {level}")
     lo, hi = scalar("ci_low", ci_low), scalar("ci_high", ci_high)
     est = scalar("estimate", estimate, allow_none=True)
+    for name, value in (("estimate", est), ("ci_low", lo), ("ci_high", hi)):
+        if value is not None and abs(value) > YI_MAX:
+            raise ValueError(f"{name} must lie within ±{YI_MAX:g} (squares overflow beyond it), got {value:g}")
     if lo >= hi:
         raise ValueError(f"ci_low must be < ci_high, got ({lo}, {hi})")
     if is_ratio(measure):
@@ -131,9 +134,7 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
     if est is not None and not lo <= est <= hi:
         raise ValueError(f"estimate {est} lies outside its CI ({lo}, {hi})")
     if k is not None:
-        if int(k) != k or k < 1:
-            raise ValueError(f"k must be a whole number >= 1, got {k}")
-        k = int(k)
+        k = whole("k", k, maximum=K_MAX)
     q, i2, n_total = (scalar(name, v, allow_none=True) for name, v in (("q", q), ("i2", i2), ("n_total", n_total)))
     if q is not None and q < 0:
         raise ValueError(f"q must be >= 0, got {q}")

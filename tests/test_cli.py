@@ -7,9 +7,9 @@ from evidence_lib import exercises
 from evidence_lib.cli import main
 
 STUDIES = "study,yi,sei\nA,-0.30,0.20\nB,-0.10,0.15\nC,-0.50,0.25\nD,0.05,0.18\n"
-SUMMARIES = ("label,estimate,ci_low,ci_high,k,q,measure,favours_intervention\n"
-             "secure attachment,8.93,1.25,63.70,2,3.71,RR,higher\n"
-             "depression,-0.22,-0.46,0.02,4,,SMD,lower\n")
+SUMMARIES = ("label,estimate,ci_low,ci_high,k,q,n,measure,favours_intervention\n"
+             "secure attachment,8.93,1.25,63.70,2,3.71,,RR,higher\n"
+             "depression,-0.22,-0.46,0.02,4,,356,SMD,lower\n")
 
 
 def _write(tmp_path, text, name="studies.csv"):
@@ -107,22 +107,22 @@ def test_studies_need_a_direction(capsys, tmp_path):
 @pytest.mark.parametrize("text, fragments", [
     ("", ["studies.csv is empty", "study, yi"]),
     ("study,yi,sei\n", ["studies.csv has a header but no data rows"]),
-    ("study,yi,sei\nA,-0.3,0.2\nB,0.1,0.2\nC,0.2,abc\n", ["studies.csv, row 3, column sei: expected a positive number, got 'abc'"]),
-    ("study,yi,sei\nA,-0.3,0.2\nB,0.1,-0.2\n", ["row 2, column sei: expected a positive number, got '-0.2'"]),
-    ("study,yi,sei\nA,-0.3,0.2\nB,,0.2\n", ["row 2, column yi: expected a number, got ''"]),
-    ("study,yi,sei\nA,nan,0.2\nB,0.1,0.2\n", ["row 1, column yi: expected a number, got 'nan'"]),
-    ("study,yi,vi\nA,-0.3,0\nB,0.1,0.04\n", ["row 1, column vi: expected a positive number, got '0'"]),
+    ("study,yi,sei\nA,-0.3,0.2\nB,0.1,0.2\nC,0.2,abc\n", ["studies.csv, row 4, column sei: expected a positive number, got 'abc'"]),
+    ("study,yi,sei\nA,-0.3,0.2\nB,0.1,-0.2\n", ["row 3, column sei: expected a positive number, got '-0.2'"]),
+    ("study,yi,sei\nA,-0.3,0.2\nB,,0.2\n", ["row 3, column yi: expected a number, got ''"]),
+    ("study,yi,sei\nA,nan,0.2\nB,0.1,0.2\n", ["row 2, column yi: expected a number, got 'nan'"]),
+    ("study,yi,vi\nA,-0.3,0\nB,0.1,0.04\n", ["row 2, column vi: expected a positive number, got '0'"]),
     ("study,yi\nA,-0.3\nB,0.1\n", ["expected exactly one of the columns sei", "vi"]),
     ("study,yi,sei,vi\nA,-0.3,0.2,0.04\nB,0.1,0.2,0.04\n", ["expected exactly one of the columns sei"]),
     ("study,sei\nA,0.2\nB,0.2\n", ["header: missing column(s) yi"]),
     ("study,yi,sei,sei\nA,-0.3,0.2,0.2\nB,0.1,0.2,0.2\n", ["column 'sei' appears twice (columns 3 and 4)"]),
     ("study,yi,se\nA,-0.3,0.2\nB,0.1,0.2\n", ["unknown column 'se'", "accepted columns: study, yi, sei, vi, measure"]),
     ("study;yi;sei\nA;-0,3;0,2\n", ["uses ';'"]),
-    ("study,yi,sei\nA,-0.3,0.2\nB,0.1\n", ["row 2: expected 3 fields as in the header, got 2"]),
-    ("study,yi,sei\nA,-0.3,0.2\nA,0.1,0.2\n", ["row 2, column study: expected a unique study, but 'A' is also in row 1"]),
-    ("study,yi,sei,measure\nA,-0.3,0.2,SMD\nB,0.1,0.2,MD\n", ["row 2, column measure: expected one of SMD, RR, OR, got 'MD'"]),
-    ("study,yi,sei,measure\nA,-0.3,0.2,SMD\nB,0.1,0.2,OR\n", ["row 2, column measure: expected the same measure in every row"]),
-    ("study,yi,sei\nA,-0.3,0.2\n", ["needs at least 2 studies"]),
+    ("study,yi,sei\nA,-0.3,0.2\nB,0.1\n", ["row 3: expected 3 fields as in the header, got 2"]),
+    ("study,yi,sei\nA,-0.3,0.2\nA,0.1,0.2\n", ["row 3, column study: expected a unique study, but 'A' is also in row 2"]),
+    ("study,yi,sei,measure\nA,-0.3,0.2,SMD\nB,0.1,0.2,MD\n", ["row 3, column measure: expected one of SMD, RR, OR, got 'MD'"]),
+    ("study,yi,sei,measure\nA,-0.3,0.2,SMD\nB,0.1,0.2,OR\n", ["row 3, column measure: expected the same measure in every row"]),
+    ("study,yi,sei\nA,-0.3,0.2\n", ["studies.csv: a random-effects analysis needs at least 2 studies", "row 2"]),
 ])
 def test_malformed_studies_csv(capsys, tmp_path, text, fragments):
     path = _write(tmp_path, text)
@@ -130,11 +130,11 @@ def test_malformed_studies_csv(capsys, tmp_path, text, fragments):
 
 
 @pytest.mark.parametrize("text, fragments", [
-    (SUMMARIES.replace("63.70", "high"), ["summaries.csv, row 1, column ci_high: expected a number, got 'high'"]),
-    (SUMMARIES.replace(",2,3.71", ",2.5,3.71"), ["row 1, column k: expected a whole number >= 1 (or leave it blank), got '2.5'"]),
-    (SUMMARIES.replace("RR,higher", "RR,up"), ["row 1, column favours_intervention: expected one of lower, higher, got 'up'"]),
-    (SUMMARIES.replace("-0.46,0.02", "0.02,-0.46"), ["summaries.csv, row 2: ci_low must be < ci_high"]),
-    (SUMMARIES.replace("8.93,1.25", "0.5,1.25"), ["summaries.csv, row 1: estimate 0.5 lies outside its CI"]),
+    (SUMMARIES.replace("63.70", "high"), ["summaries.csv, row 2, column ci_high: expected a number, got 'high'"]),
+    (SUMMARIES.replace(",2,3.71", ",2.5,3.71"), ["row 2, column k: expected a whole number >= 1 (or leave it blank), got '2.5'"]),
+    (SUMMARIES.replace("RR,higher", "RR,up"), ["row 2, column favours_intervention: expected one of lower, higher, got 'up'"]),
+    (SUMMARIES.replace("-0.46,0.02", "0.02,-0.46"), ["summaries.csv, row 3: ci_low must be < ci_high"]),
+    (SUMMARIES.replace("8.93,1.25", "0.5,1.25"), ["summaries.csv, row 2: estimate 0.5 lies outside its CI"]),
     (SUMMARIES.replace("label,", "name,"), ["unknown column 'name'"]),
     (SUMMARIES.replace(",measure,favours_intervention", ",measure,measure").replace(",RR,higher", ",RR,RR")
      .replace(",SMD,lower", ",SMD,SMD"), ["column 'measure' appears twice"]),

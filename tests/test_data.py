@@ -159,9 +159,9 @@ def test_published_rules(tmp_path, result_id, changes, column, rule):
     assert line.startswith("published_results.csv: row ") and f"({key})" in line
 
 
-def test_row_number_is_one_based_data_row(tmp_path):
+def test_row_number_is_the_spreadsheet_row(tmp_path):
     path = _published_with(tmp_path, "barlow2015_ctrl_depression_rr_post", {"n": "0"})
-    with pytest.raises(DataValidationError, match=r"row 2 \(barlow2015_ctrl_depression_rr_post\), column 'n'"):
+    with pytest.raises(DataValidationError, match=r"row 3 \(barlow2015_ctrl_depression_rr_post\), column 'n'"):
         load_published(path)
 
 
@@ -280,7 +280,7 @@ def test_dichotomous_file_loads(tmp_path):
     ("1", "1", "total", "total must be >= 2"),
 ])
 def test_dichotomous_rules(tmp_path, events, total, column, rule):
-    with pytest.raises(DataValidationError, match=rf"row 1 \(Trial 2000 / A\), column '{column}': {rule}"):
+    with pytest.raises(DataValidationError, match=rf"row 2 \(Trial 2000 / A\), column '{column}': {rule}"):
         load_trials("attachment_secure", _dichotomous(tmp_path, events, total))
 
 
