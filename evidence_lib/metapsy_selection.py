@@ -47,7 +47,7 @@ COMPARISON = ["study", "condition_arm1", "multi_arm1", "condition_arm2", "multi_
 DYADIC_RULE = (
     "An arm is dyadic when its psychotherapy treats the mother together with her infant and "
     "targets their relationship (mother-infant / parent-infant psychotherapy, the intervention "
-    "class of the three seed reviews). Metapsy has no field for this, so arms are classed by an "
+    "class of the three reviews re-read here: Barlow 2015, Sleed 2023, Huang 2019). Metapsy has no field for this, so arms are classed by an "
     "explicit list (DYADIC_ARMS), each entry with its reason; every other perinatal study whose "
     "reference title mentions infants, babies, dyads, parenting, bonding or attachment "
     "(SCREEN_PATTERN) was checked and is listed with the reason it is not dyadic (NOT_DYADIC)."

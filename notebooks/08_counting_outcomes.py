@@ -11,13 +11,23 @@
 # %% [markdown]
 # # Counting outcomes: when the normal approximation of a log odds ratio misleads
 #
+# **Question.** Pooled results are usually computed from log odds ratios treated as normal;
+# what do the real counts say, and when does that approximation mislead?
+#
+# **Answer.** On Metapsy's perinatal response and remission counts (9 comparisons) the exact
+# binomial likelihood and the normal approximation agree: an odds ratio of about 3.2 to 3.4,
+# every interval from about 1.8 to 6. With two small trials and few events, as behind Barlow
+# 2015's attachment results, zero cells are common and the approaches part: the GLMM's
+# interval under-covers when the trials differ, the Bayesian interval that averages over τ
+# covers best.
+#
 # Every pooled result in notebooks 03–06 treats a study's effect as a number with a normal
 # error. For a count outcome (responders, remitters, securely attached infants) that is an
 # approximation: the log odds ratio of a 2x2 table is only roughly normal, its variance
 # 1/a + 1/b + 1/c + 1/d is estimated from the same counts, and a zero cell needs an invented
 # 0.5. The approximation is good with many events and weak with few, and it is weakest where
-# the seeds' attachment results sit: RR 8.93 for secure attachment from k = 2 small trials
-# (Barlow 2015).
+# Barlow 2015's attachment results sit: RR 8.93 for secure attachment from k = 2 small trials
+# (Barlow et al. 2015, comparison of parent–infant psychotherapy with control).
 #
 # The argument of this notebook, in four steps:
 #
@@ -38,18 +48,11 @@ import logging
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import pymc  # noqa: F401  (imported before quieting its logger: importing it resets the logger to INFO)
 
+import evidence_lib as el
 from evidence_lib import glmm, metapsy, metapsy_binary, plots, priors
-from evidence_lib.data import load_published
-from evidence_lib.diagnostics import assert_diagnostics
-from evidence_lib.effect_sizes import log_or
-from evidence_lib.exact import exact_posterior
-from evidence_lib.frequentist import random_effects
-from evidence_lib.glmm import random_effects_binomial
 from evidence_lib.paths import REPO_ROOT, REPORTS_DIR
-from evidence_lib.pymc_models import sample_binomial
-from evidence_lib.studies import Studies
-from evidence_lib.summaries import summarise
 
 pd.set_option("display.width", 180)
 pd.set_option("display.max_colwidth", 50)
@@ -100,17 +103,15 @@ print(f"\nwritten: {export.relative_to(REPO_ROOT)}")
 #
 # The forest plot shows each comparison's escalc log odds ratio with its 95 % CI, the REML
 # pooled estimate and prediction interval, and the exact posterior under the default priors
-# (with shrinkage estimates). This is the normal-approximation view of the counts. (The plot
-# is `plots.forest`; an annotated forest plot is being built in `plots.py` on another branch,
-# and this cell should switch to it once it lands.)
+# (with shrinkage estimates). This is the normal-approximation view of the counts.
 
-# %%
-lor = log_or(perinatal["e1"], perinatal["n1"], perinatal["e2"], perinatal["n2"])
+# %% tags=["main-figure"]
+lor = el.log_or(perinatal["e1"], perinatal["n1"], perinatal["e2"], perinatal["n2"])
 assert len(lor.dropped) == 0
-reml = random_effects(lor.yi, vi=lor.vi, method="REML")
-post = exact_posterior(lor.yi, vi=lor.vi, tau_prior=TAU_PRIOR, mu_prior=None)
+reml = el.random_effects(lor.yi, vi=lor.vi, method="REML")
+post = el.exact_posterior(lor.yi, vi=lor.vi, tau_prior=TAU_PRIOR, mu_prior=None)
 fig, ax = plt.subplots(figsize=(9, 7.5), layout="constrained")
-plots.forest(Studies(lor.yi, np.sqrt(lor.vi), labels=perinatal["study"], measure="OR", favours="higher"),
+plots.forest(el.Studies(lor.yi, np.sqrt(lor.vi), labels=perinatal["study"], measure="OR", favours="higher"),
              reml, post, ax=ax,
              title="Metapsy perinatal response/remission: odds ratios (escalc, REML, exact posterior)")
 plt.show()
@@ -138,7 +139,7 @@ reference = json.loads((REPO_ROOT / "tests" / "reference" / "glmm_reference.json
 rows = []
 for name, ref in reference["datasets"].items():
     data = pd.DataFrame(ref["data"])
-    fit = random_effects_binomial(data["e1"], data["n1"], data["e2"], data["n2"])
+    fit = el.random_effects_binomial(data["e1"], data["n1"], data["e2"], data["n2"])
     dev = {q: abs(getattr(fit, ours) - ref["tight"][q]) / max(abs(ref["tight"][q]), 1e-8)
            for q, ours in (("mu", "estimate"), ("se", "se"), ("tau2", "tau2"))}
     rows.append({"data set": name, "k": fit.k, "mu": fit.estimate, "se": fit.se, "tau2": fit.tau2,
@@ -166,9 +167,9 @@ assert parity["k"].to_dict() == {"metapsy_perinatal": 9, "metapsy_all": 48, "two
 # ±1/2 as in the GLMM; with proper baseline priors the two codings give slightly different τ.)
 
 # %%
-fit_mcmc = sample_binomial(perinatal["e1"], perinatal["n1"], perinatal["e2"], perinatal["n2"], TAU_PRIOR, None,
+fit_mcmc = el.sample_binomial(perinatal["e1"], perinatal["n1"], perinatal["e2"], perinatal["n2"], TAU_PRIOR, None,
                            random_seed=20260815, **SAMPLER)
-diag = assert_diagnostics(fit_mcmc, ["mu", "tau"])
+diag = el.assert_diagnostics(fit_mcmc, ["mu", "tau"])
 print(diag.to_frame().round(3).to_string())
 print(f"divergent transitions: {diag.divergences}")
 
@@ -184,10 +185,10 @@ print(f"divergent transitions: {diag.divergences}")
 # %%
 def four_readings(table, mcmc=None):
     """Pooled log OR by REML and exact posterior on escalc values, the GLMM and (if given) MCMC."""
-    effects = log_or(table["e1"], table["n1"], table["e2"], table["n2"])
-    fit_reml = random_effects(effects.yi, vi=effects.vi, method="REML")
-    fit_exact = exact_posterior(effects.yi, vi=effects.vi, tau_prior=TAU_PRIOR, mu_prior=None)
-    fit_glmm = random_effects_binomial(table["e1"], table["n1"], table["e2"], table["n2"])
+    effects = el.log_or(table["e1"], table["n1"], table["e2"], table["n2"])
+    fit_reml = el.random_effects(effects.yi, vi=effects.vi, method="REML")
+    fit_exact = el.exact_posterior(effects.yi, vi=effects.vi, tau_prior=TAU_PRIOR, mu_prior=None)
+    fit_glmm = el.random_effects_binomial(table["e1"], table["n1"], table["e2"], table["n2"])
     posteriors = {"exact posterior (escalc log OR)": fit_exact, "binomial-normal posterior (MCMC)": mcmc}
     rows = [
         {"likelihood": "normal approx.", "approach": "REML (escalc log OR)", "estimate": fit_reml.mu,
@@ -197,7 +198,7 @@ def four_readings(table, mcmc=None):
     ]
     for approach, post in posteriors.items():
         if post is not None:
-            summary = summarise(post, favours="higher")
+            summary = el.summarise(post, favours="higher")
             rows.append({"likelihood": "normal approx." if post is fit_exact else "exact likelihood",
                          "approach": approach, **{key: summary[key] for key in ("estimate", "low", "high", "tau",
                                                                                 "p_benefit")}})
@@ -296,12 +297,12 @@ assert (coverage["coverage"] > 0.8).all()
 # the two trials, the number of securely attached infants and the number assessed in each arm
 # (four counts per trial, eight in all), at the post-intervention assessment Barlow pooled.
 # The review prints only the pooled RR, its CI, k, n and the heterogeneity statistics; the
-# trial-level counts are not in the seed documents or in `data/` (the one lead for Cicchetti
+# trial-level counts are not in the review or in `data/` (the one lead for Cicchetti
 # 2006 gives percentages without denominators, `data/trials/LEADS_NOT_USED.md`).
 
 # %%
 # NBVAL_CHECK_OUTPUT
-secure = load_published().set_index("result_id").loc["barlow2015_ctrl_secure_post"]
+secure = el.load_published().set_index("result_id").loc["barlow2015_ctrl_secure_post"]
 se_log = (np.log(secure["ci_high"]) - np.log(secure["ci_low"])) / (2 * 1.959964)
 print(f"Barlow 2015 secure attachment: RR {secure['estimate']}, 95 % CI {secure['ci_low']} to {secure['ci_high']}, "
       f"k = {int(secure['k'])}, n = {int(secure['n'])}, I^2 = {secure['i2']} %")
@@ -333,6 +334,12 @@ print(f"implied SE of the pooled log RR: {se_log:.3f} "
 # ratio of about 3 for remission or response with psychotherapy, whichever likelihood is used:
 # with moderate counts the normal approximation is adequate. The frequentist binomial GLMM
 # reproduces metafor's `rma.glmm` to < 2e-6 relative. With two small trials and few events,
-# as in the seeds' attachment results, zero cells are common, the GLMM's Wald interval
+# as in Barlow 2015's attachment results, zero cells are common, the GLMM's Wald interval
 # under-covers when the trials differ, and the Bayesian interval that averages over τ covers
 # best.
+
+# %% tags=["headline"]
+glmm_or = np.exp([glmm_peri.estimate, glmm_peri.low, glmm_peri.high])
+print(f"Perinatal response/remission, k = {len(perinatal)}: GLMM OR {glmm_or[0]:.2f} [{glmm_or[1]:.2f}, "
+      f"{glmm_or[2]:.2f}]; two small trials, heterogeneous: 95 % coverage GLMM "
+      f"{heterogeneous.loc['GLMM (exact likelihood, ML)', 'coverage']:.2f}")
