@@ -237,7 +237,7 @@ body {{ font: 16px/1.45 system-ui, sans-serif; max-width: 1180px; margin: 1.5em 
 .cards {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 1em; }}
 .card {{ border: 1px solid #ccc; border-radius: 6px; padding: 0.8em 1em; overflow: hidden; }}
 .card h2 {{ font-size: 1.1em; margin: 0 0 0.4em; }}
-.card img {{ width: 100%; height: auto; border: 1px solid #eee; }}
+.card img {{ width: 100%; height: auto; max-height: 320px; object-fit: cover; object-position: top; border: 1px solid #eee; }}
 .headline {{ white-space: pre-wrap; font-size: 0.85em; background: #f5f5f5; padding: 0.4em; }}
 .stale {{ color: #b3261e; font-weight: bold; }}
 .links {{ font-size: 0.9em; }}
