@@ -6,15 +6,17 @@ Q = Σ (y - mu_EE)² / v_i, typical variance s² = (k-1) Σw / ((Σw)² - Σw²)
 I² = 100 tau² / (tau² + s²), H² = tau²/s² + 1 (for EE: I² = 100 (Q - (k-1))/Q truncated
 at 0, H² = Q/(k-1)), as metafor reports them (Viechtbauer 2010, J Stat Softw 36(3)).
 
-REML and ML follow metafor's Fisher scoring from the Hedges-Olkin start, stopped when tau²
-changes by less than 1e-5 (metafor's default; the step is then far below that, so the
-estimates agree with metafor to ~1e-10). Paule-Mandel and the Q-profile CI (Viechtbauer
-2007, Stat Med 26:37) are roots of the generalised Q, solved by Brent's method to full double
-precision by default. metafor stops them at R ``uniroot``'s loose default tolerance
-eps^(1/4) ≈ 1.2e-4, and R's and SciPy's Brent steps differ, so metafor's printed value can
-sit up to ~3e-3 relative from the root (dat.hackshaw1998 PM tau²: metafor 0.0128986, root
-0.0128767). ``tol=ROOT_TOL_METAFOR`` stops at metafor's tolerance instead; parity is tested
-against metafor run with a tight ``control=list(tol=...)`` (tests/reference/metafor_reference.json).
+Every estimate is computed to the estimator's value by default. REML and ML use metafor's
+Fisher scoring from the Hedges-Olkin start, on data centred and rescaled to unit spread, until
+the step is below 1e-12 there. Paule-Mandel and the Q-profile CI (Viechtbauer 2007, Stat Med
+26:37) are roots of the generalised Q, solved by Brent's method to full double precision.
+metafor's defaults stop earlier: Fisher scoring at an absolute step of 1e-5 (for effects of
+size 0.01, e.g. risk differences, that can be 26 % short of the REML maximum) and the roots
+at R ``uniroot``'s eps^(1/4) ≈ 1.2e-4, with Brent steps that differ from SciPy's, so a printed
+metafor value can sit up to ~3e-3 relative from the root (dat.hackshaw1998 PM tau²: metafor
+0.0128986, root 0.0128767). ``tol=ROOT_TOL_METAFOR`` follows metafor's defaults instead.
+Parity is tested against metafor run with tight controls (``threshold`` and ``tol``;
+tests/reference/metafor_reference.json).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ PI_TYPES = ("normal", "riley")
 
 _EPS = np.finfo(float).eps
 _FS_THRESHOLD = 1e-5  # metafor rma.uni control defaults: threshold, maxiter, tau2.max
+_FS_THRESHOLD_EXACT = 1e-12  # on unit-scaled data: Fisher scoring run to the estimator's value
+_FS_MAXITER_EXACT = 1000
 _FS_MAXITER = 100
 _TAU2_MAX = 100.0
 ROOT_TOL_METAFOR = _EPS**0.25  # R uniroot's default tol, metafor's default for PM and the Q-profile
@@ -123,26 +127,30 @@ def _q_root(yi, vi, target: float, upper: float, tol: float | None) -> float:
                   xtol=_EPS * 1e-200 if tol is None else tol, rtol=4 * _EPS, maxiter=1000)
 
 
-def _unit_scale(yi, vi) -> float:
-    """1 for data on an ordinary scale (spread between 1e-3 and 1e3), else the power of 2 nearest
-    the spread √max(var(yi), median(vi)), by which :func:`_fisher_scoring` divides the data."""
+def _unit_scale(yi, vi, always: bool) -> float:
+    """The power of 2 nearest the spread √max(var(yi), median(vi)), by which
+    :func:`_fisher_scoring` divides the data; unless ``always``, 1 for data on an ordinary
+    scale (spread between 1e-3 and 1e3)."""
     spread = np.sqrt(max(yi.var(), np.median(vi)))
-    return 1.0 if 1e-3 <= spread <= 1e3 else float(2.0 ** np.round(np.log2(spread)))
+    return 1.0 if not always and 1e-3 <= spread <= 1e3 else float(2.0 ** np.round(np.log2(spread)))
 
 
-def _fisher_scoring(yi, vi, reml: bool) -> float:
+def _fisher_scoring(yi, vi, reml: bool, exact: bool) -> float:
     """REML/ML tau² by metafor's Fisher scoring (step halving at 0, local-maximum check).
 
-    tau² is location/scale equivariant (y -> (y - a)/c gives tau²/c²), so data far from unit
-    scale are centred and rescaled first (:func:`_unit_scale`): metafor's absolute threshold
-    1e-5 then acts on the rescaled tau², where it is reachable (with yi ±1e6 it is not).
+    tau² is location/scale equivariant (y -> (y - a)/c gives tau²/c²), so the data are centred
+    and rescaled first (:func:`_unit_scale`). ``exact``: always, and iterate until the step is
+    below 1e-12 on that scale, which gives the estimator's value whatever the units (metafor's
+    absolute threshold 1e-5 can stop 26 % short of the maximum for risk differences of size
+    0.01). Otherwise metafor's algorithm and threshold, rescaling only data far from unit scale
+    (with yi ±1e6 the threshold is not reachable).
     """
-    c = _unit_scale(yi, vi)
+    c = _unit_scale(yi, vi, always=exact)
     if c != 1.0:
-        return c**2 * _fisher_scoring((yi - yi.mean()) / c, vi / c**2, reml)
+        return c**2 * _fisher_scoring((yi - yi.mean()) / c, vi / c**2, reml, exact)
     k = len(yi)
     tau2 = max(0.0, (((yi - yi.mean()) ** 2).sum() - vi.sum() * (k - 1) / k) / (k - 1))
-    for _ in range(_FS_MAXITER + 1):
+    for _ in range((_FS_MAXITER_EXACT if exact else _FS_MAXITER) + 1):
         w = 1 / (vi + tau2)
         s1, tr_p, tr_pp = _sums(w)
         ypy = ((w * (yi - w @ yi / s1)) ** 2).sum()  # yᵀP²y
@@ -150,10 +158,11 @@ def _fisher_scoring(yi, vi, reml: bool) -> float:
         while tau2 + adj < 0:
             adj /= 2
         tau2 += adj
-        if abs(adj) <= _FS_THRESHOLD:
+        if abs(adj) <= (_FS_THRESHOLD_EXACT if exact else _FS_THRESHOLD):
             break
     else:
-        raise ConvergenceError("Fisher scoring for tau2 did not converge in 100 iterations")
+        raise ConvergenceError(f"Fisher scoring for tau2 did not converge in "
+                               f"{_FS_MAXITER_EXACT if exact else _FS_MAXITER} iterations")
     if tau2 > _FS_THRESHOLD and _loglik(yi, vi, 0.0, reml) - _loglik(yi, vi, tau2, reml) > _LOCAL_MAX_TOL:
         warnings.warn("Fisher scoring stopped at a local maximum; tau2 set to 0 (as metafor)", stacklevel=4)
         return 0.0
@@ -184,7 +193,7 @@ def _tau2(yi, vi, method: str, tol: float | None) -> tuple[float, float | None]:
             upper = max(_TAU2_MAX, 10 * stats.median_abs_deviation(yi, scale=1 / 1.4826) ** 2)
             tau2 = _q_root(yi, vi, k - 1, _widen(yi, vi, k - 1, upper), tol)
         return tau2, float(np.sqrt(2 * k**2 / (k - 1)) / (1 / (vi + tau2)).sum())
-    tau2 = _fisher_scoring(yi, vi, reml=method == "REML")
+    tau2 = _fisher_scoring(yi, vi, reml=method == "REML", exact=tol is None)
     w = 1 / (vi + tau2)
     info = _sums(w)[2] if method == "REML" else (w**2).sum()
     return tau2, float(np.sqrt(2 / info))
@@ -235,9 +244,10 @@ def random_effects(studies, sei=None, *, vi=None, method: str = "REML", test: st
     quantile (``pi="normal"``, metafor's default) or, with ``pi="riley"``, the t(k-2)
     quantile (df at least 1), as metafor ``predict(..., pi.type="riley")``.
     ``tau2_ci``/``i2_ci``: Q-profile (metafor ``confint``). For EE, as in metafor, there is
-    no prediction interval, tau² SE or tau² CI (all None). ``tol``: absolute tolerance of the
-    Paule-Mandel and Q-profile roots (None: full precision; :data:`ROOT_TOL_METAFOR`:
-    metafor's default, module docstring).
+    no prediction interval, tau² SE or tau² CI (all None). ``tol``: None computes every
+    estimate to full precision; a number is the absolute tolerance of the Paule-Mandel and
+    Q-profile roots, and REML/ML then stop at metafor's Fisher-scoring threshold 1e-5
+    (:data:`ROOT_TOL_METAFOR` reproduces metafor's defaults; module docstring).
     """
     yi, vi = _check(studies, sei, vi, method, test, level, pi)
     if tol is not None and not (np.isfinite(tol) and tol > 0):

@@ -94,21 +94,24 @@ def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, t
            intervention="intervention", control="control", level=0.95, ax=None):
     """Annotated forest plot in the style of metafor ``forest()`` and RevMan.
 
-    One row per study: a square sized by its random-effects weight and its 95 % CI; with
+    One row per study: a square sized by its random-effects weight and its ``level`` CI; with
     ``post`` (an :func:`exact_posterior`) and ``shrinkage``, the study's shrinkage estimate and
     CrI beneath it in orange. Then the random-effects summary diamond (``fit``, a
     :func:`random_effects` result; REML when None), its prediction interval, and with ``post``
-    the posterior-median diamond (95 % CrI) and the predictive interval for a new study. The
-    right-hand columns print "estimate [95 % CI]" and the weight. ``studies`` is a
+    the posterior-median diamond (``level`` CrI) and the predictive interval for a new study. The
+    right-hand columns print "estimate [CI]" and the weight; every interval is at ``level``. ``studies`` is a
     :class:`Studies` (its ``measure`` and ``favours`` set the axis and its sides) or ``yi``
     with ``sei``/``vi``.
     """
     from evidence_lib.frequentist import random_effects
 
-    s = as_studies(studies, sei, vi=vi, min_len=1)
+    s = as_studies(studies, sei, vi=vi, min_len=2)
     measure = s.measure
     nat = functools.partial(from_analysis_scale, measure=measure)
-    fit = fit if fit is not None else random_effects(s.yi, vi=s.vi, method="REML")
+    fit = fit if fit is not None else random_effects(s, method="REML", level=level)
+    if abs(fit.level - level) > 1e-12:
+        raise ValueError(f"the fit's intervals are {fit.level:.0%}, the plot's level is {level:.0%}: refit with level=")
+    pct = f"{level:.0%}".replace("%", " %")
     z = stats.norm.ppf(0.5 + level / 2)
     lo, hi = s.yi - z * s.sei, s.yi + z * s.sei
     show_shrink = post is not None and shrinkage
@@ -145,15 +148,15 @@ def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, t
         ax.hlines(y, nat(a), nat(b), color=colour, lw=1.5, linestyles="--")
         ax.vlines([nat(a), nat(b)], y - 0.2, y + 0.2, color=colour, lw=1.5)
 
-    summary_rows = [(f"Random effects ({fit.method}), 95 % CI", fit.mu, fit.ci_low, fit.ci_high, FREQ, diamond)]
+    summary_rows = [(f"Random effects ({fit.method}), {pct} CI", fit.mu, fit.ci_low, fit.ci_high, FREQ, diamond)]
     if fit.pi_low is not None:
-        summary_rows.append(("95 % prediction interval", None, fit.pi_low, fit.pi_high, FREQ, bar))
+        summary_rows.append((f"{pct} prediction interval", None, fit.pi_low, fit.pi_high, FREQ, bar))
     if post is not None:
         m_lo, m_hi = post.interval("mu", level=level, kind="central")
-        summary_rows.append(("Bayesian posterior median, 95 % CrI", post.median("mu"), m_lo, m_hi, BAYES, diamond))
+        summary_rows.append((f"Bayesian posterior median, {pct} CrI", post.median("mu"), m_lo, m_hi, BAYES, diamond))
         if not getattr(post, "estimate_only", False):
             t_lo, t_hi = post.interval("theta_new", level=level, kind="central")
-            summary_rows.append(("95 % predictive interval (new study)", None, t_lo, t_hi, BAYES, bar))
+            summary_rows.append((f"{pct} predictive interval (new study)", None, t_lo, t_hi, BAYES, bar))
     base = y_study[-1] - (1.4 if show_shrink else 1.0)
     summary_rows = [(base - 0.9 * i, *r) for i, r in enumerate(summary_rows)]
     for y, label, centre, a, b, colour, draw in summary_rows:
@@ -190,8 +193,8 @@ def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, t
     measure_axis(ax, measure, s.favours, intervention=intervention, control=control,
                  label=f"{measure or 'effect'}" + (" (log scale)" if is_ratio(measure) else ""))
     if show_shrink:
-        ax.legend(handles=[Patch(color=FREQ, label="study estimate, 95 % CI (square: weight)"),
-                           Patch(color=BAYES, label="Bayesian shrinkage estimate, 95 % CrI")],
+        ax.legend(handles=[Patch(color=FREQ, label=f"study estimate, {pct} CI (square: weight)"),
+                           Patch(color=BAYES, label=f"Bayesian shrinkage estimate, {pct} CrI")],
                   loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, borderaxespad=0.2)
     if title:
         ax.set_title(title, loc="left", pad=24 if show_shrink else 6)

@@ -106,13 +106,17 @@ def summary_for_row(row) -> object:
         v = row.get(name)
         return None if v is None or pd.isna(v) else float(v)
 
+    def text(name):
+        v = row.get(name)
+        return None if v is None or pd.isna(v) or v == "" else str(v)
+
     k = value("k")
     return from_published(
         value("estimate_used"), value("ci_low"), value("ci_high"),
         k=None if k is None else int(k), q=value("q"), i2=value("i2"),
         n_total=value("n") if row["measure"] == "SMD" else None, measure=row["measure"],
         favours=row.get("favours_intervention"), label=str(row.get("result_id") or row.get("label") or ""),
-        i2_definition=row.get("i2_definition") or i2_definition_for(row.get("method")))
+        i2_definition=text("i2_definition") or i2_definition_for(text("method")))
 
 
 def read_row(row, prior_set: PriorSet | None = None) -> dict:

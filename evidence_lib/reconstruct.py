@@ -211,16 +211,22 @@ class SummaryCheck:
 def summary_level_check(studies: Studies, tau_prior, mu_prior=None, digits: int = 2) -> SummaryCheck:
     """Does a published-style summary carry the evidence of the full data?
 
-    The REML (z) pooled estimate and 95 % CI of ``studies`` (rounded to ``digits`` as a review
-    would print them), k and Q (rounded likewise) go through :func:`from_published`; the exact
+    The REML (z) pooled estimate and 95 % CI of ``studies`` (on the natural scale, ratios as
+    ratios, rounded to ``digits`` as a review would print them), k and Q (rounded likewise) go
+    through :func:`from_published`; the exact
     posterior of those pseudo-studies is set beside the exact posterior of the studies
     themselves, under the same priors.
     """
     from evidence_lib.exact import exact_posterior
 
+    measure = studies.measure or "SMD"
+    if measure not in PUBLISHED:
+        raise ValueError(f"a published-style summary is rebuilt for the measures {list(PUBLISHED)}; got {measure!r}")
     fit = random_effects(studies, method="REML", test="z")
-    summary = from_published(round(fit.mu, digits), round(fit.ci_low, digits), round(fit.ci_high, digits),
-                             k=fit.k, q=round(fit.q, digits), measure=studies.measure or "SMD",
-                             favours=studies.favours)
+    # printed as a review prints them: on the natural scale (ratios as ratios), rounded
+    est, lo, hi = (round(float(from_analysis_scale(x, measure)), digits) for x in (fit.mu, fit.ci_low, fit.ci_high))
+    if not lo < hi or (is_ratio(measure) and lo <= 0):
+        raise ValueError(f"rounded to {digits} decimals the CI ({lo}, {hi}) is no interval; use more digits")
+    summary = from_published(est, lo, hi, k=fit.k, q=round(fit.q, digits), measure=measure, favours=studies.favours)
     return SummaryCheck(exact_posterior(studies, tau_prior=tau_prior, mu_prior=mu_prior),
                         exact_posterior(summary, tau_prior=tau_prior, mu_prior=mu_prior), summary)

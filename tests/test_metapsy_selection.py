@@ -166,9 +166,9 @@ def test_reml_matches_metafor(fits, reference, subset):
     z, kh = fits["z"][subset], fits["knha"][subset]
     assert z.k == ref["k"]
     for name in ("mu", "se", "tau2", "ci_low", "ci_high", "pval", "i2", "q", "pi_low", "pi_high"):
-        assert getattr(z, name) == pytest.approx(ref[name], rel=1e-6), name
+        assert getattr(z, name) == pytest.approx(ref[name], rel=1e-8), name
     for name in ("se", "ci_low", "ci_high", "pval", "pi_low", "pi_high"):
-        assert getattr(kh, name) == pytest.approx(ref["knha"][name], rel=1e-6), name
+        assert getattr(kh, name) == pytest.approx(ref["knha"][name], rel=1e-8), name
 
 
 def test_pinned_pooled_estimates(fits):

@@ -123,3 +123,13 @@ def test_reader_table_formats():
     html = tables.reader_table(df, ["review", "estimate_ci"], table_id="x").to_html()
     assert html == tables.reader_table(df, ["review", "estimate_ci"], table_id="x").to_html()
     assert "<table" in html and "T_x" in html
+
+
+def test_forest_refuses_a_fit_at_another_level():
+    import evidence_lib as el
+
+    studies = el.Studies([0.3, 0.1, 0.5], [0.2, 0.15, 0.25], measure="SMD", favours="higher")
+    fit80 = el.random_effects(studies, level=0.8)
+    with pytest.raises(ValueError, match="level"):
+        plots.forest(studies, el.random_effects(studies), level=0.8)
+    plt.close(plots.forest(studies, fit80, level=0.8).figure)

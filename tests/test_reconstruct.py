@@ -201,3 +201,17 @@ def test_metapsy_reconstruction_vs_full_data(metapsy_post):
     # the reconstruction moves the mu summary by < 0.002 but tau's median by about 0.022
     assert abs(results["full"][0] - results["reconstructed"][0]) < 2e-3
     assert 0.01 < results["reconstructed"][4] - results["full"][4] < 0.03
+
+
+def test_summary_level_check_prints_ratios_as_ratios():
+    from evidence_lib.reconstruct import summary_level_check
+    from evidence_lib.studies import Studies
+
+    logrr = np.log([1.3, 1.25, 1.6, 1.1, 1.4])
+    studies = Studies(logrr, [0.2, 0.15, 0.3, 0.25, 0.1], measure="RR", favours="higher")
+    check = summary_level_check(studies, priors.half_normal(0.5))
+    table = check.to_frame()
+    assert check.summary.estimate > 1 and abs(check.summary.mu_hat - random_effects(studies).mu) < 0.01
+    assert abs(table.loc["reconstruction", "p_benefit"] - table.loc["full data", "p_benefit"]) < 0.01
+    with pytest.raises(ValueError, match="measures"):
+        summary_level_check(Studies(logrr, [0.2] * 5, measure="HR"), priors.half_normal(0.5))

@@ -9,6 +9,8 @@
 #     .venv/bin/python tests/test_metapsy_selection.py  # rewrites the two CSVs
 #     Rscript tests/reference/metapsy_perinatal_reference.R
 # Produced with R 4.2.2 and metafor 3.8-1 (Debian r-cran-metafor), jsonlite 1.8.4.
+# REML is run to the maximum (Fisher scoring threshold 1e-11, as in metafor_reference.R),
+# since evidence_lib computes the estimator's value, not metafor's default stopping point.
 # yi is Metapsy's Hedges' g: positive favours psychotherapy.
 
 suppressMessages({
@@ -24,9 +26,10 @@ studies$dyadic <- as.logical(studies$dyadic)
 num <- function(x) unname(c(x))[1]
 
 # REML with z and Knapp-Hartung tests; prediction intervals from predict() of each fit
+TIGHT <- list(threshold = 1e-11, maxiter = 1000)
 fit_subset <- function(d, name) {
-  z <- rma(yi, vi, data = d, method = "REML", test = "z")
-  kh <- rma(yi, vi, data = d, method = "REML", test = "knha")
+  z <- rma(yi, vi, data = d, method = "REML", test = "z", control = TIGHT)
+  kh <- rma(yi, vi, data = d, method = "REML", test = "knha", control = TIGHT)
   pz <- predict(z)
   pkh <- predict(kh)
   list(
