@@ -104,8 +104,9 @@ def _prior_set(args):
     return readings.PriorSet(f"{tau.name} tau, flat mu", tau, None)
 
 
-def _study_reading(path, prior_set, favours) -> pd.DataFrame:
-    """REML random effects and the exact posterior of a user's study effects (one row)."""
+def _study_reading(path, prior_set, favours):
+    """A user's study effects (read once), their REML fit and exact posterior, and both
+    readings as one row: ``(studies, fit, post, table)``."""
     from evidence_lib.exact import exact_posterior
     from evidence_lib.frequentist import random_effects
     from evidence_lib.measures import from_analysis_scale
@@ -116,9 +117,10 @@ def _study_reading(path, prior_set, favours) -> pd.DataFrame:
     measure = studies.measure
     try:
         fit = random_effects(studies, method="REML", test="z")
-        bayes = summarise(exact_posterior(studies, tau_prior=prior_set.tau, mu_prior=prior_set.mu), favours=favours)
+        post = exact_posterior(studies, tau_prior=prior_set.tau, mu_prior=prior_set.mu)
     except ValueError as err:
         raise InputError(f"{path.name}: {err}") from None
+    bayes = summarise(post, favours=favours)
 
     def natural(x):
         return from_analysis_scale(x, measure)
@@ -131,7 +133,7 @@ def _study_reading(path, prior_set, favours) -> pd.DataFrame:
            "post_median": natural(bayes["estimate"]), "cri_low": natural(bayes["low"]),
            "cri_high": natural(bayes["high"]), "p_benefit": bayes["p_benefit"],
            "tau_median": bayes["tau"], "pred_low": natural(bayes["pred_low"]), "pred_high": natural(bayes["pred_high"])}
-    return pd.DataFrame([row], index=[path.name])
+    return studies, fit, post, pd.DataFrame([row], index=[path.name])
 
 
 def _summary_readings(path, prior_set) -> pd.DataFrame:
@@ -199,20 +201,24 @@ def _write_csv(table: pd.DataFrame, out: Path) -> None:
         raise
 
 
-def _forest_plot(path, prior_set, favours, out) -> None:
+def _forest_plot(studies, fit, post, title, out) -> None:
     """The annotated forest plot (plots.forest) of a user's study effects, saved by extension."""
     import matplotlib
 
     matplotlib.use("Agg")
     from evidence_lib import plots
-    from evidence_lib.exact import exact_posterior
-    from evidence_lib.user_input import read_studies
 
-    studies = read_studies(path, favours)
-    post = exact_posterior(studies, tau_prior=prior_set.tau, mu_prior=prior_set.mu)
-    ax = plots.forest(studies, post=post, title=f"{path.name}: both readings ({prior_set.label})")
+    ax = plots.forest(studies, fit, post, title=title)
     ax.figure.savefig(out, bbox_inches="tight")
     print(f"wrote {out}")
+
+
+def _check_favours(args) -> None:
+    """--favours goes with --studies (a summaries file has its own favours_intervention column)."""
+    if args.favours and not args.studies:
+        raise ValueError("--favours applies to --studies only (a summaries file has a favours_intervention column)")
+    if args.studies and not args.favours:
+        raise ValueError("--studies needs --favours lower|higher: which side of 0 favours the intervention")
 
 
 def _cmd_readings(args) -> int:
@@ -226,13 +232,10 @@ def _cmd_readings(args) -> int:
     if args.out:
         _check_out(args.out, [args.studies, args.summary] if args.studies or args.summary else [PUBLISHED_PATH])
     prior_set = _prior_set(args)
-    if args.favours and not args.studies:
-        raise ValueError("--favours applies to --studies only (a summaries file has a favours_intervention column)")
+    _check_favours(args)
     notes = []
     if args.studies:
-        if not args.favours:
-            raise ValueError("--studies needs --favours lower|higher: which side of 0 favours the intervention")
-        table = _study_reading(args.studies, prior_set, args.favours)
+        studies, fit, post, table = _study_reading(args.studies, prior_set, args.favours)
         shown = table.round(4).T
     elif args.summary:
         table = _summary_readings(args.summary, prior_set)
@@ -255,7 +258,7 @@ def _cmd_readings(args) -> int:
             print(f"note: {defused} text cell(s) starting with = + - or @ were written with a leading ' so that a "
                   "spreadsheet shows them as text, not as a formula (CSV injection guard, OWASP)")
     if args.plot:
-        _forest_plot(args.studies, prior_set, args.favours, args.plot)
+        _forest_plot(studies, fit, post, f"{args.studies.name}: both readings ({prior_set.label})", args.plot)
     return 0
 
 
@@ -272,13 +275,10 @@ def _cmd_worth(args) -> int:
 
     tau_prior = _prior_set(args).tau
     mu_prior = (0.0, args.mu_sd)
+    _check_favours(args)
     if args.studies:
-        if not args.favours:
-            raise ValueError("--studies needs --favours lower|higher: which side of 0 favours the intervention")
         cases = {args.studies.name: read_studies(args.studies, args.favours)}
     else:
-        if args.favours:
-            raise ValueError("--favours applies to --studies only (a summaries file has a favours_intervention column)")
         cases = {}
         for _, row in read_summaries(args.summary).iterrows():
             try:
@@ -310,6 +310,21 @@ def _cmd_worth(args) -> int:
               f"P(benefit > {mid:.3g}) {nt.current['p_benefit_mid']:.3f}:")
         print(nt.summary.round(4).to_string())
     return 0
+
+
+def _add_inputs(parser, *, required: bool) -> None:
+    """The options ``readings`` and ``worth`` share: the input file and the tau prior."""
+    source = parser.add_mutually_exclusive_group(required=required)
+    source.add_argument("--studies", type=Path, metavar="FILE.csv", help="a CSV of study effects")
+    source.add_argument("--summary", type=Path, metavar="FILE.csv", help="a CSV of published pooled results")
+    parser.add_argument("--favours", choices=("lower", "higher"),
+                        help="with --studies: the side of 0 that favours the intervention")
+    parser.add_argument("--prior", metavar="NAME", help="tau prior by registry name (evidence_lib.priors.REGISTRY), "
+                                                        "e.g. half_normal, half_cauchy, uniform_tau; default "
+                                                        "half_normal(0.5)")
+    parser.add_argument("--prior-scale", type=_number, metavar="X", help="the prior's scale, e.g. 0.5")
+    parser.add_argument("--prior-param", type=_param, action="append", default=[], metavar="KEY=VALUE",
+                        help="any other parameter of the prior (repeatable), e.g. df=3")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -348,16 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  secure attachment,8.93,1.25,63.70,2,3.71,,RR,higher\n"
                "  depression,-0.22,-0.46,0.02,4,,356,SMD,lower",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    source = rd.add_mutually_exclusive_group()
-    source.add_argument("--studies", type=Path, metavar="FILE.csv", help="a CSV of study effects")
-    source.add_argument("--summary", type=Path, metavar="FILE.csv", help="a CSV of published pooled results")
-    rd.add_argument("--favours", choices=("lower", "higher"),
-                    help="with --studies: the side of 0 that favours the intervention")
-    rd.add_argument("--prior", metavar="NAME", help="tau prior by registry name (evidence_lib.priors.REGISTRY), "
-                                                    "e.g. half_normal, half_cauchy, uniform_tau")
-    rd.add_argument("--prior-scale", type=_number, metavar="X", help="the prior's scale, e.g. 0.5")
-    rd.add_argument("--prior-param", type=_param, action="append", default=[], metavar="KEY=VALUE",
-                    help="any other parameter of the prior (repeatable), e.g. df=3")
+    _add_inputs(rd, required=False)
     rd.add_argument("--out", type=Path, metavar="FILE.csv", help="also save the full table as CSV")
     rd.add_argument("--plot", type=Path, metavar="FILE.png", help="with --studies: save the annotated forest "
                                                                   "plot (.png, .svg or .pdf by extension)")
@@ -371,27 +377,19 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  evidence-lib worth --summary results.csv --n-per-arm 100\n"
                "  evidence-lib worth --studies trials.csv --favours higher --true-effect 0.3 --mu-sd 0.5",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    wsource = wo.add_mutually_exclusive_group(required=True)
-    wsource.add_argument("--studies", type=Path, metavar="FILE.csv", help="a CSV of study effects")
-    wsource.add_argument("--summary", type=Path, metavar="FILE.csv", help="a CSV of published pooled results")
-    wo.add_argument("--favours", choices=("lower", "higher"),
-                    help="with --studies: the side of 0 that favours the intervention")
-    wo.add_argument("--prior", metavar="NAME", help="tau prior by registry name (default half_normal(0.5))")
-    wo.add_argument("--prior-scale", type=float, metavar="X", help="the tau prior's scale")
-    wo.add_argument("--prior-param", type=_param, action="append", default=[], metavar="KEY=VALUE",
-                    help="any other parameter of the tau prior (repeatable)")
-    wo.add_argument("--mu-sd", type=float, default=1.0, metavar="SD",
+    _add_inputs(wo, required=True)
+    wo.add_argument("--mu-sd", type=_number, default=1.0, metavar="SD",
                     help="sd of the N(0, SD^2) prior on mu, analysis scale (default 1; Bayes factors need it proper)")
-    wo.add_argument("--true-effect", type=float, action="append", metavar="X",
+    wo.add_argument("--true-effect", type=_number, action="append", metavar="X",
                     help="assumed true effect magnitude for the design analysis, analysis scale (repeatable; "
                          "default 0.2 and 0.5 for SMD, log 1.5 and log 2 for ratios)")
     wo.add_argument("--n-per-arm", type=int, default=100, metavar="N", help="size of each new trial's arms (100)")
     wo.add_argument("--trials", type=int, default=1, metavar="T", help="number of new trials (1)")
-    wo.add_argument("--mid", type=float, metavar="X",
+    wo.add_argument("--mid", type=_number, metavar="X",
                     help="smallest effect that matters, analysis scale (default 0.2 SMD, log 1.25 for ratios)")
-    wo.add_argument("--threshold", type=float, default=0.9, metavar="P",
+    wo.add_argument("--threshold", type=_number, default=0.9, metavar="P",
                     help="decision threshold for P(benefit > mid) (0.9)")
-    wo.add_argument("--control-risk", type=float, metavar="P", help="control arm's event risk (needed for RR/OR)")
+    wo.add_argument("--control-risk", type=_number, metavar="P", help="control arm's event risk (needed for RR/OR)")
     wo.add_argument("--draws", type=int, default=2000, metavar="D", help="simulated next trials (2000)")
     wo.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (1)")
     wo.set_defaults(func=_cmd_worth)

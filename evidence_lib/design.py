@@ -28,7 +28,8 @@ from scipy import special, stats
 
 from evidence_lib import _checks
 from evidence_lib.exact import exact_posterior
-from evidence_lib.many_fits import dl_fits, needs_tau
+from evidence_lib.frequentist import random_effects
+from evidence_lib.many_fits import binomial_mcse, dl_fits, needs_tau
 from evidence_lib.studies import as_studies
 
 TAU_SOURCES = ("estimate", "posterior")
@@ -99,12 +100,12 @@ def _simulate(d, sei, tau, test, level, rng) -> dict:
     sig = (fit["low"] > 0) | (fit["high"] < 0)
     n_sig = int(sig.sum())
     power = sig.mean()
-    out = {"true_effect": d, "power": power, "power_mcse": np.sqrt(power * (1 - power) / n), "n_significant": n_sig}
+    out = {"true_effect": d, "power": power, "power_mcse": binomial_mcse(power, n), "n_significant": n_sig}
     if d == 0 or n_sig < 2:
         return {**out, "type_s": np.nan, "type_s_mcse": np.nan, "exaggeration": np.nan, "exaggeration_mcse": np.nan}
     wrong = np.sign(fit["mu"][sig]) != np.sign(d)
     ratio = np.abs(fit["mu"][sig]) / abs(d)
-    return {**out, "type_s": wrong.mean(), "type_s_mcse": np.sqrt(wrong.mean() * (1 - wrong.mean()) / n_sig),
+    return {**out, "type_s": wrong.mean(), "type_s_mcse": binomial_mcse(wrong.mean(), n_sig),
             "exaggeration": ratio.mean(), "exaggeration_mcse": ratio.std(ddof=1) / np.sqrt(n_sig)}
 
 
@@ -128,8 +129,8 @@ def design_analysis(studies, true_effects, *, test: str = "z", tau: str = "estim
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
     effects = _checks.as_vector("true_effects", true_effects)
-    fit = dl_fits(studies.yi[None], studies.vi, test="z", level=level)
-    tau_hat, se = float(np.sqrt(fit["tau2"][0])), float(fit["se"][0])
+    fit = random_effects(studies, method="DL", test="z", level=level)
+    tau_hat, se = fit.tau, fit.se
     closed = test == "z" and tau == "estimate" and not simulate
     if closed:
         table = closed_form(effects, se, level)
@@ -143,7 +144,7 @@ def design_analysis(studies, true_effects, *, test: str = "z", tau: str = "estim
         if tau == "posterior":
             if tau_prior is None:
                 raise ValueError("tau='posterior' needs tau_prior (the prior of the exact posterior)")
-            post = exact_posterior(studies.yi, studies.sei, tau_prior=tau_prior, mu_prior=mu_prior)
+            post = exact_posterior(studies, tau_prior=tau_prior, mu_prior=mu_prior)
             taus = post.quantile("tau", rng.uniform(size=draws))
         else:
             taus = np.full(draws, tau_hat)

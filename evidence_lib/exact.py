@@ -686,7 +686,6 @@ def exact_posterior(studies, sei=None, tau_prior=None, mu_prior=None, method: st
             "fixed at 0, so tau, theta_new and per-study quantities are unavailable") if estimate_only else ""
     note = "; ".join(x for x in (note, studies.note) if x)
     k = getattr(studies, "k", None)  # a reconstruction's published k (None when not reported)
-    _checks.finite_range(studies.yi, studies.vi)
     if not estimate_only:
         require_proper_posterior(tau_prior, mu_prior, len(studies))
         _check_prior_scale(studies.yi, studies.sei, tau_prior)

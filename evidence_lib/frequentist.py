@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import brentq
 
-from evidence_lib._checks import choice, finite_range
+from evidence_lib._checks import choice
 from evidence_lib.errors import ConvergenceError
 from evidence_lib.studies import as_studies
 
@@ -217,7 +217,6 @@ def _check(studies, sei, vi, method, test, level, pi=PI_TYPES[0]):
     if studies.estimate_only:
         raise ValueError(f"a random-effects fit needs study effects; this summary holds the pooled estimate only "
                          f"({studies.note})")
-    finite_range(studies.yi, studies.vi)
     choice("method", method, METHODS)
     choice("test", test, TESTS)
     choice("pi", pi, PI_TYPES)

@@ -44,6 +44,7 @@ from scipy.special import expit, gammaln, log_expit, logsumexp
 from evidence_lib._checks import choice
 from evidence_lib.effect_sizes import check_counts
 from evidence_lib.errors import ConvergenceError
+from evidence_lib.many_fits import binomial_mcse
 
 MEASURES = ("OR",)
 MODELS = ("UM.FS",)
@@ -246,6 +247,38 @@ def random_effects_binomial(e1, n1, e2, n2, measure: str = "OR", model: str = "U
         lrt=lrt, lrt_pval=float(stats.chi2.sf(lrt, 1)), n_agq=int(n_agq), alpha=theta[:lik.k].copy())
 
 
+def readings_of_counts(e1, n1, e2, n2, *, tau_prior, mu_prior=None, mcmc=None,
+                       level: float = 0.95) -> tuple[pd.DataFrame, GLMMResult]:
+    """The same 2x2 counts read four ways, one row each (index: likelihood, approach): REML
+    and the exact posterior on escalc log odds ratios (normal approximation), the binomial GLMM
+    (:func:`random_effects_binomial`) and, if given, a binomial-normal MCMC fit ``mcmc``
+    (:func:`~evidence_lib.pymc_models.sample_binomial`). Columns ``estimate, low, high`` (log
+    OR), ``tau``, ``p_benefit`` (P(OR > 1), Bayesian rows only) and the odds ratios
+    ``OR estimate, OR low, OR high``. Returns the table and the GLMM fit."""
+    from evidence_lib.effect_sizes import log_or
+    from evidence_lib.exact import exact_posterior
+    from evidence_lib.frequentist import random_effects
+    from evidence_lib.summaries import summarise
+
+    effects = log_or(e1, n1, e2, n2)
+    reml = random_effects(effects.yi, vi=effects.vi, method="REML", level=level)
+    glmm = random_effects_binomial(e1, n1, e2, n2, level=level)
+    rows = [("normal approx.", "REML (escalc log OR)", reml.mu, reml.ci_low, reml.ci_high, reml.tau, np.nan),
+            ("exact likelihood", "GLMM (ML, rma.glmm UM.FS)", glmm.estimate, glmm.low, glmm.high, glmm.tau, np.nan)]
+    posteriors = [("normal approx.", "exact posterior (escalc log OR)",
+                   exact_posterior(effects.yi, vi=effects.vi, tau_prior=tau_prior, mu_prior=mu_prior))]
+    if mcmc is not None:
+        posteriors.append(("exact likelihood", "binomial-normal posterior (MCMC)", mcmc))
+    for likelihood, approach, post in posteriors:
+        b = summarise(post, favours="higher", level=level)
+        rows.append((likelihood, approach, b["estimate"], b["low"], b["high"], b["tau"], b["p_benefit"]))
+    frame = pd.DataFrame(rows, columns=["likelihood", "approach", "estimate", "low", "high", "tau", "p_benefit"])
+    frame = frame.sort_values("likelihood", ascending=False, kind="stable")
+    for col in ("estimate", "low", "high"):
+        frame[f"OR {col}"] = np.exp(frame[col])
+    return frame.set_index(["likelihood", "approach"]), glmm
+
+
 APPROACHES = ("GLMM (exact likelihood, ML)", "REML on escalc log OR", "exact posterior on escalc log OR")
 
 
@@ -267,7 +300,7 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
     separation, see :func:`random_effects_binomial`).
 
     One row per approach: replicates, fitted, coverage (share of fitted intervals containing
-    mu), its Monte Carlo SE sqrt(c (1 - c) / fitted), median point estimate (ML estimate,
+    mu), its Monte Carlo SE ``mcse`` = sqrt(c (1 - c) / fitted), median point estimate (ML estimate,
     REML mean, posterior median) and median interval width (log OR), and ``zero_cell_share``
     (share of replicates with at least one zero cell; the same in each row).
     """
@@ -308,7 +341,7 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
         fitted = len(hits[name])
         c = float(np.mean(hits[name])) if fitted else np.nan
         rows.append({"approach": name, "replicates": replicates, "fitted": fitted, "not_fitted": replicates - fitted,
-                     "coverage": c, "mc_se": float(np.sqrt(c * (1 - c) / fitted)) if fitted else np.nan,
+                     "coverage": c, "mcse": float(binomial_mcse(c, fitted)) if fitted else np.nan,
                      "median_estimate": float(np.median(estimates[name])) if fitted else np.nan,
                      "median_width": float(np.median(widths[name])) if fitted else np.nan,
                      "zero_cell_share": zero / replicates})

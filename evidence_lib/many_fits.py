@@ -24,7 +24,7 @@ from scipy import special, stats
 from evidence_lib import _checks
 from evidence_lib.exact import GL_W, GL_X, U_CAP, _Model
 from evidence_lib.measures import benefit_sign, check_favours
-from evidence_lib.priors import as_mu_prior, as_tau_prior
+from evidence_lib.priors import as_mu_prior, as_tau_prior, require_proper_posterior
 from evidence_lib.studies import Studies
 
 PANEL = 0.25       # panel width in u = log tau (0.5 is 1e-7 off for a posterior sd of log tau ~0.08)
@@ -58,6 +58,11 @@ def chunks(n: int, *, desc: str, progress: bool | None = None, size: int = CHUNK
                         progress=progress)
 
 
+def binomial_mcse(p, n):
+    """Monte Carlo SE of a proportion p estimated from n independent draws: sqrt(p(1 - p)/n)."""
+    return np.sqrt(p * (1 - p) / n)
+
+
 def sign_of(favours) -> float:
     """+1 when higher values favour the intervention, -1 when lower do; ValueError when unknown."""
     return benefit_sign(check_favours(favours, allow_none=False))
@@ -76,9 +81,7 @@ class ExactBatch:
         tau_prior, mu_prior = as_tau_prior(tau_prior), as_mu_prior(mu_prior)
         y = np.atleast_2d(np.asarray(yi, float))
         s2 = np.broadcast_to(np.asarray(sei, float) ** 2, y.shape)
-        if not tau_prior.proper and y.shape[1] + mu_prior.proper < 3:
-            raise ValueError("posterior is improper: an improper tau prior needs k + (1 if the mu prior is "
-                             f"proper) >= 3, got k = {y.shape[1]}")
+        require_proper_posterior(tau_prior, mu_prior, y.shape[1])
         model = _Model(y, s2, tau_prior, mu_prior)
         tau_lo = LOW * float(np.sqrt(s2.min()))
         start, stop = np.log(tau_lo), np.log(np.sqrt(s2.max())) + 4

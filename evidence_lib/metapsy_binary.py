@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evidence_lib.metapsy_selection import COMPARISON, CONTROL_ARMS, _arm_label
+from evidence_lib.metapsy_selection import CONTROL_ARMS, Flow, arm_label, earliest_time_point, with_comparison_key
 
 COUNTS = [".event_arm1", ".totaln_arm1", ".event_arm2", ".totaln_arm2"]
 REPORTED = ["event_arm1", "totaln_arm1", "event_arm2", "totaln_arm2"]
@@ -84,7 +84,7 @@ def _split_shared(d: pd.DataFrame, arm: int) -> pd.DataFrame:
 
 
 def _label(row: pd.Series, several_controls: bool) -> str:
-    parts = [] if pd.isna(row["multi_arm1"]) else [_arm_label(row["multi_arm1"])]
+    parts = [] if pd.isna(row["multi_arm1"]) else [arm_label(row["multi_arm1"])]
     if several_controls:
         parts.append("vs " + (row["condition_arm2"] if pd.isna(row["multi_arm2"]) else row["multi_arm2"]))
     return row["study"] + (f" [{', '.join(parts)}]" if parts else "")
@@ -105,12 +105,8 @@ def select_binary(df: pd.DataFrame | None = None, *, target_group: str | None = 
         from evidence_lib.metapsy import load_metapsy
 
         df = load_metapsy(target_group=target_group)
-    df = df.assign(_key=df[COMPARISON].fillna("").astype(str).agg(" | ".join, axis=1))
-    flow = []
-
-    def count(step, d):
-        flow.append({"step": step, "rows": len(d), "comparisons": d["_key"].nunique(),
-                     "studies": d["study"].nunique()})
+    df = with_comparison_key(df)
+    count = Flow()
 
     count("database rows" + ("" if target_group is None else f" (target_group == {target_group!r})"), df)
     d = df[df[COUNTS].notna().all(axis=1)]
@@ -121,8 +117,7 @@ def select_binary(df: pd.DataFrame | None = None, *, target_group: str | None = 
     count("harmonised and reported counts agree", d)
     d = d[d["condition_arm2"].isin(CONTROL_ARMS) & d["time"].eq("post")]
     count("psychotherapy vs. inactive control, post-treatment", d)
-    earliest = d.groupby("_key")["time_weeks"].transform("min")
-    d = d[d["time_weeks"].isna() | earliest.isna() | d["time_weeks"].eq(earliest)]
+    d = earliest_time_point(d)
     count("earliest post-treatment time point per comparison", d)
     d = d.assign(_outcome=_priority(d["outcome_type"], OUTCOME_PRIORITY),
                  _rating=_priority(d["rating"], RATING_PRIORITY))
@@ -144,9 +139,8 @@ def select_binary(df: pd.DataFrame | None = None, *, target_group: str | None = 
     }).sort_values("study", ignore_index=True)
     if not table["study"].is_unique:
         raise ValueError(f"comparison labels are not unique: {table['study'][table['study'].duplicated()].tolist()}")
-    flow.append({"step": "shared arms split (Cochrane Handbook 23.3.4), analysed", "rows": len(table),
-                 "comparisons": len(table), "studies": table["trial"].nunique()})
-    return table, pd.DataFrame(flow)
+    count.analysed("shared arms split (Cochrane Handbook 23.3.4), analysed", len(table), table["trial"].nunique())
+    return table, count.to_frame()
 
 
 def export_binary(table: pd.DataFrame, directory, name: str = EXPORT_NAME) -> Path:

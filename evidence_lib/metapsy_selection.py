@@ -121,7 +121,7 @@ def _arm_n(rows: pd.DataFrame, arm: int) -> tuple[float, str]:
     raise ValueError(f"no sample size for arm {arm} of rows {rows['row_id'].tolist()}")
 
 
-def _arm_label(arm: str) -> str:
+def arm_label(arm: str) -> str:
     """Short arm name: the text in parentheses of ``multi_arm1`` ("cbt (f-t-f)" -> "f-t-f")."""
     inner = re.search(r"\((.*)\)", arm)
     return inner.group(1) if inner else arm
@@ -135,7 +135,7 @@ def _comparison(rows: pd.DataFrame, n_control_arms: int, rho: float) -> tuple[di
     yi, vi = aggregate_correlated(rows["yi"], rows["vi"], rho)
     first = rows.iloc[0]
     arm = None if pd.isna(first["multi_arm1"]) else first["multi_arm1"]
-    label = first["study"] + (f" [{_arm_label(arm)}]" if arm else "")
+    label = first["study"] + (f" [{arm_label(arm)}]" if arm else "")
     n1, source = _arm_n(rows, 1)
     n2, _ = _arm_n(rows, 2)
     used = pd.DataFrame({"row_id": rows["row_id"], "label": label, "instrument": rows["instrument"],
@@ -152,6 +152,35 @@ def _comparison(rows: pd.DataFrame, n_control_arms: int, rho: float) -> tuple[di
         "condition_arm1": first["condition_arm1"], "condition_arm2": first["condition_arm2"],
         "format": first["format"], "time_weeks": first["time_weeks"],
     }, used
+
+
+def with_comparison_key(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with ``_key``: one value per comparison (the :data:`COMPARISON` columns joined)."""
+    return df.assign(_key=df[COMPARISON].fillna("").astype(str).agg(" | ".join, axis=1))
+
+
+def earliest_time_point(d: pd.DataFrame) -> pd.DataFrame:
+    """The rows at each comparison's earliest ``time_weeks`` (rows without weeks are kept)."""
+    earliest = d.groupby("_key")["time_weeks"].transform("min")
+    return d[d["time_weeks"].isna() | earliest.isna() | d["time_weeks"].eq(earliest)]
+
+
+class Flow:
+    """The flow table of a selection: rows, comparisons and studies left after each step."""
+
+    def __init__(self):
+        self.rows = []
+
+    def __call__(self, step: str, d: pd.DataFrame) -> None:
+        self.rows.append({"step": step, "rows": len(d), "comparisons": d["_key"].nunique(),
+                          "studies": d["study"].nunique()})
+
+    def analysed(self, step: str, comparisons: int, studies: int) -> None:
+        """The last step: one row per analysed comparison."""
+        self.rows.append({"step": step, "rows": comparisons, "comparisons": comparisons, "studies": studies})
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows)
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,20 +211,14 @@ def select_perinatal_effects(df: pd.DataFrame | None = None, *, rho: float = RHO
         from evidence_lib.metapsy import load_metapsy
 
         df = load_metapsy()
-    df = df.assign(_key=df[COMPARISON].fillna("").astype(str).agg(" | ".join, axis=1))
-    flow = []
-
-    def count(step, d):
-        flow.append({"step": step, "rows": len(d), "comparisons": d["_key"].nunique(),
-                     "studies": d["study"].nunique()})
-
+    df = with_comparison_key(df)
+    count = Flow()
     count("perinatal rows (target_group == 'ppd')", df)
     d = df[df["condition_arm2"].isin(CONTROL_ARMS)]
     count("psychotherapy vs. inactive control (cau, wl, other ctr)", d)
     d = d[d["time"].eq("post")]
     count("post-treatment (time == 'post')", d)
-    earliest = d.groupby("_key")["time_weeks"].transform("min")
-    d = d[d["time_weeks"].isna() | earliest.isna() | d["time_weeks"].eq(earliest)]
+    d = earliest_time_point(d)
     count("earliest post-treatment time point per comparison", d)
     d = d[np.isfinite(d[".g"]) & (d[".g_se"] > 0)]
     count("effect size and SE available", d)
@@ -204,11 +227,10 @@ def select_perinatal_effects(df: pd.DataFrame | None = None, *, rho: float = RHO
     units = [_comparison(rows.sort_values("row_id"), int(shared.loc[rows.index[0]]), rho)
              for _, rows in d.groupby("_key", sort=False)]
     table = pd.DataFrame([u for u, _ in units]).sort_values(["study", "arm"], ignore_index=True)
-    flow.append({"step": f"one effect per comparison (rho = {rho:g}), analysed", "rows": len(table),
-                 "comparisons": len(table), "studies": table["study"].nunique()})
+    count.analysed(f"one effect per comparison (rho = {rho:g}), analysed", len(table), table["study"].nunique())
     studies = Studies.from_frame(table.drop(columns="vi"), sei="sei", label="label", measure="SMD",
                                  favours="higher", note="Metapsy perinatal trials, psychotherapy vs inactive control")
-    return PerinatalSelection(studies, pd.DataFrame(flow), pd.concat([r for _, r in units], ignore_index=True))
+    return PerinatalSelection(studies, count.to_frame(), pd.concat([r for _, r in units], ignore_index=True))
 
 
 #: columns of the comparison table the R reference script reads (tests/reference)

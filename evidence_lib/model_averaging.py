@@ -172,17 +172,17 @@ def model_average(studies, sei=None, *, tau_prior, mu_prior, prior_probs=None, f
     if prior_probs.shape != (4,) or (prior_probs <= 0).any() or abs(prior_probs.sum() - 1) > 1e-9:
         raise ValueError(f"prior_probs must be 4 positive probabilities summing to 1 (order {list(MODELS)}), "
                          f"got {prior_probs.tolist()}")
-    y, s2 = studies.yi, studies.vi
-    post = exact_posterior(y, studies.sei, tau_prior=tau_prior, mu_prior=mu_prior)
-    null = _NullModel(y, s2, tau_prior, mu_prior)
-    log_l0, m0, v0 = _Model(y, s2, tau_prior, mu_prior).cond(0.0)
+    post = exact_posterior(studies, tau_prior=tau_prior, mu_prior=mu_prior)
+    null = _NullModel(studies.yi, studies.vi, tau_prior, mu_prior)
+    # EE with mu free: p(y | tau = 0) = p(y) BF01(tau = 0); mu | y, tau = 0 is the conjugate normal
+    log_l0 = post.log_marginal_likelihood + np.log(post.bayes_factor("tau"))
+    m0, sd0 = post.conditional_mu(0.0)
     log_ml = np.array([null.cond(0.0)[0], log_l0, _log_ml_tau(null), post.log_marginal_likelihood], float)
     log_prior = np.log(prior_probs)
     log_post = log_prior + log_ml
     post_prob = np.exp(log_post - special.logsumexp(log_post))
     table = pd.DataFrame({"model": MODELS, "effect": EFFECT, "heterogeneity": HETEROGENEITY,
                           "log_ml": log_ml, "prior_prob": prior_probs, "post_prob": post_prob})
-    sd0 = float(np.sqrt(v0))
     mu = MuMixture(post_prob[0] + post_prob[2], post_prob[1], float(m0), sd0, post_prob[3], post)
     given = post_prob[1] + post_prob[3]
     mu_given = MuMixture(0.0, post_prob[1] / given, float(m0), sd0, post_prob[3] / given, post)

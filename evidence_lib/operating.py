@@ -23,14 +23,10 @@ import numpy as np
 import pandas as pd
 
 from evidence_lib import _checks
-from evidence_lib.many_fits import ExactBatch, chunks, dl_fits, sign_of
+from evidence_lib.many_fits import ExactBatch, binomial_mcse, chunks, dl_fits, sign_of
 from evidence_lib.priors import as_tau_prior
 
 BINS = (0.0, 0.5, 0.7, 0.8, 0.85, 0.95, 0.99, 1.0)
-
-
-def _mcse(p, n):
-    return np.sqrt(p * (1 - p) / n)
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,7 +50,7 @@ class OperatingCharacteristics:
         g = self.coverage.groupby("interval", sort=False)
         n = g["n"].sum()
         cov = g.apply(lambda d: np.average(d["coverage"], weights=d["n"]), include_groups=False)
-        return pd.DataFrame({"coverage": cov, "mcse": _mcse(cov, n), "n": n})
+        return pd.DataFrame({"coverage": cov, "mcse": binomial_mcse(cov, n), "n": n})
 
 
 def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int, random_seed,
@@ -100,9 +96,9 @@ def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int,
     rows = [{"true_mu": m, "interval": name, "coverage": hit[mu == m].mean(), "n": reps}
             for name, hit in intervals.items() for m in grid]
     coverage = pd.DataFrame(rows)
-    coverage["mcse"] = _mcse(coverage["coverage"], coverage["n"])
+    coverage["mcse"] = binomial_mcse(coverage["coverage"], coverage["n"])
     sig = pd.DataFrame({"true_mu": grid, "significant": [reviews["significant"][mu == m].mean() for m in grid]})
-    sig["mcse"] = _mcse(sig["significant"], reps)
+    sig["mcse"] = binomial_mcse(sig["significant"], reps)
 
     truth = sign * mu > 0
     cal = []
@@ -114,6 +110,6 @@ def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int,
             share = truth[inside].mean() if m else np.nan
             cal.append({"prior_set": label, "bin": f"[{bins[b]:g}, {bins[b + 1]:g})", "n": m,
                         "mean_p_benefit": p[inside].mean() if m else np.nan, "share_true_benefit": share,
-                        "mcse": _mcse(share, m) if m else np.nan})
+                        "mcse": binomial_mcse(share, m) if m else np.nan})
     return OperatingCharacteristics(coverage=coverage, significant=sig, calibration=pd.DataFrame(cal),
                                     reviews=reviews, level=level)

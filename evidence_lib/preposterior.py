@@ -29,7 +29,7 @@ import pandas as pd
 from evidence_lib import _checks
 from evidence_lib.effect_sizes import log_or, log_rr
 from evidence_lib.exact import exact_posterior
-from evidence_lib.many_fits import ExactBatch, chunks, dl_fits, needs_tau, sign_of
+from evidence_lib.many_fits import ExactBatch, binomial_mcse, chunks, dl_fits, needs_tau, sign_of
 from evidence_lib.studies import as_studies
 from evidence_lib.summaries import benefit_bounds
 
@@ -75,7 +75,7 @@ def _new_estimates(theta, n, measure, control_risk, rng):
 
 def _binomial_row(name, hits) -> dict:
     p = float(np.mean(hits))
-    return {"quantity": name, "probability": p, "mcse": float(np.sqrt(p * (1 - p) / len(hits)))}
+    return {"quantity": name, "probability": p, "mcse": float(binomial_mcse(p, len(hits)))}
 
 
 def next_trial(studies, n_per_arm, n_trials: int = 1, *, tau_prior, mu_prior=None, favours=None,
@@ -116,7 +116,7 @@ def next_trial(studies, n_per_arm, n_trials: int = 1, *, tau_prior, mu_prior=Non
                              f"got {control_risk}")
     draws = int(_checks.scalar("draws", draws, strictly_positive=True))
 
-    post = exact_posterior(studies.yi, studies.sei, tau_prior=tau_prior, mu_prior=mu_prior)
+    post = exact_posterior(studies, tau_prior=tau_prior, mu_prior=mu_prior)
     rng = np.random.default_rng(random_seed)
     tau = post.quantile("tau", rng.uniform(size=draws))
     m, sd = post.conditional_mu(tau)

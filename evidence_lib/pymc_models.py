@@ -26,7 +26,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-from evidence_lib._checks import as_vector, choice, finite_range, same_length, whole
+from evidence_lib._checks import as_vector, choice, same_length, whole
 from evidence_lib.diagnostics import check_diagnostics
 from evidence_lib.effect_sizes import check_counts
 from evidence_lib.priors import TauPrior, as_mu_prior, require_proper_posterior
@@ -142,7 +142,6 @@ def sample_posterior(studies, sei=None, tau_prior=None, mu_prior=None, *, vi=Non
     studies = as_studies(studies, sei, vi=vi, min_len=2)
     pseudo = isinstance(studies, PublishedSummary)
     y, s = studies.yi, studies.sei
-    finite_range(y, s**2)
     attrs.update(data_note=studies.note if pseudo else f"{len(y)} studies", estimate_only=int(studies.estimate_only))
 
     if attrs["estimate_only"]:
@@ -225,7 +224,6 @@ def sample_meta_regression(studies, sei=None, x=None, tau_prior=None, mu_prior=N
     attrs = _prior_attrs(tau_prior, mu_prior)
     studies = as_studies(studies, sei, vi=vi, min_len=3)
     y, s = studies.yi, studies.sei
-    finite_range(y, s**2)
     if x is None:
         raise ValueError("x (the moderator, one value per study) is required")
     x = as_vector("x", x, min_len=3)

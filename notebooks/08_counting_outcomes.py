@@ -184,28 +184,7 @@ print(f"divergent transitions: {diag.divergences}")
 
 # %%
 def four_readings(table, mcmc=None):
-    """Pooled log OR by REML and exact posterior on escalc values, the GLMM and (if given) MCMC."""
-    effects = el.log_or(table["e1"], table["n1"], table["e2"], table["n2"])
-    fit_reml = el.random_effects(effects.yi, vi=effects.vi, method="REML")
-    fit_exact = el.exact_posterior(effects.yi, vi=effects.vi, tau_prior=TAU_PRIOR, mu_prior=None)
-    fit_glmm = el.random_effects_binomial(table["e1"], table["n1"], table["e2"], table["n2"])
-    posteriors = {"exact posterior (escalc log OR)": fit_exact, "binomial-normal posterior (MCMC)": mcmc}
-    rows = [
-        {"likelihood": "normal approx.", "approach": "REML (escalc log OR)", "estimate": fit_reml.mu,
-         "low": fit_reml.ci_low, "high": fit_reml.ci_high, "tau": fit_reml.tau, "p_benefit": np.nan},
-        {"likelihood": "exact likelihood", "approach": "GLMM (ML, rma.glmm UM.FS)", "estimate": fit_glmm.estimate,
-         "low": fit_glmm.low, "high": fit_glmm.high, "tau": fit_glmm.tau, "p_benefit": np.nan},
-    ]
-    for approach, post in posteriors.items():
-        if post is not None:
-            summary = el.summarise(post, favours="higher")
-            rows.append({"likelihood": "normal approx." if post is fit_exact else "exact likelihood",
-                         "approach": approach, **{key: summary[key] for key in ("estimate", "low", "high", "tau",
-                                                                                "p_benefit")}})
-    frame = pd.DataFrame(rows).sort_values("likelihood", ascending=False, kind="stable")
-    for col in ("estimate", "low", "high"):
-        frame[f"OR {col}"] = np.exp(frame[col])
-    return frame.set_index(["likelihood", "approach"]), fit_glmm
+    return glmm.readings_of_counts(table["e1"], table["n1"], table["e2"], table["n2"], tau_prior=TAU_PRIOR, mcmc=mcmc)
 
 
 side, glmm_peri = four_readings(perinatal, fit_mcmc)
@@ -260,7 +239,7 @@ for i, scenario in enumerate(scenarios):
                                    control_risk=0.05, replicates=200, **scenario)
     sims.append(sim.assign(**{"true OR": scenario["odds_ratio"], "true tau": scenario["tau"]}))
 coverage = pd.concat(sims).set_index(["true OR", "true tau", "approach"])
-print(coverage[["fitted", "coverage", "mc_se", "median_estimate", "median_width", "zero_cell_share"]]
+print(coverage[["fitted", "coverage", "mcse", "median_estimate", "median_width", "zero_cell_share"]]
       .round(3).to_string())
 
 # %%
@@ -271,7 +250,7 @@ assert heterogeneous.loc["GLMM (exact likelihood, ML)", "coverage"] < 0.95
 assert (coverage["coverage"] > 0.8).all()
 
 # %% [markdown]
-# What the table says (Monte Carlo SE of each coverage in `mc_se`, 0.005 to 0.021 with 200
+# What the table says (Monte Carlo SE of each coverage in `mcse`, 0.005 to 0.021 with 200
 # replicates):
 #
 # - a zero cell occurs in 27 % to 39 % of such meta-analyses, so the 0.5 correction is

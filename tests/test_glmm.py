@@ -154,3 +154,17 @@ def test_reference_counts_are_current(metapsy_csv):
 
 if __name__ == "__main__":
     reference_counts().to_csv(COUNTS_CSV, index=False)
+
+
+def test_readings_of_counts_sets_the_approaches_side_by_side():
+    from evidence_lib import priors
+    from evidence_lib.glmm import random_effects_binomial, readings_of_counts
+
+    e1, n1, e2, n2 = [12, 20, 9, 15], [40, 50, 30, 45], [6, 11, 5, 8], [40, 48, 31, 44]
+    table, fit = readings_of_counts(e1, n1, e2, n2, tau_prior=priors.half_normal(0.5))
+    assert list(table.index.get_level_values("approach")) == [
+        "REML (escalc log OR)", "exact posterior (escalc log OR)", "GLMM (ML, rma.glmm UM.FS)"]
+    glmm_row = table.xs("GLMM (ML, rma.glmm UM.FS)", level="approach").iloc[0]
+    assert glmm_row["estimate"] == random_effects_binomial(e1, n1, e2, n2).estimate == fit.estimate
+    np.testing.assert_allclose(table["OR estimate"], np.exp(table["estimate"]), rtol=1e-15)
+    assert table["p_benefit"].isna().sum() == 2 and 0.5 < table["p_benefit"].dropna().iloc[0] < 1
