@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from evidence_lib import priors
-from evidence_lib.exact import exact_posterior
+from evidence_lib.bayes import priors
+from evidence_lib.bayes.exact import exact_posterior
 
 BUDGET_MS = 10.0
 REPS = 50
@@ -51,7 +51,7 @@ def time_mcmc(yi, sei):
     """Wall time of the second (warm) library MCMC fit; the first one compiles."""
     import logging
 
-    from evidence_lib.pymc_models import sample_posterior
+    from evidence_lib.bayes.mcmc import sample_posterior
 
     logging.getLogger("pymc").setLevel(logging.ERROR)
     sample_posterior(yi, sei, TAU_PRIOR, MU_PRIOR, random_seed=1)

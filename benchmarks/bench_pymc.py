@@ -37,8 +37,8 @@ def child(parameterisation: str, variant: str) -> dict:
     import arviz as az
     import numpy as np
 
-    from evidence_lib import priors
-    from evidence_lib.pymc_models import sample_posterior
+    from evidence_lib.bayes import priors
+    from evidence_lib.bayes.mcmc import sample_posterior
 
     logging.getLogger("pymc").setLevel(logging.ERROR)
     warnings.simplefilter("ignore")

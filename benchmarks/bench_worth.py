@@ -19,13 +19,13 @@ import numpy as np
 
 os.environ.setdefault("CI", "1")  # no progress bars in the timings
 
-from evidence_lib import priors  # noqa: E402
-from evidence_lib.design import design_analysis  # noqa: E402
-from evidence_lib.exact import exact_posterior  # noqa: E402
-from evidence_lib.operating import operating_characteristics  # noqa: E402
-from evidence_lib.preposterior import next_trial  # noqa: E402
-from evidence_lib.readings import standard_prior_sets  # noqa: E402
-from evidence_lib.studies import Studies  # noqa: E402
+from evidence_lib.bayes import priors  # noqa: E402
+from evidence_lib.questions.design import design_analysis  # noqa: E402
+from evidence_lib.bayes.exact import exact_posterior  # noqa: E402
+from evidence_lib.questions.operating import operating_characteristics  # noqa: E402
+from evidence_lib.questions.preposterior import next_trial  # noqa: E402
+from evidence_lib.published.readings import standard_prior_sets  # noqa: E402
+from evidence_lib.core.studies import Studies  # noqa: E402
 
 BUDGET_S = 30.0
 DRAWS = 2000

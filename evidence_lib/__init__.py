@@ -10,65 +10,67 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     # the study table and the measure vocabulary
-    "Studies": "studies",
-    "as_studies": "studies",
-    "to_analysis_scale": "measures",
-    "from_analysis_scale": "measures",
+    "Studies": "core.studies",
+    "as_studies": "core.studies",
+    "to_analysis_scale": "core.measures",
+    "from_analysis_scale": "core.measures",
     # effect sizes
-    "smd": "effect_sizes",
-    "log_rr": "effect_sizes",
-    "log_or": "effect_sizes",
-    "se_from_ci": "effect_sizes",
-    "smd_table": "effect_sizes",
-    "aggregate_correlated": "effect_sizes",
-    "g_from_events": "effect_sizes",
+    "smd": "effects.effect_sizes",
+    "log_rr": "effects.effect_sizes",
+    "log_or": "effects.effect_sizes",
+    "se_from_ci": "effects.effect_sizes",
+    "smd_table": "effects.effect_sizes",
+    "aggregate_correlated": "effects.effect_sizes",
+    "g_from_events": "effects.effect_sizes",
     # frequentist engine and tests
-    "random_effects": "frequentist",
-    "leave_one_out": "frequentist",
-    "egger_test": "frequentist",
-    "subgroup_difference": "frequentist",
-    "funnel_limits": "frequentist",
+    "random_effects": "frequentist.rma",
+    "leave_one_out": "frequentist.rma",
+    "egger_test": "frequentist.rma",
+    "subgroup_difference": "frequentist.rma",
+    "funnel_limits": "frequentist.rma",
     # exact Bayesian engine, priors and posterior summaries
-    "exact_posterior": "exact",
-    "priors": "priors",
-    "summarise": "summaries",
-    "linear_combinations": "summaries",
+    "exact_posterior": "bayes.exact",
+    "priors": "bayes.priors",
+    "summarise": "bayes.summaries",
+    "linear_combinations": "bayes.summaries",
     # PyMC models and their diagnostics
-    "sample_posterior": "pymc_models",
-    "sample_binomial": "pymc_models",
-    "sample_meta_regression": "pymc_models",
-    "check_diagnostics": "diagnostics",
-    "assert_diagnostics": "diagnostics",
-    "compare_with_exact": "diagnostics",
+    "sample_posterior": "bayes.mcmc",
+    "sample_binomial": "bayes.mcmc",
+    "sample_meta_regression": "bayes.mcmc",
+    "check_diagnostics": "bayes.diagnostics",
+    "assert_diagnostics": "bayes.diagnostics",
+    "compare_with_exact": "bayes.diagnostics",
     # published summaries: reconstruction and the two readings
-    "from_published": "reconstruct",
-    "summary_level_check": "reconstruct",
-    "readings_table": "readings",
-    "read_row": "readings",
-    "harmonise": "readings",
+    "from_published": "published.reconstruct",
+    "summary_level_check": "published.reconstruct",
+    "readings_table": "published.readings",
+    "read_row": "published.readings",
+    "harmonise": "published.readings",
     # data
-    "load_published": "data",
-    "load_trials": "data",
-    "result_counts": "data",
-    "audit_published": "audit",
-    "load_metapsy": "metapsy",
-    "select_perinatal_effects": "metapsy_selection",
+    "load_published": "loaders.packaged",
+    "load_trials": "loaders.packaged",
+    "result_counts": "loaders.packaged",
+    "audit_published": "published.audit",
+    "load_metapsy": "loaders.metapsy",
+    "select_perinatal_effects": "loaders.metapsy_selection",
     # what the borderline evidence is worth: model averaging, design and preposterior analysis
-    "model_average": "model_averaging",
-    "design_analysis": "design",
-    "next_trial": "preposterior",
-    "operating_characteristics": "operating",
+    "model_average": "questions.model_averaging",
+    "design_analysis": "questions.design",
+    "next_trial": "questions.preposterior",
+    "operating_characteristics": "questions.operating",
     # counting outcomes: binomial GLMM, Metapsy binary comparisons
-    "random_effects_binomial": "glmm",
-    "select_binary": "metapsy_binary",
+    "random_effects_binomial": "frequentist.glmm",
+    "select_binary": "loaders.metapsy_binary",
     # errors, and the data manifest
-    "ConvergenceError": "errors",
-    "ReconstructionError": "errors",
-    "DataValidationError": "data",
-    "InputError": "user_input",
-    "write_manifest": "data",
-    # issue 11: reader tables
-    "reader_table": "tables",
+    "ConvergenceError": "core.errors",
+    "ReconstructionError": "core.errors",
+    "DataValidationError": "loaders.packaged",
+    "InputError": "loaders.user_input",
+    "write_manifest": "loaders.packaged",
+    # figures and reader tables
+    "plots": "figures.plots",
+    "tables": "figures.tables",
+    "reader_table": "figures.tables",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -76,7 +78,7 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name):
     module = _EXPORTS.get(name)
-    if module is None:  # a submodule, e.g. evidence_lib.plots
+    if module is None:  # a subpackage, e.g. evidence_lib.figures
         try:
             return import_module(f"evidence_lib.{name}")
         except ModuleNotFoundError as err:
@@ -84,7 +86,7 @@ def __getattr__(name):
                 raise
             raise AttributeError(f"module 'evidence_lib' has no attribute {name!r}") from None
     mod = import_module(f"evidence_lib.{module}")
-    return mod if name == module else getattr(mod, name)
+    return mod if module.rsplit(".", 1)[-1] == name else getattr(mod, name)
 
 
 def __dir__():

@@ -33,7 +33,7 @@ import numpy as np
 from scipy import stats
 
 import evidence_lib as el
-from evidence_lib import plots
+from evidence_lib.figures import plots
 
 published = el.load_published()
 

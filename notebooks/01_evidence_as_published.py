@@ -29,7 +29,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import evidence_lib as el
-from evidence_lib import plots, readings, tables
+from evidence_lib.figures import plots
+from evidence_lib.published import readings
+from evidence_lib.figures import tables
 
 published = el.load_published()
 

@@ -33,7 +33,8 @@ import numpy as np
 import pandas as pd
 
 import evidence_lib as el
-from evidence_lib import plots, priors
+from evidence_lib.figures import plots
+from evidence_lib.bayes import priors
 
 trials = el.load_trials("maternal_depression_continuous")
 es = el.smd_table(trials)

@@ -34,7 +34,10 @@ import pymc  # noqa: F401  (imported here because importing it sets its logger t
 from scipy import stats
 
 import evidence_lib as el
-from evidence_lib import plots, priors, readings, tables
+from evidence_lib.figures import plots
+from evidence_lib.bayes import priors
+from evidence_lib.published import readings
+from evidence_lib.figures import tables
 
 logging.getLogger("pymc").setLevel(logging.WARNING)  # no sampler banner on stderr
 published = el.load_published()

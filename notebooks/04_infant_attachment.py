@@ -34,7 +34,10 @@ import numpy as np
 import pandas as pd
 
 import evidence_lib as el
-from evidence_lib import plots, priors, readings, tables
+from evidence_lib.figures import plots
+from evidence_lib.bayes import priors
+from evidence_lib.published import readings
+from evidence_lib.figures import tables
 
 published = el.load_published()
 attachment = published[published["review"].str.startswith("Barlow")

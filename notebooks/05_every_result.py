@@ -29,8 +29,10 @@
 import matplotlib.pyplot as plt
 
 import evidence_lib as el
-from evidence_lib import plots, readings, tables
-from evidence_lib.paths import REPORTS_DIR
+from evidence_lib.figures import plots
+from evidence_lib.published import readings
+from evidence_lib.figures import tables
+from evidence_lib.app.paths import REPORTS_DIR
 
 prior_set = readings.default_prior_set()
 print("default prior set:", prior_set.label)

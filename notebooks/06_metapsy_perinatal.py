@@ -28,7 +28,7 @@
 #
 # Direction throughout: Metapsy's Hedges' g is **positive when psychotherapy reduces
 # depression** (`favours="higher"` on the study table). Every computation is in the library
-# (`evidence_lib.metapsy_selection` and the engines); this notebook calls, plots and asserts.
+# (`evidence_lib.loaders.metapsy_selection` and the engines); this notebook calls, plots and asserts.
 
 # %%
 import logging
@@ -40,8 +40,11 @@ import pandas as pd
 import pymc  # noqa: F401  (imported here because importing it sets its logger to INFO)
 
 import evidence_lib as el
-from evidence_lib import metapsy_selection, plots, priors, tables
-from evidence_lib.paths import REPORTS_DIR
+from evidence_lib.loaders import metapsy_selection
+from evidence_lib.figures import plots
+from evidence_lib.bayes import priors
+from evidence_lib.figures import tables
+from evidence_lib.app.paths import REPORTS_DIR
 
 logging.getLogger("pymc").setLevel(logging.WARNING)  # keep sampler progress lines out of the report
 SAMPLER = dict(draws=1000, tune=500, chains=4, cores=1)  # 4000 draws; diagnostics asserted after each fit

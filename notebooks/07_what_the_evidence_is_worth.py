@@ -43,7 +43,7 @@
 # - **Barlow 2015, secure attachment** (RR 8.93, 95 % CI 1.25 to 63.70, k = 2; higher favours
 #   the intervention; notebook 04).
 #
-# Everything is computed by the library (`evidence_lib.model_averaging`, `design`,
+# Everything is computed by the library (`evidence_lib.questions.model_averaging`, `design`,
 # `preposterior`, `operating`, all on the exact engine); every simulation is seeded and
 # reports its Monte Carlo error.
 
@@ -55,9 +55,9 @@ import numpy as np
 import pandas as pd
 
 import evidence_lib as el
-from evidence_lib import priors
-from evidence_lib.paths import REPO_ROOT
-from evidence_lib.readings import standard_prior_sets, summary_for_row
+from evidence_lib.bayes import priors
+from evidence_lib.app.paths import REPO_ROOT
+from evidence_lib.published.readings import standard_prior_sets, summary_for_row
 
 pd.set_option("display.width", 180)
 pd.set_option("display.max_colwidth", 70)
@@ -175,7 +175,7 @@ assert parity["max rel. deviation"].max() < 1e-8
 # within-study variances and the DerSimonian–Laird tau estimate (what RevMan used). Power,
 # the Type S error (a significant estimate with the wrong sign) and the exaggeration ratio
 # (Type M: how much a significant estimate overstates |D| on average) then have closed forms
-# (`evidence_lib.design` docstring). The Knapp–Hartung test and tau drawn from its posterior
+# (`evidence_lib.questions.design` docstring). The Knapp–Hartung test and tau drawn from its posterior
 # need simulation: 4,000 seeded simulated reviews per effect, each refitted.
 
 # %%

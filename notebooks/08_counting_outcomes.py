@@ -51,8 +51,12 @@ import pandas as pd
 import pymc  # noqa: F401  (imported before quieting its logger: importing it resets the logger to INFO)
 
 import evidence_lib as el
-from evidence_lib import glmm, metapsy, metapsy_binary, plots, priors
-from evidence_lib.paths import REPO_ROOT, REPORTS_DIR
+from evidence_lib.frequentist import glmm
+from evidence_lib.loaders import metapsy
+from evidence_lib.loaders import metapsy_binary
+from evidence_lib.figures import plots
+from evidence_lib.bayes import priors
+from evidence_lib.app.paths import REPO_ROOT, REPORTS_DIR
 
 pd.set_option("display.width", 180)
 pd.set_option("display.max_colwidth", 50)

@@ -26,7 +26,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import evidence_lib as el
-from evidence_lib import plots, priors, readings
+from evidence_lib.figures import plots
+from evidence_lib.bayes import priors
+from evidence_lib.published import readings
 
 published = el.load_published()
 barlow = published[published["result_id"] == "barlow2015_ctrl_depression_smd_post"].iloc[0]

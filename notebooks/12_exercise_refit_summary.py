@@ -36,7 +36,8 @@
 import numpy as np
 
 import evidence_lib as el
-from evidence_lib import priors, readings
+from evidence_lib.bayes import priors
+from evidence_lib.published import readings
 
 published = el.load_published()
 secure = published[published["result_id"] == "barlow2015_ctrl_secure_post"].iloc[0]

@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from evidence_lib.notebook_runner import render_committed
+from evidence_lib.app.notebook_runner import render_committed
 
 WIDTH = 1280
 CHECK = """<script>

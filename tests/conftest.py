@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from evidence_lib.paths import shared_dir
+from evidence_lib.app.paths import shared_dir
 
 
 def _unavailable(reason: str):
@@ -32,7 +32,7 @@ def shared():
 
 @pytest.fixture(scope="session")
 def metapsy_csv():
-    from evidence_lib.metapsy import locate
+    from evidence_lib.loaders.metapsy import locate
 
     try:
         return locate()

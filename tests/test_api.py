@@ -29,6 +29,11 @@ def test_every_exported_name_resolves():
         assert getattr(el, name) is not None, name
 
 
-def test_submodules_are_reachable():
-    for module in ("plots", "readings", "measures", "summaries", "metapsy_selection"):
-        assert getattr(el, module) is importlib.import_module(f"evidence_lib.{module}")
+LAYERS = ("core", "effects", "frequentist", "bayes", "published", "questions", "loaders", "figures", "app")
+
+
+def test_layers_are_reachable():
+    for layer in LAYERS:
+        assert getattr(el, layer) is importlib.import_module(f"evidence_lib.{layer}")
+    assert el.plots is importlib.import_module("evidence_lib.figures.plots")
+    assert el.priors is importlib.import_module("evidence_lib.bayes.priors")

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evidence_lib.audit import CHECKS, COLUMNS, _tau2_range_k2, audit_published, parse_p
-from evidence_lib.data import PUBLISHED_PATH, load_published
+from evidence_lib.published.audit import CHECKS, COLUMNS, _tau2_range_k2, audit_published, parse_p
+from evidence_lib.loaders.packaged import PUBLISHED_PATH, load_published
 
 EXPECTED_FLAGS = {
     ("huang2019_depression_smd_short", "p_value"),        # P=.07 printed, CI implies p ~ 0.0016

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from evidence_lib import exercises
-from evidence_lib.cli import main
+from evidence_lib.app import exercises
+from evidence_lib.app.cli import main
 
 STUDIES = "study,yi,sei\nA,-0.30,0.20\nB,-0.10,0.15\nC,-0.50,0.25\nD,0.05,0.18\n"
 SUMMARIES = ("label,estimate,ci_low,ci_high,k,q,n,measure,favours_intervention\n"
@@ -165,7 +165,7 @@ def test_exercises_check_lists_stale_files(capsys, tmp_path, monkeypatch):
     (notebooks / "90_exercise_toy.py").write_text('# %% tags=["solution"]\n# HINT: any.\nx = 1\n')
     monkeypatch.setattr(exercises, "NOTEBOOK_DIR", notebooks)
     monkeypatch.setattr(exercises, "EXERCISE_DIR", out)
-    monkeypatch.setattr("evidence_lib.paths.REPO_ROOT", tmp_path)
+    monkeypatch.setattr("evidence_lib.app.paths.REPO_ROOT", tmp_path)
     assert main(["exercises", "--check"]) == 1
     assert "stale: exercises/90_exercise_toy.ipynb" in capsys.readouterr().out
     assert main(["exercises"]) == 0

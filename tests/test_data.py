@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evidence_lib.data import (PUBLISHED_PATH, TRIALS_DIR, DataValidationError, load_published, load_trials,
+from evidence_lib.loaders.packaged import (PUBLISHED_PATH, TRIALS_DIR, DataValidationError, load_published, load_trials,
                                trial_outcomes)
-from evidence_lib.metapsy import load_metapsy
+from evidence_lib.loaders.metapsy import load_metapsy
 
 SEED_FILE = re.compile(r"\d{3}_[0-9a-f]{16}\.txt")
 

@@ -7,8 +7,8 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from evidence_lib.diagnostics import SamplerWarning, assert_diagnostics, check_diagnostics
-from evidence_lib.errors import ConvergenceError
+from evidence_lib.bayes.diagnostics import SamplerWarning, assert_diagnostics, check_diagnostics
+from evidence_lib.core.errors import ConvergenceError
 
 from datasets import EIGHT_S, EIGHT_Y
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evidence_lib.effect_sizes import log_or, log_rr, se_from_ci, smd
+from evidence_lib.effects.effect_sizes import log_or, log_rr, se_from_ci, smd
 
 REF = json.loads((Path(__file__).parent / "reference" / "metafor_reference.json").read_text())
 ESC = REF["escalc"]
@@ -114,7 +114,7 @@ def test_se_from_ci_rejects_bad_input(kwargs, match):
 
 def test_smd_table_pairs_intervention_with_control_only():
     import evidence_lib as el
-    from evidence_lib.effect_sizes import smd_table
+    from evidence_lib.effects.effect_sizes import smd_table
 
     trials = el.load_trials("maternal_depression_continuous")
     es = smd_table(trials)
@@ -130,7 +130,7 @@ def test_smd_table_pairs_intervention_with_control_only():
 
 def test_smd_table_refuses_mixed_scale_directions():
     import evidence_lib as el
-    from evidence_lib.effect_sizes import smd_table
+    from evidence_lib.effects.effect_sizes import smd_table
 
     trials = el.load_trials("maternal_depression_continuous")
     flipped = trials.assign(scale_direction=lambda d: d["scale_direction"].where(d["study"] != "Clark 2008",
@@ -142,7 +142,7 @@ def test_smd_table_refuses_mixed_scale_directions():
 def test_smd_table_rejects_unpaired_study():
     import pandas as pd
 
-    from evidence_lib.effect_sizes import smd_table
+    from evidence_lib.effects.effect_sizes import smd_table
 
     arms = pd.DataFrame({"study": ["A", "A"], "arm_role": ["intervention", "intervention"],
                          "mean": [1.0, 2.0], "sd": [1.0, 1.0], "n": [10, 10], "instrument": ["x", "x"]})

@@ -6,7 +6,7 @@ import tomllib
 import yaml
 from packaging.requirements import Requirement
 
-from evidence_lib.paths import REPO_ROOT
+from evidence_lib.app.paths import REPO_ROOT
 
 
 def _pyproject():

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, special, stats
 
-from evidence_lib import priors
-from evidence_lib.exact import ExactPosterior, exact_posterior
-from evidence_lib.reconstruct import PublishedSummary
-from evidence_lib.studies import Studies
+from evidence_lib.bayes import priors
+from evidence_lib.bayes.exact import ExactPosterior, exact_posterior
+from evidence_lib.published.reconstruct import PublishedSummary
+from evidence_lib.core.studies import Studies
 
 from datasets import EIGHT_S, EIGHT_Y, crins_from_counts
 

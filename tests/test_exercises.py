@@ -5,7 +5,7 @@ import json
 import jupytext
 import pytest
 
-from evidence_lib import exercises
+from evidence_lib.app import exercises
 
 TOY = '''# %% [markdown]
 # # Toy exercise

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from evidence_lib.effect_sizes import log_rr
-from evidence_lib.frequentist import ROOT_TOL_METAFOR, leave_one_out, random_effects
+from evidence_lib.effects.effect_sizes import log_rr
+from evidence_lib.frequentist.rma import ROOT_TOL_METAFOR, leave_one_out, random_effects
 
 REF = json.loads((Path(__file__).parent / "reference" / "metafor_reference.json").read_text())
 DATA = REF["datasets"]

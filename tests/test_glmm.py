@@ -1,4 +1,4 @@
-"""Binomial GLMM (evidence_lib.glmm) against metafor rma.glmm(measure="OR", model="UM.FS").
+"""Binomial GLMM (evidence_lib.frequentist.glmm) against metafor rma.glmm(measure="OR", model="UM.FS").
 
 The reference (tests/reference/glmm_reference.json) is written by glmm_reference.R from
 glmm_reference_counts.csv. Run this file as a script to rewrite that CSV from the current
@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evidence_lib import glmm, metapsy_binary, priors
-from evidence_lib.glmm import random_effects_binomial
+from evidence_lib.frequentist import glmm
+from evidence_lib.loaders import metapsy_binary
+from evidence_lib.bayes import priors
+from evidence_lib.frequentist.glmm import random_effects_binomial
 
 REF_DIR = Path(__file__).parent / "reference"
 REFERENCE = json.loads((REF_DIR / "glmm_reference.json").read_text())
@@ -157,8 +159,8 @@ if __name__ == "__main__":
 
 
 def test_readings_of_counts_sets_the_approaches_side_by_side():
-    from evidence_lib import priors
-    from evidence_lib.glmm import random_effects_binomial, readings_of_counts
+    from evidence_lib.bayes import priors
+    from evidence_lib.frequentist.glmm import random_effects_binomial, readings_of_counts
 
     e1, n1, e2, n2 = [12, 20, 9, 15], [40, 50, 30, 45], [6, 11, 5, 8], [40, 48, 31, 44]
     table, fit = readings_of_counts(e1, n1, e2, n2, tau_prior=priors.half_normal(0.5))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import evidence_lib as el
-from evidence_lib import priors
+from evidence_lib.bayes import priors
 
 from datasets import CRINS_V_PRINTED, CRINS_Y_PRINTED, EIGHT_S, EIGHT_Y
 

@@ -18,12 +18,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evidence_lib import _checks, data, metapsy, priors
-from evidence_lib.cli import main
-from evidence_lib.data import PUBLISHED_PATH, DataValidationError, load_published, load_trials
-from evidence_lib.exact import exact_posterior
-from evidence_lib.frequentist import random_effects
-from evidence_lib.reconstruct import from_published
+from evidence_lib.core import checks as _checks
+from evidence_lib.loaders import packaged as data
+from evidence_lib.loaders import metapsy
+from evidence_lib.bayes import priors
+from evidence_lib.app.cli import main
+from evidence_lib.loaders.packaged import PUBLISHED_PATH, DataValidationError, load_published, load_trials
+from evidence_lib.bayes.exact import exact_posterior
+from evidence_lib.frequentist.rma import random_effects
+from evidence_lib.published.reconstruct import from_published
 
 SUMMARY_HEAD = "label,estimate,ci_low,ci_high,k,q,measure,favours_intervention\n"
 STUDIES = "study,yi,sei\nA,-0.30,0.20\nB,-0.10,0.15\nC,-0.50,0.25\n"
@@ -188,7 +191,7 @@ def test_write_failure_leaves_no_partial_file(tmp_path, capsys, monkeypatch):
 ])
 def test_no_traceback_through_the_console_script(tmp_path, argv, words):
     _make(tmp_path, _summary("x,0.1,0.0,0.2,100000000,3,SMD,higher"))
-    run = subprocess.run([sys.executable, "-m", "evidence_lib.cli", *[a.format(tmp=tmp_path) for a in argv]],
+    run = subprocess.run([sys.executable, "-m", "evidence_lib.app.cli", *[a.format(tmp=tmp_path) for a in argv]],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 2 and "Traceback" not in run.stderr and run.stderr.count("\n") == 1, run.stderr
     for word in words:
@@ -222,7 +225,7 @@ def _ee_knha():
 
 
 def _sample(yi, sei, tau_prior, **kw):
-    from evidence_lib.pymc_models import sample_posterior
+    from evidence_lib.bayes.mcmc import sample_posterior
 
     return sample_posterior(yi, sei, tau_prior, random_seed=1, **kw)
 

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from evidence_lib import metapsy
-from evidence_lib.metapsy import ChecksumError, load_metapsy
+from evidence_lib.loaders import metapsy
+from evidence_lib.loaders.metapsy import ChecksumError, load_metapsy
 
 
 @pytest.fixture

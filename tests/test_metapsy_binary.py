@@ -1,11 +1,11 @@
-"""Binary response/remission comparisons from Metapsy (evidence_lib.metapsy_binary)."""
+"""Binary response/remission comparisons from Metapsy (evidence_lib.loaders.metapsy_binary)."""
 
 import pandas as pd
 import pytest
 
-from evidence_lib import metapsy_binary
-from evidence_lib.metapsy import load_metapsy
-from evidence_lib.metapsy_binary import select_binary, split_counts
+from evidence_lib.loaders import metapsy_binary
+from evidence_lib.loaders.metapsy import load_metapsy
+from evidence_lib.loaders.metapsy_binary import select_binary, split_counts
 
 # Pinned outputs at Metapsy commit ceeabb7 (also asserted in notebooks/08_counting_outcomes.py)
 PERINATAL_FLOW_ROWS = [95, 15, 12, 12, 12, 12, 9, 9]

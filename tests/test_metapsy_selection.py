@@ -1,4 +1,4 @@
-"""Perinatal Metapsy selection (evidence_lib.metapsy_selection) and the methods applied to it
+"""Perinatal Metapsy selection (evidence_lib.loaders.metapsy_selection) and the methods applied to it
 (subgroup fits, Egger's test, aggregation) against metafor.
 
 Run as a script to rewrite the R script's inputs (tests/reference/metapsy_perinatal_*.csv):
@@ -13,14 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evidence_lib import metapsy_selection as selection
-from evidence_lib import priors
-from evidence_lib.effect_sizes import aggregate_correlated, g_from_events, log_or
-from evidence_lib.exact import exact_posterior
-from evidence_lib.frequentist import egger_test, funnel_limits, random_effects, subgroup_difference
-from evidence_lib.metapsy import load_metapsy
-from evidence_lib.reconstruct import summary_level_check
-from evidence_lib.summaries import linear_combinations, summarise
+from evidence_lib.loaders import metapsy_selection as selection
+from evidence_lib.bayes import priors
+from evidence_lib.effects.effect_sizes import aggregate_correlated, g_from_events, log_or
+from evidence_lib.bayes.exact import exact_posterior
+from evidence_lib.frequentist.rma import egger_test, funnel_limits, random_effects, subgroup_difference
+from evidence_lib.loaders.metapsy import load_metapsy
+from evidence_lib.published.reconstruct import summary_level_check
+from evidence_lib.bayes.summaries import linear_combinations, summarise
 
 REF_DIR = Path(__file__).parent / "reference"
 STUDIES_CSV = REF_DIR / "metapsy_perinatal_studies.csv"

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from evidence_lib import priors
-from evidence_lib.data import load_published
-from evidence_lib.model_averaging import MODELS, model_average
-from evidence_lib.paths import REPO_ROOT
-from evidence_lib.readings import summary_for_row
+from evidence_lib.bayes import priors
+from evidence_lib.loaders.packaged import load_published
+from evidence_lib.questions.model_averaging import MODELS, model_average
+from evidence_lib.app.paths import REPO_ROOT
+from evidence_lib.published.readings import summary_for_row
 
 REFERENCE = json.loads((REPO_ROOT / "tests" / "reference" / "bayesmeta_marginal.json").read_text())
 BARLOW = "barlow2015_ctrl_depression_smd_post"
@@ -135,7 +135,7 @@ def test_bad_input(kwargs, message):
 
 
 def test_estimate_only_summary_is_refused():
-    from evidence_lib.reconstruct import from_published
+    from evidence_lib.published.reconstruct import from_published
 
     with pytest.raises(ValueError, match="tau is not identified"):
         model_average(from_published(-0.3, -0.6, 0.0), tau_prior=priors.half_normal(0.5), mu_prior=(0, 1))

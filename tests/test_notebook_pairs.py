@@ -4,7 +4,7 @@ import jupytext
 import pytest
 from nbformat import v4, write
 
-from evidence_lib.notebook_runner import NOTEBOOK_DIR, _settle, notebook_sources
+from evidence_lib.app.notebook_runner import NOTEBOOK_DIR, _settle, notebook_sources
 
 SOURCES = notebook_sources()
 

@@ -12,10 +12,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from evidence_lib import cli, plots, priors, tables  # noqa: E402
-from evidence_lib.exact import exact_posterior  # noqa: E402
-from evidence_lib.frequentist import random_effects  # noqa: E402
-from evidence_lib.studies import Studies  # noqa: E402
+from evidence_lib.app import cli
+from evidence_lib.figures import plots
+from evidence_lib.bayes import priors
+from evidence_lib.figures import tables  # noqa: E402
+from evidence_lib.bayes.exact import exact_posterior  # noqa: E402
+from evidence_lib.frequentist.rma import random_effects  # noqa: E402
+from evidence_lib.core.studies import Studies  # noqa: E402
 
 SMD = Studies([-0.53, -0.10, 0.05, -0.82], [0.21, 0.15, 0.18, 0.61], labels=["A", "B", "C", "D"],
               measure="SMD", favours="lower")

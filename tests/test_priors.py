@@ -6,8 +6,8 @@ import pymc as pm
 import pytest
 from scipy import integrate, stats
 
-from evidence_lib import priors
-from evidence_lib.paths import DATA_DIR
+from evidence_lib.bayes import priors
+from evidence_lib.app.paths import DATA_DIR
 
 MENTAL_NONPHARMA = ("mental health outcome", "non-pharmacological (any)")
 PROPER = {

@@ -4,11 +4,11 @@ import arviz as az
 import numpy as np
 import pytest
 
-from evidence_lib import priors
-from evidence_lib.diagnostics import compare_with_exact
-from evidence_lib.exact import exact_posterior
-from evidence_lib.pymc_models import sample_binomial, sample_meta_regression, sample_posterior
-from evidence_lib.reconstruct import from_published
+from evidence_lib.bayes import priors
+from evidence_lib.bayes.diagnostics import compare_with_exact
+from evidence_lib.bayes.exact import exact_posterior
+from evidence_lib.bayes.mcmc import sample_binomial, sample_meta_regression, sample_posterior
+from evidence_lib.published.reconstruct import from_published
 
 from datasets import CRINS_V_PRINTED, CRINS_Y_PRINTED, EIGHT_S, EIGHT_Y
 
@@ -26,7 +26,7 @@ BARLOW = from_published(-0.22, -0.46, 0.02, k=4, n_total=356)
 FIT = dict(draws=600, tune=400, cores=1)
 SMALL = dict(draws=100, tune=100, chains=2)  # for tests that do not compare with the exact posterior
 MCSE_UNITS = 4
-pytestmark = pytest.mark.filterwarnings("ignore::evidence_lib.diagnostics.SamplerWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::evidence_lib.bayes.diagnostics.SamplerWarning")
 
 
 def assert_matches_exact(fit, post, params=("mu", "tau", "theta_new")):

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 import evidence_lib as el
-from evidence_lib import readings
+from evidence_lib.published import readings
 
 
 @pytest.fixture(scope="module")

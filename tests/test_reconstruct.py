@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from evidence_lib import priors
-from evidence_lib.exact import exact_posterior
-from evidence_lib.frequentist import random_effects
-from evidence_lib.metapsy import load_metapsy
-from evidence_lib.reconstruct import from_published
+from evidence_lib.bayes import priors
+from evidence_lib.bayes.exact import exact_posterior
+from evidence_lib.frequentist.rma import random_effects
+from evidence_lib.loaders.metapsy import load_metapsy
+from evidence_lib.published.reconstruct import from_published
 
 # Barlow et al. 2015 (seeds 002/003; golden_values.md "The borderline case"):
 # parent-reported depression SMD -0.22 (-0.46, 0.02), 4 studies, 356 participants.
@@ -204,8 +204,8 @@ def test_metapsy_reconstruction_vs_full_data(metapsy_post):
 
 
 def test_summary_level_check_prints_ratios_as_ratios():
-    from evidence_lib.reconstruct import summary_level_check
-    from evidence_lib.studies import Studies
+    from evidence_lib.published.reconstruct import summary_level_check
+    from evidence_lib.core.studies import Studies
 
     logrr = np.log([1.3, 1.25, 1.6, 1.1, 1.4])
     studies = Studies(logrr, [0.2, 0.15, 0.3, 0.25, 0.1], measure="RR", favours="higher")

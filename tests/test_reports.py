@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
 
-from evidence_lib import notebook_runner as nr
+from evidence_lib.app import notebook_runner as nr
 
 PLOT = '''# %% [markdown]
 # # A plot
@@ -126,7 +126,7 @@ def test_signal_ends_the_run_with_one_line(tmp_path, sig):
     _notebooks(tmp_path / "nb", **{"01_text": TEXT, "02_sleep": SLEEP})
     _run(tmp_path, ["01"])
     pid_file = tmp_path / "kernel.pid"
-    script = (f"import sys; from evidence_lib import cli, notebook_runner as nr; "
+    script = (f"import sys; from evidence_lib.app import cli, notebook_runner as nr; "
               f"nr.run_notebooks.__kwdefaults__.update(reports_dir=__import__('pathlib').Path({str(tmp_path / 'reports')!r}), "
               f"notebook_dir=__import__('pathlib').Path({str(tmp_path / 'nb')!r})); sys.exit(cli.main(['run']))")
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -7,16 +7,16 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evidence_lib import priors
-from evidence_lib.data import load_published
-from evidence_lib.design import closed_form, design_analysis
-from evidence_lib.exact import exact_posterior
-from evidence_lib.frequentist import random_effects
-from evidence_lib.many_fits import ExactBatch, dl_fits
-from evidence_lib.operating import operating_characteristics
-from evidence_lib.preposterior import next_trial
-from evidence_lib.readings import PriorSet, summary_for_row
-from evidence_lib.studies import Studies
+from evidence_lib.bayes import priors
+from evidence_lib.loaders.packaged import load_published
+from evidence_lib.questions.design import closed_form, design_analysis
+from evidence_lib.bayes.exact import exact_posterior
+from evidence_lib.frequentist.rma import random_effects
+from evidence_lib.questions.many_fits import ExactBatch, dl_fits
+from evidence_lib.questions.operating import operating_characteristics
+from evidence_lib.questions.preposterior import next_trial
+from evidence_lib.published.readings import PriorSet, summary_for_row
+from evidence_lib.core.studies import Studies
 
 RHODES = priors.rhodes2015("mental health outcome", "non-pharmacological (any)")
 HN = priors.half_normal(0.5)
@@ -147,7 +147,7 @@ def test_operating_characteristics_small_run(barlow):
 
 
 def test_cli_worth(tmp_path, capsys):
-    from evidence_lib.cli import main
+    from evidence_lib.app.cli import main
 
     studies = tmp_path / "trials.csv"
     studies.write_text("study,yi,sei,measure\nA,0.53,0.21,SMD\nB,0.10,0.15,SMD\nC,0.35,0.18,SMD\n")
@@ -167,7 +167,7 @@ def test_cli_worth(tmp_path, capsys):
 
 
 def test_progress_bar_off_in_ci(monkeypatch):
-    from evidence_lib.many_fits import progress_bar
+    from evidence_lib.questions.many_fits import progress_bar
 
     items = [1, 2]
     monkeypatch.setenv("CI", "true")

@@ -18,8 +18,8 @@
 # and the equal-effects model with mu = 0 is prod dnorm(y, 0, sigma). Those are the four
 # models of evidence_lib.model_average.
 #
-# Data: the pseudo-studies of two reconstructed published results (evidence_lib.reconstruct.
-# from_published as evidence_lib.readings.summary_for_row builds them; printed with 17
+# Data: the pseudo-studies of two reconstructed published results (evidence_lib.published.reconstruct.
+# from_published as evidence_lib.published.readings.summary_for_row builds them; printed with 17
 # significant digits; the test checks that Python still gives these values) and the Metapsy
 # dyadic subgroup (tests/reference/metapsy_perinatal_studies.csv, dyadic == TRUE).
 

@@ -1,8 +1,8 @@
 # Regenerates tests/reference/glmm_reference.json, the metafor parity reference for
-# evidence_lib.glmm.random_effects_binomial (binomial GLMM, rma.glmm model "UM.FS").
+# evidence_lib.frequentist.glmm.random_effects_binomial (binomial GLMM, rma.glmm model "UM.FS").
 #
 # Inputs: tests/reference/glmm_reference_counts.csv (dataset, study, e1, n1, e2, n2), written
-# by `.venv/bin/python tests/test_glmm.py` from evidence_lib.metapsy_binary.select_binary on the
+# by `.venv/bin/python tests/test_glmm.py` from evidence_lib.loaders.metapsy_binary.select_binary on the
 # pinned Metapsy database (datasets "metapsy_perinatal" = the rows of
 # reports/metapsy_perinatal_binary.csv, and "metapsy_all"), plus a small two-study set with a
 # zero cell ("two_study_zero_cell", made-up counts). dat.nielweise2007 comes from metadat (loaded with metafor)

@@ -1,5 +1,5 @@
 # Regenerates tests/reference/metafor_reference.json, the parity reference for
-# evidence_lib.effect_sizes and evidence_lib.frequentist.
+# evidence_lib.effects.effect_sizes and evidence_lib.frequentist.rma.
 #
 # Run from the repository root:
 #     Rscript tests/reference/metafor_reference.R

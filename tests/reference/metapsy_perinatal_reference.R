@@ -1,7 +1,7 @@
 # Regenerates tests/reference/metapsy_perinatal_reference.json, the metafor parity reference
-# for the perinatal Metapsy analysis (evidence_lib.metapsy_selection, notebook 06).
+# for the perinatal Metapsy analysis (evidence_lib.loaders.metapsy_selection, notebook 06).
 #
-# Inputs, written by the Python selection (evidence_lib.metapsy_selection.select_perinatal_effects on
+# Inputs, written by the Python selection (evidence_lib.loaders.metapsy_selection.select_perinatal_effects on
 # the pinned Metapsy database, commit ceeabb718db4a8ed6d5c5e265262d6ed7a392b72):
 #   tests/reference/metapsy_perinatal_studies.csv  one row per analysed comparison
 #   tests/reference/metapsy_perinatal_rows.csv     the database rows behind each comparison

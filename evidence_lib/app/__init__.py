@@ -1,0 +1,1 @@
+"""The application: the evidence-lib command, the report runner, the exercises, checkout paths."""

@@ -1,0 +1,346 @@
+"""Execute the paired notebooks in order and render them: the project's main job.
+
+Each ``notebooks/NN_name.py`` (jupytext percent format, the source of truth) is executed
+top to bottom in a fresh kernel with nbclient and rendered twice: ``reports/NN_name.html``
+(code and outputs) and ``reports/reader/NN_name.html`` (the reader's edition: text and
+outputs, no code). ``reports/index.html`` links them, one card per notebook with its
+question, its headline (the output of the cell tagged ``headline``) and its main figure
+(the first image of the cell tagged ``main-figure``, else the first image). With
+``update=True`` the executed outputs are also written back to ``notebooks/NN_name.ipynb``.
+
+Guards: kernels draw figures inline whatever ``MPLBACKEND`` the caller exported; a report
+with fewer images than its notebook's outputs is an error, and so is an update that would
+leave the committed ``.ipynb`` with fewer figures than before. Files are written atomically
+(temporary file, then rename). When a run stops early (an error, SIGINT or SIGTERM), the
+reports it did not refresh get a visible "stale" banner and their cards say so.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import re
+import signal
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter
+
+from evidence_lib.app.paths import NOTEBOOK_DIR, REPORTS_DIR
+
+#: the kernels' matplotlib backend: inline, so that ``plt.show()`` puts the figure in the output
+KERNEL_MPLBACKEND = "module://matplotlib_inline.backend_inline"
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+STALE_CLASS = "evidence-lib-stale"
+
+
+class FigureLoss(ValueError):
+    """A rendering or an update would lose figures."""
+
+
+class Interrupted(Exception):
+    """The run was stopped by SIGINT or SIGTERM; the message says what was kept."""
+
+
+def notebook_sources(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
+    """The numbered notebook sources ``NN_*.py``, in order."""
+    return sorted(p for p in notebook_dir.glob("[0-9][0-9]_*.py"))
+
+
+def kernel_env() -> dict[str, str]:
+    """The caller's environment with the inline matplotlib backend (scripts export Agg)."""
+    return {**os.environ, "MPLBACKEND": KERNEL_MPLBACKEND}
+
+
+def execute(source: Path, *, timeout: int = 1200) -> nbformat.NotebookNode:
+    """Execute one percent-format source in a fresh python3 kernel; return the notebook.
+
+    KeyboardInterrupt when SIGINT or SIGTERM stopped it (nbclient then shuts the kernel down);
+    the kernel's own stderr is shown only when it died for another reason.
+    """
+    nb = jupytext.read(source)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP warning in the progress
+                            resources={"metadata": {"path": str(source.parent)}})
+    with tempfile.TemporaryFile("w+") as kernel_stderr:
+        try:
+            client.execute(env=kernel_env(), stderr=kernel_stderr)
+        except BaseException:
+            if getattr(client, "_async_cleanup_kernel_future", None) is not None:  # nbclient's signal handler ran
+                raise KeyboardInterrupt from None
+            kernel_stderr.seek(0)
+            sys.stderr.write(kernel_stderr.read())
+            raise
+    return nb
+
+
+def image_outputs(nb: nbformat.NotebookNode) -> list[tuple[int, str, str]]:
+    """(cell index, MIME type, data) of every image output of the notebook's code cells."""
+    return [(i, mime, out["data"][mime]) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+            for out in cell.get("outputs", []) for mime in IMAGE_TYPES if mime in out.get("data", {})]
+
+
+def html_images(text: str) -> int:
+    """Number of ``<img>`` elements and inline SVG images in a rendered report."""
+    return len(re.findall(r"<img\b", text)) + len(re.findall(r"<svg\b[^>]*>", text))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _settle(nb: nbformat.NotebookNode, previous: Path) -> None:
+    """Keep diffs of a refreshed pair to real changes: drop execution timestamps, widget state
+    and the outputs of cells tagged ``interactive`` (live widgets, meaningful only in a running
+    kernel), and reuse the committed notebook's cell ids for cells whose source is unchanged."""
+    nb.metadata.pop("widgets", None)
+    old_ids: dict[str, list[str]] = {}
+    if previous.exists():
+        for cell in nbformat.read(previous, as_version=4).cells:
+            old_ids.setdefault(cell.source, []).append(cell.id)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if _tagged(cell, "interactive"):
+            cell.outputs = []
+        if old_ids.get(cell.source):
+            cell.id = old_ids[cell.source].pop(0)
+
+
+def check_figures_kept(nb: nbformat.NotebookNode, target: Path) -> None:
+    """FigureLoss when ``nb`` has fewer image outputs than the committed ``target``."""
+    if not target.exists():
+        return
+    before, after = len(image_outputs(nbformat.read(target, as_version=4))), len(image_outputs(nb))
+    if after < before:
+        raise FigureLoss(f"{target.name}: the new outputs hold {after} figure(s), the committed notebook "
+                         f"{before}; not written (if figures were removed on purpose, delete {target.name} first)")
+
+
+def _tagged(cell, tag: str) -> bool:
+    return tag in cell.metadata.get("tags", [])
+
+
+def render(nb: nbformat.NotebookNode, stem: str) -> tuple[str, str]:
+    """The full report (code and outputs) and the reader's edition (no code, no prompts).
+
+    Cells tagged ``interactive`` (widgets, live in JupyterLab only) show their code without
+    outputs in the full report and nothing in the reader's edition; cells tagged ``check``
+    (the compact text lines nbval compares) are left out of the reader's edition.
+    """
+    resources = {"metadata": {"name": stem}}
+    for_full = nbformat.from_dict(nb)
+    for cell in for_full.cells:
+        if _tagged(cell, "interactive"):
+            cell.outputs = []
+    full, _ = HTMLExporter().from_notebook_node(for_full, resources=resources)
+    for_reader = nbformat.from_dict({**nb, "cells": [c for c in nb.cells
+                                                     if not _tagged(c, "check") and not _tagged(c, "interactive")]})
+    reader, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                             exclude_output_prompt=True).from_notebook_node(for_reader, resources=resources)
+    for name, text, shown in (("report", full, for_full), ("reader's edition", reader, for_reader)):
+        wanted = len(image_outputs(shown))
+        if html_images(text) < wanted:
+            raise FigureLoss(f"{stem}: the {name} holds {html_images(text)} image(s), the notebook {wanted}")
+    return full, reader
+
+
+def _first_paragraph_after(label: str, text: str) -> str:
+    match = re.search(rf"\*\*{label}\.?\*\*\.?\s*(.+?)(?:\n\s*\n|\n\*\*|$)", text, flags=re.S)
+    return " ".join(match.group(1).split()) if match else ""
+
+
+def card(nb: nbformat.NotebookNode, stem: str) -> dict:
+    """What the landing page shows for one notebook, taken from its executed cells."""
+    markdown = "\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    title = re.search(r"^#\s+(.+)$", markdown, flags=re.M)
+    headline = [out.get("text", "") for c in nb.cells if _tagged(c, "headline")
+                for out in c.get("outputs", []) if out.get("output_type") == "stream" and out["name"] == "stdout"]
+    tagged = [i for i, c in enumerate(nb.cells) if _tagged(c, "main-figure")]
+    images = image_outputs(nb)
+    main = [im for im in images if im[0] in tagged] or images
+    thumbnail = None
+    if main and main[0][1] == "image/png":
+        thumbnail = main[0][2] if isinstance(main[0][2], str) else base64.b64encode(main[0][2]).decode()
+    return {"stem": stem, "title": title.group(1).strip() if title else stem,
+            "question": _first_paragraph_after("Question", markdown) or _first_paragraph_after("Goal", markdown),
+            "headline": "".join(headline).strip(), "thumbnail": thumbnail, "images": len(images),
+            "rendered": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "stale": None}
+
+
+def _cards_dir(reports_dir: Path) -> Path:
+    return reports_dir / "cards"
+
+
+def mark_stale(reports_dir: Path, stem: str, reason: str) -> bool:
+    """Put a banner on the existing reports of ``stem`` and flag its card; False if none exist."""
+    banner = (f'<div class="{STALE_CLASS}" style="background:#fde2e1;border:2px solid #b3261e;padding:0.8em;'
+              f'margin:0.5em;font:16px sans-serif">Stale report: {html.escape(reason)} What follows is '
+              f'from an earlier run.</div>')
+    found = False
+    for path in (reports_dir / f"{stem}.html", reports_dir / "reader" / f"{stem}.html"):
+        if not path.exists():
+            continue
+        found = True
+        text = path.read_text(encoding="utf-8")
+        text = re.sub(rf'<div class="{STALE_CLASS}".*?</div>', "", text, count=1, flags=re.S)
+        text = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + banner, text, count=1)
+        _write_atomic(path, text)
+    card_path = _cards_dir(reports_dir) / f"{stem}.json"
+    if card_path.exists():
+        data = json.loads(card_path.read_text(encoding="utf-8"))
+        _write_atomic(card_path, json.dumps({**data, "stale": reason}))
+    return found
+
+
+def write_index(reports_dir: Path, sources: list[Path]) -> Path:
+    """``reports/index.html``: one card per notebook, in reading order."""
+    cards = []
+    for source in sources:
+        stem = source.stem
+        path = _cards_dir(reports_dir) / f"{stem}.json"
+        if not path.exists() or not (reports_dir / f"{stem}.html").exists():
+            cards.append(f'<section class="card missing"><h2>{html.escape(stem)}</h2><p>Not rendered yet: '
+                         f'<code>bash scripts/report.sh {stem[:2]}</code></p></section>')
+            continue
+        c = json.loads(path.read_text(encoding="utf-8"))
+        thumb = (f'<img src="data:image/png;base64,{c["thumbnail"]}" alt="main figure of {html.escape(stem)}">'
+                 if c["thumbnail"] else "")
+        stale = f'<p class="stale">Stale: {html.escape(c["stale"])}</p>' if c["stale"] else ""
+        headline = f'<pre class="headline">{html.escape(c["headline"])}</pre>' if c["headline"] else ""
+        cards.append(
+            f'<section class="card"><h2>{html.escape(stem[:2])} · {html.escape(c["title"])}</h2>{stale}'
+            f'<p class="question">{html.escape(c["question"])}</p>{headline}{thumb}'
+            f'<p class="links"><a href="reader/{stem}.html">read (no code)</a> · '
+            f'<a href="{stem}.html">full report with code</a> · {c["images"]} figure(s) · '
+            f'rendered {html.escape(c["rendered"])}</p></section>')
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>evidence_lib reports</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ font: 16px/1.45 system-ui, sans-serif; max-width: 1180px; margin: 1.5em auto; padding: 0 1em; color: #222; }}
+.cards {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 1em; }}
+.card {{ border: 1px solid #ccc; border-radius: 6px; padding: 0.8em 1em; overflow: hidden; }}
+.card h2 {{ font-size: 1.1em; margin: 0 0 0.4em; }}
+.card img {{ width: 100%; height: auto; max-height: 320px; object-fit: cover; object-position: top; border: 1px solid #eee; }}
+.headline {{ white-space: pre-wrap; font-size: 0.85em; background: #f5f5f5; padding: 0.4em; }}
+.stale {{ color: #b3261e; font-weight: bold; }}
+.links {{ font-size: 0.9em; }}
+</style></head><body>
+<h1>Parent–infant psychotherapy: the published evidence read twice</h1>
+<p>Three published meta-analyses (Barlow et al. 2015, Sleed et al. 2023, Huang et al. 2019) read as
+the reviews read them (estimate, 95 % confidence interval, p) and as Bayesian hierarchical models
+(posterior, credible interval, probability of benefit). Each card: the notebook's question, its
+headline numbers from this run, its main figure, and links to the reader's edition (text and
+figures) and the full report (with code). Every published result with both readings:
+<a href="readings.csv">readings.csv</a>.</p>
+<div class="cards">
+{chr(10).join(cards)}
+</div></body></html>
+"""
+    target = reports_dir / "index.html"
+    _write_atomic(target, page)
+    return target
+
+
+def render_committed(reports_dir: Path, notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
+    """Render the committed ``.ipynb`` (outputs as last refreshed, no execution) into
+    ``reports_dir`` as the main job would: full report, reader's edition, cards, index.
+    Used by scripts/check_reports.sh, so that CI renders nothing twice."""
+    written = []
+    for source in notebook_sources(notebook_dir):
+        nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+        full, reader = render(nb, source.stem)
+        _write_atomic(reports_dir / f"{source.stem}.html", full)
+        _write_atomic(reports_dir / "reader" / f"{source.stem}.html", reader)
+        _write_atomic(_cards_dir(reports_dir) / f"{source.stem}.json", json.dumps(card(nb, source.stem)))
+        written += [reports_dir / f"{source.stem}.html", reports_dir / "reader" / f"{source.stem}.html"]
+    return [*written, write_index(reports_dir, notebook_sources(notebook_dir))]
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def select(names: list[str] | None, notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
+    """Sources selected by stem or number prefix (e.g. ``["03"]``); all when ``names`` is empty."""
+    sources = notebook_sources(notebook_dir)
+    if not names:
+        return sources
+    chosen = [s for s in sources if any(s.stem == n or s.stem.startswith(n) for n in names)]
+    if not chosen:
+        raise ValueError(f"no notebook matches {names}; have {[s.stem for s in sources]}")
+    return chosen
+
+
+def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS_DIR,
+                  update: bool = False, notebook_dir: Path = NOTEBOOK_DIR, echo=print) -> list[dict]:
+    """Execute and render notebooks in order, printing progress; return per-notebook timings.
+
+    ``names`` selects notebooks (see :func:`select`). On an error the failing notebook and
+    those after it are marked stale and the error is raised; on SIGINT/SIGTERM the same, and
+    :class:`Interrupted` is raised with a one-line message.
+    """
+    sources = select(names, notebook_dir)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    timings: list[dict] = []
+    current = sources[0]
+    # SIGTERM stops the run like SIGINT; nbclient resets both handlers after each kernel, so trap again
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main else None
+    trap = (lambda: signal.signal(signal.SIGTERM, _raise_interrupt)) if main else (lambda: None)
+    try:
+        trap()
+        for i, source in enumerate(sources, 1):
+            current = source
+            echo(f"[{i}/{len(sources)}] {source.stem} ...", end=" ", flush=True)
+            start = time.perf_counter()
+            nb = execute(source)
+            trap()
+            seconds = time.perf_counter() - start
+            full, reader = render(nb, source.stem)
+            target = source.with_suffix(".ipynb")
+            if update:
+                check_figures_kept(nb, target)
+            _write_atomic(reports_dir / f"{source.stem}.html", full)
+            _write_atomic(reports_dir / "reader" / f"{source.stem}.html", reader)
+            _write_atomic(_cards_dir(reports_dir) / f"{source.stem}.json", json.dumps(card(nb, source.stem)))
+            if update:
+                _settle(nb, target)
+                text = jupytext.writes(nb, fmt="ipynb")
+                _write_atomic(target, text if text.endswith("\n") else text + "\n")
+            echo(f"done in {seconds:.1f} s, {len(image_outputs(nb))} figure(s) -> "
+                 f"{reports_dir.name}/{source.stem}.html")
+            timings.append({"notebook": source.stem, "seconds": round(seconds, 1)})
+    except (Exception, KeyboardInterrupt) as err:
+        interrupted = isinstance(err, KeyboardInterrupt)
+        echo("INTERRUPTED" if interrupted else "FAILED")
+        when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        reason = f"the run of {when} {'was interrupted' if interrupted else 'failed'} at {current.stem}."
+        left = sources[sources.index(current):]
+        stale = [s.stem for s in left if mark_stale(reports_dir, s.stem, reason)]
+        write_index(reports_dir, notebook_sources(notebook_dir))
+        if interrupted:
+            raise Interrupted(f"interrupted during {current.stem}: {len(timings)} report(s) refreshed, "
+                              f"{len(stale)} older report(s) marked stale, no partial file written") from None
+        raise
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+    write_index(reports_dir, notebook_sources(notebook_dir))
+    return timings

@@ -1,0 +1,1 @@
+"""Bayesian engines: priors (shared), the exact posterior (bayesmeta), MCMC (PyMC), diagnostics, summaries."""

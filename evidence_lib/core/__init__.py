@@ -1,0 +1,1 @@
+"""The study table, the measure vocabulary, the result vocabulary, input checks and error types."""

@@ -1,0 +1,1 @@
+"""Figures and reader tables: they draw what they are given."""

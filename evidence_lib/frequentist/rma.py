@@ -1,0 +1,349 @@
+"""Frequentist random-effects meta-analysis at parity with R metafor 3.8 ``rma.uni``.
+
+Model: y_i ~ N(mu, v_i + tau²). Weights w_i = 1/(v_i + tau²), mu = Σ w y / Σ w,
+Var(mu) = 1/Σ w. Heterogeneity statistics use the equal-effect weights 1/v_i:
+Q = Σ (y - mu_EE)² / v_i, typical variance s² = (k-1) Σw / ((Σw)² - Σw²),
+I² = 100 tau² / (tau² + s²), H² = tau²/s² + 1 (for EE: I² = 100 (Q - (k-1))/Q truncated
+at 0, H² = Q/(k-1)), as metafor reports them (Viechtbauer 2010, J Stat Softw 36(3)).
+
+Every estimate is computed to the estimator's value by default. REML and ML use metafor's
+Fisher scoring from the Hedges-Olkin start, on data centred and rescaled to unit spread, until
+the step is below 1e-12 there. Paule-Mandel and the Q-profile CI (Viechtbauer 2007, Stat Med
+26:37) are roots of the generalised Q, solved by Brent's method to full double precision.
+metafor's defaults stop earlier: Fisher scoring at an absolute step of 1e-5 (for effects of
+size 0.01, e.g. risk differences, that can be 26 % short of the REML maximum) and the roots
+at R ``uniroot``'s eps^(1/4) ≈ 1.2e-4, with Brent steps that differ from SciPy's, so a printed
+metafor value can sit up to ~3e-3 relative from the root (dat.hackshaw1998 PM tau²: metafor
+0.0128986, root 0.0128767). ``tol=ROOT_TOL_METAFOR`` follows metafor's defaults instead.
+Parity is tested against metafor run with tight controls (``threshold`` and ``tol``;
+tests/reference/metafor_reference.json).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.optimize import brentq
+
+from evidence_lib.core.checks import choice
+from evidence_lib.core.errors import ConvergenceError
+from evidence_lib.core.studies import as_studies
+
+METHODS = ("REML", "ML", "DL", "PM", "EE")
+TESTS = ("z", "knha")
+PI_TYPES = ("normal", "riley")
+
+_EPS = np.finfo(float).eps
+_FS_THRESHOLD = 1e-5  # metafor rma.uni control defaults: threshold, maxiter, tau2.max
+_FS_THRESHOLD_EXACT = 1e-12  # on unit-scaled data: Fisher scoring run to the estimator's value
+_FS_MAXITER_EXACT = 1000
+_FS_MAXITER = 100
+_TAU2_MAX = 100.0
+ROOT_TOL_METAFOR = _EPS**0.25  # R uniroot's default tol, metafor's default for PM and the Q-profile
+_LOCAL_MAX_TOL = _EPS**0.25  # metafor's log-likelihood margin of its local-maximum check
+
+
+@dataclass(frozen=True, eq=False)
+class REResult:
+    """One random-effects fit; ``weights`` are percent (metafor ``weights()``)."""
+
+    method: str
+    test: str
+    level: float
+    pi_type: str
+    k: int
+    mu: float
+    se: float
+    ci_low: float
+    ci_high: float
+    stat: float
+    pval: float
+    df_test: int | None
+    tau2: float
+    tau: float
+    tau2_se: float | None
+    i2: float
+    h2: float
+    q: float
+    q_df: int
+    q_pval: float
+    pi_low: float | None
+    pi_high: float | None
+    tau2_ci: tuple[float, float] | None
+    i2_ci: tuple[float, float] | None
+    weights: np.ndarray
+
+    def __str__(self) -> str:
+        pct = f"{100 * self.level:g} %"
+        test = "z" if self.df_test is None else f"t({self.df_test})"
+        lines = [f"{self.method} model, k = {self.k}, {test} test",
+                 f"mu {self.mu:.4f} (SE {self.se:.4f}), {pct} CI [{self.ci_low:.4f}, {self.ci_high:.4f}],"
+                 f" {test} = {self.stat:.4f}, p = {self.pval:.4g}",
+                 f"tau^2 {self.tau2:.4f}, I^2 {self.i2:.2f} %, H^2 {self.h2:.2f},"
+                 f" Q({self.q_df}) = {self.q:.4f}, p = {self.q_pval:.4g}"]
+        if self.tau2_ci is not None:
+            lines.append(f"Q-profile {pct} CI: tau^2 [{self.tau2_ci[0]:.4f}, {self.tau2_ci[1]:.4f}],"
+                         f" I^2 [{self.i2_ci[0]:.2f}, {self.i2_ci[1]:.2f}]")
+            lines.append(f"{pct} prediction interval ({self.pi_type}) [{self.pi_low:.4f}, {self.pi_high:.4f}]")
+        return "\n".join(lines)
+
+    def summary(self) -> pd.DataFrame:
+        """One-row table of every scalar; CIs split into ``_low``/``_high`` columns."""
+        row = {key: value for key, value in asdict(self).items()
+               if key not in ("weights", "tau2_ci", "i2_ci")}
+        for name in ("tau2_ci", "i2_ci"):
+            low, high = getattr(self, name) or (None, None)
+            row[f"{name}_low"], row[f"{name}_high"] = low, high
+        return pd.DataFrame([row])
+
+
+def _sums(w: np.ndarray) -> tuple[float, float, float]:
+    """Σw, tr(P) and tr(P²) for P = W - w wᵀ/Σw, the intercept-only projection."""
+    s1, s2, s3 = w.sum(), (w**2).sum(), (w**3).sum()
+    return s1, s1 - s2 / s1, s2 - 2 * s3 / s1 + s2**2 / s1**2
+
+
+def _q(yi: np.ndarray, vi: np.ndarray, tau2: float) -> float:
+    """Generalised Q: Σ w (y - mu_w)² with w = 1/(v + tau²)."""
+    w = 1 / (vi + tau2)
+    return float(w @ (yi - w @ yi / w.sum()) ** 2)
+
+
+def _widen(yi, vi, target: float, upper: float) -> float:
+    """Raise ``upper`` tenfold until Q(upper) <= target, so [0, upper] brackets the root."""
+    while _q(yi, vi, upper) > target:
+        upper *= 10
+    return upper
+
+
+def _q_root(yi, vi, target: float, upper: float, tol: float | None) -> float:
+    """tau² in [0, upper] with Q(tau²) = target by Brent's method: to full precision when
+    ``tol`` is None, else stopped at absolute tolerance ``tol`` (as R ``uniroot(tol=)``)."""
+    return brentq(lambda t: _q(yi, vi, t) - target, 0.0, upper,
+                  xtol=_EPS * 1e-200 if tol is None else tol, rtol=4 * _EPS, maxiter=1000)
+
+
+def _unit_scale(yi, vi, always: bool) -> float:
+    """The power of 2 nearest the spread √max(var(yi), median(vi)), by which
+    :func:`_fisher_scoring` divides the data; unless ``always``, 1 for data on an ordinary
+    scale (spread between 1e-3 and 1e3)."""
+    spread = np.sqrt(max(yi.var(), np.median(vi)))
+    return 1.0 if not always and 1e-3 <= spread <= 1e3 else float(2.0 ** np.round(np.log2(spread)))
+
+
+def _fisher_scoring(yi, vi, reml: bool, exact: bool) -> float:
+    """REML/ML tau² by metafor's Fisher scoring (step halving at 0, local-maximum check).
+
+    tau² is location/scale equivariant (y -> (y - a)/c gives tau²/c²), so the data are centred
+    and rescaled first (:func:`_unit_scale`). ``exact``: always, and iterate until the step is
+    below 1e-12 on that scale, which gives the estimator's value whatever the units (metafor's
+    absolute threshold 1e-5 can stop 26 % short of the maximum for risk differences of size
+    0.01). Otherwise metafor's algorithm and threshold, rescaling only data far from unit scale
+    (with yi ±1e6 the threshold is not reachable).
+    """
+    c = _unit_scale(yi, vi, always=exact)
+    if c != 1.0:
+        return c**2 * _fisher_scoring((yi - yi.mean()) / c, vi / c**2, reml, exact)
+    k = len(yi)
+    tau2 = max(0.0, (((yi - yi.mean()) ** 2).sum() - vi.sum() * (k - 1) / k) / (k - 1))
+    for _ in range((_FS_MAXITER_EXACT if exact else _FS_MAXITER) + 1):
+        w = 1 / (vi + tau2)
+        s1, tr_p, tr_pp = _sums(w)
+        ypy = ((w * (yi - w @ yi / s1)) ** 2).sum()  # yᵀP²y
+        adj = (ypy - tr_p) / tr_pp if reml else (ypy - s1) / (w**2).sum()
+        while tau2 + adj < 0:
+            adj /= 2
+        tau2 += adj
+        if abs(adj) <= (_FS_THRESHOLD_EXACT if exact else _FS_THRESHOLD):
+            break
+    else:
+        raise ConvergenceError(f"Fisher scoring for tau2 did not converge in "
+                               f"{_FS_MAXITER_EXACT if exact else _FS_MAXITER} iterations")
+    if tau2 > _FS_THRESHOLD and _loglik(yi, vi, 0.0, reml) - _loglik(yi, vi, tau2, reml) > _LOCAL_MAX_TOL:
+        warnings.warn("Fisher scoring stopped at a local maximum; tau2 set to 0 (as metafor)", stacklevel=4)
+        return 0.0
+    return tau2
+
+
+def _loglik(yi, vi, tau2: float, reml: bool) -> float:
+    """(Restricted) log-likelihood of tau², up to a constant."""
+    w = 1 / (vi + tau2)
+    ll = -0.5 * (np.log(vi + tau2).sum() + _q(yi, vi, tau2))
+    return ll - 0.5 * np.log(w.sum()) if reml else ll
+
+
+def _tau2(yi, vi, method: str, tol: float | None) -> tuple[float, float | None]:
+    """tau² and its standard error as metafor reports it (None for EE)."""
+    k = len(yi)
+    if method == "EE":
+        return 0.0, None
+    if method == "DL":
+        _, tr_p, tr_pp = _sums(1 / vi)
+        tau2 = max(0.0, (_q(yi, vi, 0.0) - (k - 1)) / tr_p)
+        return tau2, float(np.sqrt(2 * (k - 1) + 4 * tau2 * tr_p + 2 * tau2**2 * tr_pp) / tr_p)
+    if method == "PM":
+        if _q(yi, vi, 0.0) < k - 1:
+            tau2 = 0.0
+        else:
+            # metafor's search limit: max(100, 10 mad(y)²), R's mad constant 1.4826
+            upper = max(_TAU2_MAX, 10 * stats.median_abs_deviation(yi, scale=1 / 1.4826) ** 2)
+            tau2 = _q_root(yi, vi, k - 1, _widen(yi, vi, k - 1, upper), tol)
+        return tau2, float(np.sqrt(2 * k**2 / (k - 1)) / (1 / (vi + tau2)).sum())
+    tau2 = _fisher_scoring(yi, vi, reml=method == "REML", exact=tol is None)
+    w = 1 / (vi + tau2)
+    info = _sums(w)[2] if method == "REML" else (w**2).sum()
+    return tau2, float(np.sqrt(2 / info))
+
+
+def _q_profile(yi, vi, tau2: float, level: float, tol: float | None) -> tuple[float, float]:
+    """Q-profile CI for tau²: Q(tau²) equal to the chi²(k-1) quantiles; bounds below 0 -> 0."""
+    df = len(yi) - 1
+    crit_high, crit_low = stats.chi2.isf((1 - level) / 2, df), stats.chi2.ppf((1 - level) / 2, df)
+    q0 = _q(yi, vi, 0.0)
+    if q0 < crit_low:
+        return 0.0, 0.0
+    upper = _widen(yi, vi, crit_low, max(_TAU2_MAX, 10 * tau2))
+    low = 0.0 if q0 < crit_high else _q_root(yi, vi, crit_high, upper, tol)
+    return low, _q_root(yi, vi, crit_low, upper, tol)
+
+
+def _check(studies, sei, vi, method, test, level, pi=PI_TYPES[0]):
+    """(yi, vi) of at least two studies, the options checked."""
+    studies = as_studies(studies, sei, vi=vi, min_len=2)
+    if studies.estimate_only:
+        raise ValueError(f"a random-effects fit needs study effects; this summary holds the pooled estimate only "
+                         f"({studies.note})")
+    choice("method", method, METHODS)
+    choice("test", test, TESTS)
+    choice("pi", pi, PI_TYPES)
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
+    return studies.yi, studies.vi
+
+
+def i2_from_q(q: float, df: int) -> float:
+    """Higgins & Thompson's I² (percent) from Cochran's Q on ``df`` degrees of freedom:
+    max(0, (Q − df)/Q)·100, and 0 when Q = 0."""
+    return max(0.0, 100 * (q - df) / q) if q > 0 else 0.0
+
+
+def random_effects(studies, sei=None, *, vi=None, method: str = "REML", test: str = "z", level: float = 0.95,
+                   pi: str = "normal", tol: float | None = None) -> REResult:
+    """Fit the random-effects (or, with ``method="EE"``, equal-effects) model; metafor ``rma``.
+
+    ``studies``: a :class:`~evidence_lib.core.studies.Studies`, or effects ``yi`` with standard
+    errors ``sei`` or variances ``vi=`` (keyword).
+
+    ``test="knha"``: Knapp-Hartung, Var(mu) times Σ w (y - mu)²/(k-1) (not truncated at 1)
+    and t(k-1) quantiles. Prediction interval mu ± c √(se² + tau²) with c the test's
+    quantile (``pi="normal"``, metafor's default) or, with ``pi="riley"``, the t(k-2)
+    quantile (df at least 1), as metafor ``predict(..., pi.type="riley")``.
+    ``tau2_ci``/``i2_ci``: Q-profile (metafor ``confint``). For EE, as in metafor, there is
+    no prediction interval, tau² SE or tau² CI (all None). ``tol``: None computes every
+    estimate to full precision; a number is the absolute tolerance of the Paule-Mandel and
+    Q-profile roots, and REML/ML then stop at metafor's Fisher-scoring threshold 1e-5
+    (:data:`ROOT_TOL_METAFOR` reproduces metafor's defaults; module docstring).
+    """
+    yi, vi = _check(studies, sei, vi, method, test, level, pi)
+    if tol is not None and not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a positive number or None (full precision), got {tol!r}")
+    k = len(yi)
+    tau2, tau2_se = _tau2(yi, vi, method, tol)
+    w = 1 / (vi + tau2)
+    mu = float(w @ yi / w.sum())
+    var_mu = 1 / w.sum()
+    if test == "knha":
+        if method == "EE":
+            warnings.warn("Knapp and Hartung method is not meant to be used in the context of 'EE' models "
+                          "(as metafor warns)", stacklevel=2)
+        rss = w @ (yi - mu) ** 2
+        var_mu *= rss / (k - 1) if rss > _EPS else 0.0  # metafor: all yi equal -> s2w = 0, a zero-width CI
+        dist = stats.t(k - 1)
+    else:
+        dist = stats.norm()
+    se = float(np.sqrt(var_mu))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = float(np.divide(mu, se))  # inf (nan for mu = 0) when se = 0, as metafor's zval
+    half = (1 + level) / 2
+    crit = dist.ppf(half)
+
+    q = _q(yi, vi, 0.0)
+    tr_p = _sums(1 / vi)[1]
+    s2_typical = (k - 1) / tr_p
+    if method == "EE":
+        i2, h2 = i2_from_q(q, k - 1), q / (k - 1)
+    else:
+        i2, h2 = 100 * tau2 / (s2_typical + tau2), tau2 / s2_typical + 1
+
+    pi_low = pi_high = tau2_ci = i2_ci = None
+    if method != "EE":
+        pi_half = (crit if pi == "normal" else stats.t.ppf(half, max(1, k - 2))) * np.sqrt(var_mu + tau2)
+        pi_low, pi_high = float(mu - pi_half), float(mu + pi_half)
+        tau2_ci = _q_profile(yi, vi, tau2, level, tol)
+        i2_ci = tuple(100 * t / (s2_typical + t) for t in tau2_ci)
+    return REResult(
+        method=method, test=test, level=level, pi_type=pi, k=k, mu=mu, se=se,
+        ci_low=mu - crit * se, ci_high=mu + crit * se, stat=stat,
+        pval=float(2 * dist.sf(abs(stat))), df_test=k - 1 if test == "knha" else None,
+        tau2=tau2, tau=float(np.sqrt(tau2)), tau2_se=tau2_se, i2=float(i2), h2=float(h2),
+        q=q, q_df=k - 1, q_pval=float(stats.chi2.sf(q, k - 1)),
+        pi_low=pi_low, pi_high=pi_high,
+        tau2_ci=tau2_ci, i2_ci=i2_ci, weights=100 * w / w.sum(),
+    )
+
+
+def leave_one_out(studies, sei=None, *, vi=None, method: str = "REML", test: str = "z",
+                  level: float = 0.95) -> pd.DataFrame:
+    """Refit without each study in turn (metafor ``leave1out``); needs k >= 3.
+
+    One row per omitted study (0-based ``omitted``): mu, se, stat, pval, ci_low, ci_high,
+    q, q_pval, tau2, i2, h2.
+    """
+    yi, vi = _check(studies, sei, vi, method, test, level)
+    if len(yi) < 3:
+        raise ValueError(f"leave_one_out needs k >= 3 studies, got {len(yi)}")
+    rows = []
+    for i in range(len(yi)):
+        keep = np.arange(len(yi)) != i
+        fit = random_effects(yi[keep], vi=vi[keep], method=method, test=test, level=level)
+        rows.append({"omitted": i, "mu": fit.mu, "se": fit.se, "stat": fit.stat, "pval": fit.pval,
+                     "ci_low": fit.ci_low, "ci_high": fit.ci_high, "q": fit.q, "q_pval": fit.q_pval,
+                     "tau2": fit.tau2, "i2": fit.i2, "h2": fit.h2})
+    return pd.DataFrame(rows)
+
+
+def subgroup_difference(fits: dict) -> dict:
+    """Test of subgroup difference with separate tau² per subgroup (Borenstein et al. 2009,
+    Introduction to Meta-Analysis, ch. 19): Q_b = Σ w_j (mu_j - mu_w)², w_j = 1/se_j², against
+    chi²(J - 1). ``fits`` maps a subgroup name to its :func:`random_effects` fit (z test);
+    ``difference`` is the first subgroup's mu minus the second's."""
+    if len(fits) < 2:
+        raise ValueError(f"a subgroup difference needs at least 2 subgroups, got {len(fits)}")
+    mu = np.array([f.mu for f in fits.values()])
+    w = 1 / np.array([f.se for f in fits.values()]) ** 2
+    q = float(w @ (mu - w @ mu / w.sum()) ** 2)
+    return {"difference": float(mu[0] - mu[1]), "q_between": q, "df": len(mu) - 1,
+            "pval": float(stats.chi2.sf(q, len(mu) - 1))}
+
+
+def egger_test(studies, sei=None, *, vi=None) -> dict:
+    """Egger's regression test (Egger et al. 1997, BMJ 315:629): OLS of y_i/se_i on 1/se_i;
+    the intercept measures funnel asymmetry (small-study effects), t-test on k - 2 df.
+    Equals metafor ``regtest(rma(yi, vi, method="EE"), model="lm")`` (its coefficient on sei)."""
+    import statsmodels.api as sm
+
+    studies = as_studies(studies, sei, vi=vi, min_len=3)
+    fit = sm.OLS(studies.yi / studies.sei, sm.add_constant(1 / studies.sei)).fit()
+    return {"intercept": float(fit.params[0]), "se": float(fit.bse[0]), "t": float(fit.tvalues[0]),
+            "df": int(fit.df_resid), "pval": float(fit.pvalues[0]), "slope": float(fit.params[1])}
+
+
+def funnel_limits(mu: float, se_max: float, level: float = 0.95, n: int = 50) -> pd.DataFrame:
+    """Pseudo-confidence region of a funnel plot: mu ± z se for se in [0, se_max]."""
+    se = np.linspace(0, se_max, n)
+    z = stats.norm.ppf(0.5 + level / 2)
+    return pd.DataFrame({"se": se, "low": mu - z * se, "high": mu + z * se})

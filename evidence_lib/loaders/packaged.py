@@ -1,0 +1,359 @@
+"""Load the project's data files under strict rules: published pooled results and trial figures.
+
+Every cell is read as text and parsed explicitly. A cell that breaks a rule raises
+:class:`DataValidationError`, whose message names the file, the row as a spreadsheet shows it
+(the header is row 1, the first data row is row 2) with its key, the column and the rule (all
+problems of a file at once). Nothing is dropped, imputed or coerced. Columns and vocabularies
+are documented in data/README.md.
+
+Every CSV under data/ is listed in ``data/MANIFEST.json`` with its number of data rows and
+SHA-256 (line endings normalised): a loader refuses a listed file that differs (truncated,
+edited) and says how to restore it; :func:`write_manifest` refreshes the manifest after an
+intended edit (a test checks that it is current).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evidence_lib.core.checks import read_text
+from evidence_lib.core.measures import PUBLISHED as MEASURES
+from evidence_lib.core.measures import from_analysis_scale, is_ratio, to_analysis_scale
+from evidence_lib.app.paths import DATA_DIR, REPO_ROOT
+
+PUBLISHED_PATH = DATA_DIR / "published_results.csv"
+TRIALS_DIR = DATA_DIR / "trials"
+
+FAVOURS = ("lower", "higher", "unknown")
+NO_FIGURES = ("not significant; no figures reported", "not estimable; no figures reported")
+REPORTED_AS = ("figures", "CI only") + NO_FIGURES
+
+PUBLISHED_TEXT = ("result_id", "review", "comparison", "outcome", "timepoint", "measure", "measure_stated",
+                  "p_reported", "q_p_reported", "favours_intervention", "direction_basis", "method",
+                  "reported_as", "source", "notes")
+PUBLISHED_DECIMAL = ("estimate", "ci_low", "ci_high", "ci_level", "i2", "tau2_reported", "q")
+PUBLISHED_INTEGER = ("k", "n", "q_df")
+#: numeric columns whose printed precision the loader keeps as ``<column>_decimals``
+PRINTED_PRECISION = ("estimate", "ci_low", "ci_high", "i2", "tau2_reported", "q")
+
+TRIAL_TEXT = ("study", "arm", "arm_role", "timepoint", "citation", "source", "verification", "notes")
+TRIAL_CONTINUOUS = {"decimal": ("mean", "sd"), "integer": ("n",), "text": ("instrument", "scale_direction")}
+TRIAL_DICHOTOMOUS = {"decimal": (), "integer": ("events", "total"), "text": ("event_definition",)}
+TRIAL_OPTIONAL_INTEGER = ("metapsy_row_id", "metapsy_arm")
+ARM_ROLES = ("intervention", "control", "alternative treatment")
+SCALE_DIRECTIONS = ("higher is worse", "higher is better")
+VERIFICATION_PREFIXES = ("verified against Metapsy data.csv", "checked against the trial paper",
+                         "secondary source")
+
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+_INTEGER = re.compile(r"-?\d+")
+
+
+MANIFEST_NAME = "MANIFEST.json"
+
+
+class DataValidationError(ValueError):
+    """A data file breaks a rule; the message names file, row, column and rule."""
+
+
+def _fingerprint(raw: bytes) -> str:
+    return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
+
+
+def _data_rows(raw: bytes) -> int:
+    return len(pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False))
+
+
+def manifest_entries(folder=None) -> dict:
+    """{path relative to ``folder`` (default data/): {"rows": data rows, "sha256": ...}} of every CSV in it."""
+    folder = Path(folder) if folder is not None else DATA_DIR
+    return {p.relative_to(folder).as_posix(): {"rows": _data_rows(p.read_bytes()), "sha256": _fingerprint(p.read_bytes())}
+            for p in sorted(folder.rglob("*.csv"))}
+
+
+def write_manifest(folder=None) -> Path:
+    """Rewrite ``MANIFEST.json`` in ``folder`` (default data/) from the CSVs there; returns its path."""
+    folder = Path(folder) if folder is not None else DATA_DIR
+    path = folder / MANIFEST_NAME
+    doc = {"about": "expected data rows and SHA-256 (CRLF read as LF) of every CSV under data/, checked by "
+                    "evidence_lib.loaders.packaged on load; after an intended edit run "
+                    "python -c 'from evidence_lib.loaders.packaged import write_manifest; write_manifest()'",
+           "files": manifest_entries(folder)}
+    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def _restore_hint(path: Path) -> str:
+    try:
+        return f"; restore it: git checkout -- {path.resolve().relative_to(REPO_ROOT).as_posix()}"
+    except ValueError:
+        return ""
+
+
+def check_manifest(path) -> None:
+    """Raise DataValidationError when ``path`` is listed in a MANIFEST.json of its folder or the folder
+    above and its content differs from the listed rows and SHA-256."""
+    path = Path(path)
+    for folder in (path.parent, path.parent.parent):
+        manifest = folder / MANIFEST_NAME
+        if manifest.is_file():
+            break
+    else:
+        return
+    key = path.resolve().relative_to(folder.resolve()).as_posix()
+    entry = json.loads(manifest.read_text(encoding="utf-8"))["files"].get(key)
+    raw = path.read_bytes()
+    if entry is None or _fingerprint(raw) == entry["sha256"]:
+        return
+    try:
+        rows = f"{_data_rows(raw)} data row(s)"
+    except (ValueError, pd.errors.ParserError):
+        rows = "unparseable content"
+    raise DataValidationError(
+        f"{path}: {rows}, SHA-256 {_fingerprint(raw)[:12]}…; {manifest.name} expects {entry['rows']} row(s), "
+        f"SHA-256 {entry['sha256'][:12]}…: the file is truncated or was edited"
+        f"{_restore_hint(path) or '; restore it from the project repository'} (after an intended edit, refresh the manifest: evidence_lib.loaders.packaged.write_manifest())")
+
+
+class _Problems:
+    """Collects rule violations of one file and raises them together."""
+
+    def __init__(self, path: Path, keys):
+        self.path, self.keys, self.lines = path, list(keys), []
+
+    def __call__(self, i: int, column: str, rule: str, value="") -> None:
+        self.lines.append(f"{self.path.name}: row {i + 2} ({self.keys[i]}), column '{column}': {rule}; "
+                          f"got {value!r}")
+
+    def raise_any(self) -> None:
+        if self.lines:
+            raise DataValidationError(f"{len(self.lines)} problem(s) in {self.path}:\n" + "\n".join(self.lines))
+
+
+def _read_text(path: Path, required) -> pd.DataFrame:
+    """Every cell as text ('' when empty); raise when the file cannot be read, differs from the
+    manifest, lacks a required column or has no data rows."""
+    if not path.exists():
+        raise FileNotFoundError(f"data file not found: {path}")
+    text = read_text(path, DataValidationError)
+    check_manifest(path)
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise DataValidationError(f"{path.name}: not a readable CSV ({str(err).strip()})") from None
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise DataValidationError(f"{path.name}: header: missing required column(s) {missing}")
+    return table
+
+
+def _not_empty(table, path: Path) -> None:
+    if table.empty:
+        raise DataValidationError(f"{path}: header but no data rows{_restore_hint(path)}")
+
+
+def _parse(table, columns, pattern, kind, problems) -> dict[str, np.ndarray]:
+    """Parse numeric columns; empty cells become NaN, anything else not matching raises."""
+    out = {}
+    for col in columns:
+        values = np.full(len(table), np.nan)
+        for i, text in enumerate(table[col]):
+            if pattern.fullmatch(text):
+                values[i] = float(text)
+            elif text != "":
+                problems(i, col, f"text in a numeric column: must be {kind} or empty", text)
+        out[col] = values
+    return out
+
+
+def _decimals(text: str) -> float:
+    return len(text.split(".")[1]) if "." in text else (np.nan if text == "" else 0)
+
+
+def _vocabulary(table, column, allowed, problems, *, allow_empty=False) -> None:
+    for i, text in enumerate(table[column]):
+        if not (text in allowed or (allow_empty and text == "")):
+            problems(i, column, f"must be one of {list(allowed)}", text)
+
+
+def _required_text(table, columns, problems) -> None:
+    for col in columns:
+        for i, text in enumerate(table[col]):
+            if text.strip() == "":
+                problems(i, col, "must not be empty")
+
+
+def estimate_or_midpoint(measure: str, est: float, lo: float, hi: float) -> tuple[float, bool]:
+    """The reported estimate, else the CI midpoint on the analysis scale (log for ratios);
+    NaN when there is no CI, or a ratio bound is not positive (no log scale to take it on)."""
+    if not np.isnan(est):
+        return est, False
+    if np.isnan(lo) or np.isnan(hi) or (is_ratio(measure) and min(lo, hi) <= 0):
+        return np.nan, False
+    mid = (to_analysis_scale(lo, measure) + to_analysis_scale(hi, measure)) / 2
+    return float(from_analysis_scale(mid, measure)), True
+
+
+def _check_published_row(i, text, v, problems) -> None:
+    est, lo, hi = v["estimate"][i], v["ci_low"][i], v["ci_high"][i]
+    has_ci = not (np.isnan(lo) and np.isnan(hi))
+    if np.isnan(lo) != np.isnan(hi):
+        problems(i, "ci_low" if np.isnan(lo) else "ci_high", "a CI needs both bounds", "")
+    if lo >= hi:
+        problems(i, "ci_low", f"ci_low must be < ci_high ({hi:g})", text["ci_low"][i])
+    if not np.isnan(est) and lo < hi and not lo <= est <= hi:
+        problems(i, "estimate", f"CI ({lo:g} to {hi:g}) must contain the estimate", text["estimate"][i])
+    if is_ratio(text["measure"][i]):
+        for col in ("estimate", "ci_low", "ci_high"):
+            if v[col][i] <= 0:
+                problems(i, col, f"{text['measure'][i]} values must be > 0", text[col][i])
+    level = v["ci_level"][i]
+    if has_ci and not 0 < level < 1:
+        problems(i, "ci_level", "a CI needs a level strictly between 0 and 1", text["ci_level"][i])
+    for col, low, rule in (("n", 2, "n must be >= 2"), ("k", 1, "k must be >= 1"),
+                           ("q_df", 1, "q_df must be >= 1"), ("q", 0, "q must be >= 0"),
+                           ("tau2_reported", 0, "tau2_reported must be >= 0")):
+        if v[col][i] < low:
+            problems(i, col, rule, text[col][i])
+    if not np.isnan(v["i2"][i]) and not 0 <= v["i2"][i] <= 100:
+        problems(i, "i2", "i2 is a percentage: must lie in [0, 100]", text["i2"][i])
+
+    reported_as = text["reported_as"][i]
+    has_est = not np.isnan(est)
+    if (has_est or has_ci) and text["measure"][i] == "":
+        problems(i, "measure", "a row with figures needs a measure", "")
+    expected = {"figures": (True, True), "CI only": (False, True)}.get(reported_as, (False, False))
+    if reported_as in REPORTED_AS and (has_est, has_ci) != expected:
+        problems(i, "reported_as", f"'{reported_as}' requires estimate {'present' if expected[0] else 'empty'} "
+                 f"and CI {'present' if expected[1] else 'empty'}", reported_as)
+
+
+def result_counts(published: pd.DataFrame, by) -> pd.DataFrame:
+    """Published results per group (``by``: a column or list of columns, missing values kept):
+    how many, and how many carry figures (a CI)."""
+    return (published.assign(with_figures=published["ci_low"].notna())
+            .groupby(by, dropna=False).agg(results=("result_id", "size"), with_figures=("with_figures", "sum")))
+
+
+def load_published(path=None) -> pd.DataFrame:
+    """Read and validate ``data/published_results.csv`` (one row per published pooled result).
+
+    Adds ``estimate_used`` (the reported estimate; when none is printed but a CI is, the CI
+    midpoint on the analysis scale, log scale for ratio measures, back-transformed) and
+    ``estimate_derived`` (True where the midpoint was used), and ``<col>_decimals`` for the
+    columns in :data:`PRINTED_PRECISION` (decimal places as printed, for rounding tolerances).
+    Raises :class:`DataValidationError` listing every broken rule.
+    """
+    path = Path(path) if path is not None else PUBLISHED_PATH
+    table = _read_text(path, PUBLISHED_TEXT + PUBLISHED_DECIMAL + PUBLISHED_INTEGER)
+    _not_empty(table, path)
+    problems = _Problems(path, table["result_id"].where(table["result_id"] != "", "no result_id"))
+    values = _parse(table, PUBLISHED_DECIMAL, _DECIMAL, "a decimal number", problems)
+    values |= _parse(table, PUBLISHED_INTEGER, _INTEGER, "a whole number", problems)
+    _required_text(table, ("result_id", "review", "comparison", "outcome", "source"), problems)
+    for i in np.flatnonzero(table["result_id"].duplicated() & (table["result_id"] != "")):
+        problems(i, "result_id", "result_id must be unique", table["result_id"][i])
+    _vocabulary(table, "measure", sorted(MEASURES), problems, allow_empty=True)
+    _vocabulary(table, "measure_stated", ("yes", "no"), problems)
+    _vocabulary(table, "favours_intervention", FAVOURS, problems)
+    _vocabulary(table, "reported_as", REPORTED_AS, problems)
+    for i in range(len(table)):
+        _check_published_row(i, table, values, problems)
+    problems.raise_any()
+
+    out = table.copy()
+    for col in PUBLISHED_DECIMAL:
+        out[col] = values[col]
+    for col in PUBLISHED_INTEGER:
+        out[col] = pd.array(values[col], dtype="Int64")  # whole numbers (checked); NaN -> NA
+    out["measure_stated"] = table["measure_stated"].eq("yes")
+    for col in PRINTED_PRECISION:
+        out[f"{col}_decimals"] = pd.array([_decimals(t) for t in table[col]], dtype="Int64")
+    used = [estimate_or_midpoint(m, e, lo, hi) for m, e, lo, hi in
+            zip(table["measure"], values["estimate"], values["ci_low"], values["ci_high"])]
+    out["estimate_used"] = [u for u, _ in used]
+    out["estimate_derived"] = [d for _, d in used]
+    return out
+
+
+def trial_outcomes(path=None) -> list[str]:
+    """Names of the outcomes with a trial-level file (``data/trials/<outcome>.csv``)."""
+    folder = Path(path) if path is not None else TRIALS_DIR
+    return sorted(p.stem for p in folder.glob("*.csv"))
+
+
+def _trial_schema(table, path):
+    kinds = [name for name, schema in (("continuous", TRIAL_CONTINUOUS), ("dichotomous", TRIAL_DICHOTOMOUS))
+             if schema["integer"][0] in table.columns]
+    if len(kinds) != 1:
+        raise DataValidationError(
+            f"{path.name}: header: needs either continuous columns {sum(TRIAL_CONTINUOUS.values(), ())} "
+            f"or dichotomous columns {sum(TRIAL_DICHOTOMOUS.values(), ())}, not {'both' if kinds else 'neither'}")
+    schema = TRIAL_CONTINUOUS if kinds[0] == "continuous" else TRIAL_DICHOTOMOUS
+    missing = [c for c in TRIAL_TEXT + sum(schema.values(), ()) if c not in table.columns]
+    if missing:
+        raise DataValidationError(f"{path.name}: header: missing required column(s) {missing}")
+    return kinds[0], schema
+
+
+def load_trials(outcome: str, path=None) -> pd.DataFrame:
+    """Read and validate the study-level figures for one outcome.
+
+    ``path`` is the folder holding ``<outcome>.csv`` (default ``data/trials``). A file is
+    continuous (n, mean, sd per arm) or dichotomous (events, total per arm). Raises ValueError
+    for an unknown outcome (listing those available) and :class:`DataValidationError` for
+    broken rules.
+    """
+    folder = Path(path) if path is not None else TRIALS_DIR
+    available = trial_outcomes(folder)
+    if outcome not in available:
+        raise ValueError(f"unknown outcome {outcome!r}; available in {folder}: {available}")
+    file = folder / f"{outcome}.csv"
+    table = _read_text(file, TRIAL_TEXT)
+    kind, schema = _trial_schema(table, file)
+    _not_empty(table, file)
+    keys = (table["study"] + " / " + table["arm"]).where(table["study"] != "", "no study")
+    problems = _Problems(file, keys)
+    optional = tuple(c for c in TRIAL_OPTIONAL_INTEGER if c in table.columns)
+    values = _parse(table, schema["decimal"], _DECIMAL, "a decimal number", problems)
+    values |= _parse(table, schema["integer"] + optional, _INTEGER, "a whole number", problems)
+    _required_text(table, ("study", "arm", "timepoint", "citation", "source", "verification")
+                   + schema["text"] + schema["decimal"] + schema["integer"], problems)
+    _vocabulary(table, "arm_role", ARM_ROLES, problems)
+    if kind == "continuous":
+        _vocabulary(table, "scale_direction", SCALE_DIRECTIONS, problems)
+    for i, text in enumerate(table["verification"]):
+        if text and not text.startswith(VERIFICATION_PREFIXES):
+            problems(i, "verification", f"must start with one of {list(VERIFICATION_PREFIXES)}", text)
+    for i in np.flatnonzero(table.duplicated(["study", "arm", "timepoint"])):
+        problems(i, "arm", "study, arm and timepoint must be unique", table["arm"][i])
+    size = "n" if kind == "continuous" else "total"
+    for i in range(len(table)):
+        if values[size][i] < 2:
+            problems(i, size, f"{size} must be >= 2", table[size][i])
+        if kind == "continuous" and values["sd"][i] <= 0:
+            problems(i, "sd", "sd must be > 0", table["sd"][i])
+        if kind == "dichotomous":
+            if values["events"][i] < 0:
+                problems(i, "events", "events must be >= 0", table["events"][i])
+            if values["events"][i] > values["total"][i]:
+                problems(i, "events", f"events must be <= total ({table['total'][i]})", table["events"][i])
+        if table["verification"][i].startswith(VERIFICATION_PREFIXES[0]) and (
+                len(optional) < 2 or np.isnan(values["metapsy_row_id"][i]) or values["metapsy_arm"][i] not in (1, 2)):
+            problems(i, "metapsy_row_id", "a Metapsy-verified row needs metapsy_row_id and metapsy_arm (1 or 2)",
+                     table["verification"][i])
+    problems.raise_any()
+
+    out = table.copy()
+    for col in schema["decimal"]:
+        out[col] = values[col]
+    for col in schema["integer"] + optional:
+        out[col] = pd.array(values[col], dtype="Int64")  # whole numbers (checked); NaN -> NA
+    return out

@@ -1,0 +1,1 @@
+"""Questions built on the engines: model averaging, design analysis, the next trial, operating characteristics."""
