@@ -77,7 +77,7 @@ print(f"P(benefit) = P(mu < 0) = {post.prob('mu', upper=0):.4f}")
 post.summary(level=0.95).round(4)
 
 # %% tags=["main-figure"]
-plots.forest(es, z, post, title="Mother–infant therapy vs control: maternal depression after treatment")
+plots.forest(es, fit=z, post=post, title="Mother–infant therapy vs control: maternal depression after treatment")
 plt.show()
 
 # %% [markdown]

@@ -227,7 +227,7 @@ def _ee_knha():
 def _sample(yi, sei, tau_prior, **kw):
     from evidence_lib.bayes.mcmc import sample_posterior
 
-    return sample_posterior(yi, sei, tau_prior, random_seed=1, **kw)
+    return sample_posterior(yi, sei=sei, tau_prior=tau_prior, random_seed=1, **kw)
 
 
 API_CASES = [
@@ -250,9 +250,9 @@ API_CASES = [
                  ["estimate must lie within ±1e+100"], id="api-summary-1e300"),
     pytest.param(lambda: priors.half_normal(1e-300), ValueError, ["scale must lie in [1e-06, 1e+06]"],
                  id="api-prior-scale-1e-300"),
-    pytest.param(lambda: exact_posterior([1e150, -1e150, 0.0], [1.0] * 3, tau_prior=priors.half_normal(0.5)),
+    pytest.param(lambda: exact_posterior([1e150, -1e150, 0.0], sei=[1.0] * 3, tau_prior=priors.half_normal(0.5)),
                  ValueError, ["yi must lie within ±1e+100"], id="exact-yi-1e150"),
-    pytest.param(lambda: exact_posterior([0.1, 0.2, 0.3], [1e-300, 1.0, 1.0], tau_prior=priors.half_normal(0.5)),
+    pytest.param(lambda: exact_posterior([0.1, 0.2, 0.3], sei=[1e-300, 1.0, 1.0], tau_prior=priors.half_normal(0.5)),
                  ValueError, ["vi (sei²) must lie in [1e-100, 1e+100]", "study 1"], id="exact-sei-1e-300"),
     pytest.param(lambda: _sample([0.1, 0.3], [0.1, 0.1], priors.uniform_tau()), ValueError,
                  ["posterior is improper", "k = 2"], id="mcmc-uniform-tau-k2"),

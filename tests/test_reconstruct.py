@@ -192,7 +192,7 @@ def test_metapsy_reconstruction_vs_full_data(metapsy_post):
     rec = from_published(reml.mu, reml.ci_low, reml.ci_high, k=len(yi), q=reml.q)
     tau_prior = priors.half_normal(0.5)
     results = {}
-    for label, post in [("full", exact_posterior(yi, sei, tau_prior)),
+    for label, post in [("full", exact_posterior(yi, sei=sei, tau_prior=tau_prior)),
                         ("reconstructed", exact_posterior(rec, tau_prior=tau_prior))]:
         got = [post.median("mu"), *post.interval("mu", 0.95, "central"), post.prob("mu", lower=0.0),
                post.median("tau"), *post.interval("theta_new", 0.95, "central")]

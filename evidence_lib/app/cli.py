@@ -209,7 +209,7 @@ def _forest_plot(studies, fit, post, title, out) -> None:
     matplotlib.use("Agg")
     from evidence_lib.figures import plots
 
-    ax = plots.forest(studies, fit, post, title=title)
+    ax = plots.forest(studies, fit=fit, post=post, title=title)
     ax.figure.savefig(out, bbox_inches="tight")
     print(f"wrote {out}")
 
@@ -300,10 +300,10 @@ def _cmd_worth(args) -> int:
         print(ma.table.round(4).to_string(index=False))
         print(f"BF(effect) {ma.bf_effect:.4g}, BF(heterogeneity) {ma.bf_heterogeneity:.4g}; P(benefit) "
               f"model-averaged {ma.p_benefit():.3f}, given an effect {ma.mu_given_effect.p_benefit(ma.favours):.3f}")
-        design = design_analysis(studies, sign * np.abs(effects))
+        design = design_analysis(studies, true_effects=sign * np.abs(effects))
         print(f"design analysis ({design.method}; SE {design.se:.4f}, tau_hat {design.tau:.4f}; analysis scale):")
         print(design.table[["true_effect", "power", "type_s", "exaggeration"]].round(4).to_string(index=False))
-        nt = next_trial(studies, args.n_per_arm, args.trials, tau_prior=tau_prior, mu_prior=mu_prior, mid=mid,
+        nt = next_trial(studies, n_per_arm=args.n_per_arm, n_trials=args.trials, tau_prior=tau_prior, mu_prior=mu_prior, mid=mid,
                         threshold=args.threshold, control_risk=args.control_risk, draws=args.draws,
                         random_seed=args.seed)
         print(f"next {args.trials} trial(s) of {args.n_per_arm} per arm ({args.draws} simulations, seed {args.seed}); "

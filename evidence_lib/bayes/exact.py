@@ -41,7 +41,7 @@ from scipy import integrate, optimize, special, stats
 from evidence_lib.core import checks as _checks
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.bayes.priors import as_mu_prior, as_tau_prior, require_proper_posterior
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 LOG_2PI = float(np.log(2 * np.pi))
 PARAMS = ("mu", "tau", "theta_new")
@@ -666,8 +666,8 @@ def _check_prior_scale(yi, sei, tau_prior) -> None:
                          "on their scale")
 
 
-def exact_posterior(studies, sei=None, tau_prior=None, mu_prior=None, method: str = "grid", *,
-                    vi=None) -> ExactPosterior:
+@spread_by_keyword
+def exact_posterior(studies, *, sei=None, vi=None, tau_prior=None, mu_prior=None, method: str = "grid") -> ExactPosterior:
     """Exact posterior of y_i ~ N(theta_i, sei_i²), theta_i ~ N(mu, tau²) (module docstring).
 
     ``studies``: a :class:`~evidence_lib.core.studies.Studies` (e.g. a reconstructed published
@@ -680,7 +680,7 @@ def exact_posterior(studies, sei=None, tau_prior=None, mu_prior=None, method: st
     """
     _checks.choice("method", method, METHODS)
     tau_prior, mu_prior = as_tau_prior(tau_prior), as_mu_prior(mu_prior)
-    studies = as_studies(studies, sei, vi=vi)
+    studies = as_studies(studies, sei=sei, vi=vi)
     estimate_only = bool(studies.estimate_only)
     note = ("likelihood is the pooled estimate alone, N(estimate; mu, SE^2): tau is not identified and is "
             "fixed at 0, so tau, theta_new and per-study quantities are unavailable") if estimate_only else ""

@@ -21,7 +21,7 @@ from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 from scipy import stats
 
 from evidence_lib.core.measures import benefit_sign, from_analysis_scale, is_ratio, null_value
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.figures.tables import fmt, fmt_prob
 
 FREQ = "#1f5fa8"   # frequentist: blue
@@ -90,7 +90,8 @@ def _ratio_span(lo, hi, measure):
 
 
 @styled
-def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, title=None,
+@spread_by_keyword
+def forest(studies, *, fit=None, post=None, sei=None, vi=None, shrinkage=True, title=None,
            intervention="intervention", control="control", level=0.95, ax=None):
     """Annotated forest plot in the style of metafor ``forest()`` and RevMan.
 
@@ -105,7 +106,7 @@ def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, t
     """
     from evidence_lib.frequentist.rma import random_effects
 
-    s = as_studies(studies, sei, vi=vi, min_len=2)
+    s = as_studies(studies, sei=sei, vi=vi, min_len=2)
     measure = s.measure
     nat = functools.partial(from_analysis_scale, measure=measure)
     fit = fit if fit is not None else random_effects(s, method="REML", level=level)

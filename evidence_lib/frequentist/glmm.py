@@ -330,7 +330,7 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
             if len(lor.yi) >= 2:
                 reml = random_effects(lor.yi, vi=lor.vi, method="REML", level=level)
                 intervals[APPROACHES[1]] = (reml.mu, reml.ci_low, reml.ci_high)
-            post = exact_posterior(lor.yi, np.sqrt(lor.vi), tau_prior=tau_prior, mu_prior=mu_prior)
+            post = exact_posterior(lor.yi, sei=np.sqrt(lor.vi), tau_prior=tau_prior, mu_prior=mu_prior)
             intervals[APPROACHES[2]] = (post.median("mu"), *post.interval("mu", level=level, kind="central"))
         for name, (estimate, low, high) in intervals.items():
             estimates[name].append(estimate)

@@ -31,7 +31,7 @@ from scipy.optimize import brentq
 
 from evidence_lib.core.checks import choice
 from evidence_lib.core.errors import ConvergenceError
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 METHODS = ("REML", "ML", "DL", "PM", "EE")
 TESTS = ("z", "knha")
@@ -213,7 +213,7 @@ def _q_profile(yi, vi, tau2: float, level: float, tol: float | None) -> tuple[fl
 
 def _check(studies, sei, vi, method, test, level, pi=PI_TYPES[0]):
     """(yi, vi) of at least two studies, the options checked."""
-    studies = as_studies(studies, sei, vi=vi, min_len=2)
+    studies = as_studies(studies, sei=sei, vi=vi, min_len=2)
     if studies.estimate_only:
         raise ValueError(f"a random-effects fit needs study effects; this summary holds the pooled estimate only "
                          f"({studies.note})")
@@ -231,7 +231,8 @@ def i2_from_q(q: float, df: int) -> float:
     return max(0.0, 100 * (q - df) / q) if q > 0 else 0.0
 
 
-def random_effects(studies, sei=None, *, vi=None, method: str = "REML", test: str = "z", level: float = 0.95,
+@spread_by_keyword
+def random_effects(studies, *, sei=None, vi=None, method: str = "REML", test: str = "z", level: float = 0.95,
                    pi: str = "normal", tol: float | None = None) -> REResult:
     """Fit the random-effects (or, with ``method="EE"``, equal-effects) model; metafor ``rma``.
 
@@ -296,7 +297,8 @@ def random_effects(studies, sei=None, *, vi=None, method: str = "REML", test: st
     )
 
 
-def leave_one_out(studies, sei=None, *, vi=None, method: str = "REML", test: str = "z",
+@spread_by_keyword
+def leave_one_out(studies, *, sei=None, vi=None, method: str = "REML", test: str = "z",
                   level: float = 0.95) -> pd.DataFrame:
     """Refit without each study in turn (metafor ``leave1out``); needs k >= 3.
 
@@ -330,13 +332,14 @@ def subgroup_difference(fits: dict) -> dict:
             "pval": float(stats.chi2.sf(q, len(mu) - 1))}
 
 
-def egger_test(studies, sei=None, *, vi=None) -> dict:
+@spread_by_keyword
+def egger_test(studies, *, sei=None, vi=None) -> dict:
     """Egger's regression test (Egger et al. 1997, BMJ 315:629): OLS of y_i/se_i on 1/se_i;
     the intercept measures funnel asymmetry (small-study effects), t-test on k - 2 df.
     Equals metafor ``regtest(rma(yi, vi, method="EE"), model="lm")`` (its coefficient on sei)."""
     import statsmodels.api as sm
 
-    studies = as_studies(studies, sei, vi=vi, min_len=3)
+    studies = as_studies(studies, sei=sei, vi=vi, min_len=3)
     fit = sm.OLS(studies.yi / studies.sei, sm.add_constant(1 / studies.sei)).fit()
     return {"intercept": float(fit.params[0]), "se": float(fit.bse[0]), "t": float(fit.tvalues[0]),
             "df": int(fit.df_resid), "pval": float(fit.pvalues[0]), "slope": float(fit.params[1])}

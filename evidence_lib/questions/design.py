@@ -30,7 +30,7 @@ from evidence_lib.core import checks as _checks
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.frequentist.rma import random_effects
 from evidence_lib.questions.many_fits import binomial_mcse, dl_fits, needs_tau
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 TAU_SOURCES = ("estimate", "posterior")
 
@@ -96,7 +96,7 @@ def _simulate(d, sei, tau, test, level, rng) -> dict:
     """Power, Type S, exaggeration and their Monte Carlo errors for one true effect ``d``."""
     n, k = len(tau), len(sei)
     y = d + tau[:, None] * rng.standard_normal((n, k)) + sei * rng.standard_normal((n, k))
-    fit = dl_fits(y, sei**2, test=test, level=level)
+    fit = dl_fits(y, vi=sei**2, test=test, level=level)
     sig = (fit["low"] > 0) | (fit["high"] < 0)
     n_sig = int(sig.sum())
     power = sig.mean()
@@ -109,7 +109,8 @@ def _simulate(d, sei, tau, test, level, rng) -> dict:
             "exaggeration": ratio.mean(), "exaggeration_mcse": ratio.std(ddof=1) / np.sqrt(n_sig)}
 
 
-def design_analysis(studies, true_effects, *, test: str = "z", tau: str = "estimate",
+@spread_by_keyword
+def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z", tau: str = "estimate",
                     level: float = 0.95, tau_prior=None, mu_prior=None, draws: int = 4000,
                     random_seed=None, simulate: bool | None = None) -> DesignAnalysis:
     """Power, Type S and Type M (exaggeration) of the review's test at each true effect.
@@ -122,7 +123,7 @@ def design_analysis(studies, true_effects, *, test: str = "z", tau: str = "estim
     ``simulate=True``), else ``draws`` simulated reviews per true effect (``random_seed``
     required).
     """
-    studies = as_studies(studies)
+    studies = as_studies(studies, sei=sei, vi=vi)
     needs_tau(studies, "design analysis")
     _checks.choice("test", test, ("z", "knha"))
     _checks.choice("tau", tau, TAU_SOURCES)

@@ -25,7 +25,7 @@ from evidence_lib.core import checks as _checks
 from evidence_lib.bayes.exact import GL_W, GL_X, U_CAP, _Model
 from evidence_lib.core.measures import benefit_sign, check_favours
 from evidence_lib.bayes.priors import as_mu_prior, as_tau_prior, require_proper_posterior
-from evidence_lib.core.studies import Studies
+from evidence_lib.core.studies import Studies, spread_by_keyword
 
 PANEL = 0.25       # panel width in u = log tau (0.5 is 1e-7 off for a posterior sd of log tau ~0.08)
 LOW = 1e-4         # tau_lo = LOW · min(s): below it L(tau) = L(0) to ~1e-8
@@ -117,7 +117,8 @@ class ExactBatch:
         return 1 - self.cdf(beyond) if sign > 0 else self.cdf(-beyond)
 
 
-def dl_fits(yi, vi, test: str = "z", level: float = 0.95) -> dict:
+@spread_by_keyword
+def dl_fits(yi, *, vi, test: str = "z", level: float = 0.95) -> dict:
     """DerSimonian-Laird random-effects fits of each row of ``yi`` (N, k) with variances ``vi``.
 
     tau² = max(0, (Q - (k-1)) / (Σw - Σw²/Σw)), w = 1/v; mu = Σ w* y / Σ w*, w* = 1/(v + tau²);

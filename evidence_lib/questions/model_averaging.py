@@ -37,7 +37,7 @@ from scipy import optimize, special, stats
 from evidence_lib.bayes.exact import _GridTau, _Model, exact_posterior
 from evidence_lib.questions.many_fits import needs_tau, sign_of
 from evidence_lib.bayes.priors import as_mu_prior, as_tau_prior
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 MODELS = ("EE, mu = 0", "EE, mu free", "RE, mu = 0", "RE, mu free")
 EFFECT = np.array([False, True, False, True])
@@ -143,7 +143,8 @@ def _inclusion_bf(log_prior, log_ml, members) -> float:
     return float(np.exp(post - prior))
 
 
-def model_average(studies, sei=None, *, tau_prior, mu_prior, prior_probs=None, favours=None) -> ModelAverage:
+@spread_by_keyword
+def model_average(studies, *, sei=None, vi=None, tau_prior, mu_prior, prior_probs=None, favours=None) -> ModelAverage:
     """Average the four models of the module docstring.
 
     ``studies``: a Studies, ``(yi, sei)`` arrays, or a reconstructed published summary
@@ -158,7 +159,7 @@ def model_average(studies, sei=None, *, tau_prior, mu_prior, prior_probs=None, f
     and Q no longer determine the likelihood, and the reconstruction's Bayes factors are an
     approximation (the reconstruction's note says so).
     """
-    studies = as_studies(studies, sei)
+    studies = as_studies(studies, sei=sei, vi=vi)
     needs_tau(studies, "model averaging")
     tau_prior, mu_prior = as_tau_prior(tau_prior), as_mu_prior(mu_prior)
     improper = [f"{name} prior {p.name}" for name, p in (("tau", tau_prior), ("mu", mu_prior)) if not p.proper]

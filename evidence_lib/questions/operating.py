@@ -77,7 +77,7 @@ def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int,
     reviews = {"true_mu": mu, "tau": tau}
     intervals = {}
     for test, name in (("z", "z CI (DL)"), ("knha", "Knapp-Hartung CI (DL)")):
-        fit = dl_fits(y, sei**2, test=test, level=level)
+        fit = dl_fits(y, vi=sei**2, test=test, level=level)
         intervals[name] = (fit["low"] <= mu) & (mu <= fit["high"])
         if test == "z":
             reviews["significant"] = (fit["low"] > 0) | (fit["high"] < 0)

@@ -30,7 +30,7 @@ from evidence_lib.core import checks as _checks
 from evidence_lib.effects.effect_sizes import log_or, log_rr
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.questions.many_fits import ExactBatch, binomial_mcse, chunks, dl_fits, needs_tau, sign_of
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.bayes.summaries import benefit_bounds
 
 NO_INFORMATION_SE = 1e6
@@ -78,7 +78,8 @@ def _binomial_row(name, hits) -> dict:
     return {"quantity": name, "probability": p, "mcse": float(binomial_mcse(p, len(hits)))}
 
 
-def next_trial(studies, n_per_arm, n_trials: int = 1, *, tau_prior, mu_prior=None, favours=None,
+@spread_by_keyword
+def next_trial(studies, *, n_per_arm, n_trials: int = 1, sei=None, vi=None, tau_prior, mu_prior=None, favours=None,
                mid: float = 0.2, threshold: float = 0.9, control_risk=None, draws: int = 2000,
                random_seed, level: float = 0.95, progress: bool | None = None) -> NextTrial:
     """Preposterior analysis of ``n_trials`` new two-arm trials of ``n_per_arm`` per arm.
@@ -90,7 +91,7 @@ def next_trial(studies, n_per_arm, n_trials: int = 1, *, tau_prior, mu_prior=Non
     a ratio). ``control_risk``: the control arm's event risk, required for RR and OR.
     ``progress``: a tqdm bar over batches (None: on unless the CI variable is set).
     """
-    studies = as_studies(studies)
+    studies = as_studies(studies, sei=sei, vi=vi)
     needs_tau(studies, "next_trial")
     favours = favours or studies.favours
     sign = sign_of(favours)
@@ -133,7 +134,7 @@ def next_trial(studies, n_per_arm, n_trials: int = 1, *, tau_prior, mu_prior=Non
         p_mid[part] = batch.p_benefit(favours, mid)
     significant = {}
     for test in ("z", "knha"):
-        fit = dl_fits(y_all, se_all**2, test=test, level=level)
+        fit = dl_fits(y_all, vi=se_all**2, test=test, level=level)
         significant[test] = (fit["low"] > 0) if sign > 0 else (fit["high"] < 0)
 
     current = {"p_benefit": post.prob("mu", **benefit_bounds(favours)),
