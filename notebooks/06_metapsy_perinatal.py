@@ -158,7 +158,7 @@ studies[metapsy_selection.EXPORT_COLUMNS].to_csv(REPORTS_DIR / "metapsy_perinata
 # NBVAL_CHECK_OUTPUT
 def fit_table(subsets, test):
     """REML fit of each subset, one row each (REResult.summary columns)."""
-    return pd.concat({name: el.random_effects(s, method="REML", test=test).summary()
+    return pd.concat({name: el.random_effects(s, method="REML", test=test).to_frame()
                       for name, s in subsets.items()}).droplevel(1)
 
 

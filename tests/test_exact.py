@@ -251,12 +251,11 @@ def test_moments_match_direct_integration(crins):
     assert crins.mean("theta_new") == pytest.approx(crins.mean("mu"), rel=1e-12)
 
 
-def test_summary_table(schools):
-    table = schools.summary()
+def test_parameter_table(schools):
+    table = schools.parameters()
     assert list(table.index) == ["mu", "tau", "theta_new"]
-    assert list(table.columns) == ["median", "mean", "sd", "central_low", "central_high",
-                                   "shortest_low", "shortest_high"]
-    assert table.loc["tau", "shortest_low"] == 0.0
+    assert list(table.columns) == ["median", "mean", "sd", "cri_low", "cri_high", "hdi_low", "hdi_high"]
+    assert table.loc["tau", "hdi_low"] == 0.0
     assert table.loc["mu", "median"] == pytest.approx(schools.median("mu"))
     assert (schools.k, schools.tau_prior.name) == (8, "half-Cauchy(25)")
 
@@ -345,7 +344,7 @@ def test_estimate_only_summary():
     assert post.median("mu") == pytest.approx(-0.22, rel=1e-12)
     assert post.interval("mu") == pytest.approx(stats.norm(-0.22, 0.1225).ppf([0.025, 0.975]), rel=1e-9)
     assert post.prob("mu", upper=0) == pytest.approx(stats.norm(-0.22, 0.1225).cdf(0.0), rel=1e-12)
-    assert list(post.summary().index) == ["mu"] and post.marginal_likelihood is None
+    assert list(post.parameters().index) == ["mu"] and post.marginal_likelihood is None
     for call in (lambda: post.median("tau"), lambda: post.interval("theta_new"), post.shrinkage,
                  lambda: post.conditional_mu(0.1)):
         with pytest.raises(ValueError, match="not available"):
@@ -390,7 +389,7 @@ def test_bad_construction_raises(kwargs, match):
     (lambda p: p.interval("mu", level=0.0), r"level must lie in \(0, 1\)"),
     (lambda p: p.interval("mu", level=1.0), r"level must lie in \(0, 1\)"),
     (lambda p: p.interval("tau", level=95), r"level must lie in \(0, 1\)"),
-    (lambda p: p.summary(level=-0.5), r"level must lie in \(0, 1\)"),
+    (lambda p: p.parameters(level=-0.5), r"level must lie in \(0, 1\)"),
     (lambda p: p.shrinkage(level=1.5), r"level must lie in \(0, 1\)"),
     (lambda p: p.quantile("mu", [0.5, 1.2]), r"p must lie in \[0, 1\]"),
     (lambda p: p.quantile("mu", np.nan), "p contains NaN"),
@@ -423,3 +422,15 @@ def test_infinite_tau_moments_are_inf_not_nan():
     # uniform tau, k = 2, proper mu prior: p(tau | y) ~ tau^-2, so E[tau] and E[tau²] are infinite
     post = exact_posterior([0.3, -0.2], sei=[0.25, 0.4], tau_prior=priors.uniform_tau(), mu_prior=(0.0, 2.0))
     assert post.mean("tau") == np.inf and post.sd("tau") == np.inf
+
+
+def test_sample_draws_tau_by_inversion_then_mu_given_tau(crins):
+    """bayesmeta rposterior: the draws reproduce the exact marginals (Kolmogorov-Smirnov at n = 20,000)."""
+    from scipy import stats
+
+    drawn = crins.sample(20_000, random_seed=5)
+    assert list(drawn.columns) == ["tau", "mu"]
+    for param in ("tau", "mu"):
+        assert stats.kstest(drawn[param], lambda x, p=param: crins.cdf(p, x)).pvalue > 1e-3
+    again = crins.sample(20_000, random_seed=np.random.default_rng(5))
+    assert again.equals(drawn)

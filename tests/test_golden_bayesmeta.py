@@ -103,7 +103,7 @@ def test_crins_conditional_mu_reproduces_reml():
     assert sd == pytest.approx(0.3340882, abs=5e-6)
     reml = el.random_effects(CRINS_Y, vi=CRINS_V, method="REML")
     mean, sd = post.conditional_mu(reml.tau)
-    assert mean == pytest.approx(reml.mu, rel=1e-10) and sd == pytest.approx(reml.se, rel=1e-10)
+    assert mean == pytest.approx(reml.estimate, rel=1e-10) and sd == pytest.approx(reml.se, rel=1e-10)
 
 
 @pytest.mark.parametrize("bad", [

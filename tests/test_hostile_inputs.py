@@ -201,7 +201,7 @@ def test_no_traceback_through_the_console_script(tmp_path, argv, words):
 # ----------------------------------------------------------------------------- API
 def _kh_identical():
     fit = random_effects([0.2] * 3, vi=[0.04] * 3, test="knha")
-    assert fit.se == 0 and fit.ci_low == fit.ci_high == pytest.approx(0.2) and fit.pval == 0  # metafor: s2w = 0
+    assert fit.se == 0 and fit.low == fit.high == pytest.approx(0.2) and fit.pval == 0  # metafor: s2w = 0
 
 
 def _reml_equivariant(scale):
@@ -212,8 +212,8 @@ def _reml_equivariant(scale):
         big = random_effects(y * scale + 7 * scale, vi=v * scale**2, method=method)
         # equal up to metafor's stopping rule (|step| <= 1e-5 on tau² = 0.096, so ~1e-4 relative)
         assert math.isclose(big.tau2, base.tau2 * scale**2, rel_tol=1e-4)
-        assert math.isclose(big.mu, (base.mu + 7) * scale, rel_tol=1e-6)
-        assert math.isclose(big.ci_low, (base.ci_low + 7) * scale, rel_tol=1e-4)
+        assert math.isclose(big.estimate, (base.estimate + 7) * scale, rel_tol=1e-6)
+        assert math.isclose(big.low, (base.low + 7) * scale, rel_tol=1e-4)
         assert np.allclose(np.array(big.tau2_ci), np.array(base.tau2_ci) * scale**2, rtol=1e-6)
 
 

@@ -102,8 +102,8 @@ def test_probabilities_bayes_factors_and_mixture():
     atom = t["post_prob"][0] + t["post_prob"][2]
     mu = ma.mu
     assert mu.cdf(0.0) - mu.cdf(-1e-12) == pytest.approx(atom, abs=1e-9)
-    assert ma.p_benefit() == pytest.approx(float(mu.cdf(-1e-300)), abs=1e-12)
-    assert ma.p_benefit() + atom + mu.p_benefit("higher") == pytest.approx(1, abs=1e-12)
+    assert ma.p_benefit_averaged() == pytest.approx(float(mu.cdf(-1e-300)), abs=1e-12)
+    assert ma.p_benefit_averaged() + atom + mu.p_benefit("higher") == pytest.approx(1, abs=1e-12)
     lo, hi = mu.interval(0.95)
     assert mu.cdf(lo) >= 0.025 - 1e-9 and mu.cdf(hi) >= 0.975 - 1e-9
     # the conditional posterior equals the engine's own when only the RE model carries weight

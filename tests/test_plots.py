@@ -114,14 +114,14 @@ def test_funnel_groups_and_limits():
 def test_reader_table_formats():
     df = pd.DataFrame({"review": ["A", "B"], "measure": ["RR", "SMD"], "k": [2.0, 4.0], "n": [9326.5, 356.0],
                        "estimate_used": [8.93, -0.22], "ci_low": [1.25, -0.46], "ci_high": [63.7, 0.02],
-                       "p_implied": [0.0289, 0.00004], "p_benefit": [0.97, 0.9991], "i2": [73.0, np.nan],
+                       "pval": [0.0289, 0.00004], "p_benefit": [0.97, 0.9991], "i2": [73.0, np.nan],
                        "readings_disagree": [False, True]})
-    frame = tables.reader_frame(df, ["review", "k", "n", "estimate_ci", "p_implied", "p_benefit", "i2",
+    frame = tables.reader_frame(df, ["review", "k", "n", "estimate_ci", "pval", "p_benefit", "i2",
                                      "readings_disagree"])
     assert frame.to_dict("list") == {
         "review": ["A", "B"], "studies (k)": ["2", "4"], "participants": ["9,326.5", "356"],
         "estimate [95 % CI]": ["8.93 [1.25, 63.70]", "−0.22 [−0.46, 0.02]"],
-        "p implied by the CI": ["0.03", "<0.001"], "P(benefit)": ["0.97", ">0.99"], "I²": ["73 %", "–"],
+        "p": ["0.03", "<0.001"], "P(benefit)": ["0.97", ">0.99"], "I²": ["73 %", "–"],
         "readings disagree": ["no", "yes"]}
     html = tables.reader_table(df, ["review", "estimate_ci"], table_id="x").to_html()
     assert html == tables.reader_table(df, ["review", "estimate_ci"], table_id="x").to_html()

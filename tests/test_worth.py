@@ -55,7 +55,7 @@ def test_dl_fits_match_random_effects(test):
     fits = dl_fits(y, vi=v, test=test)
     for i in range(5):
         ref = random_effects(y[i], vi=v, method="DL", test=test)
-        for ours, theirs in (("mu", "mu"), ("se", "se"), ("low", "ci_low"), ("high", "ci_high"), ("tau2", "tau2")):
+        for ours, theirs in (("estimate", "estimate"), ("se", "se"), ("low", "low"), ("high", "high"), ("tau2", "tau2")):
             assert fits[ours][i] == pytest.approx(getattr(ref, theirs), rel=1e-12, abs=1e-14)
 
 
@@ -99,7 +99,7 @@ def test_simulated_design_reports_monte_carlo_error(barlow):
 def test_next_trial_is_a_martingale_and_matches_refits(barlow):
     res = next_trial(barlow, n_per_arm=100, tau_prior=HN, draws=1500, random_seed=7, progress=False)
     d = res.draws
-    for col, now in (("p_benefit", "p_benefit"), ("p_benefit_mid", "p_benefit_mid")):
+    for col, now in (("p_benefit", "p_benefit"), ("p_benefit_beyond", "p_benefit_beyond")):
         mcse = d[col].std() / np.sqrt(len(d))
         assert abs(d[col].mean() - res.current[now]) < 4 * mcse  # E[updated P] = current P
     for i in range(3):
@@ -107,8 +107,8 @@ def test_next_trial_is_a_martingale_and_matches_refits(barlow):
         s = np.append(barlow.sei, np.sqrt(2 / 100 + d["y_new_1"].iloc[i] ** 2 / 400))
         post = exact_posterior(y, sei=s, tau_prior=HN)
         assert d["p_benefit"].iloc[i] == pytest.approx(post.prob("mu", upper=0), abs=1e-9)
-        assert d["p_benefit_mid"].iloc[i] == pytest.approx(post.prob("mu", upper=-0.2), abs=1e-9)
-    row = res.summary.loc["P(benefit > mid) >= 0.9 after the update"]
+        assert d["p_benefit_beyond"].iloc[i] == pytest.approx(post.prob("mu", upper=-0.2), abs=1e-9)
+    row = res.table.loc["P(benefit beyond the threshold) >= 0.9 after the update"]
     assert row["probability"] == pytest.approx(d["crosses"].mean())
 
 
@@ -116,14 +116,14 @@ def test_next_trial_ratio_needs_control_risk():
     s = Studies([np.log(2.0), np.log(3.0)], [0.5, 0.6], measure="RR", favours="higher")
     with pytest.raises(ValueError, match="control_risk"):
         next_trial(s, n_per_arm=100, tau_prior=HN, random_seed=1)
-    res = next_trial(s, n_per_arm=100, tau_prior=HN, control_risk=0.3, mid=np.log(1.25), draws=300, random_seed=1,
+    res = next_trial(s, n_per_arm=100, tau_prior=HN, control_risk=0.3, threshold=np.log(1.25), draws=300, random_seed=1,
                      progress=False)
-    assert 0 <= res.summary["probability"].min() and res.summary["probability"].max() <= 1
+    assert 0 <= res.table["probability"].min() and res.table["probability"].max() <= 1
 
 
 @pytest.mark.parametrize("kwargs,message", [
     (dict(n_per_arm=1.5), "n_per_arm"), (dict(n_per_arm=100, n_trials=0), "n_trials"),
-    (dict(n_per_arm=100, threshold=1.2), "threshold"), (dict(n_per_arm=100, mid=-0.2), "mid"),
+    (dict(n_per_arm=100, target=1.2), "target"), (dict(n_per_arm=100, threshold=-0.2), "threshold"),
 ])
 def test_next_trial_bad_input(barlow, kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -155,7 +155,7 @@ def test_cli_worth(tmp_path, capsys):
                  "--true-effect", "0.3"]) == 0
     out = capsys.readouterr().out
     assert "BF(effect)" in out and "RE, mu free" in out and "exaggeration" in out
-    assert "P(benefit > mid) >= 0.9 after the update" in out
+    assert "P(benefit beyond the threshold) >= 0.9 after the update" in out
     summary = tmp_path / "results.csv"
     summary.write_text("label,estimate,ci_low,ci_high,k,q,measure,favours_intervention\n"
                        "secure,8.93,1.25,63.70,2,3.71,RR,higher\n")

@@ -69,10 +69,14 @@ class Result:
         return pd.DataFrame([row])
 
     def _repr_html_(self) -> str:
-        from evidence_lib.figures.tables import reader_table  # presentation is imported when shown
+        from evidence_lib.figures.tables import INTERVALS, reader_table  # presentation, imported when shown
 
         frame = self.to_frame()
-        columns = [c for c in self.DISPLAY if c in frame.columns or c.endswith("_ci") or c in ("cri", "pi", "pred")]
+
+        def present(c):
+            parts = INTERVALS[c][1:] if c in INTERVALS else (c,)
+            return all(p is None or p in frame.columns for p in parts)
+        columns = [c for c in self.DISPLAY if present(c)]
         return reader_table(frame, columns or list(frame.columns), measure=getattr(self, "measure", None),
                             caption=self.CAPTION or None, table_id=type(self).__name__.lower()).to_html()
 

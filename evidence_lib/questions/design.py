@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from evidence_lib.core.results import Result
 from evidence_lib.core import checks as _checks
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.frequentist.rma import random_effects
@@ -36,10 +37,12 @@ TAU_SOURCES = ("estimate", "posterior")
 
 
 @dataclass(frozen=True, eq=False)
-class DesignAnalysis:
+class DesignAnalysis(Result):
     """Result of :func:`design_analysis`: ``table`` with one row per true effect (``true_effect``,
     ``power``, ``type_s``, ``exaggeration``, their ``*_mcse`` (0 in closed form) and ``n_significant``),
     the ``se`` and ``tau`` of the design, and how it was computed (``method``)."""
+
+    CAPTION = "Design analysis: power, type S error and exaggeration per true effect"
 
     table: pd.DataFrame
     test: str
@@ -103,8 +106,8 @@ def _simulate(d, sei, tau, test, level, rng) -> dict:
     out = {"true_effect": d, "power": power, "power_mcse": binomial_mcse(power, n), "n_significant": n_sig}
     if d == 0 or n_sig < 2:
         return {**out, "type_s": np.nan, "type_s_mcse": np.nan, "exaggeration": np.nan, "exaggeration_mcse": np.nan}
-    wrong = np.sign(fit["mu"][sig]) != np.sign(d)
-    ratio = np.abs(fit["mu"][sig]) / abs(d)
+    wrong = np.sign(fit["estimate"][sig]) != np.sign(d)
+    ratio = np.abs(fit["estimate"][sig]) / abs(d)
     return {**out, "type_s": wrong.mean(), "type_s_mcse": binomial_mcse(wrong.mean(), n_sig),
             "exaggeration": ratio.mean(), "exaggeration_mcse": ratio.std(ddof=1) / np.sqrt(n_sig)}
 

@@ -111,10 +111,10 @@ class ExactBatch:
         """P(mu <= x_n | y_n) for each data set n (x: scalar or (N,))."""
         return (self.w * special.ndtr((np.asarray(x, float) - self.m) / np.sqrt(self.v))).sum(0)
 
-    def p_benefit(self, favours: str, beyond: float = 0.0) -> np.ndarray:
-        """P(mu beyond ``beyond`` on the side that favours the intervention), per data set."""
+    def p_benefit(self, favours: str, threshold: float = 0.0) -> np.ndarray:
+        """P(mu beyond ``threshold`` on the side that favours the intervention), per data set."""
         sign = sign_of(favours)
-        return 1 - self.cdf(beyond) if sign > 0 else self.cdf(-beyond)
+        return 1 - self.cdf(threshold) if sign > 0 else self.cdf(-threshold)
 
 
 @spread_by_keyword
@@ -123,7 +123,7 @@ def dl_fits(yi, *, vi, test: str = "z", level: float = 0.95) -> dict:
 
     tau² = max(0, (Q - (k-1)) / (Σw - Σw²/Σw)), w = 1/v; mu = Σ w* y / Σ w*, w* = 1/(v + tau²);
     ``test="knha"`` multiplies Var(mu) by Σ w*(y - mu)²/(k-1) and uses t(k-1) quantiles.
-    Returns arrays ``mu, se, low, high, tau2`` (one value per row).
+    Returns arrays ``estimate, se, low, high, tau2`` (one value per row).
     """
     _checks.choice("test", test, ("z", "knha"))
     y = np.atleast_2d(np.asarray(yi, float))
@@ -144,4 +144,4 @@ def dl_fits(yi, *, vi, test: str = "z", level: float = 0.95) -> dict:
     else:
         crit = stats.norm.ppf((1 + level) / 2)
     se = np.sqrt(var)
-    return {"mu": mu, "se": se, "low": mu - crit * se, "high": mu + crit * se, "tau2": tau2}
+    return {"estimate": mu, "se": se, "low": mu - crit * se, "high": mu + crit * se, "tau2": tau2}
