@@ -115,6 +115,18 @@ def regtest(studies, sei=None, *, vi=None, ni=None, model: str = "rma", predicto
         low=float(low[0]) if limit else None, high=float(high[0]) if limit else None, tau2=tau2, level=level)
 
 
+def egger_test(studies, sei=None, *, vi=None) -> dict:
+    """Egger's regression test (Egger et al. 1997, BMJ 315:629): OLS of y_i/se_i on 1/se_i, whose
+    intercept (``intercept``, ``se``, ``t`` on ``df`` = k - 2, ``pval``) measures funnel asymmetry.
+    It is the same model as ``regtest(model="lm", predictor="sei")``: the intercept is that fit's
+    slope on sei, the ``slope`` its limit estimate (metafor ``regtest(..., model="lm")``)."""
+    try:
+        r = regtest(studies, sei, vi=vi, model="lm", predictor="sei")
+    except ValueError as err:
+        raise ValueError(str(err).replace("regtest", "egger_test")) from None
+    return {"intercept": r.slope, "se": r.slope_se, "t": r.stat, "df": r.df, "pval": r.pval, "slope": r.estimate}
+
+
 @dataclass(frozen=True, eq=False)
 class PetPeeseResult(BiasResult):
     """PET and PEESE intercepts (``pet_*``, ``peese_*``; two-sided t tests on ``df``),

@@ -8,7 +8,8 @@ with relative probability δ_j, δ_1 = 1. The weighted likelihood of y_i ~ N(mu,
     L_i = δ_{g_i} φ(y_i; mu, v_i + tau²) / A_i,   A_i = Σ_j δ_j P_ij,
 
 P_ij the normal probability of interval j's y-range. It is maximised over mu, tau² >= 0 and
-δ_j in [0, 100] (metafor's limits) by L-BFGS-B with the analytic gradient; the standard errors
+δ_j in [0, 100] (metafor's limits) by projected Newton ascent from the random-effects ML fit
+with all δ = 1 (analytic gradient, numerical Hessian), to rounding level; the standard errors
 come from the inverse of the numerical Hessian (central differences of the gradient, Richardson
 extrapolated) at the maximum on the original scale of (mu, tau², δ_2, ...), as metafor's
 numDeriv Hessian. A parameter that ends at its bound (tau² = 0, δ = 100) is held there: the
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
-from scipy.optimize import minimize
+from scipy.special import ndtr
 
 from evidence_lib.core.checks import choice
 from evidence_lib.core.errors import ConvergenceError
@@ -36,6 +37,7 @@ from evidence_lib.questions.bias.result import BiasResult
 
 ALTERNATIVES = ("greater", "less")
 DELTA_MAX = 100.0  # metafor's delta.max for step functions
+_MAXITER = 200
 _DELTA_MIN = 1e-10  # an interval holding a study makes delta = 0 impossible; keeps log(delta) finite
 
 
@@ -84,14 +86,14 @@ def _loglik(theta, yi, vi, cuts, group, free_tau2, grad: bool):
     s2 = vi + tau2
     s = np.sqrt(s2)
     u = (cuts - mu) / s[:, None]
-    G = np.concatenate([np.zeros((len(yi), 1)), stats.norm.sf(u), np.ones((len(yi), 1))], axis=1)
+    G = np.concatenate([np.zeros((len(yi), 1)), ndtr(-u), np.ones((len(yi), 1))], axis=1)
     P = np.diff(G, axis=1)  # P_ij, interval j = [c_j, c_{j-1})
     A = P @ delta
     r = yi - mu
     ll = np.sum(np.log(delta[group]) - 0.5 * np.log(2 * np.pi * s2) - r**2 / (2 * s2) - np.log(A))
     if not grad:
         return ll
-    phi = stats.norm.pdf(u)
+    phi = np.exp(-u**2 / 2) / np.sqrt(2 * np.pi)
     ddelta = delta[:-1] - delta[1:]  # A = Σ_j (δ_j - δ_{j+1}) G_j + δ_N
     g_mu = np.sum(r / s2 - (phi / s[:, None]) @ ddelta / A)
     g = [g_mu]
@@ -118,29 +120,39 @@ def _hessian(theta, args, rel=1e-3):
     return (H + H.T) / 2
 
 
-def _newton(theta, free, args, steps: int = 20):
-    """Newton steps in the free (interior) parameters from the L-BFGS-B point until the step is
-    below 1e-12 (relative), so that the maximum is reached to rounding, not to the optimiser's
-    tolerance; the start is kept if a step would leave the parameter space or lower the likelihood."""
+def _maximise(theta, lower, upper, args):
+    """Projected Newton ascent with step halving: parameters at a bound whose gradient points
+    out of the box are held there; the others take the Newton step of their block of the
+    Hessian (a gradient step scaled by its diagonal where that block is not negative definite).
+    Stops when the step is below 1e-12 (relative); ConvergenceError after ``_MAXITER`` steps."""
+    theta = np.clip(theta, lower, upper)
     ll = _loglik(theta, *args, False)
-    for _ in range(steps):
-        g = _loglik(theta, *args, True)[1][free]
+    for _ in range(_MAXITER):
+        g = _loglik(theta, *args, True)[1]
+        held = ((theta <= lower) & (g <= 0)) | ((theta >= upper) & (g >= 0))
+        free = ~held
+        H = _hessian(theta, args)[np.ix_(free, free)]
         try:
-            step = np.linalg.solve(-_hessian(theta, args)[np.ix_(free, free)], g)
+            np.linalg.cholesky(-H)
+            step = np.linalg.solve(-H, g[free])
         except np.linalg.LinAlgError:
-            return theta
-        trial = theta.copy()
-        trial[free] += step
-        delta = trial[1 + args[-1]:]
-        if (args[-1] and trial[1] < 0) or np.any(delta <= 0) or np.any(delta > DELTA_MAX):
-            return theta
-        ll_trial = _loglik(trial, *args, False)
-        if not ll_trial >= ll - 1e-12 * abs(ll):
-            return theta
+            step = g[free] / np.maximum(np.abs(np.diag(H)), 1e-8)
+        t = 1.0
+        while t > 1e-12:
+            trial = theta.copy()
+            trial[free] = np.clip(theta[free] + t * step, lower[free], upper[free])
+            ll_trial = _loglik(trial, *args, False)
+            if ll_trial >= ll - 1e-13 * abs(ll):
+                break
+            t /= 2
+        else:
+            return theta  # no ascent left at rounding level: the maximum
+        moved = np.abs(trial - theta)
         theta, ll = trial, ll_trial
-        if np.all(np.abs(step) <= 1e-12 * np.maximum(1.0, np.abs(theta[free]))):
-            break
-    return theta
+        if np.all(moved <= 1e-12 * np.maximum(1.0, np.abs(theta))):
+            return theta
+    raise ConvergenceError(f"selmodel: the Newton maximisation of the selection-model likelihood did not converge "
+                           f"in {_MAXITER} steps (last point {theta})")
 
 
 def selmodel(studies, sei=None, *, vi=None, steps=(0.025,), alternative: str = "greater", method: str = "ML",
@@ -179,25 +191,14 @@ def selmodel(studies, sei=None, *, vi=None, steps=(0.025,), alternative: str = "
     ml = random_effects(s, method="ML" if free_tau2 else "EE")
     args = (yi, vi_, _cutpoints(vi_, st), group, free_tau2)
     start = np.concatenate([[sign * ml.mu], [ml.tau2] if free_tau2 else [], np.ones(len(st) - 1)])
-    bounds = [(None, None)] + ([(0.0, None)] if free_tau2 else []) + [(_DELTA_MIN, DELTA_MAX)] * (len(st) - 1)
-
-    def objective(theta):
-        ll, g = _loglik(theta, *args, True)
-        return -ll, -g
-
-    opt = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
-                   options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 10_000, "maxfun": 20_000})
-    if not opt.success and "ABNORMAL" not in opt.message:
-        raise ConvergenceError(f"selmodel: the maximisation of the selection-model likelihood did not converge "
-                               f"({opt.message})")
-    theta = opt.x
-    interior = np.array([lo is None or t > lo + 1e-8 for t, (lo, _) in zip(theta, bounds)]) & \
-        np.array([hi is None or t < hi - 1e-8 for t, (_, hi) in zip(theta, bounds)])
-    theta = _newton(theta, interior, args)
+    lower = np.array([-np.inf] + [0.0] * free_tau2 + [_DELTA_MIN] * (len(st) - 1))
+    upper = np.array([np.inf] * (1 + free_tau2) + [DELTA_MAX] * (len(st) - 1))
+    theta = _maximise(start, lower, upper, args)
     grad = _loglik(theta, *args, True)[1]
-    if np.any(np.abs(grad[interior]) > 1e-4 * max(1.0, abs(opt.fun))):
+    interior = (theta > lower + 1e-8) & (theta < upper - 1e-8)
+    if np.any(np.abs(grad[interior]) > 1e-6 * max(1.0, abs(_loglik(theta, *args, False)))):
         raise ConvergenceError(f"selmodel: the maximisation stopped with gradient {grad[interior]} "
-                               f"({opt.message})")
+                               f"in the free parameters")
     ll = _loglik(theta, *args, False)
     delta = np.concatenate([[1.0], theta[1 + free_tau2:]])
     eps4 = np.finfo(float).eps ** 0.25

@@ -6,7 +6,7 @@ With the effects flipped so that missing studies lie on the left, sorted, the k0
 trimmed, mu re-estimated on the rest, and k0 re-estimated from the signed ranks of |y - mu|
 until k0 repeats: L0 = (4 S_r - k(k+1))/(2k - 1) (S_r the sum of positive ranks), R0 = k - 1 -
 (the largest rank of a negative deviation); k0 is rounded and truncated at 0. SE(k0): for L0
-4√Var(S_r)/(2k - 1), for R0 √(2 max(0, k0) + 2); p_k0 (R0 only) = 1 - Σ C(m + 1, m + 1) 0.5^(m + 2)
+4√Var(S_r)/(2k - 1) (None when that variance formula is negative, metafor's NaN), for R0 √(2 max(0, k0) + 2); p_k0 (R0 only) = 1 - Σ C(m + 1, m + 1) 0.5^(m + 2)
 as metafor. The k0 trimmed studies are reflected about the trimmed mean (2 mu - y_i, same v_i)
 and the model refitted to the k + k0 studies.
 """
@@ -41,7 +41,7 @@ class TrimFillResult(BiasResult):
     method: str
     side: str
     k0: int
-    se_k0: float
+    se_k0: float | None
     p_k0: float | None
     k: int
     estimate: float
@@ -81,8 +81,8 @@ def _k0(yi, vi, method, estimator):
             k0 = (4 * sr - k * (k + 1)) / (2 * k - 1)
             var_sr = (k * (k + 1) * (2 * k + 1) + 10 * k0**3 + 27 * k0**2 + 17 * k0 - 18 * k * k0**2
                       - 18 * k * k0 + 6 * k**2 * k0) / 24
-            se_k0 = 4 * np.sqrt(var_sr) / (2 * k - 1)
-        k0, se_k0 = max(0, int(np.round(k0))), max(0.0, float(se_k0))
+            se_k0 = 4 * np.sqrt(var_sr) / (2 * k - 1) if var_sr >= 0 else None  # metafor: NaN
+        k0, se_k0 = max(0, int(np.round(k0))), None if se_k0 is None else max(0.0, float(se_k0))
     raise ConvergenceError(f"trimfill: the trim-and-fill iteration for k0 did not converge in {_MAXITER} rounds")
 
 
