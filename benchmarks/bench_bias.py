@@ -22,7 +22,7 @@ from evidence_lib.questions.bias.failsafe import fsn
 from evidence_lib.questions.bias.rank import ranktest
 from evidence_lib.questions.bias.regression import pet_peese, regtest
 from evidence_lib.questions.bias.selection import selmodel
-from evidence_lib.questions.bias.trimfill import trimfill
+from evidence_lib.questions.bias.trim_and_fill import trimfill
 
 BUDGET_S = 1.0
 CSV = Path(__file__).resolve().parents[1] / "tests" / "reference" / "metapsy_perinatal_studies.csv"

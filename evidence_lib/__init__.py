@@ -32,7 +32,7 @@ _EXPORTS = {
     "regtest": "questions.bias.regression",
     "pet_peese": "questions.bias.regression",
     "ranktest": "questions.bias.rank",
-    "trimfill": "questions.bias.trimfill",
+    "trimfill": "questions.bias.trim_and_fill",
     "fsn": "questions.bias.failsafe",
     "selmodel": "questions.bias.selection",
     "fit_meta_regression": "frequentist.meta_regression",

@@ -20,7 +20,7 @@ from evidence_lib.questions.bias.failsafe import fsn
 from evidence_lib.questions.bias.rank import ranktest
 from evidence_lib.questions.bias.regression import egger_test, pet_peese, regtest
 from evidence_lib.questions.bias.selection import selmodel
-from evidence_lib.questions.bias.trimfill import trimfill
+from evidence_lib.questions.bias.trim_and_fill import trimfill
 
 REF_DIR = Path(__file__).parent / "reference"
 REF = json.loads((REF_DIR / "bias_reference.json").read_text())
@@ -207,4 +207,6 @@ def test_results_make_frames():
         frame = selmodel(s, steps=(0.025, 0.5)).to_frame()
     assert {"estimate", "delta_1", "delta_3", "delta_se_3", "lrt"} <= set(frame.columns) and len(frame) == 1
     assert "studies" not in trimfill(s).to_frame().columns
-    assert regtest(s)._repr_html_().startswith("<table")
+    for r in (regtest(s), regtest(s, predictor="ni"), pet_peese(s, favours="higher"), ranktest(s), trimfill(s), fsn(s),
+              selmodel(s)):
+        assert "<table" in r._repr_html_()

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import stats
 
 from evidence_lib.core.checks import choice
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.questions.bias.result import BiasResult
 
 TYPES = ("Rosenthal", "Orwin", "Rosenberg")
@@ -26,6 +26,9 @@ TYPES = ("Rosenthal", "Orwin", "Rosenberg")
 @dataclass(frozen=True, eq=False)
 class FailSafeResult(BiasResult):
     """``fsn``: the fail-safe number; ``estimate`` the mean effect Orwin and Rosenberg use."""
+
+    DISPLAY = ('type', 'k', 'fsn', 'pval')
+    CAPTION = "fail-safe N"
 
     type: str
     k: int
@@ -36,13 +39,14 @@ class FailSafeResult(BiasResult):
     target: float | None
 
 
-def fsn(studies, sei=None, *, vi=None, type: str = "Rosenthal", alpha: float = 0.05,
+@spread_by_keyword
+def fsn(studies, *, sei=None, vi=None, type: str = "Rosenthal", alpha: float = 0.05,
         target: float | None = None, weighted: bool = False) -> FailSafeResult:
     """Fail-safe N of ``type`` "Rosenthal", "Orwin" or "Rosenberg" (module doc); needs k >= 1."""
     choice("type", type, TYPES)
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha}")
-    s = as_studies(studies, sei, vi=vi)
+    s = as_studies(studies, sei=sei, vi=vi)
     yi, vi_, k = s.yi, s.vi, len(s)
     pval = estimate = None
     if type == "Rosenthal":

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.questions.bias.result import BiasResult
 
 MIN_K = 3
@@ -24,6 +24,9 @@ MIN_K = 3
 @dataclass(frozen=True, eq=False)
 class RankTestResult(BiasResult):
     """Kendall's ``tau`` (tau-b) and its two-sided ``pval``; ``exact`` says which p-value."""
+
+    DISPLAY = ('k', 'tau', 'pval')
+    CAPTION = "Begg and Mazumdar's rank correlation test"
 
     k: int
     tau: float
@@ -46,9 +49,10 @@ def _tie_sums(x: np.ndarray) -> tuple[float, float, float]:
     return (t * (t - 1)).sum(), (t * (t - 1) * (2 * t + 5)).sum(), (t * (t - 1) * (t - 2)).sum()
 
 
-def ranktest(studies, sei=None, *, vi=None) -> RankTestResult:
+@spread_by_keyword
+def ranktest(studies, *, sei=None, vi=None) -> RankTestResult:
     """Begg and Mazumdar's test (module doc); metafor ``ranktest(yi, vi)``. Needs k >= 3."""
-    s = as_studies(studies, sei, vi=vi)
+    s = as_studies(studies, sei=sei, vi=vi)
     n = len(s)
     if n < MIN_K:
         raise ValueError(f"ranktest needs k >= {MIN_K} studies, got k = {n}")

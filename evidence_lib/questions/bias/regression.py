@@ -23,7 +23,7 @@ import numpy as np
 from scipy import stats
 
 from evidence_lib.core.checks import choice
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.frequentist.meta_regression import fit_meta_regression
 from evidence_lib.questions.bias.result import BiasResult
 
@@ -36,6 +36,9 @@ MIN_K = 3
 class RegTestResult(BiasResult):
     """``stat``/``pval``: the test of the predictor's slope (z, or t on ``df``); ``estimate``,
     ``se``, ``low``, ``high``: the limit estimate b0 (None for ``predictor="ni"``, as metafor)."""
+
+    DISPLAY = ('model', 'predictor', 'k', 'stat', 'pval', 'estimate', 'se')
+    CAPTION = "regression test for funnel asymmetry"
 
     model: str
     predictor: str
@@ -81,7 +84,8 @@ def _wls(yi, vi, X, level):
     return beta, se, stat, 2 * dist.sf(np.abs(stat)), beta - crit * se, beta + crit * se, k - p
 
 
-def regtest(studies, sei=None, *, vi=None, ni=None, model: str = "rma", predictor: str = "sei",
+@spread_by_keyword
+def regtest(studies, *, sei=None, vi=None, ni=None, model: str = "rma", predictor: str = "sei",
             method: str = "REML", test: str = "z", level: float = 0.95) -> RegTestResult:
     """Regression test for funnel asymmetry, metafor ``regtest(rma(yi, vi, method=), model=, predictor=)``.
 
@@ -91,7 +95,7 @@ def regtest(studies, sei=None, *, vi=None, ni=None, model: str = "rma", predicto
     """
     choice("model", model, MODELS)
     choice("predictor", predictor, PREDICTORS)
-    s = as_studies(studies, sei, vi=vi)
+    s = as_studies(studies, sei=sei, vi=vi)
     if len(s) < MIN_K:
         raise ValueError(f"regtest needs k >= {MIN_K} studies, got k = {len(s)}")
     if predictor in ("ni", "ninv"):
@@ -115,13 +119,14 @@ def regtest(studies, sei=None, *, vi=None, ni=None, model: str = "rma", predicto
         low=float(low[0]) if limit else None, high=float(high[0]) if limit else None, tau2=tau2, level=level)
 
 
-def egger_test(studies, sei=None, *, vi=None) -> dict:
+@spread_by_keyword
+def egger_test(studies, *, sei=None, vi=None) -> dict:
     """Egger's regression test (Egger et al. 1997, BMJ 315:629): OLS of y_i/se_i on 1/se_i, whose
     intercept (``intercept``, ``se``, ``t`` on ``df`` = k - 2, ``pval``) measures funnel asymmetry.
     It is the same model as ``regtest(model="lm", predictor="sei")``: the intercept is that fit's
     slope on sei, the ``slope`` its limit estimate (metafor ``regtest(..., model="lm")``)."""
     try:
-        r = regtest(studies, sei, vi=vi, model="lm", predictor="sei")
+        r = regtest(studies, sei=sei, vi=vi, model="lm", predictor="sei")
     except ValueError as err:
         raise ValueError(str(err).replace("regtest", "egger_test")) from None
     return {"intercept": r.slope, "se": r.slope_se, "t": r.stat, "df": r.df, "pval": r.pval, "slope": r.estimate}
@@ -132,6 +137,9 @@ class PetPeeseResult(BiasResult):
     """PET and PEESE intercepts (``pet_*``, ``peese_*``; two-sided t tests on ``df``),
     ``pet_p_benefit_side``: PET's one-sided p in the direction ``favours``; ``chosen`` and its
     ``estimate``/``se``/``low``/``high`` by the conditional rule (module doc)."""
+
+    DISPLAY = ('chosen', 'k', 'ci', 'pet_estimate', 'pet_p_benefit_side', 'peese_estimate')
+    CAPTION = "PET-PEESE"
 
     k: int
     df: int
@@ -158,12 +166,13 @@ class PetPeeseResult(BiasResult):
     level: float
 
 
-def pet_peese(studies, sei=None, *, vi=None, favours: str | None = None, alpha: float = 0.05,
+@spread_by_keyword
+def pet_peese(studies, *, sei=None, vi=None, favours: str | None = None, alpha: float = 0.05,
               level: float = 0.95) -> PetPeeseResult:
     """PET, PEESE and the conditional PET-PEESE estimate (module doc). ``favours`` ("higher" or
     "lower": the side of 0 that favours the intervention) defaults to the Studies' own; the rule
     needs it. Needs k >= 3."""
-    s = as_studies(studies, sei, vi=vi)
+    s = as_studies(studies, sei=sei, vi=vi)
     favours = favours if favours is not None else s.favours
     if favours not in ("higher", "lower"):
         raise ValueError("pet_peese needs favours='higher' or 'lower' (the side of 0 favouring the intervention) "

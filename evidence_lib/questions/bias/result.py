@@ -1,17 +1,19 @@
-"""The shared shape of the bias results: a frozen dataclass whose scalar fields make a one-row table."""
+"""The shared shape of the bias results: a :class:`~evidence_lib.core.results.Result` whose
+tuple fields of numbers (e.g. selection weights) become one column per element."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
 import numpy as np
 import pandas as pd
 
+from evidence_lib.core.results import Result
 
-@dataclass(frozen=True, eq=False)
-class BiasResult:
-    """Base of the bias-method results: ``to_frame()`` is one row of the scalar fields (tuples
-    of numbers, e.g. selection weights, become one column per element: ``delta_1``, ...)."""
+
+class BiasResult(Result):
+    """Base of the bias-method results: ``to_frame()`` is one row of the scalar fields, tuples
+    of numbers spread into ``name_1``, ``name_2``, ... (``delta_1`` is the fixed weight 1)."""
 
     def to_frame(self) -> pd.DataFrame:
         row = {}
@@ -22,6 +24,3 @@ class BiasResult:
             elif value is None or isinstance(value, (str, bool, int, float, np.number)):
                 row[f.name] = value
         return pd.DataFrame([row])
-
-    def _repr_html_(self) -> str:
-        return self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.4g}")

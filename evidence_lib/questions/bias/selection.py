@@ -31,7 +31,7 @@ from scipy.special import ndtr
 
 from evidence_lib.core.checks import choice
 from evidence_lib.core.errors import ConvergenceError
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.frequentist.rma import random_effects
 from evidence_lib.questions.bias.result import BiasResult
 
@@ -47,6 +47,9 @@ class SelectionResult(BiasResult):
     selection weights ``delta`` (the first fixed at 1, its SE None) with ``delta_se``, the
     likelihood-ratio test of no selection (``lrt``, ``lrt_df``, ``lrt_pval``), the log-likelihoods
     ``ll`` and ``ll0`` (no selection), ``steps`` (ending at 1) and the studies per interval."""
+
+    DISPLAY = ('alternative', 'k', 'ci', 'pval', 'tau2', 'delta_2', 'lrt', 'lrt_pval')
+    CAPTION = "step-function selection model"
 
     alternative: str
     method: str
@@ -155,7 +158,8 @@ def _maximise(theta, lower, upper, args):
                            f"in {_MAXITER} steps (last point {theta})")
 
 
-def selmodel(studies, sei=None, *, vi=None, steps=(0.025,), alternative: str = "greater", method: str = "ML",
+@spread_by_keyword
+def selmodel(studies, *, sei=None, vi=None, steps=(0.025,), alternative: str = "greater", method: str = "ML",
              level: float = 0.95) -> SelectionResult:
     """Fit a step-function selection model (module doc). ``steps``: the inner cut-points of the
     one-sided p-value in (0, 1); ``method``: "ML" (tau² estimated) or "EE" (tau² = 0).
@@ -168,7 +172,7 @@ def selmodel(studies, sei=None, *, vi=None, steps=(0.025,), alternative: str = "
     choice("method", method, ("ML", "EE"))
     if not 0 < level < 1:
         raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
-    s = as_studies(studies, sei, vi=vi)
+    s = as_studies(studies, sei=sei, vi=vi)
     st = np.unique(np.asarray(steps, float))
     if st.size == 0 or np.any((st <= 0) | (st > 1)):
         raise ValueError(f"selmodel: steps must lie in (0, 1], got {steps!r}")
@@ -190,7 +194,7 @@ def selmodel(studies, sei=None, *, vi=None, steps=(0.025,), alternative: str = "
                          f"(alternative={alternative!r}); choose other steps")
     ml = random_effects(s, method="ML" if free_tau2 else "EE")
     args = (yi, vi_, _cutpoints(vi_, st), group, free_tau2)
-    start = np.concatenate([[sign * ml.mu], [ml.tau2] if free_tau2 else [], np.ones(len(st) - 1)])
+    start = np.concatenate([[sign * ml.estimate], [ml.tau2] if free_tau2 else [], np.ones(len(st) - 1)])
     lower = np.array([-np.inf] + [0.0] * free_tau2 + [_DELTA_MIN] * (len(st) - 1))
     upper = np.array([np.inf] * (1 + free_tau2) + [DELTA_MAX] * (len(st) - 1))
     theta = _maximise(start, lower, upper, args)
@@ -205,7 +209,7 @@ def selmodel(studies, sei=None, *, vi=None, steps=(0.025,), alternative: str = "
     at_bound = bool(np.any(delta[1:] <= eps4) or np.any(delta[1:] >= DELTA_MAX - 100 * eps4))
     if at_bound:
         warnings.warn("selmodel: one or more delta estimates are (almost) at their bound 0 or 100; "
-                      "the selection weights are not identified by these data", stacklevel=2)
+                      "the selection weights are not identified by these data", stacklevel=3)
     se_all = np.full(len(theta), np.nan)  # a parameter at its bound is held there: no SE
     try:
         se_all[interior] = np.sqrt(np.diag(np.linalg.inv(-_hessian(theta, args)[np.ix_(interior, interior)])))
@@ -216,7 +220,7 @@ def selmodel(studies, sei=None, *, vi=None, steps=(0.025,), alternative: str = "
     se_all = [float(x) if np.isfinite(x) else None for x in se_all]
     mu, se = sign * theta[0], se_all[0]
     crit = stats.norm.ppf((1 + level) / 2)
-    lrt = max(0.0, 2 * (ll - ml_loglik(s.yi, s.vi, ml.mu, ml.tau2)))
+    lrt = max(0.0, 2 * (ll - ml_loglik(s.yi, s.vi, ml.estimate, ml.tau2)))
     df = len(st) - 1
     return SelectionResult(
         alternative=alternative, method=method, k=len(s), steps=tuple(float(x) for x in st),
@@ -225,7 +229,7 @@ def selmodel(studies, sei=None, *, vi=None, steps=(0.025,), alternative: str = "
         tau2=float(theta[1]) if free_tau2 else 0.0, tau2_se=se_all[1] if free_tau2 else None,
         delta=tuple(float(d) for d in delta), delta_se=(None,) + tuple(se_all[1 + free_tau2:]),
         lrt=lrt, lrt_df=df, lrt_pval=float(stats.chi2.sf(lrt, df)), ll=float(ll),
-        ll0=float(ml_loglik(s.yi, s.vi, ml.mu, ml.tau2)), delta_at_bound=at_bound, level=level)
+        ll0=float(ml_loglik(s.yi, s.vi, ml.estimate, ml.tau2)), delta_at_bound=at_bound, level=level)
 
 
 def ml_loglik(yi, vi, mu: float, tau2: float) -> float:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from evidence_lib.core.checks import choice
 from evidence_lib.core.errors import ConvergenceError
-from evidence_lib.core.studies import Studies, as_studies
+from evidence_lib.core.studies import Studies, as_studies, spread_by_keyword
 from evidence_lib.frequentist.meta_regression import METHODS, fit_meta_regression
 from evidence_lib.frequentist.rma import random_effects
 from evidence_lib.questions.bias.result import BiasResult
@@ -36,6 +36,9 @@ class TrimFillResult(BiasResult):
     """The refit after filling (``estimate``, ``se``, ``low``, ``high``, ``stat``, ``pval``,
     ``tau2`` over ``k`` = observed + k0 studies) and ``studies``: the observed and filled
     studies, ``data["filled"]`` flagging the filled ones (labelled "Filled 1", ...)."""
+
+    DISPLAY = ('estimator', 'side', 'k0', 'k', 'ci', 'pval', 'tau2')
+    CAPTION = "trim and fill"
 
     estimator: str
     method: str
@@ -68,7 +71,7 @@ def _k0(yi, vi, method, estimator):
         if k0 == previous:
             return k0, se_k0, beta
         previous = k0
-        beta = random_effects(yi[: k - k0], vi=vi[: k - k0], method=method).mu
+        beta = random_effects(yi[: k - k0], vi=vi[: k - k0], method=method).estimate
         dev = yi - beta
         ranks = np.empty(k)
         ranks[np.argsort(np.abs(dev), kind="stable")] = np.arange(1, k + 1)  # R rank(ties="first")
@@ -86,7 +89,8 @@ def _k0(yi, vi, method, estimator):
     raise ConvergenceError(f"trimfill: the trim-and-fill iteration for k0 did not converge in {_MAXITER} rounds")
 
 
-def trimfill(studies, sei=None, *, vi=None, estimator: str = "L0", side: str | None = None,
+@spread_by_keyword
+def trimfill(studies, *, sei=None, vi=None, estimator: str = "L0", side: str | None = None,
              method: str = "REML", level: float = 0.95) -> TrimFillResult:
     """Trim and fill (module doc); metafor ``trimfill(rma(yi, vi, method=), estimator=, side=)``.
 
@@ -96,7 +100,7 @@ def trimfill(studies, sei=None, *, vi=None, estimator: str = "L0", side: str | N
     choice("method", method, METHODS)
     if side is not None:
         choice("side", side, SIDES)
-    s = as_studies(studies, sei, vi=vi)
+    s = as_studies(studies, sei=sei, vi=vi)
     if len(s) < MIN_K:
         raise ValueError(f"trimfill needs k >= {MIN_K} studies, got k = {len(s)}")
     side = side or _side(s, method)
@@ -120,5 +124,5 @@ def trimfill(studies, sei=None, *, vi=None, estimator: str = "L0", side: str | N
         m = np.arange(-1, k0)
         p_k0 = float(1 - np.sum(0.5 ** (m + 2)))  # choose(m + 1, m + 1) = 1
     return TrimFillResult(estimator=estimator, method=method, side=side, k0=k0, se_k0=se_k0, p_k0=p_k0,
-                          k=len(out), estimate=fit.mu, se=fit.se, low=fit.ci_low, high=fit.ci_high,
+                          k=len(out), estimate=fit.estimate, se=fit.se, low=fit.low, high=fit.high,
                           stat=fit.stat, pval=fit.pval, tau2=fit.tau2, level=level, studies=out)
