@@ -200,6 +200,11 @@ def test_bad_options_are_errors():
         fsn(s, type="REM")
 
 
+def test_trimfill_r0_undefined_for_equal_effects():
+    with pytest.raises(ValueError, match="R0 is undefined"):
+        trimfill(Studies([0.2, 0.2, 0.2, 0.2], [0.1, 0.2, 0.3, 0.1]), estimator="R0")
+
+
 def test_results_make_frames():
     s = studies("bangertdrowns2004")
     with warnings.catch_warnings():

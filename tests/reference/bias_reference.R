@@ -125,6 +125,10 @@ for (name in names(datasets)) {
       npar <- 2 + length(unique(c(steps, 1)))  # mu, tau2, delta_1..N
       bfgs <- list(optimizer = "optim", optmethod = "BFGS", reltol = 1e-15, maxit = 10000, ndeps = rep(1e-5, npar))
       a <- sel(bfgs)
+      if (is.character(a)) {  # BFGS can run on without end when tau2 goes to 0 (log scale): hold it there
+        d0 <- sel(list())
+        if (!is.character(d0) && d0$tau2 < 1e-6) a <- sel(bfgs, tau2 = 0)
+      }
       b <- sel(list(optimizer = "nlminb", rel.tol = 1e-12, eval.max = 10000, iter.max = 10000))
       if (is.character(a)) {
         add(dataset = name, method = "selmodel", alternative = alternative, steps = steps, error = a)

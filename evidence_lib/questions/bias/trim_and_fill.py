@@ -77,6 +77,8 @@ def _k0(yi, vi, method, estimator):
         ranks[np.argsort(np.abs(dev), kind="stable")] = np.arange(1, k + 1)  # R rank(ties="first")
         signed = np.sign(dev) * ranks
         if estimator == "R0":
+            if not np.any(signed < 0):
+                raise ValueError("trimfill: no study lies below the trimmed mean (all effects equal?); R0 is undefined")
             k0 = k - np.max(-signed[signed < 0]) - 1
             se_k0 = np.sqrt(2 * max(0, k0) + 2)
         else:
