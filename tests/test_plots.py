@@ -136,3 +136,18 @@ def test_forest_refuses_a_fit_at_another_level():
     with pytest.raises(ValueError, match="level"):
         plots.forest(studies, fit=el.random_effects(studies), level=0.8)
     plt.close(plots.forest(studies, fit=fit80, level=0.8).figure)
+
+
+def test_contour_funnel_shades_the_significance_regions():
+    # metafor funnel(res, level = c(90, 95, 99), shade = , refline = 0): the 90/95/99 % contours
+    # around the null, z = 1.645, 1.960, 2.576 times the standard error
+    ax = plots.funnel(SMD, contours=(0.90, 0.95, 0.99))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:3] == ["p < 0.1 (>= 0.05)", "p < 0.05 (>= 0.01)", "p < 0.01"]
+    inner = ax.collections[0].get_paths()[0].vertices  # the right-hand p in [.05, .10) band
+    se_max = ax.get_ylim()[0]
+    assert inner[:, 0].min() == pytest.approx(0.0, abs=1e-12)
+    assert np.isclose(inner[:, 0], 1.959964 * se_max, rtol=1e-6).any()
+    assert np.isclose(inner[:, 0], 1.644854 * se_max, rtol=1e-6).any()
+    with pytest.raises(ValueError, match="contours"):
+        plots.funnel(SMD, contours=(95,))

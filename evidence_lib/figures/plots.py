@@ -375,26 +375,50 @@ def probability_curve(x, curves: dict, *, xlabel, ylabel="P(benefit)", ax=None, 
 
 
 @styled
-def funnel(studies, fit, *, groups=None, level=0.95, ax=None, title=None, intervention="intervention"):
-    """Funnel plot: each study's effect against its standard error (inverted axis), the pseudo
-    ``level`` limits mu ± z·se around the pooled mean of ``fit``; ``groups`` (one label per
-    study) colours the points."""
+def funnel(studies, fit=None, *, groups=None, level=0.95, contours=None, ax=None, title=None,
+           intervention="intervention"):
+    """Funnel plot: each study's effect against its standard error (inverted axis); ``groups``
+    (one label per study) colours the points. With ``fit``: its pooled mean and the pseudo
+    ``level`` limits mu ± z·se. ``contours`` (e.g. (0.90, 0.95, 0.99)): contour-enhanced funnel
+    (Peters et al. 2008, J Clin Epidemiol 61:991) as metafor ``funnel(..., level=c(90, 95, 99),
+    shade=, refline=0)``: the regions around the null where a study's two-sided p-value lies
+    between 1 - level and the next level are shaded, darker for smaller p."""
     from evidence_lib.frequentist.rma import funnel_limits
 
     s = as_studies(studies)
     ax = _axes(ax, (7.5, 5.2))
-    lim = funnel_limits(fit.estimate, s.sei.max() * 1.05, level=level)
-    se = lim["se"].to_numpy()
-    ax.plot(lim["low"], se, color=PRIOR, ls="--", lw=1, label=f"pseudo {level:.0%} limits".replace("%", " %"))
-    ax.plot(lim["high"], se, color=PRIOR, ls="--", lw=1)
-    ax.axvline(fit.estimate, color=FREQ, lw=1, label=f"random-effects mean {fmt(fit.estimate)}")
+    se_max = s.sei.max() * 1.05
+    null = null_value(s.measure)
+    if contours is not None:
+        levels = sorted(float(x) for x in contours)
+        if not levels or any(not 0 < x < 1 for x in levels):
+            raise ValueError(f"funnel: contours must be levels strictly between 0 and 1, got {contours!r}")
+        se = np.linspace(0, se_max, 100)
+        z = stats.norm.ppf(0.5 + np.array(levels) / 2)
+        span = max(np.abs(s.yi - null).max(), z[-1] * se_max) * 1.15
+        shades = np.linspace(0.88, 0.55, len(levels))
+        bounds = list(z)
+        for i, lvl in enumerate(levels):
+            inner = bounds[i] * se
+            outer = np.full_like(se, span) if i == len(levels) - 1 else np.minimum(bounds[i + 1] * se, span)
+            label = f"p < {1 - lvl:.2g}" + ("" if i == len(levels) - 1 else f" (>= {1 - levels[i + 1]:.2g})")
+            colour = str(shades[i])
+            ax.fill_betweenx(se, null + inner, null + outer, color=colour, lw=0, label=label)
+            ax.fill_betweenx(se, null - outer, null - inner, color=colour, lw=0)
+        ax.set_xlim(null - span, null + span)
+    if fit is not None:
+        lim = funnel_limits(fit.estimate, se_max, level=level)
+        ax.plot(lim["low"], lim["se"], color=PRIOR, ls="--", lw=1,
+                label=f"pseudo {level:.0%} limits".replace("%", " %"))
+        ax.plot(lim["high"], lim["se"], color=PRIOR, ls="--", lw=1)
+        ax.axvline(fit.estimate, color=FREQ, lw=1, label=f"random-effects mean {fmt(fit.estimate)}")
     groups = np.asarray(groups if groups is not None else ["study"] * len(s))
     for name, colour in zip(dict.fromkeys(groups), [FREQ, BAYES, GREEN, PURPLE]):
         mask = groups == name
         ax.scatter(s.yi[mask], s.sei[mask], color=colour, s=25, label=f"{name} (k = {mask.sum()})", zorder=3)
-    ax.set_ylim(se[-1], 0)
+    ax.set_ylim(se_max, 0)
     ax.set_ylabel("standard error")
-    ax.axvline(null_value(s.measure), color="black", lw=0.8)
+    ax.axvline(null, color="black", lw=0.8)
     measure_axis(ax, s.measure, s.favours, intervention=intervention)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
     if title:
