@@ -251,7 +251,7 @@ assert design_secure.table["power"].iloc[1] < 0.2  # an RR of 2 would be detecte
 nxt = {}
 for n_per_arm, n_trials in ((100, 1), (100, 3), (400, 1)):
     nxt[n_per_arm, n_trials] = el.next_trial(depression, n_per_arm=n_per_arm, n_trials=n_trials, tau_prior=TAU_PRIOR, threshold=0.2,
-                                             threshold=0.9, draws=2000, random_seed=SEED, progress=False)
+                                             target=0.9, draws=2000, random_seed=SEED, progress=False)
 one = nxt[100, 1]
 print(f"now: P(benefit) {one.current['p_benefit']:.3f}, P(benefit > 0.2) {one.current['p_benefit_beyond']:.3f}")
 summary = pd.concat({f"{n} trial(s) of {m} per arm": r.table for (m, n), r in nxt.items()}, names=["design"])
