@@ -36,8 +36,8 @@ STUDENT_NOTE = ("*Exercise.* Run the cells from the top. Where a cell says `# yo
                 "(the hint above it helps); the cell after it checks your answer. Where it says "
                 "*Your answer here.*, write a few sentences.")
 STUB = {"code": "# your code here", "markdown": "*Your answer here.*"}
-CHECK_IMPORT = ("from evidence_lib.app.answer_checks import check_answer  "
-                "# the checks below say \"not done yet\" until you fill in the blanks")
+CHECK_IMPORT = ("# The checks below say \"not done yet\" until you fill in the blank they check.\n"
+                "from evidence_lib.app.answer_checks import check_answer")
 
 
 def solution_sources(notebook_dir: Path | None = None) -> list[Path]:
