@@ -1,8 +1,10 @@
 """evidence-lib: the project's command line.
 
 Commands: run (execute and render the notebooks), exercises (regenerate the student
-exercises, or --check that they are current) and readings (the frequentist and the
-Bayesian reading side by side, for the published results or for a CSV of your own).
+exercises, or --check that they are current), readings (the frequentist and the
+Bayesian reading side by side, for the published results or for a CSV of your own) and
+worth (model-averaged Bayes factors, a design analysis and what one more trial would
+change, for the same inputs).
 A malformed input file or an invalid option ends with a one-line message and exit
 code 2, never a traceback, and nothing written: --out is checked before any work (not an
 input file, not a directory, its folder exists) and written to a temporary file in the same
@@ -333,13 +335,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evidence-lib", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="execute every notebook in order and render HTML to reports/")
+    run = sub.add_parser(
+        "run", help="execute every notebook in order and render HTML to reports/",
+        description="Execute notebooks/NN_name.py in order, each in a fresh kernel, and write reports/NN_name.html\n"
+                    "(with code), reports/reader/NN_name.html (the reader's edition) and reports/index.html.\n"
+                    "A notebook that fails or is interrupted leaves the earlier reports marked stale.",
+        epilog="examples:\n  evidence-lib run\n  evidence-lib run 03 --update   # refresh notebooks/03_*.ipynb too",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("notebooks", nargs="*", help="only these notebooks (stem or number prefix, e.g. 03)")
     run.add_argument("--update", action="store_true",
                      help="also write the executed outputs back to notebooks/*.ipynb (refresh the pairs)")
     run.set_defaults(func=_cmd_run)
 
-    ex = sub.add_parser("exercises", help="regenerate exercises/*.ipynb from notebooks/NN_exercise_*.py")
+    ex = sub.add_parser(
+        "exercises", help="regenerate exercises/*.ipynb from notebooks/NN_exercise_*.py",
+        description="Write the student version of each solution notebook notebooks/NN_exercise_*.py to\n"
+                    "exercises/NN_exercise_*.ipynb: every cell tagged 'solution' becomes a hint and a blank\n"
+                    "('# your code here' or 'Your answer here.'); the checks after it stay and say \"not done yet\"\n"
+                    "until the blank is filled. Exercises whose solution is gone are removed.",
+        epilog="examples:\n  evidence-lib exercises\n  evidence-lib exercises --check   # CI: exit 1 if any is stale",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     ex.add_argument("--check", action="store_true",
                     help="write nothing; exit 1 listing the exercises that are stale")
     ex.set_defaults(func=_cmd_exercises)
