@@ -19,7 +19,7 @@ import textwrap
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch, Polygon
-from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 from scipy import stats
 
 from evidence_lib.core.measures import benefit_sign, from_analysis_scale, is_ratio, null_value, to_analysis_scale
@@ -450,10 +450,10 @@ def two_readings_grid(rows, *, labels, prior_set=None, ncols=3, title=None):
                      xlim=family_span[is_ratio(row["measure"])])
     for ax in axes.flat[n:]:
         ax.set_visible(False)
-    side = f"; every panel drawn so that {common} values favour the intervention" if common else ""
+    side = f"\nevery panel drawn so that {common} values favour the intervention" if common else ""
     fig.suptitle((title + "\n" if title else "") + f"orange: posterior of the average effect ({prior_set.label}); "
-                 f"blue: published estimate and 95 % CI{side};\nshaded: P(benefit), darker: P(benefit beyond a "
-                 "minimal important difference, 0.2 SD or a ratio of 1.25)", fontsize=10)
+                 "blue: published estimate and 95 % CI;\nshaded: P(benefit), darker: P(benefit beyond a "
+                 f"minimal important difference, 0.2 SD or a ratio of 1.25){side}", fontsize=10)
     return fig
 
 
@@ -507,7 +507,7 @@ def interval_comparison(table, *, label_col="label", ax=None, measure="SMD", fav
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(-0.8, n - 0.2)
     ax.set_xlim(*_ratio_span(np.nanmin([low, clo]), np.nanmax([high, chi]), measure))
-    measure_axis(ax, measure, favours, label=measure + (" (log scale)" if is_ratio(measure) else ""))
+    measure_axis(ax, measure, favours)
     if numbers:
         where = ax.get_yaxis_transform()
         for yi, *vals in zip(y, est, low, high, med, clo, chi):
@@ -523,11 +523,16 @@ def interval_comparison(table, *, label_col="label", ax=None, measure="SMD", fav
 
 
 @styled
-def probability_curve(x, curves: dict, *, xlabel, ylabel="P(benefit)", ax=None, title=None, threshold=0.95):
+def probability_curve(x, curves: dict, *, xlabel, ylabel="P(benefit)", ax=None, title=None, threshold=0.95,
+                      logx=False):
     """Lines of a probability against a prior setting, one per entry of ``curves`` (the first
     orange, the others category colours), with the ``threshold`` line labelled; the y axis
-    runs from just below the lowest value (or the threshold) to 1, so the curve is not flattened."""
+    runs from just below the lowest value (or the threshold) to 1, so the curve is not flattened.
+    ``logx``: a log x axis labelled with plain numbers (0.1, 1), not powers of ten."""
     ax = _axes(ax, (7, 4))
+    if logx:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     lowest = threshold
     for (label, y), colour in zip(curves.items(), [BAYES, *categorical(len(curves) - 1)]):
         ax.plot(x, y, lw=2, label=label, color=colour)
@@ -622,6 +627,7 @@ def harmonised(df, *, label_col="label", colour_col="review", title=None, ax=Non
         heights = [len(v) + 2 for v in families.values()]
         fig, axes = plt.subplots(len(families), 1, figsize=(12, 0.3 * sum(heights) + 1.8), layout="constrained",
                                  height_ratios=heights, squeeze=False)
+        fig.get_layout_engine().set(h_pad=0.3)   # a panel's x label is not read as the next panel's heading
         axes = axes[:, 0]
     else:
         fig, axes = ax.figure, [ax]
