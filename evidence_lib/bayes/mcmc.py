@@ -86,6 +86,9 @@ def _fit(model, settings: dict, attrs: dict, *, hide=()):
     for name in set(hide) & set(post.data_vars):  # not pm.sample's var_names: nutpie ignores it
         post = post.drop_vars([name, *post[name].dims[2:]], errors="ignore")
     fit["posterior"] = post
+    stats = fit["sample_stats"].to_dataset()
+    if "maxdepth_reached" in stats and "reached_max_treedepth" not in stats:  # nutpie's name -> PyMC's and ArviZ's
+        fit["sample_stats"] = stats.assign(reached_max_treedepth=stats["maxdepth_reached"])
     fit.attrs.update(random_seed=settings["random_seed"], nuts_sampler=settings["nuts_sampler"], **attrs)
     return fit
 
