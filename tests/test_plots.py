@@ -107,7 +107,7 @@ def test_cli_plot_needs_studies_and_a_known_extension(tmp_path, capsys):
 
 def test_forest_names_the_knapp_hartung_interval_and_shrinks_in_the_study_row():
     fit = random_effects(SMD, method="REML", test="knha")
-    post = exact_posterior(SMD.yi, SMD.sei, tau_prior=priors.half_normal(0.5))
+    post = exact_posterior(SMD, tau_prior=priors.half_normal(0.5))
     ax = plots.forest(SMD, fit=fit, post=post, shrinkage=True)
     texts = _texts(ax)
     label = "Random effects (REML), 95 % CI (Knapp–Hartung)"
@@ -145,7 +145,7 @@ def _all_text(fig):
 def test_figures_are_150_dpi_with_text_of_at_least_9_pt_in_the_palette(draw):
     from evidence_lib.figures import palette
 
-    post = exact_posterior(SMD.yi, SMD.sei, tau_prior=priors.half_normal(0.5))
+    post = exact_posterior(SMD, tau_prior=priors.half_normal(0.5))
     fit = random_effects(SMD, method="REML")
     ax = {"forest": lambda: plots.forest(SMD, fit=fit, post=post, shrinkage=True),
           "two_readings": lambda: plots.two_readings(post, estimate=-0.3, ci=(-0.6, 0.0), measure="SMD",
@@ -231,3 +231,26 @@ def test_forest_refuses_a_fit_at_another_level():
     with pytest.raises(ValueError, match="level"):
         plots.forest(studies, fit=el.random_effects(studies), level=0.8)
     plt.close(plots.forest(studies, fit=fit80, level=0.8).figure)
+
+
+def test_forest_prints_metafor_numbers_for_bcg():
+    """Golden: metafor rma(measure="RR", dat.bcg, REML, z) from tests/reference/metafor_reference.json
+    (written by tests/reference/metafor_reference.R); pooled 0.49 [0.34, 0.70], PI [0.15, 1.55]."""
+    import json
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).parent / "reference" / "metafor_reference.json").read_text())
+    data = ref["datasets"]["bcg"]
+    mf = next(f for f in ref["fits"] if (f["dataset"], f["method"], f["test"]) == ("bcg", "REML", "z"))
+    bcg = Studies(np.array(data["yi"]), np.sqrt(data["vi"]), measure="RR", favours="lower")
+    ax = plots.forest(bcg)
+    texts = _texts(ax)
+    e = np.exp
+    assert f"{e(mf['mu']):.2f} [{e(mf['ci_low']):.2f}, {e(mf['ci_high']):.2f}]" == "0.49 [0.34, 0.70]"
+    assert "0.49 [0.34, 0.70]" in texts and "[0.15, 1.55]" in texts
+    assert f"[{e(mf['pi_low']):.2f}, {e(mf['pi_high']):.2f}]" == "[0.15, 1.55]"
+    assert [t for t in texts if t.endswith(" %") and t[0].isdigit() and t != "100 %"] == [f"{w:.1f} %" for w in mf["weights"]]
+    assert ("Heterogeneity: Tau² = 0.31; Chi² = 152.23, df = 12 (P < 0.0001); I² = 92 %" in texts
+            and f"{mf['tau2']:.2f}, {mf['q']:.2f}, {mf['i2']:.0f}" == "0.31, 152.23, 92" and mf["q_pval"] < 1e-4)
+    assert "Test for overall effect: Z = 3.97 (P < 0.0001)" in texts and f"{abs(mf['stat']):.2f}" == "3.97"
+    assert mf["pval"] < 1e-4 and "RR [95 % CI]" in texts and ax.get_xlabel() == "risk ratio (RR), log scale"

@@ -243,7 +243,7 @@ def _cmd_readings(args) -> int:
     notes = []
     if args.studies:
         studies, fit, post, table = _study_reading(args.studies, prior_set, args.favours)
-        shown = table.round(4).assign(p=table["p"].map(fmt_p4)).T   # metafor's <0.0001, not a rounded 0.0001
+        shown = table.round(4).assign(pval=table["pval"].map(fmt_p4)).T   # metafor's <0.0001, not a rounded 0.0001
     elif args.summary:
         table = _summary_readings(args.summary, prior_set)
         shown = table[[c for c in READINGS_COLUMNS if c in table]].round(3)
