@@ -272,7 +272,7 @@ ax.axvline(one.current["p_benefit_beyond"], color=palette.PRIOR, lw=1.5, label="
 ax.set_xlabel("updated P(benefit > 0.2 SD)")
 ax.set_ylabel("density")
 ax.set_title("Barlow depression: where the next trial(s) would leave P(benefit > 0.2 SD)", loc="left")
-ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 plt.show()
 
 # %% [markdown]
@@ -354,7 +354,7 @@ ax.annotate("0.95", xy=(1, 0.95), xycoords=ax.get_yaxis_transform(), xytext=(4, 
             va="center", fontsize=9)
 ax.set_xlabel("true average effect μ (SMD; negative = benefit)")
 ax.set_ylabel("coverage of the 95 % interval")
-fig.legend(loc="outside lower center", ncols=2, fontsize=9)
+fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
 ax.set_title(f"Reviews like Barlow's (k = 4): coverage, {oc.coverage['n'].iloc[0]} reviews per point", loc="left")
 plt.show()
 

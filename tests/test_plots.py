@@ -254,3 +254,32 @@ def test_forest_prints_metafor_numbers_for_bcg():
             and f"{mf['tau2']:.2f}, {mf['q']:.2f}, {mf['i2']:.0f}" == "0.31, 152.23, 92" and mf["q_pval"] < 1e-4)
     assert "Test for overall effect: Z = 3.97 (P < 0.0001)" in texts and f"{abs(mf['stat']):.2f}" == "3.97"
     assert mf["pval"] < 1e-4 and "RR [95 % CI]" in texts and ax.get_xlabel() == "risk ratio (RR), log scale"
+
+
+def test_design_curves_take_category_colours_and_a_figure_legend():
+    from evidence_lib.figures import palette
+    from evidence_lib.questions.design import design_analysis
+
+    a = design_analysis(SMD, true_effects=[-0.2, -0.4])
+    axes = plots.design_curves({"z": a}, title="t")
+    axes = a.plot(axes=axes, label="again")                         # the method adds the next colour
+    colours = [line.get_color() for line in axes[0].lines if not line.get_label().startswith("_")]
+    assert colours == list(palette.CATEGORICAL[:2])
+    fig = axes[0].figure
+    assert len(fig.legends) == 1 and [t.get_text() for t in fig.legends[0].get_texts()] == ["z", "again"]
+    assert axes[0].get_legend() is None                             # nothing drawn over the lines
+
+
+def test_two_readings_reverse_draws_the_other_sign_and_keeps_the_published_numbers():
+    post = exact_posterior(SMD, tau_prior=priors.half_normal(0.5))
+    ax = plots.two_readings(post, estimate=-0.3, ci=(-0.6, 0.0), measure="SMD", favours="lower", reverse=True,
+                            xlim=(-1.0, 1.5))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "published −0.30 [−0.60, 0.00]; sign reversed here" in labels
+    sides = [t.get_text() for t in ax.texts if "favours" in t.get_text()]
+    assert sides == ["← favours control", "favours intervention →"]
+    lo, hi = ax.get_xlim()
+    assert lo <= -1.0 and hi >= 1.5 and lo < 0 < hi
+    x, y = ax.lines[0].get_data()
+    assert x[0] == pytest.approx(lo) and x[-1] == pytest.approx(hi)  # the curve runs to both edges
+    assert x[np.argmax(y)] > 0                                        # the posterior of −μ: mass on the right
