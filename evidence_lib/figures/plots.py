@@ -628,7 +628,7 @@ def harmonised(df, *, label_col="label", colour_col="review", title=None, ax=Non
         heights = [len(v) + 2 for v in families.values()]
         fig, axes = plt.subplots(len(families), 1, figsize=(12, 0.3 * sum(heights) + 1.8), layout="constrained",
                                  height_ratios=heights, squeeze=False)
-        fig.get_layout_engine().set(h_pad=0.3)   # a panel's x label is not read as the next panel's heading
+        fig.get_layout_engine().set(hspace=0.12)   # a panel's x label is not read as the next panel's heading
         axes = axes[:, 0]
     else:
         fig, axes = ax.figure, [ax]
