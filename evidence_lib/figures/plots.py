@@ -24,8 +24,8 @@ from scipy import stats
 
 from evidence_lib.core.measures import benefit_sign, from_analysis_scale, is_ratio, null_value, to_analysis_scale
 from evidence_lib.core.studies import as_studies, spread_by_keyword
-from evidence_lib.figures.palette import BAYES, CATEGORICAL, CYCLE, FREQ, INK, PRIOR, categorical
-from evidence_lib.figures.tables import fmt, fmt_p4, fmt_prob, minus
+from evidence_lib.figures.palette import BAYES, CYCLE, FREQ, INK, PRIOR, categorical
+from evidence_lib.figures.tables import fmt, fmt_p4, fmt_prob
 
 DPI = 150
 MIN_FONT = 9.0
