@@ -23,7 +23,7 @@ import numpy as np
 from scipy import stats
 
 import evidence_lib as el
-from evidence_lib.figures import plots
+from evidence_lib.figures import palette, plots
 
 published = el.load_published()
 
@@ -57,8 +57,8 @@ published = el.load_published()
 # %%
 mu = -0.22
 x = np.linspace(-1.4, 1.0, 400)
-fig, ax = plt.subplots(figsize=(7.5, 4.6), layout="constrained")
-for tau, colour in [(0.05, plots.FREQ), (0.2, plots.BAYES), (0.4, plots.PRIOR)]:
+fig, ax = plots.subplots(figsize=(7.5, 4.6))
+for tau, colour in zip([0.05, 0.2, 0.4], palette.CATEGORICAL):
     share = stats.norm.cdf(0, mu, tau)
     ax.plot(x, stats.norm.pdf(x, mu, tau), color=colour, lw=2,
             label=f"τ = {tau}: {share:.0%} of true effects below 0 (benefit)")

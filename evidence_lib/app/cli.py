@@ -204,16 +204,16 @@ def _write_csv(table: pd.DataFrame, out: Path) -> None:
         raise
 
 
-def _forest_plot(studies, fit, post, title, out) -> None:
-    """The annotated forest plot (plots.forest) of a user's study effects, saved by extension."""
+def _forest_plot(studies, fit, post, args) -> None:
+    """The annotated forest plot (plots.forest) of a user's study effects, saved by extension at 150 dpi."""
     import matplotlib
 
     matplotlib.use("Agg")
     from evidence_lib.figures import plots
 
-    ax = plots.forest(studies, fit=fit, post=post, title=title)
-    ax.figure.savefig(out, bbox_inches="tight")
-    print(f"wrote {out}")
+    ax = plots.forest(studies, fit=fit, post=post, title=args.title, shrinkage=args.shrinkage, xlim=args.xlim)
+    plots.save(ax.figure, args.plot)
+    print(f"wrote {args.plot}")
 
 
 def _check_favours(args) -> None:
@@ -225,6 +225,7 @@ def _check_favours(args) -> None:
 
 
 def _cmd_readings(args) -> int:
+    from evidence_lib.figures.tables import fmt_p4
     from evidence_lib.loaders.packaged import PUBLISHED_PATH
     from evidence_lib.published.readings import readings_table
 
@@ -232,6 +233,11 @@ def _cmd_readings(args) -> int:
         raise ValueError("--plot draws the forest plot of --studies FILE; give --studies")
     if args.plot and args.plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise ValueError(f"--plot {args.plot}: the file name must end in .png, .svg or .pdf")
+    for name in ("title", "shrinkage", "xlim"):
+        if getattr(args, name) and not args.plot:
+            raise ValueError(f"--{name} sets the forest plot: give --plot FILE.png too")
+    if args.xlim and args.xlim[0] >= args.xlim[1]:
+        raise ValueError(f"--xlim {args.xlim[0]:g} {args.xlim[1]:g}: LOW must be below HIGH")
     if args.out:
         _check_out(args.out, [args.studies, args.summary] if args.studies or args.summary else [PUBLISHED_PATH])
     prior_set = _prior_set(args)
@@ -239,7 +245,7 @@ def _cmd_readings(args) -> int:
     notes = []
     if args.studies:
         studies, fit, post, table = _study_reading(args.studies, prior_set, args.favours)
-        shown = table.round(4).T
+        shown = table.round(4).assign(pval=table["pval"].map(fmt_p4)).T   # metafor's <0.0001, not a rounded 0.0001
     elif args.summary:
         table = _summary_readings(args.summary, prior_set)
         shown = table[[c for c in READINGS_COLUMNS if c in table]].round(3)
@@ -261,7 +267,7 @@ def _cmd_readings(args) -> int:
             print(f"note: {defused} text cell(s) starting with = + - or @ were written with a leading ' so that a "
                   "spreadsheet shows them as text, not as a formula (CSV injection guard, OWASP)")
     if args.plot:
-        _forest_plot(studies, fit, post, f"{args.studies.name}: both readings ({prior_set.label})", args.plot)
+        _forest_plot(studies, fit, post, args)
     return 0
 
 
@@ -384,6 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--out", type=Path, metavar="FILE.csv", help="also save the full table as CSV")
     rd.add_argument("--plot", type=Path, metavar="FILE.png", help="with --studies: save the annotated forest "
                                                                   "plot (.png, .svg or .pdf by extension)")
+    rd.add_argument("--title", help="with --plot: the forest plot's title (default: none)")
+    rd.add_argument("--shrinkage", action="store_true",
+                    help="with --plot: draw each study's Bayesian shrinkage estimate and CrI in its row")
+    rd.add_argument("--xlim", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                    help="with --plot: x-axis limits on the natural scale (ratios as ratios; must contain the "
+                         "null); longer intervals end in arrows")
     rd.set_defaults(func=_cmd_readings)
 
     wo = sub.add_parser(
