@@ -28,15 +28,24 @@ READINGS_COLUMNS = ["measure", "estimate_used", "ci_low", "ci_high", "p_implied"
 
 
 def _cmd_run(args) -> int:
-    from evidence_lib.app.notebook_runner import Interrupted, run_notebooks
+    import time
 
+    from evidence_lib.app.notebook_runner import Interrupted, NotebooksFailed, run_notebooks
+
+    if args.jobs is not None and args.jobs < 1:
+        raise ValueError(f"--jobs {args.jobs}: give at least 1")
+    start = time.perf_counter()
     try:
-        timings = run_notebooks(args.notebooks or None, update=args.update)
+        timings = run_notebooks(args.notebooks or None, update=args.update, jobs=args.jobs)
     except Interrupted as err:  # SIGINT or SIGTERM: one line, exit 130 like a shell
         print(f"evidence-lib run: {err}", file=sys.stderr)
         return 130
+    except NotebooksFailed as err:  # each failure already had its line
+        print(f"evidence-lib run: {err}", file=sys.stderr)
+        return 1
     total = sum(t["seconds"] for t in timings)
-    print(f"all {len(timings)} notebook(s) done in {total:.1f} s; HTML in reports/")
+    print(f"all {len(timings)} notebook(s) done in {time.perf_counter() - start:.1f} s wall "
+          f"({total:.1f} s of notebook time); HTML in reports/")
     return 0
 
 
@@ -336,6 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("notebooks", nargs="*", help="only these notebooks (stem or number prefix, e.g. 03)")
     run.add_argument("--update", action="store_true",
                      help="also write the executed outputs back to notebooks/*.ipynb (refresh the pairs)")
+    run.add_argument("--jobs", "-j", type=int, metavar="N",
+                     help="notebooks executed at once (default: the number of cores)")
     run.set_defaults(func=_cmd_run)
 
     ex = sub.add_parser("exercises", help="regenerate exercises/*.ipynb from notebooks/NN_exercise_*.py")
