@@ -18,8 +18,6 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import pandas as pd
-
 from evidence_lib.core.errors import ConvergenceError
 
 USAGE_ERROR = 2
@@ -143,11 +141,15 @@ def _study_reading(path, prior_set, favours):
            "post_median": natural(bayes["estimate"]), "cri_low": natural(bayes["low"]),
            "cri_high": natural(bayes["high"]), "p_benefit": bayes["p_benefit"],
            "tau_median": bayes["tau"], "pred_low": natural(bayes["pred_low"]), "pred_high": natural(bayes["pred_high"])}
+    import pandas as pd
+
     return studies, fit, post, pd.DataFrame([row], index=[path.name])
 
 
 def _summary_readings(path, prior_set) -> pd.DataFrame:
     """Both readings (readings.read_row) of each published summary in a user's CSV."""
+    import pandas as pd
+
     from evidence_lib.published.readings import read_row
     from evidence_lib.loaders.user_input import InputError, read_summaries
 
