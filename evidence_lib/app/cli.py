@@ -30,8 +30,6 @@ def _cmd_run(args) -> int:
 
     from evidence_lib.app.notebook_runner import Interrupted, NotebooksFailed, run_notebooks
 
-    if args.jobs is not None and args.jobs < 1:
-        raise ValueError(f"--jobs {args.jobs}: give at least 1")
     start = time.perf_counter()
     try:
         timings = run_notebooks(args.notebooks or None, update=args.update, jobs=args.jobs)

@@ -337,24 +337,30 @@ def last_line(err: BaseException) -> str:
 
 
 @dataclass
-class _Executed:
+class _Outcome:
+    """What a worker did with one notebook: seconds of execution, figures published, or the error."""
     source: Path
-    nb: nbformat.NotebookNode | None
     seconds: float
+    figures: int = 0
     error: BaseException | None = None
     kernel_stderr: str = ""
 
 
-def _execute_one(source: Path, clients: set) -> _Executed:
-    """Run in a worker thread: execute ``source``; never raises (the error is returned)."""
+def _run_one(source: Path, clients: set, reports_dir: Path, update: bool) -> _Outcome:
+    """Run in a worker thread: execute ``source`` and publish it (:func:`_publish`), so that a worker
+    finishes one notebook before it starts the next; never raises (the error is returned)."""
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as kernel_stderr:
         try:
             nb = execute(source, kernel_stderr=kernel_stderr, clients=clients)
-            return _Executed(source, nb, time.perf_counter() - start)
         except Exception as err:
             kernel_stderr.seek(0)
-            return _Executed(source, None, time.perf_counter() - start, err, kernel_stderr.read())
+            return _Outcome(source, time.perf_counter() - start, error=err, kernel_stderr=kernel_stderr.read())
+    seconds = time.perf_counter() - start
+    try:
+        return _Outcome(source, seconds, figures=_publish(nb, source, seconds, reports_dir, update))
+    except Exception as err:
+        return _Outcome(source, seconds, error=err)
 
 
 def _previous_seconds(reports_dir: Path, stem: str) -> float:
@@ -364,10 +370,9 @@ def _previous_seconds(reports_dir: Path, stem: str) -> float:
         return 0.0
 
 
-def _publish(done: _Executed, reports_dir: Path, update: bool) -> int:
+def _publish(nb: nbformat.NotebookNode, source: Path, seconds: float, reports_dir: Path, update: bool) -> int:
     """Render an executed notebook, write its reports and card (and with ``update`` its .ipynb);
     return its number of figures."""
-    nb, source = done.nb, done.source
     full, reader = render(nb, source.stem)
     target = source.with_suffix(".ipynb")
     if update:
@@ -375,7 +380,7 @@ def _publish(done: _Executed, reports_dir: Path, update: bool) -> int:
     _write_atomic(reports_dir / f"{source.stem}.html", full)
     _write_atomic(reports_dir / "reader" / f"{source.stem}.html", reader)
     _write_atomic(_cards_dir(reports_dir) / f"{source.stem}.json",
-                  json.dumps({**card(nb, source.stem), "seconds": round(done.seconds, 1)}))
+                  json.dumps({**card(nb, source.stem), "seconds": round(seconds, 1)}))
     if update:
         _settle(nb, target)
         text = jupytext.writes(nb, fmt="ipynb")
@@ -405,9 +410,10 @@ def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS
     ended, every report not refreshed is marked stale, and :class:`Interrupted` is raised.
     """
     sources = select(names, notebook_dir)
-    jobs = min(jobs or default_jobs(), len(sources))
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1; got {jobs}")
+    jobs = default_jobs() if jobs is None else jobs
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs (--jobs) must be a whole number of at least 1; got {jobs!r}")
+    jobs = min(jobs, len(sources))
     reports_dir.mkdir(parents=True, exist_ok=True)
     start_order = sorted(sources, key=lambda s: -_previous_seconds(reports_dir, s.stem))
     timings: dict[str, float] = {}
@@ -421,26 +427,22 @@ def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="notebook")
     try:
         echo(f"running {len(sources)} notebook(s), {jobs} at a time")
-        futures = {pool.submit(_execute_one, source, clients): source.stem for source in start_order}
+        futures = {pool.submit(_run_one, source, clients, reports_dir, update): source.stem for source in start_order}
         pending = set(futures)
         while pending:
             finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for done in sorted((f.result() for f in finished), key=lambda d: sources.index(d.source)):
                 stem, count = done.source.stem, len(timings) + len(failed) + 1
-                try:
-                    if done.error is not None:
-                        raise done.error
-                    figures = _publish(done, reports_dir, update)
-                except Exception as err:
-                    failed[stem] = err
+                if done.error is not None:
+                    failed[stem] = done.error
                     log = reports_dir / f"{stem}.log"
-                    _write_log(log, err, done.kernel_stderr)
+                    _write_log(log, done.error, done.kernel_stderr)
                     mark_stale(reports_dir, stem, f"the run of {when} failed at {stem}.")
-                    echo(f"[{count}/{len(sources)}] {stem} failed: {last_line(err)} "
+                    echo(f"[{count}/{len(sources)}] {stem} failed: {last_line(done.error)} "
                          f"(full traceback in {reports_dir.name}/{log.name})")
                     continue
                 timings[stem] = done.seconds
-                echo(f"[{count}/{len(sources)}] {stem} done in {done.seconds:.1f} s, {figures} figure(s) -> "
+                echo(f"[{count}/{len(sources)}] {stem} done in {done.seconds:.1f} s, {done.figures} figure(s) -> "
                      f"{reports_dir.name}/{stem}.html")
     except KeyboardInterrupt:
         running = [stem for future, stem in futures.items() if future.running()]
@@ -449,11 +451,13 @@ def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS
         while not all(future.done() for future in futures) and time.monotonic() < deadline:
             _kill_kernels(clients)  # again and again: a kernel may have been starting
             wait(futures, timeout=0.1)
+        refreshed = {f.result().source.stem for f in futures
+                     if f.done() and not f.cancelled() and f.result().error is None}
         reason = f"the run of {when} was interrupted."
-        left = [s.stem for s in sources if s.stem not in timings and s.stem not in failed]
+        left = [s.stem for s in sources if s.stem not in refreshed and s.stem not in failed]
         stale = [stem for stem in left if mark_stale(reports_dir, stem, reason)]
         write_index(reports_dir, notebook_sources(notebook_dir))
-        raise Interrupted(f"interrupted during {', '.join(sorted(running)) or 'start-up'}: {len(timings)} report(s) "
+        raise Interrupted(f"interrupted during {', '.join(sorted(running)) or 'start-up'}: {len(refreshed)} report(s) "
                           f"refreshed, {len(stale)} older report(s) marked stale, no partial file written") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
