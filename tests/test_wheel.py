@@ -22,7 +22,7 @@ SCRIPT = textwrap.dedent("""
     from evidence_lib.loaders import metapsy
     assert metapsy.locate() == metapsy.PACKAGED and "site-packages" in str(metapsy.PACKAGED)
     assert len(el.load_metapsy()) == 95   # the shipped copy: no network, no ../shared
-    print(f"{len(published)} {fit.mu:.6f} {post.prob('mu', upper=0):.6f}")
+    print(f"{len(published)} {fit.estimate:.6f} {post.prob('mu', upper=0):.6f}")
 """)
 
 
