@@ -104,7 +104,7 @@ def test_same_seed_same_draws_other_seed_other_draws(monkeypatch):
     for v in first:
         np.testing.assert_array_equal(first[v], again[v])
         assert not np.array_equal(first[v], other[v])
-    sample_posterior(CRINS_Y + 0.01, CRINS_S, *CRINS_PRIORS, random_seed=5, **SMALL)   # other data: compiled
+    sample_posterior(CRINS_Y + 0.01, sei=CRINS_S, **CRINS_PRIORS, random_seed=5, **SMALL)   # other data: compiled
     assert compiles == [1]
 
 

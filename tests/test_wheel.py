@@ -17,7 +17,7 @@ SCRIPT = textwrap.dedent("""
     published = el.load_published()
     assert len(published) == 42, len(published)
     fit = el.random_effects([-0.3, -0.1, 0.05, -0.4], vi=[0.04, 0.02, 0.05, 0.03], method="REML")
-    post = el.exact_posterior([-0.3, -0.1, 0.05, -0.4], [0.2, 0.15, 0.22, 0.17],
+    post = el.exact_posterior([-0.3, -0.1, 0.05, -0.4], sei=[0.2, 0.15, 0.22, 0.17],
                               tau_prior=el.priors.half_normal(0.5))
     from evidence_lib.loaders import metapsy
     assert metapsy.locate() == metapsy.PACKAGED and "site-packages" in str(metapsy.PACKAGED)

@@ -138,13 +138,9 @@ def _study_reading(path, prior_set, favours):
            "pi_low": natural(fit.pi_low), "pi_high": natural(fit.pi_high),
            "post_estimate": natural(bayes["estimate"]), "cri_low": natural(bayes["low"]),
            "cri_high": natural(bayes["high"]), "p_benefit": bayes["p_benefit"],
-<<<<<<< HEAD
-           "tau_median": bayes["tau"], "pred_low": natural(bayes["pred_low"]), "pred_high": natural(bayes["pred_high"])}
+           "post_tau": bayes["tau"], "pred_low": natural(bayes["pred_low"]), "pred_high": natural(bayes["pred_high"])}
     import pandas as pd
 
-=======
-           "post_tau": bayes["tau"], "pred_low": natural(bayes["pred_low"]), "pred_high": natural(bayes["pred_high"])}
->>>>>>> main
     return studies, fit, post, pd.DataFrame([row], index=[path.name])
 
 

@@ -204,7 +204,8 @@ def sample_posterior(studies, *, sei=None, vi=None, tau_prior=None, mu_prior=Non
             mu = _named(model, "mu", as_mu_prior(mu_prior).to_pymc("mu"))
             pm.Normal("y", mu, s[0], observed=y[0])
         attrs.update(model="pooled estimate only: estimate ~ N(mu, SE^2); no tau, no study effects")
-        return _diagnose(_fit(model, settings, attrs, key=model_key("estimate only", y[0], s[0], as_mu_prior(mu_prior))))
+        key = model_key("estimate only", y[0], s[0], as_mu_prior(mu_prior))
+        return _diagnose(_fit(model, settings, attrs, key=key))
 
     require_proper_posterior(tau_prior, as_mu_prior(mu_prior), len(y))
     model = _normal_model(y, s, tau_prior, mu_prior, parameterisation, report_theta=not pseudo)
@@ -293,6 +294,7 @@ def sample_meta_regression(studies, *, sei=None, x=None, tau_prior=None, mu_prio
     attrs.update(model="normal-normal meta-regression mu + beta*x (marginal)",
                  beta_prior="beta ~ N({:g}, {:g}^2)".format(*beta_prior), data_note=f"{len(y)} studies",
                  estimate_only=0)
-    fit = _fit(model, settings, attrs, key=model_key("regression", y, s, x, tau_prior, as_mu_prior(mu_prior), beta_prior))
+    key = model_key("regression", y, s, x, tau_prior, as_mu_prior(mu_prior), beta_prior)
+    fit = _fit(model, settings, attrs, key=key)
     post = fit["posterior"]
     return _diagnose(_add_draws(fit, mean=post["mu"] + post["beta"] * xr.DataArray(x, dims="study"), y=y, s=s))
