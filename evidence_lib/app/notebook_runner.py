@@ -302,10 +302,6 @@ def render_committed(reports_dir: Path, notebook_dir: Path = NOTEBOOK_DIR) -> li
     return [*written, write_index(reports_dir, notebook_sources(notebook_dir))]
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def default_jobs() -> int:
     """The number of cores this process may use."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -420,17 +416,21 @@ def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS
     failed: dict[str, BaseException] = {}
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     clients: set = set()
+    # SIGINT and SIGTERM only set a flag, read between waits: an exception raised at a random point of
+    # the main thread could leave a future's lock held and its worker blocked
+    stop = threading.Event()
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.getsignal(signal.SIGTERM) if main else None
-    if main:  # SIGTERM stops the run like SIGINT
-        signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)} if main else {}
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="notebook")
     try:
         echo(f"running {len(sources)} notebook(s), {jobs} at a time")
         futures = {pool.submit(_run_one, source, clients, reports_dir, update): source.stem for source in start_order}
         pending = set(futures)
         while pending:
-            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            if stop.is_set():
+                raise KeyboardInterrupt
             for done in sorted((f.result() for f in finished), key=lambda d: sources.index(d.source)):
                 stem, count = done.source.stem, len(timings) + len(failed) + 1
                 if done.error is not None:
@@ -461,8 +461,8 @@ def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS
                           f"refreshed, {len(stale)} older report(s) marked stale, no partial file written") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        if main:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     write_index(reports_dir, notebook_sources(notebook_dir))
     if failed:
         raise NotebooksFailed(failed, len(sources))
