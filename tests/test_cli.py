@@ -155,6 +155,20 @@ def test_spreadsheet_bom_and_case_are_accepted(capsys, tmp_path):
 
 
 # ---------------------------------------------------------------------- exercises
+def test_help_names_every_command_and_each_command_describes_itself(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    description = capsys.readouterr().out.split("positional arguments")[0]
+    commands = ["run", "exercises", "readings", "worth"]
+    assert all(f" {name} (" in " ".join(description.split()) for name in commands), description
+    for name in commands:
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        usage, _, rest = capsys.readouterr().out.partition("\n\n")
+        assert usage.startswith(f"usage: evidence-lib {name}")
+        assert not rest.startswith(("positional arguments", "options")), f"`evidence-lib {name} --help` has no description"
+
+
 def test_exercises_check_passes_on_the_repository(capsys):
     assert main(["exercises", "--check"]) == 0
     assert "up to date" in capsys.readouterr().out

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from jupytext.config import load_jupytext_config
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
@@ -74,6 +76,21 @@ def kernel_env() -> dict[str, str]:
     return {**os.environ, "MPLBACKEND": KERNEL_MPLBACKEND}
 
 
+def kernelspec(name: str = "python3") -> dict[str, str]:
+    """The notebook metadata of the installed kernel ``name``, as JupyterLab writes it when the
+    kernel starts (so that opening a committed notebook does not mark it as changed)."""
+    spec = KernelSpecManager().get_kernel_spec(name)
+    return {"display_name": spec.display_name, "language": spec.language, "name": name}
+
+
+def read_source(source: Path) -> nbformat.NotebookNode:
+    """A percent-format source read as JupyterLab's jupytext contents manager reads it: with the
+    repository's ``jupytext.toml`` (pairing and metadata filters) and the installed python3 kernel."""
+    nb = jupytext.read(source, config=load_jupytext_config(str(Path(source).resolve())))
+    nb.metadata["kernelspec"] = kernelspec()
+    return nb
+
+
 def execute(source: Path, *, timeout: int = 1200, kernel_stderr=None, clients: set | None = None
             ) -> nbformat.NotebookNode:
     """Execute one percent-format source in a fresh python3 kernel; return the notebook.
@@ -83,8 +100,7 @@ def execute(source: Path, *, timeout: int = 1200, kernel_stderr=None, clients: s
     (:func:`_kill_kernels`). Outside the main thread nbclient installs no signal handlers: the
     runner's main thread handles SIGINT and SIGTERM.
     """
-    nb = jupytext.read(source)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = read_source(source)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP warning in the progress
                             resources={"metadata": {"path": str(source.parent)}})

@@ -343,19 +343,6 @@ def subgroup_difference(fits: dict) -> dict:
             "pval": float(stats.chi2.sf(q, len(mu) - 1))}
 
 
-@spread_by_keyword
-def egger_test(studies, *, sei=None, vi=None) -> dict:
-    """Egger's regression test (Egger et al. 1997, BMJ 315:629): OLS of y_i/se_i on 1/se_i;
-    the intercept measures funnel asymmetry (small-study effects), t-test on k - 2 df.
-    Equals metafor ``regtest(rma(yi, vi, method="EE"), model="lm")`` (its coefficient on sei)."""
-    import statsmodels.api as sm
-
-    studies = as_studies(studies, sei=sei, vi=vi, min_len=3)
-    fit = sm.OLS(studies.yi / studies.sei, sm.add_constant(1 / studies.sei)).fit()
-    return {"intercept": float(fit.params[0]), "se": float(fit.bse[0]), "t": float(fit.tvalues[0]),
-            "df": int(fit.df_resid), "pval": float(fit.pvalues[0]), "slope": float(fit.params[1])}
-
-
 def funnel_limits(mu: float, se_max: float, level: float = 0.95, n: int = 50) -> pd.DataFrame:
     """Pseudo-confidence region of a funnel plot: mu ± z se for se in [0, se_max]."""
     se = np.linspace(0, se_max, n)
