@@ -30,7 +30,7 @@ import pandas as pd
 import pymc  # noqa: F401  (imported here because importing it sets its logger to INFO)
 
 import evidence_lib as el
-from evidence_lib.loaders import metapsy_selection
+from evidence_lib.loaders import metapsy, metapsy_selection
 from evidence_lib.figures import palette, plots
 from evidence_lib.bayes import priors
 from evidence_lib.figures import tables
@@ -44,18 +44,18 @@ SAMPLER = dict(draws=1000, tune=500, chains=4, cores=1)  # 4000 draws; diagnosti
 #
 # Metapsy's psychotherapy-versus-control database for depression (Cuijpers, Miguel, Harrer,
 # Plessen, Ciharova, Ebert, Karyotaki et al.) is pinned to one commit of its GitHub repository
-# and checked against a SHA-256 before use. `load_metapsy()` looks for the file in the
-# `path` argument, `$EVIDENCE_LIB_METAPSY`, the shared copy beside the checkout
-# (`../shared/data/metapsy-depression-psyctr/data.csv`, which CI uses), the user cache, and
-# only then downloads the pinned file. It parses the semicolon-separated, decimal-comma file
+# and checked against a SHA-256 before use. The database is licensed ODC-By 1.0, so the pinned
+# file ships with the package (`data/metapsy/`, attribution in `data/metapsy/SOURCE.md`):
+# `load_metapsy()` reads that copy, with no network, unless the `path` argument or
+# `$EVIDENCE_LIB_METAPSY` names another. It parses the semicolon-separated, decimal-comma file
 # and keeps the database's row id as `row_id`, so every number below traces to database rows.
 # Perinatal trials are the rows with `target_group == "ppd"`.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 db = el.load_metapsy()
-print(el.metapsy.CITATION)
-print(f"SHA-256 {el.metapsy.SHA256}")
+print(metapsy.CITATION)
+print(f"SHA-256 {metapsy.SHA256}")
 print(f"perinatal rows: {len(db)}, studies: {db['study'].nunique()}, "
       f"time points: {sorted(db['time'].unique())}, controls: {sorted(db['condition_arm2'].unique())}")
 

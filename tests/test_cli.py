@@ -186,3 +186,30 @@ def test_exercises_check_lists_stale_files(capsys, tmp_path, monkeypatch):
     assert main(["exercises"]) == 0
     assert "wrote exercises/90_exercise_toy.ipynb" in capsys.readouterr().out
     assert main(["exercises", "--check"]) == 0
+
+
+# ------------------------------------------------------------------ light imports
+HEAVY = ("pymc", "pytensor", "arviz", "nutpie", "matplotlib", "nbconvert", "nbclient", "jupytext", "statsmodels")
+
+
+def _modules_after(code: str) -> set[str]:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code + "; import sys; print(' '.join(sys.modules))"],
+                          capture_output=True, text=True, check=True)
+    return {name.split(".")[0] for name in done.stdout.split()}
+
+
+def test_help_imports_nothing_heavy():
+    """`evidence-lib --help` loads neither the engines' stack nor the notebook machinery."""
+    loaded = _modules_after("from evidence_lib.app.cli import build_parser; build_parser().format_help()")
+    assert not loaded & {*HEAVY, "pandas", "scipy", "numpy"}, loaded & {*HEAVY, "pandas", "scipy", "numpy"}
+
+
+def test_readings_of_a_studies_file_imports_no_sampler_or_plotting(tmp_path):
+    path = _write(tmp_path, STUDIES)
+    loaded = _modules_after("import contextlib, io; from evidence_lib.app.cli import main\n"
+                            f"with contextlib.redirect_stdout(io.StringIO()): main(['readings', '--studies', {str(path)!r}, "
+                            "'--favours', 'lower'])")
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)

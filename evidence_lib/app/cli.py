@@ -20,8 +20,6 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import pandas as pd
-
 from evidence_lib.core.errors import ConvergenceError
 
 USAGE_ERROR = 2
@@ -30,15 +28,22 @@ READINGS_COLUMNS = ["measure", "estimate_used", "ci_low", "ci_high", "pval", "po
 
 
 def _cmd_run(args) -> int:
-    from evidence_lib.app.notebook_runner import Interrupted, run_notebooks
+    import time
 
+    from evidence_lib.app.notebook_runner import Interrupted, NotebooksFailed, run_notebooks
+
+    start = time.perf_counter()
     try:
-        timings = run_notebooks(args.notebooks or None, update=args.update)
+        timings = run_notebooks(args.notebooks or None, update=args.update, jobs=args.jobs)
     except Interrupted as err:  # SIGINT or SIGTERM: one line, exit 130 like a shell
         print(f"evidence-lib run: {err}", file=sys.stderr)
         return 130
+    except NotebooksFailed as err:  # each failure already had its line
+        print(f"evidence-lib run: {err}", file=sys.stderr)
+        return 1
     total = sum(t["seconds"] for t in timings)
-    print(f"all {len(timings)} notebook(s) done in {total:.1f} s; HTML in reports/")
+    print(f"all {len(timings)} notebook(s) done in {time.perf_counter() - start:.1f} s wall "
+          f"({total:.1f} s of notebook time); HTML in reports/")
     return 0
 
 
@@ -136,11 +141,15 @@ def _study_reading(path, prior_set, favours):
            "post_estimate": natural(bayes["estimate"]), "cri_low": natural(bayes["low"]),
            "cri_high": natural(bayes["high"]), "p_benefit": bayes["p_benefit"],
            "post_tau": bayes["tau"], "pred_low": natural(bayes["pred_low"]), "pred_high": natural(bayes["pred_high"])}
+    import pandas as pd
+
     return studies, fit, post, pd.DataFrame([row], index=[path.name])
 
 
 def _summary_readings(path, prior_set) -> pd.DataFrame:
     """Both readings (readings.read_row) of each published summary in a user's CSV."""
+    import pandas as pd
+
     from evidence_lib.published.readings import read_row
     from evidence_lib.loaders.user_input import InputError, read_summaries
 
@@ -351,6 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("notebooks", nargs="*", help="only these notebooks (stem or number prefix, e.g. 03)")
     run.add_argument("--update", action="store_true",
                      help="also write the executed outputs back to notebooks/*.ipynb (refresh the pairs)")
+    run.add_argument("--jobs", "-j", type=int, metavar="N",
+                     help="notebooks executed at once (default: the number of cores)")
     run.set_defaults(func=_cmd_run)
 
     ex = sub.add_parser(

@@ -21,6 +21,9 @@ target_accept 0.8 / 0.95 / 0.99: nutpie 10 / 1 / 0 of 10, PyMC's NUTS 10 / 2 / 0
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -75,12 +78,63 @@ def _mu_tau(model, tau_prior, mu_prior):
 
 
 NUTS_SAMPLER = "nutpie"
+#: compiled nutpie models, by the inputs their model was built from (see :func:`_compiled_once`)
+COMPILE_CACHE_SIZE = 32
+_compiled: dict[tuple, object] = {}
+_building = threading.local()
 
 
-def _fit(model, settings: dict, attrs: dict, *, hide=()):
-    """``pm.sample`` with ``settings`` (the public functions' sampler arguments); ``hide`` is dropped."""
+def model_key(*parts) -> tuple:
+    """A hashable, exact key of a model builder's inputs: arrays by dtype, shape and bytes, priors
+    (frozen dataclasses) by their repr, numbers by repr (which round-trips floats exactly)."""
+    def freeze(part):
+        if isinstance(part, np.ndarray):
+            return ("array", part.dtype.str, part.shape, part.tobytes())
+        if isinstance(part, (tuple, list)):
+            return tuple(freeze(p) for p in part)
+        if isinstance(part, dict):
+            return tuple(sorted((k, freeze(v)) for k, v in part.items()))
+        return repr(part)
+    return tuple(freeze(p) for p in parts)
+
+
+def _compile_cached(model, **kwargs):
+    """nutpie.compile_pymc_model, answered from the cache when this thread samples a model built by
+    this module (``_building.key`` set); any other caller gets a fresh compile."""
+    key = getattr(_building, "key", None)
+    if key is None:
+        return _compile_cached.original(model, **kwargs)
+    full = (key, model_key(kwargs))
+    if full not in _compiled:
+        if len(_compiled) >= COMPILE_CACHE_SIZE:
+            _compiled.pop(next(iter(_compiled)))
+        _compiled[full] = _compile_cached.original(model, **kwargs)
+    return _compiled[full]
+
+
+@contextmanager
+def _compiled_once(key: tuple):
+    """While PyMC samples with nutpie in this block, a model built from the same inputs (``key``) is
+    compiled once per process: refits with another seed, draws or chains reuse the compiled logp
+    and gradient (compiling takes seconds, sampling a small model a fraction of that). The same
+    inputs build the same graph, so the draws of a seed are those of a fresh compile."""
+    import nutpie
+
+    if nutpie.compile_pymc_model is not _compile_cached:
+        _compile_cached.original = nutpie.compile_pymc_model
+        nutpie.compile_pymc_model = _compile_cached
+    _building.key = key
+    try:
+        yield
+    finally:
+        _building.key = None
+
+
+def _fit(model, settings: dict, attrs: dict, *, key: tuple, hide=()):
+    """``pm.sample`` with ``settings`` (the public functions' sampler arguments); ``hide`` is dropped.
+    ``key``: the inputs ``model`` was built from (:func:`model_key`), for :func:`_compiled_once`."""
     settings = {"nuts_sampler": NUTS_SAMPLER, **settings}
-    with model:
+    with model, _compiled_once(key):
         fit = pm.sample(compute_convergence_checks=False, **settings)
     post = fit["posterior"].to_dataset()
     for name in set(hide) & set(post.data_vars):  # not pm.sample's var_names: nutpie ignores it
@@ -156,12 +210,14 @@ def sample_posterior(studies, *, sei=None, vi=None, tau_prior=None, mu_prior=Non
             mu = _named(model, "mu", as_mu_prior(mu_prior).to_pymc("mu"))
             pm.Normal("y", mu, s[0], observed=y[0])
         attrs.update(model="pooled estimate only: estimate ~ N(mu, SE^2); no tau, no study effects")
-        return _diagnose(_fit(model, settings, attrs))
+        key = model_key("estimate only", y[0], s[0], as_mu_prior(mu_prior))
+        return _diagnose(_fit(model, settings, attrs, key=key))
 
     require_proper_posterior(tau_prior, as_mu_prior(mu_prior), len(y))
     model = _normal_model(y, s, tau_prior, mu_prior, parameterisation, report_theta=not pseudo)
     attrs.update(model=f"normal-normal random effects ({parameterisation})", parameterisation=parameterisation)
-    fit = _fit(model, settings, attrs, hide=("z",) if pseudo else ())
+    key = model_key("normal", y, s, tau_prior, as_mu_prior(mu_prior), parameterisation, not pseudo)
+    fit = _fit(model, settings, attrs, key=key, hide=("z",) if pseudo else ())
     if parameterisation == "marginal" and not pseudo:
         return _diagnose(_add_draws(fit, mean=fit["posterior"]["mu"], y=y, s=s))
     return _diagnose(_add_draws(fit))
@@ -212,7 +268,8 @@ def sample_binomial(e1, n1, e2, n2, tau_prior, mu_prior=None, *, random_seed, sc
     attrs.update(model="binomial-normal random effects, log odds ratio (treatment e1/n1 vs control e2/n2)",
                  scale=scale, baseline_prior=f"alpha_i ~ N({b_mean:g}, {b_sd:g}^2)",
                  data_note=f"{len(e1)} studies (2x2 counts)", estimate_only=0)
-    return _diagnose(_add_draws(_fit(model, settings, attrs)))
+    key = model_key("binomial", e1, n1, e2, n2, tau_prior, as_mu_prior(mu_prior), (b_mean, b_sd))
+    return _diagnose(_add_draws(_fit(model, settings, attrs, key=key)))
 
 
 @spread_by_keyword
@@ -245,6 +302,7 @@ def sample_meta_regression(studies, *, sei=None, x=None, tau_prior=None, mu_prio
     attrs.update(model="normal-normal meta-regression mu + beta*x (marginal)",
                  beta_prior="beta ~ N({:g}, {:g}^2)".format(*beta_prior), data_note=f"{len(y)} studies",
                  estimate_only=0)
-    fit = _fit(model, settings, attrs)
+    key = model_key("regression", y, s, x, tau_prior, as_mu_prior(mu_prior), beta_prior)
+    fit = _fit(model, settings, attrs, key=key)
     post = fit["posterior"]
     return _diagnose(_add_draws(fit, mean=post["mu"] + post["beta"] * xr.DataArray(x, dims="study"), y=y, s=s))

@@ -69,7 +69,11 @@ def _fingerprint(raw: bytes) -> str:
 
 
 def _data_rows(raw: bytes) -> int:
-    return len(pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False))
+    """Data rows of a CSV separated by commas or, when its header has more of them, semicolons
+    (the Metapsy database)."""
+    header = raw.split(b"\n", 1)[0]
+    sep = ";" if header.count(b";") > header.count(b",") else ","
+    return len(pd.read_csv(io.BytesIO(raw), sep=sep, dtype=str, keep_default_na=False))
 
 
 def manifest_entries(folder=None) -> dict:
@@ -98,20 +102,43 @@ def _restore_hint(path: Path) -> str:
         return ""
 
 
-def check_manifest(path) -> None:
-    """Raise DataValidationError when ``path`` is listed in a MANIFEST.json of its folder or the folder
-    above and its content differs from the listed rows and SHA-256."""
-    path = Path(path)
-    for folder in (path.parent, path.parent.parent):
-        manifest = folder / MANIFEST_NAME
-        if manifest.is_file():
-            break
+def _manifest_entry(path: Path) -> tuple[Path, dict | None]:
+    """The manifest governing ``path`` and its entry (None: not listed). A file under the package's
+    data folder needs that folder's manifest, which must list it; elsewhere (a copy of the folder)
+    a MANIFEST.json in the file's folder or the folder above is used when there is one."""
+    if path.resolve().is_relative_to(DATA_DIR.resolve()):
+        folder = DATA_DIR
     else:
+        folder = next((f for f in (path.parent, path.parent.parent) if (f / MANIFEST_NAME).is_file()), None)
+        if folder is None:
+            return path, None
+    manifest = folder / MANIFEST_NAME
+    if not manifest.is_file():
+        raise DataValidationError(f"{manifest}: missing, so {path.name} cannot be checked; restore it from the "
+                                  "project repository (or write it: evidence_lib.loaders.packaged.write_manifest())")
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        entry = files.get(path.resolve().relative_to(folder.resolve()).as_posix())
+        if entry is not None:
+            entry = {"rows": int(entry["rows"]), "sha256": str(entry["sha256"])}
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise DataValidationError(f"{manifest}: not a valid manifest ({type(err).__name__}: {err}); restore it from "
+                                  "the project repository") from None
+    if entry is None and folder == DATA_DIR:
+        raise DataValidationError(f"{path}: not listed in {manifest}; after adding a data file, refresh the "
+                                  "manifest: evidence_lib.loaders.packaged.write_manifest()")
+    return manifest, entry
+
+
+def check_manifest(path) -> None:
+    """Raise DataValidationError when ``path`` differs from the rows and SHA-256 its manifest lists,
+    or when a packaged file's manifest is missing, unreadable or does not list it."""
+    path = Path(path)
+    manifest, entry = _manifest_entry(path)
+    if entry is None:
         return
-    key = path.resolve().relative_to(folder.resolve()).as_posix()
-    entry = json.loads(manifest.read_text(encoding="utf-8"))["files"].get(key)
     raw = path.read_bytes()
-    if entry is None or _fingerprint(raw) == entry["sha256"]:
+    if _fingerprint(raw) == entry["sha256"]:
         return
     try:
         rows = f"{_data_rows(raw)} data row(s)"
