@@ -131,19 +131,43 @@ class _Marginal:
     def pdf1(self, x: float) -> float:
         return float(self.pdf(np.atleast_1d(float(x)))[0])
 
+    def cdf_pdf1(self, x: float) -> tuple[float, float]:
+        """F(x) and f(x) at one point (a mixture shares the work between them)."""
+        return self.cdf1(x), self.pdf1(x)
+
+    def _cdf_pdf_slope(self, x: np.ndarray):
+        """F, f and f' at the points x; None where f' is not available."""
+        return None
+
+    def _newton(self, p: float, x: float) -> float | None:
+        """Newton's method for F(x) = p from x: at most 10 steps, stopping when a step is below
+        1e-13 spread; None when it does not converge (e.g. f = 0)."""
+        tol = 1e-13 * self.spread
+        for _ in range(10):
+            cdf, pdf = self.cdf_pdf1(x)
+            if cdf == p:
+                return x
+            if pdf == 0:
+                return None
+            step = x - (cdf - p) / pdf
+            if abs(step - x) <= tol:
+                return float(step)
+            x = step
+        return None
+
     def ppf(self, p: float, start: float | None = None) -> float:
-        """Quantile: Newton from ``start`` when given and it converges, else bracketed brentq."""
+        """Quantile: Newton from ``start`` (default, off the log scale: the normal approximation
+        center + spread·z_p) when it converges, else bracketed brentq."""
         if p == 0:
             return self.lower
         if p == 1:
             return np.inf
+        if start is None and not self.log_scale:
+            start = self.center + self.spread * float(special.ndtri(p))
         if start is not None:
-            with warnings.catch_warnings():  # a zero derivative just means no convergence
-                warnings.simplefilter("ignore", RuntimeWarning)
-                x, info = optimize.newton(lambda x: self.cdf1(x) - p, start, fprime=self.pdf1,
-                                          tol=1e-13 * self.spread, maxiter=10, full_output=True, disp=False)
-            if info.converged:
-                return float(x)
+            x = self._newton(p, start)
+            if x is not None:
+                return x
         to_x = np.exp if self.log_scale else float
 
         def f(z):
@@ -163,10 +187,39 @@ class _Marginal:
                 return np.inf
         return float(to_x(optimize.brentq(f, lo, hi, xtol=1e-13 * self.spread)))
 
+    def _shortest_newton(self, level: float) -> tuple[float, float] | None:
+        """Shortest interval by Newton's method on (a, b) for F(b) - F(a) = level, f(a) = f(b),
+        from the normal approximation (steps capped at one spread, stopping below 1e-12
+        spread); None without f', or unless it settles with 0 < F(a) < 1 - level, f rising at a
+        and falling at b (then bracketing decides)."""
+        z = float(special.ndtri((1 + level) / 2))
+        ab = np.array([self.center - z * self.spread, self.center + z * self.spread])
+        for _ in range(30):
+            values = self._cdf_pdf_slope(ab)
+            if values is None:
+                return None
+            (cdf_a, cdf_b), (pdf_a, pdf_b), (slope_a, slope_b) = values
+            r_mass, r_height = cdf_b - cdf_a - level, pdf_a - pdf_b
+            step = np.array([slope_b * r_mass + pdf_b * r_height,
+                             slope_a * r_mass + pdf_a * r_height]) / (pdf_a * slope_b - pdf_b * slope_a)
+            size = np.abs(step).max()
+            if not np.isfinite(size):
+                return None
+            if size <= 1e-12 * self.spread:
+                a, b = (float(v) for v in ab + step)
+                ok = a < b and 0 < cdf_a < 1 - level and slope_a > 0 > slope_b
+                return (a, b) if ok else None
+            ab = ab + step * min(1.0, self.spread / size)
+        return None
+
     def interval(self, level: float, kind: str) -> tuple[float, float]:
-        """Central interval, or the shortest one: f(a) = f(b) with F(b) - F(a) = level."""
+        """Central interval, or the shortest one: f(a) = f(b) with F(b) - F(a) = level
+        (Newton on (a, b) where f' is known, else a bracketed root in a)."""
         if kind == "central":
             return self.ppf((1 - level) / 2), self.ppf((1 + level) / 2)
+        found = self._shortest_newton(level)
+        if found is not None:
+            return found
         last = {}  # previous (a, b, f(b)): seeds Newton for the next b via db/da = f(a)/f(b)
 
         def upper(a, fa):
@@ -411,6 +464,16 @@ class _GridMixture(_MixtureMarginal):
 
     def pdf(self, x):
         return (np.exp(-0.5 * self._z(x) ** 2) / self.sds) @ self.w / np.sqrt(2 * np.pi)
+
+    def cdf_pdf1(self, x):
+        z = self._z(float(x))
+        return float(special.ndtr(z) @ self.w), float((np.exp(-0.5 * z**2) / self.sds) @ self.w / np.sqrt(2 * np.pi))
+
+    def _cdf_pdf_slope(self, x):
+        """f' = -sum_j w_j z_j phi(z_j) / sd_j²."""
+        z = self._z(x)
+        phi = np.exp(-0.5 * z**2) / self.sds / np.sqrt(2 * np.pi)
+        return special.ndtr(z) @ self.w, phi @ self.w, -(z * phi / self.sds) @ self.w
 
     def _expect(self, h):
         return float(self.w @ h(self.means, self.sds))
