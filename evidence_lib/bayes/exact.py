@@ -31,7 +31,7 @@ f(a) = f(b) with F(b) - F(a) = level, or start at 0 when the tau density decreas
 from __future__ import annotations
 
 import warnings
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -68,6 +68,7 @@ class _Model:
             self.prior_prec, self.m0, self.prior_logvar = 0.0, 0.0, 0.0
         self.n = np.shape(y)[-1] + mu_prior.proper  # y may be (data sets, k): cond broadcasts
         self.tau0 = 1e-8 * float(np.sqrt(s2.min()))
+        self._moment_exists = {}  # r -> whether E[tau^r | y] is finite
 
     def cond(self, tau):
         """log L(tau), m(tau), v(tau) for an array of tau (module docstring)."""
@@ -93,9 +94,11 @@ class _Model:
 
     def moment_exists(self, r: int) -> bool:
         """Whether E[tau^r | y] is finite: tau^r p(tau | y) must decay in the far tail."""
-        u = np.array([200.0, 300.0])
-        g = self.log_joint_u(u) + r * u
-        return bool(g[1] < g[0] - 1)
+        if r not in self._moment_exists:
+            u = np.array([200.0, 300.0])
+            g = self.log_joint_u(u) + r * u
+            self._moment_exists[r] = bool(g[1] < g[0] - 1)
+        return self._moment_exists[r]
 
     def components(self, tau, which):
         """Conditional (mean, sd) given tau of mu, theta_new or study ``which`` (an int)."""
@@ -321,11 +324,9 @@ class _GridTau(_TauMarginal):
         self.log_c = g.max()  # densities are stored as exp(g - log_c)
         keep = (g > self.log_c - TAIL) | (h > h.max() - TAIL)
         a, b = max(u[keep][0] - SCAN_STEP, u[0]), u[keep][-1] + SCAN_STEP
-        self.left, self.width, self.nodes, q = self._panels(a, b)
+        self.left, self.width, self.nodes, self.q = self._panels(a, b)  # q: density at the nodes
         self.a, self.b = a, self.left[-1] + self.width[-1]
-        self.wq = self.width[:, None] * GL_W / 2 * q
-        # integral from each panel's left edge of its degree-9 interpolant (Legendre coefficients)
-        self.icoef = legendre.legint(LEG_INV @ q.T, lbnd=-1, axis=0)
+        self.wq = self.width[:, None] * GL_W / 2 * self.q
         self.mass0 = model.prior_mass(model.tau0)
         lower = np.exp(model.cond(0.0)[0] - self.log_c) * self.mass0
         totals = self.wq.sum(1)
@@ -335,6 +336,11 @@ class _GridTau(_TauMarginal):
         w = self.wq.ravel() / totals.sum()
         self.center = float(w @ self.nodes.ravel())  # mean and sd of log tau, to start root finding
         self.spread = float(np.sqrt(w @ (self.nodes.ravel() - self.center) ** 2))
+
+    @cached_property
+    def icoef(self):
+        """Integral from each panel's left edge of its degree-9 interpolant (Legendre coefficients)."""
+        return legendre.legint(LEG_INV @ self.q.T, lbnd=-1, axis=0)
 
     def _q(self, u):
         return np.exp(self.model.log_joint_u(u) - self.log_c)
@@ -710,6 +716,12 @@ class ExactPosterior:
 PRIOR_REACH = 1e4  # data may spread this many times the tau prior's 1 - 1e-6 quantile
 
 
+@lru_cache(maxsize=64)
+def _far_quantile(tau_prior) -> float:
+    """The tau prior's 1 - 1e-6 quantile, computed once per prior."""
+    return float(tau_prior.ppf(1 - 1e-6))
+
+
 def _check_prior_scale(yi, sei, tau_prior) -> None:
     """Refuse a proper tau prior on another scale than the data (the tau grid cannot hold both):
     all its mass below tau_0 = 1e-8·min(sei), or yi spread beyond PRIOR_REACH times its 1 - 1e-6 quantile."""
@@ -720,7 +732,10 @@ def _check_prior_scale(yi, sei, tau_prior) -> None:
         raise ValueError(f"the tau prior {tau_prior.name} puts all its mass below 1e-8 times the smallest SE "
                          f"({tau0:g}): on the scale of these standard errors it fixes tau at 0; choose a prior "
                          "on the scale of the data or change the units of yi and sei")
-    reach = PRIOR_REACH * float(tau_prior.ppf(1 - 1e-6))
+    try:
+        reach = PRIOR_REACH * _far_quantile(tau_prior)
+    except TypeError:  # an unhashable user-defined prior
+        reach = PRIOR_REACH * float(tau_prior.ppf(1 - 1e-6))
     spread = float(np.ptp(yi))
     if spread > reach:
         raise ValueError(f"the study effects spread over {spread:g}, more than {PRIOR_REACH:g} times the "
