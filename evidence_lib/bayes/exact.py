@@ -53,6 +53,7 @@ TAIL = 46.0        # log-density drop treated as negligible (e^-46 ~ 1e-20)
 U_CAP = 340.0      # largest log tau scanned (tau² stays finite)
 SCAN_STEP = 0.25   # step of the scan that locates the posterior in u = log tau
 SPLIT_TOL = 1e-11  # panel refinement tolerance, relative to the total
+FAR_U = np.array([200.0, 300.0])  # log tau far beyond any data: where moments are checked to decay
 
 
 # ------------------------------------------------------------------------------ model
@@ -68,7 +69,7 @@ class _Model:
             self.prior_prec, self.m0, self.prior_logvar = 0.0, 0.0, 0.0
         self.n = np.shape(y)[-1] + mu_prior.proper  # y may be (data sets, k): cond broadcasts
         self.tau0 = 1e-8 * float(np.sqrt(s2.min()))
-        self._moment_exists = {}  # r -> whether E[tau^r | y] is finite
+        self.far_tail = None  # log p(tau) L(tau) tau at u = log tau in FAR_U, once computed
 
     def cond(self, tau):
         """log L(tau), m(tau), v(tau) for an array of tau (module docstring)."""
@@ -94,11 +95,10 @@ class _Model:
 
     def moment_exists(self, r: int) -> bool:
         """Whether E[tau^r | y] is finite: tau^r p(tau | y) must decay in the far tail."""
-        if r not in self._moment_exists:
-            u = np.array([200.0, 300.0])
-            g = self.log_joint_u(u) + r * u
-            self._moment_exists[r] = bool(g[1] < g[0] - 1)
-        return self._moment_exists[r]
+        if self.far_tail is None:
+            self.far_tail = self.log_joint_u(FAR_U)
+        g = self.far_tail + r * FAR_U
+        return bool(g[1] < g[0] - 1)
 
     def components(self, tau, which):
         """Conditional (mean, sd) given tau of mu, theta_new or study ``which`` (an int)."""
@@ -348,10 +348,11 @@ class _GridTau(_TauMarginal):
     def _scan(self):
         """log posterior g on a grid in u from tau_0, extended until g and h = g + r·u are
         negligible, r <= 2 the highest existing moment E[tau^r] (so moments are covered too)."""
-        r = next(r for r in (2, 1, 0) if r == 0 or self.model.moment_exists(r))
         grid = np.arange(np.log(self.model.tau0), U_CAP, SCAN_STEP)
         n = int(np.searchsorted(grid, np.log(self.model.s2.max()) / 2 + 10))
-        g = self.model.log_joint_u(grid[:n])
+        g = self.model.log_joint_u(np.concatenate([grid[:n], FAR_U]))  # one call: the far tail too
+        g, self.model.far_tail = g[:n], g[n:]
+        r = next(r for r in (2, 1, 0) if r == 0 or self.model.moment_exists(r))
         while n < len(grid):
             h = g + r * grid[:n]
             if g[-1] < g.max() - TAIL and h[-1] < h.max() - TAIL:
@@ -370,15 +371,19 @@ class _GridTau(_TauMarginal):
 
     def _panels(self, a, b):
         """Split panels in halves until the halves' sum matches the whole (SPLIT_TOL)."""
+        def halves(left, width):
+            return np.concatenate([left, left + width / 2]), np.concatenate([width, width]) / 2
+
         edges = np.linspace(a, b, int(np.ceil(b - a)) + 1)
         left, width = edges[:-1], np.diff(edges)
-        whole = width / 2 * (self._rule(left, width)[1] @ GL_W)
+        hl, hw = halves(left, width)
+        n = len(left)
+        nodes, q = self._rule(np.concatenate([left, hl]), np.concatenate([width, hw]))  # one call: both
+        whole = width / 2 * (q[:n] @ GL_W)
+        nodes, q = nodes[n:], q[n:]
         tol = SPLIT_TOL * whole.sum()
         done = []
         for _ in range(40):
-            hl = np.concatenate([left, left + width / 2])
-            hw = np.concatenate([width, width]) / 2
-            nodes, q = self._rule(hl, hw)
             parts = hw / 2 * (q @ GL_W)
             n = len(left)
             ok = np.abs(parts[:n] + parts[n:] - whole) <= tol
@@ -387,6 +392,8 @@ class _GridTau(_TauMarginal):
             left, width, whole = hl[~ok2], hw[~ok2], parts[~ok2]
             if not len(left):
                 break
+            hl, hw = halves(left, width)
+            nodes, q = self._rule(hl, hw)
         else:
             raise ConvergenceError("tau quadrature did not converge")
         left, width, nodes, q = (np.concatenate(x) for x in zip(*done))
