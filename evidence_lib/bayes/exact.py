@@ -41,7 +41,8 @@ from scipy import integrate, optimize, special, stats
 from evidence_lib.core import checks as _checks
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.bayes.priors import as_mu_prior, as_tau_prior, require_proper_posterior
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.results import Result
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 LOG_2PI = float(np.log(2 * np.pi))
 PARAMS = ("mu", "tau", "theta_new")
@@ -570,17 +571,24 @@ def _level(level) -> float:
     return level
 
 
-class ExactPosterior:
+class ExactPosterior(Result):
     """Posterior of the normal-normal random-effects model; see :func:`exact_posterior`.
 
     Parameters for every accessor: "mu" (overall effect), "tau" (between-study SD) and
     "theta_new" (the effect in a new study, the posterior predictive). Attributes: ``k``,
     ``tau_prior``, ``mu_prior``, ``method``, ``estimate_only``, ``note``, ``yi``, ``sei`` and
     ``marginal_likelihood`` / ``log_marginal_likelihood`` (None with
-    ``marginal_likelihood_reason`` unless both priors are proper).
+    ``marginal_likelihood_reason`` unless both priors are proper), ``favours`` (the studies'
+    side of benefit, None when unknown). ``to_frame()`` is the posterior of mu in the result
+    vocabulary (:func:`~evidence_lib.bayes.summaries.summarise`); ``parameters()`` the table
+    per parameter.
     """
 
-    def __init__(self, yi, sei, tau_prior, mu_prior, method, estimate_only, k, note):
+    DISPLAY = ("k", "estimate_cri", "pred", "tau", "p_benefit")
+    CAPTION = "Posterior of the overall effect"
+
+    def __init__(self, yi, sei, tau_prior, mu_prior, method, estimate_only, k, note, favours=None, measure=None):
+        self.favours, self.measure = favours, measure
         self.yi, self.sei = yi, sei
         self.tau_prior, self.mu_prior = tau_prior, mu_prior
         self.method, self.estimate_only, self.k, self.note = method, estimate_only, k, note
@@ -703,17 +711,39 @@ class ExactPosterior:
         self._needs_tau("bayes_factor('tau')")
         return float(np.exp(self._model.cond(0.0)[0] - self.log_marginal_likelihood))
 
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Median, mean, sd, central and shortest interval for mu, tau and theta_new."""
+    def parameters(self, level: float = 0.95) -> pd.DataFrame:
+        """Per parameter (mu, tau, theta_new): median, mean, sd, the central interval
+        ``cri_low``/``cri_high`` and the shortest ``hdi_low``/``hdi_high``."""
         level = _level(level)
         rows = {}
         for param in ("mu",) if self.estimate_only else PARAMS:
             c_lo, c_hi = self.interval(param, level, "central")
             s_lo, s_hi = self.interval(param, level, "shortest")
             rows[param] = {"median": self.median(param), "mean": self.mean(param), "sd": self.sd(param),
-                           "central_low": c_lo, "central_high": c_hi,
-                           "shortest_low": s_lo, "shortest_high": s_hi}
+                           "cri_low": c_lo, "cri_high": c_hi, "hdi_low": s_lo, "hdi_high": s_hi}
         return pd.DataFrame.from_dict(rows, orient="index")
+
+    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+        """One row: k, ``estimate`` (median of mu), ``cri_low``/``cri_high``, ``tau`` (median),
+        ``pred_low``/``pred_high`` and ``p_benefit`` (for the studies' ``favours``)."""
+        from evidence_lib.bayes.summaries import summarise
+
+        out = summarise(self, favours=self.favours, level=level)
+        out["cri_low"], out["cri_high"] = out.pop("low"), out.pop("high")
+        return pd.DataFrame([{"k": self.k, "measure": self.measure, **out, "level": level}])
+
+    def sample(self, n: int, random_seed) -> pd.DataFrame:
+        """``n`` exact draws of (tau, mu) (bayesmeta ``rposterior``): tau by inversion of its
+        cdf, then mu | tau from the conjugate normal. ``random_seed``: an int or a NumPy Generator
+        (its stream continues)."""
+        n = _checks.whole("n", n, minimum=1)
+        rng = np.random.default_rng(random_seed)
+        if self.estimate_only:
+            d = self._marginal("mu")
+            return pd.DataFrame({"tau": np.zeros(n), "mu": d.mean() + d.sd() * rng.standard_normal(n)})
+        tau = self.quantile("tau", rng.uniform(size=n))
+        m, sd = self.conditional_mu(tau)
+        return pd.DataFrame({"tau": tau, "mu": m + sd * rng.standard_normal(n)})
 
     def __repr__(self):
         return (f"ExactPosterior(k={self.k}, tau_prior={self.tau_prior.name!r}, "
@@ -751,8 +781,8 @@ def _check_prior_scale(yi, sei, tau_prior) -> None:
                          "on their scale")
 
 
-def exact_posterior(studies, sei=None, tau_prior=None, mu_prior=None, method: str = "grid", *,
-                    vi=None) -> ExactPosterior:
+@spread_by_keyword
+def exact_posterior(studies, *, sei=None, vi=None, tau_prior=None, mu_prior=None, method: str = "grid") -> ExactPosterior:
     """Exact posterior of y_i ~ N(theta_i, sei_i²), theta_i ~ N(mu, tau²) (module docstring).
 
     ``studies``: a :class:`~evidence_lib.core.studies.Studies` (e.g. a reconstructed published
@@ -765,7 +795,7 @@ def exact_posterior(studies, sei=None, tau_prior=None, mu_prior=None, method: st
     """
     _checks.choice("method", method, METHODS)
     tau_prior, mu_prior = as_tau_prior(tau_prior), as_mu_prior(mu_prior)
-    studies = as_studies(studies, sei, vi=vi)
+    studies = as_studies(studies, sei=sei, vi=vi)
     estimate_only = bool(studies.estimate_only)
     note = ("likelihood is the pooled estimate alone, N(estimate; mu, SE^2): tau is not identified and is "
             "fixed at 0, so tau, theta_new and per-study quantities are unavailable") if estimate_only else ""
@@ -775,4 +805,4 @@ def exact_posterior(studies, sei=None, tau_prior=None, mu_prior=None, method: st
         require_proper_posterior(tau_prior, mu_prior, len(studies))
         _check_prior_scale(studies.yi, studies.sei, tau_prior)
     return ExactPosterior(studies.yi, studies.sei, tau_prior, mu_prior, method, estimate_only,
-                          k if k is not None else len(studies), note)
+                          k if k is not None else len(studies), note, studies.favours, studies.measure)

@@ -8,12 +8,15 @@ summary (:func:`evidence_lib.published.reconstruct.from_published`) is a Studies
 ``note`` and ``estimate_only`` set. ``data`` holds any further per-study columns (e.g.
 sample sizes, Metapsy row ids), one row per study.
 
-Engines take a Studies, or plain arrays with one convention: ``(yi, sei)``, or
-``(yi, vi=vi)`` by keyword (:func:`as_studies`).
+Engines take a Studies, or effects ``yi`` with their spread by keyword only: ``(yi, sei=sei)``
+or ``(yi, vi=vi)`` (:func:`as_studies`). metafor's ``rma(yi, vi)`` takes variances as its second
+positional argument; here a second positional argument is refused (:func:`spread_by_keyword`),
+so that call cannot silently read variances as standard errors.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -109,8 +112,23 @@ class Studies:
         return f"{type(self).__name__}({what}, measure={self.measure!r}, favours={self.favours!r})"
 
 
-def as_studies(studies, sei=None, *, vi=None, min_len: int = 1) -> Studies:
-    """A :class:`Studies` from a Studies, or from ``yi`` with ``sei`` (positional) or ``vi=``.
+SPREAD_MESSAGE = ("takes the studies (a Studies, or the effects yi) as its only positional argument; give the "
+                  "spread of yi by keyword: sei=... (standard errors) or vi=... (variances)")
+
+
+def spread_by_keyword(func):
+    """Refuse a second positional argument with a message naming ``sei=`` and ``vi=``."""
+    @functools.wraps(func)
+    def wrapper(studies, *args, **kwargs):
+        if args:
+            raise TypeError(f"{func.__name__}() {SPREAD_MESSAGE}")
+        return func(studies, **kwargs)
+    return wrapper
+
+
+@spread_by_keyword
+def as_studies(studies, *, sei=None, vi=None, min_len: int = 1) -> Studies:
+    """A :class:`Studies` from a Studies, or from ``yi`` with ``sei=`` or ``vi=`` (keywords).
 
     ``min_len`` is the number of studies the calling method needs (an estimate-only summary
     passes when the caller accepts one).
@@ -121,7 +139,7 @@ def as_studies(studies, sei=None, *, vi=None, min_len: int = 1) -> Studies:
         out = studies
     else:
         if (sei is None) == (vi is None):
-            raise ValueError("give the spread of yi once: sei (standard errors, positional) or vi= (variances)")
+            raise ValueError("give the spread of yi once: sei= (standard errors) or vi= (variances)")
         if vi is not None:
             vi = _checks.positive("vi", _checks.as_vector("vi", vi))
             sei = np.sqrt(vi)

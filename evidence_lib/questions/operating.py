@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from evidence_lib.core.results import Result
 from evidence_lib.core import checks as _checks
 from evidence_lib.questions.many_fits import ExactBatch, binomial_mcse, chunks, dl_fits, sign_of
 from evidence_lib.bayes.priors import as_tau_prior
@@ -30,11 +31,13 @@ BINS = (0.0, 0.5, 0.7, 0.8, 0.85, 0.95, 0.99, 1.0)
 
 
 @dataclass(frozen=True, eq=False)
-class OperatingCharacteristics:
+class OperatingCharacteristics(Result):
     """Result of :func:`operating_characteristics`: ``coverage`` (rows: true mu x interval;
     ``coverage``, ``mcse``, ``n``), ``significant`` (per true mu: rate of z CIs excluding 0 and
     its MCSE), ``calibration`` (per prior set and P(benefit) bin: mean P(benefit), share of true
     benefits, n, MCSE) and ``reviews`` (one row per simulated review)."""
+
+    CAPTION = "Coverage of each interval per true mu"
 
     coverage: pd.DataFrame
     significant: pd.DataFrame
@@ -77,7 +80,7 @@ def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int,
     reviews = {"true_mu": mu, "tau": tau}
     intervals = {}
     for test, name in (("z", "z CI (DL)"), ("knha", "Knapp-Hartung CI (DL)")):
-        fit = dl_fits(y, sei**2, test=test, level=level)
+        fit = dl_fits(y, vi=sei**2, test=test, level=level)
         intervals[name] = (fit["low"] <= mu) & (mu <= fit["high"])
         if test == "z":
             reviews["significant"] = (fit["low"] > 0) | (fit["high"] < 0)
