@@ -135,29 +135,43 @@ class _Marginal:
     def pdf1(self, x: float) -> float:
         return float(self.pdf(np.atleast_1d(float(x)))[0])
 
-    def cdf_pdf1(self, x: float) -> tuple[float, float]:
-        """F(x) and f(x) at one point (a mixture shares the work between them)."""
-        return self.cdf1(x), self.pdf1(x)
+    def cdf_pdf(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """F and f at the points x (a mixture shares the work between them)."""
+        return self.cdf(x), self.pdf(x)
 
     def _cdf_pdf_slope(self, x: np.ndarray):
         """F, f and f' at the points x; None where f' is not available."""
         return None
 
-    def _newton(self, p: float, x: float) -> float | None:
-        """Newton's method for F(x) = p from x: at most 10 steps, stopping when a step is below
-        1e-13 spread; None when it does not converge (e.g. f = 0)."""
+    def _newton(self, p: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Newton's method for F(x) = p from x, elementwise: at most 10 steps, stopping when a
+        step is below 1e-13 spread; NaN where it does not converge (e.g. f = 0)."""
         tol = 1e-13 * self.spread
+        x, out, todo = np.array(x, float), np.full(len(p), np.nan), np.arange(len(p))
         for _ in range(10):
-            cdf, pdf = self.cdf_pdf1(x)
-            if cdf == p:
-                return x
-            if pdf == 0:
-                return None
-            step = x - (cdf - p) / pdf
-            if abs(step - x) <= tol:
-                return float(step)
-            x = step
-        return None
+            cdf, pdf = self.cdf_pdf(x[todo])
+            hit = cdf == p[todo]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step = x[todo] - (cdf - p[todo]) / pdf
+            done = ~hit & (np.abs(step - x[todo]) <= tol)
+            out[todo[hit]], out[todo[done]] = x[todo[hit]], step[done]
+            x[todo] = step
+            todo = todo[~hit & ~done & (pdf != 0)]
+            if not len(todo):
+                break
+        return out
+
+    def ppfs(self, p: np.ndarray) -> np.ndarray:
+        """Quantiles at each of p: off the log scale one Newton run for all from the normal
+        approximation center + spread·z_p, then :meth:`ppf` for any not converged."""
+        p = np.asarray(p, float)
+        out = np.full(len(p), np.nan)
+        if not self.log_scale:
+            inner = (p > 0) & (p < 1)
+            out[inner] = self._newton(p[inner], self.center + self.spread * special.ndtri(p[inner]))
+        left = np.isnan(out)
+        out[left] = [self.ppf(v) for v in p[left]]
+        return out
 
     def ppf(self, p: float, start: float | None = None) -> float:
         """Quantile: Newton from ``start`` (default, off the log scale: the normal approximation
@@ -169,8 +183,8 @@ class _Marginal:
         if start is None and not self.log_scale:
             start = self.center + self.spread * float(special.ndtri(p))
         if start is not None:
-            x = self._newton(p, start)
-            if x is not None:
+            x = float(self._newton(np.array([p]), np.array([start]))[0])
+            if not np.isnan(x):
                 return x
         to_x = np.exp if self.log_scale else float
 
@@ -479,9 +493,9 @@ class _GridMixture(_MixtureMarginal):
     def pdf(self, x):
         return (np.exp(-0.5 * self._z(x) ** 2) / self.sds) @ self.w / np.sqrt(2 * np.pi)
 
-    def cdf_pdf1(self, x):
-        z = self._z(float(x))
-        return float(special.ndtr(z) @ self.w), float((np.exp(-0.5 * z**2) / self.sds) @ self.w / np.sqrt(2 * np.pi))
+    def cdf_pdf(self, x):
+        z = self._z(x)
+        return special.ndtr(z) @ self.w, (np.exp(-0.5 * z**2) / self.sds) @ self.w / np.sqrt(2 * np.pi)
 
     def _cdf_pdf_slope(self, x):
         """f' = -sum_j w_j z_j phi(z_j) / sd_j²."""
@@ -635,7 +649,7 @@ class ExactPosterior(Result):
         arr = _checks.as_vector("p", p)
         if ((arr < 0) | (arr > 1)).any():
             raise ValueError(f"p must lie in [0, 1], got {arr.tolist()}")
-        out = np.array([d.ppf(v) for v in arr])
+        out = d.ppfs(arr)
         return out if np.ndim(p) else float(out[0])
 
     def median(self, param: str) -> float:
