@@ -15,7 +15,6 @@ Run: .venv/bin/python benchmarks/bench_engines.py
 
 import shutil
 import subprocess
-import time
 
 import numpy as np
 from bench_exact import exact_task, per_fit_ms, quad_task, synthetic

@@ -19,18 +19,20 @@ DIRECT grid with delta = 0.01 does, so its mu figures can be ~1e-4 off):
   posterior (and tau² times it) is within 46 of its maximum; below tau_0 = 1e-8·min(s_i),
   L(tau) = L(0) to double precision, so that piece is L(0)·P(tau < tau_0) from the prior's own
   cdf. The tau cdf integrates each panel's degree-9 interpolant (quantiles: its polynomial
-  roots); mixtures are sums over the nodes, their quantiles brentq/Newton roots of the cdf.
+  roots); mixtures are sums over the nodes, their quantiles Newton roots of the cdf (bracketed
+  brentq where Newton does not converge).
 - ``method="quad"``: adaptive ``scipy.integrate.quad`` on log tau for every cdf, density and
   moment: the reference. tests/test_exact.py checks that the paths agree to 1e-8 (measured:
   < 1e-10).
 
 Shortest intervals assume a unimodal density (as bayesmeta does): they solve
-f(a) = f(b) with F(b) - F(a) = level, or start at 0 when the tau density decreases from 0.
+f(a) = f(b) with F(b) - F(a) = level, or start at 0 when the tau density decreases from 0
+(normal mixtures: Newton's method on (a, b) with the analytic slope f'; otherwise, or where
+Newton does not settle, a bracketed root in a).
 """
 
 from __future__ import annotations
 
-import warnings
 from functools import cached_property, lru_cache
 
 import numpy as np
