@@ -120,7 +120,8 @@ def test_studies_need_a_direction(capsys, tmp_path):
     ("study;yi;sei\nA;-0,3;0,2\n", ["uses ';'"]),
     ("study,yi,sei\nA,-0.3,0.2\nB,0.1\n", ["row 3: expected 3 fields as in the header, got 2"]),
     ("study,yi,sei\nA,-0.3,0.2\nA,0.1,0.2\n", ["row 3, column study: expected a unique study, but 'A' is also in row 2"]),
-    ("study,yi,sei,measure\nA,-0.3,0.2,SMD\nB,0.1,0.2,MD\n", ["row 3, column measure: expected one of SMD, RR, OR, got 'MD'"]),
+    ("study,yi,sei,measure\nA,-0.3,0.2,SMD\nB,0.1,0.2,MD\n", ["row 3, column measure: expected the same measure in every row"]),
+    ("study,yi,sei,measure\nA,-0.3,0.2,SMD\nB,0.1,0.2,XY\n", ["row 3, column measure: expected one of SMD, MD, RD, RR, OR, HR, got 'XY'"]),
     ("study,yi,sei,measure\nA,-0.3,0.2,SMD\nB,0.1,0.2,OR\n", ["row 3, column measure: expected the same measure in every row"]),
     ("study,yi,sei\nA,-0.3,0.2\n", ["studies.csv: a random-effects analysis needs at least 2 studies", "row 2"]),
 ])

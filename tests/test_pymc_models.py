@@ -134,7 +134,7 @@ def test_meta_regression_recovers_slope():
     dict(parameterisation="centred"),
     dict(random_seed=None),
     dict(random_seed=1.5),
-    dict(tau_prior=None),
+    dict(tau_prior="half_normal"),
     dict(mu_prior=(0, -1)),
 ])
 def test_sample_posterior_bad_input(kwargs):

@@ -40,7 +40,7 @@ import pandas as pd
 from numpy.polynomial import legendre
 from scipy import integrate, optimize, special, stats
 
-from evidence_lib.core import checks as _checks
+from evidence_lib.core import checks
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.bayes.priors import as_mu_prior, as_tau_prior, require_proper_posterior
 from evidence_lib.core.results import Result
@@ -60,7 +60,7 @@ FAR_U = np.array([200.0, 300.0])  # log tau far beyond any data: where moments a
 
 
 # ------------------------------------------------------------------------------ model
-class _Model:
+class NormalModel:
     """Data and priors: p(tau) L(tau) and the conditional normal moments given tau."""
 
     def __init__(self, y, s2, tau_prior, mu_prior):
@@ -296,7 +296,7 @@ class _TauMarginal(_Marginal):
 
     lower = 0.0
     log_scale = True
-    model: _Model
+    model: NormalModel
 
     def _raw_moment(self, r: int) -> float:
         raise NotImplementedError
@@ -315,7 +315,7 @@ class _TauMarginal(_Marginal):
 class _MixtureMarginal(_Marginal):
     """mu | y or theta_new | y = E[N(m(tau), s(tau)²) | y]; moments from ``_expect``."""
 
-    model: _Model
+    model: NormalModel
     which: str
 
     def _expect(self, h) -> float:
@@ -332,10 +332,10 @@ class _MixtureMarginal(_Marginal):
         return float(np.sqrt(self._expect(lambda m, s: s**2 + (m - mean) ** 2)))
 
 
-class _GridTau(_TauMarginal):
+class TauGrid(_TauMarginal):
     """p(tau | y) on adaptive Gauss-Legendre panels in u = log tau plus the piece below tau_0."""
 
-    def __init__(self, model: _Model):
+    def __init__(self, model: NormalModel):
         self.model = model
         u, g, h = self._scan()
         self.log_c = g.max()  # densities are stored as exp(g - log_c)
@@ -517,7 +517,7 @@ def _quad(f, lo, hi):
 class _QuadTau(_TauMarginal):
     """p(tau | y) with every integral an adaptive quad on u = log tau, split around the mode."""
 
-    def __init__(self, model: _Model):
+    def __init__(self, model: NormalModel):
         self.model = model
         s = np.sqrt(model.s2)
         tau = np.geomspace(model.tau0, 1e6 * s.max(), 600)
@@ -608,13 +608,13 @@ class ExactPosterior(Result):
         self.yi, self.sei = yi, sei
         self.tau_prior, self.mu_prior = tau_prior, mu_prior
         self.method, self.estimate_only, self.k, self.note = method, estimate_only, k, note
-        self._model = _Model(yi, sei**2, tau_prior, mu_prior)
+        self._model = NormalModel(yi, sei**2, tau_prior, mu_prior)
         if estimate_only:
             log_ml, m, v = self._model.cond(0.0)
             self._marginals = {"mu": _Normal(m, np.sqrt(v))}
             improper = [] if mu_prior.proper else ["mu"]
         else:
-            self._tau = (_GridTau if method == "grid" else _QuadTau)(self._model)
+            self._tau = (TauGrid if method == "grid" else _QuadTau)(self._model)
             self._marginals = {"tau": self._tau}
             log_ml = self._tau.log_c + np.log(self._tau.z)
             improper = [p for p, prior in (("tau", tau_prior), ("mu", mu_prior)) if not prior.proper]
@@ -625,7 +625,7 @@ class ExactPosterior(Result):
             f"undefined: improper {' and '.join(improper)} prior" if improper else None)
 
     def _marginal(self, param) -> _Marginal:
-        _checks.choice("param", param, PARAMS)
+        checks.choice("param", param, PARAMS)
         if param not in self._marginals:
             self._needs_tau(param)
             self._marginals[param] = self._tau.mixture(param)
@@ -633,7 +633,7 @@ class ExactPosterior(Result):
 
     # --- distribution functions
     def _evaluate(self, fn: str, param: str, x):
-        arr = _checks.as_vector("x", x)
+        arr = checks.as_vector("x", x)
         out = np.asarray(getattr(self._marginal(param), fn)(arr), float)
         return out if np.ndim(x) else float(out[0])
 
@@ -648,7 +648,7 @@ class ExactPosterior(Result):
     def quantile(self, param: str, p):
         """Posterior quantile(s) of ``param`` for probabilities p in [0, 1]."""
         d = self._marginal(param)
-        arr = _checks.as_vector("p", p)
+        arr = checks.as_vector("p", p)
         if ((arr < 0) | (arr > 1)).any():
             raise ValueError(f"p must lie in [0, 1], got {arr.tolist()}")
         out = d.ppfs(arr)
@@ -668,7 +668,7 @@ class ExactPosterior(Result):
     def interval(self, param: str, level: float = 0.95, kind: str = "central") -> tuple[float, float]:
         """Credible interval: "central" (equal tails) or "shortest" (bayesmeta's default print)."""
         level = _level(level)
-        _checks.choice("kind", kind, KINDS)
+        checks.choice("kind", kind, KINDS)
         lo, hi = self._marginal(param).interval(level, kind)
         return float(lo), float(hi)
 
@@ -676,8 +676,8 @@ class ExactPosterior(Result):
         """P(lower < param < upper | y); e.g. ``prob("mu", upper=0)`` is P(mu < 0)."""
         if lower is None and upper is None:
             raise ValueError("prob needs lower and/or upper")
-        lo = -np.inf if lower is None else float(_checks.as_vector("lower", lower)[0])
-        hi = np.inf if upper is None else float(_checks.as_vector("upper", upper)[0])
+        lo = -np.inf if lower is None else float(checks.as_vector("lower", lower)[0])
+        hi = np.inf if upper is None else float(checks.as_vector("upper", upper)[0])
         if lo > hi:
             raise ValueError(f"lower must be <= upper, got {lo} > {hi}")
         d = self._marginal(param)
@@ -691,7 +691,7 @@ class ExactPosterior(Result):
     def conditional_mu(self, tau):
         """(mean, sd) of mu given tau: the conjugate update in the module docstring."""
         self._needs_tau("conditional_mu")
-        arr = _checks.at_least("tau", _checks.as_vector("tau", tau), 0.0)
+        arr = checks.at_least("tau", checks.as_vector("tau", tau), 0.0)
         _, m, v = self._model.cond(arr)
         sd = np.sqrt(v)
         return (m, sd) if np.ndim(tau) else (float(m[0]), float(sd[0]))
@@ -718,7 +718,7 @@ class ExactPosterior(Result):
         density at 0 falls like 1/sd while the posterior density at 0 settles), so a vague mu
         prior favours the null whatever the data; report it with the prior's width.
         """
-        _checks.choice("null", null, ("mu", "tau"))
+        checks.choice("null", null, ("mu", "tau"))
         if self.marginal_likelihood is None:
             raise ValueError(f"Bayes factor for {null} = 0 needs proper priors; "
                              f"marginal likelihood {self.marginal_likelihood_reason}")
@@ -752,7 +752,7 @@ class ExactPosterior(Result):
         """``n`` exact draws of (tau, mu) (bayesmeta ``rposterior``): tau by inversion of its
         cdf, then mu | tau from the conjugate normal. ``random_seed``: an int or a NumPy Generator
         (its stream continues)."""
-        n = _checks.whole("n", n, minimum=1)
+        n = checks.whole("n", n, minimum=1)
         rng = np.random.default_rng(random_seed)
         if self.estimate_only:
             d = self._marginal("mu")
@@ -809,7 +809,7 @@ def exact_posterior(studies, *, sei=None, vi=None, tau_prior=None, mu_prior=None
     estimate alone, N(estimate; mu, SE²), tau is fixed at 0 and tau, theta_new and per-study
     quantities raise.
     """
-    _checks.choice("method", method, METHODS)
+    checks.choice("method", method, METHODS)
     tau_prior, mu_prior = as_tau_prior(tau_prior), as_mu_prior(mu_prior)
     studies = as_studies(studies, sei=sei, vi=vi)
     estimate_only = bool(studies.estimate_only)

@@ -29,7 +29,7 @@ import xarray as xr
 from evidence_lib.core.checks import as_vector, choice, same_length, whole
 from evidence_lib.bayes.diagnostics import check_diagnostics
 from evidence_lib.effects.effect_sizes import check_counts
-from evidence_lib.bayes.priors import TauPrior, as_mu_prior, require_proper_posterior
+from evidence_lib.bayes.priors import TauPrior, as_mu_prior, as_tau_prior, require_proper_posterior
 from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 PARAMETERISATIONS = ("marginal", "noncentred")
@@ -60,7 +60,7 @@ def _normal_prior(name: str, pair) -> tuple[float, float]:
 
 def _prior_attrs(tau_prior, mu_prior) -> dict:
     if not isinstance(tau_prior, TauPrior):
-        raise ValueError(f"tau_prior is required: pass an evidence_lib.bayes.priors.TauPrior, got {tau_prior!r}")
+        raise ValueError(f"tau_prior must be a TauPrior (evidence_lib.bayes.priors), got {tau_prior!r}")
     return {"tau_prior": tau_prior.name, "mu_prior": as_mu_prior(mu_prior).name}
 
 
@@ -86,6 +86,9 @@ def _fit(model, settings: dict, attrs: dict, *, hide=()):
     for name in set(hide) & set(post.data_vars):  # not pm.sample's var_names: nutpie ignores it
         post = post.drop_vars([name, *post[name].dims[2:]], errors="ignore")
     fit["posterior"] = post
+    stats = fit["sample_stats"].to_dataset()
+    if "maxdepth_reached" in stats and "reached_max_treedepth" not in stats:  # nutpie's name -> PyMC's and ArviZ's
+        fit["sample_stats"] = stats.assign(reached_max_treedepth=stats["maxdepth_reached"])
     fit.attrs.update(random_seed=settings["random_seed"], nuts_sampler=settings["nuts_sampler"], **attrs)
     return fit
 
@@ -129,7 +132,9 @@ def sample_posterior(studies, *, sei=None, vi=None, tau_prior=None, mu_prior=Non
     ``parameterisation="marginal"`` samples (mu, tau) from y_i ~ N(mu, s_i² + tau²) and then
     draws ``theta`` from its conditional normal (shrinkage) per posterior draw;
     ``"noncentred"`` samples theta_i = mu + tau·z_i, z_i ~ N(0, 1). ``tau_prior`` is a
-    :class:`~evidence_lib.bayes.priors.TauPrior`; ``mu_prior`` None (flat), (mean, sd) or a MuPrior.
+    :class:`~evidence_lib.bayes.priors.TauPrior` or None, the improper uniform (as in
+    :func:`~evidence_lib.bayes.exact.exact_posterior`, with the same proper-posterior rule);
+    ``mu_prior`` None (flat), (mean, sd) or a MuPrior.
 
     For a reconstruction (:class:`~evidence_lib.published.reconstruct.PublishedSummary`) pseudo-study
     effects are not reported, and when it is ``estimate_only`` the model is mu with likelihood
@@ -139,6 +144,7 @@ def sample_posterior(studies, *, sei=None, vi=None, tau_prior=None, mu_prior=Non
 
     choice("parameterisation", parameterisation, PARAMETERISATIONS)
     settings = _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, sample_kwargs)
+    tau_prior = as_tau_prior(tau_prior)
     attrs = _prior_attrs(tau_prior, mu_prior)
     studies = as_studies(studies, sei=sei, vi=vi, min_len=2)
     pseudo = isinstance(studies, PublishedSummary)
@@ -218,13 +224,15 @@ def sample_meta_regression(studies, *, sei=None, x=None, tau_prior=None, mu_prio
 
     y_i ~ N(mu + beta·x_i, s_i² + tau²) with beta ~ N(``beta_prior`` = (mean, sd)) and tau the
     residual heterogeneity; mu is the mean effect at x = 0 (x binary, e.g. dyadic = 1, or
-    continuous). ``studies`` as in :func:`sample_posterior`; ``x`` is required.
+    continuous). ``studies`` and the priors as in :func:`sample_posterior`; ``x`` is required.
     ``theta`` (shrunken study effects) as in :func:`sample_posterior`;
     ``theta_new`` is a new study at x = 0.
     """
     settings = _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, sample_kwargs)
+    tau_prior = as_tau_prior(tau_prior)
     attrs = _prior_attrs(tau_prior, mu_prior)
     studies = as_studies(studies, sei=sei, vi=vi, min_len=3)
+    require_proper_posterior(tau_prior, as_mu_prior(mu_prior), len(studies))
     y, s = studies.yi, studies.sei
     if x is None:
         raise ValueError("x (the moderator, one value per study) is required")

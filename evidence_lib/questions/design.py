@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import special, stats
 
 from evidence_lib.core.results import Result
-from evidence_lib.core import checks as _checks
+from evidence_lib.core import checks
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.frequentist.rma import random_effects
 from evidence_lib.questions.many_fits import binomial_mcse, dl_fits, needs_tau
@@ -81,7 +81,7 @@ class DesignAnalysis(Result):
 
 def closed_form(true_effects, se: float, level: float = 0.95) -> pd.DataFrame:
     """Power, Type S and exaggeration ratio of a z test of an N(D, se²) estimate (module docstring)."""
-    d = _checks.as_vector("true_effects", true_effects)
+    d = checks.as_vector("true_effects", true_effects)
     c = stats.norm.ppf((1 + level) / 2)
     lam = d / se
     up, down = special.ndtr(-c + lam), special.ndtr(-c - lam)
@@ -128,11 +128,11 @@ def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z"
     """
     studies = as_studies(studies, sei=sei, vi=vi)
     needs_tau(studies, "design analysis")
-    _checks.choice("test", test, ("z", "knha"))
-    _checks.choice("tau", tau, TAU_SOURCES)
+    checks.choice("test", test, ("z", "knha"))
+    checks.choice("tau", tau, TAU_SOURCES)
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
-    effects = _checks.as_vector("true_effects", true_effects)
+    effects = checks.as_vector("true_effects", true_effects)
     fit = random_effects(studies, method="DL", test="z", level=level)
     tau_hat, se = fit.tau, fit.se
     closed = test == "z" and tau == "estimate" and not simulate
@@ -143,7 +143,7 @@ def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z"
         if random_seed is None:
             raise ValueError("random_seed is required for the simulated design analysis (test='knha' or "
                              "tau='posterior')")
-        draws = int(_checks.scalar("draws", draws, strictly_positive=True))
+        draws = int(checks.scalar("draws", draws, strictly_positive=True))
         rng = np.random.default_rng(random_seed)
         if tau == "posterior":
             if tau_prior is None:
