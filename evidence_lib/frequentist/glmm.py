@@ -41,6 +41,7 @@ from scipy import stats
 from scipy.optimize import minimize
 from scipy.special import expit, gammaln, log_expit, logsumexp
 
+from evidence_lib.core import checks
 from evidence_lib.core.checks import choice
 from evidence_lib.effects.effect_sizes import check_counts
 from evidence_lib.core.errors import ConvergenceError
@@ -208,8 +209,7 @@ def random_effects_binomial(e1, n1, e2, n2, measure: str = "OR", model: str = "U
     """
     choice("measure", measure, MEASURES)
     choice("model", model, MODELS)
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
+    level = checks.level(level)
     if isinstance(n_agq, bool) or not isinstance(n_agq, (int, np.integer)) or n_agq < 1:
         raise ValueError(f"n_agq must be a positive integer, got {n_agq!r}")
     e1, n1, e2, n2 = check_counts(e1, n1, e2, n2)

@@ -180,7 +180,7 @@ def read_summaries(path) -> pd.DataFrame:
                "estimate_used": estimate_or_midpoint(measure, est, lo, hi)[0], "ci_low": lo, "ci_high": hi}
         for col in ("k", "q", "i2", "n"):
             rec[col] = _number(name, row, col, v.get(col, ""), blank_ok=True,
-                               whole=col == "k", positive=col == "n")
+                               whole=col in ("k", "n"))
         definition = v.get("i2_definition", "")
         if definition not in ("", "Q", "tau2"):
             raise InputError(f"{name}, row {row}, column i2_definition: expected Q (RevMan's (Q - df)/Q) or "
@@ -201,6 +201,9 @@ def _check_heterogeneity(name, row, text, rec) -> None:
     if rec["k"] > K_MAX:
         raise InputError(f"{name}, row {row}, column k: expected k <= {K_MAX:,} (the reconstruction builds k "
                          f"pseudo-studies), got {text['k']!r}")
+    if rec["n"] < 2 * rec["k"]:
+        raise InputError(f"{name}, row {row}, column n: n = {text['n']} participants cannot fill k = {text['k']} "
+                         f"two-arm studies: expected n >= 2k = {2 * int(rec['k'])}")
     if not math.isnan(rec["i2"]) and not 0 <= rec["i2"] < 100:
         raise InputError(f"{name}, row {row}, column i2: expected I² as a percent in [0, 100), got {text['i2']!r}")
     usable_n = rec["measure"] == "SMD" and not math.isnan(rec["n"])

@@ -126,8 +126,7 @@ def design_analysis(studies, true_effects, *, test: str = "z", tau: str = "estim
     needs_tau(studies, "design analysis")
     _checks.choice("test", test, ("z", "knha"))
     _checks.choice("tau", tau, TAU_SOURCES)
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
+    level = _checks.level(level)
     effects = _checks.as_vector("true_effects", true_effects)
     fit = random_effects(studies, method="DL", test="z", level=level)
     tau_hat, se = fit.tau, fit.se
@@ -139,7 +138,9 @@ def design_analysis(studies, true_effects, *, test: str = "z", tau: str = "estim
         if random_seed is None:
             raise ValueError("random_seed is required for the simulated design analysis (test='knha' or "
                              "tau='posterior')")
-        draws = int(_checks.scalar("draws", draws, strictly_positive=True))
+        draws = _checks.whole("draws", draws)
+        _checks.memory("the simulated design analysis", (draws, len(studies)), copies=8,
+                       hint="give fewer draws (e.g. draws=4000)")
         rng = np.random.default_rng(random_seed)
         if tau == "posterior":
             if tau_prior is None:
