@@ -104,21 +104,22 @@ def whole(name: str, value, *, minimum: int = 1, maximum: int | None = None) -> 
     return int(value)
 
 
-def finite_range(yi: np.ndarray, vi: np.ndarray) -> None:
+def finite_range(yi: np.ndarray, vi: np.ndarray, labels=None) -> None:
     """Raise ValueError unless |yi| <= YI_MAX, vi in VI_RANGE and max(vi)/min(vi) <= VI_RATIO_MAX
-    (the dynamic-range rule on the weights 1/vi, see :data:`VI_RATIO_MAX`), naming the studies
-    (counting from 1)."""
+    (the dynamic-range rule on the weights 1/vi, see :data:`VI_RATIO_MAX`), naming the studies by
+    ``labels`` (default: "study 1", "study 2", ... counting from 1)."""
+    labels = labels or [f"study {i}" for i in range(1, len(yi) + 1)]
     lo, hi = VI_RANGE
     for arr, what, bad in ((yi, f"yi must lie within ±{YI_MAX:g}", np.abs(yi) > YI_MAX),
                            (vi, f"vi (sei²) must lie in [{lo:g}, {hi:g}]", (vi < lo) | (vi > hi))):
         if bad.any():
-            where = ", ".join(f"study {i + 1} ({arr[i]:g})" for i in np.flatnonzero(bad)[:5])
+            where = ", ".join(f"{labels[i]} ({arr[i]:g})" for i in np.flatnonzero(bad)[:5])
             raise ValueError(f"{what} (beyond it the weights 1/vi overflow double precision; change the "
                              f"units of the effect); got {where}")
     small, large = int(np.argmin(vi)), int(np.argmax(vi))
     if vi[large] > VI_RATIO_MAX * vi[small]:
-        raise ValueError(f"the variances span more than {VI_RATIO_MAX:.0e} (study {large + 1}: vi {vi[large]:g}, "
-                         f"study {small + 1}: vi {vi[small]:g}, ratio {vi[large] / vi[small]:.2g}): the weights 1/vi "
+        raise ValueError(f"the variances span more than {VI_RATIO_MAX:.0e} ({labels[large]}: vi {vi[large]:g}, "
+                         f"{labels[small]}: vi {vi[small]:g}, ratio {vi[large] / vi[small]:.2g}): the weights 1/vi "
                          "cannot be summed exactly in double precision, so the smallest weights would be lost; "
                          "check those studies' standard errors, or leave out the studies that carry no information")
 
@@ -216,6 +217,13 @@ def at_least(name: str, arr: np.ndarray, lower: float) -> np.ndarray:
     if bad.any():
         raise ValueError(f"{name} must be >= {lower}; offending {positions(bad)}")
     return arr
+
+
+def seed(value, name: str = "random_seed"):
+    """A random seed: None, a whole number >= 0 (not a bool), or a NumPy Generator/SeedSequence."""
+    if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence)):
+        return value
+    return whole(name, value, minimum=0)
 
 
 def columns(what: str, table, required) -> None:

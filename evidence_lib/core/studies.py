@@ -53,7 +53,7 @@ class Studies:
         if len(set(labels)) != len(labels):
             raise ValueError(f"study labels must be unique; repeated: "
                              f"{sorted({x for x in labels if labels.count(x) > 1})}")
-        _checks.finite_range(yi, sei**2)  # every engine takes a Studies: one range check for all
+        _checks.finite_range(yi, sei**2, labels)  # every engine takes a Studies: one range check for all
         if self.estimate_only and len(yi) != 1:
             raise ValueError(f"an estimate-only summary holds one estimate, got {len(yi)}")
         if self.data is not None:

@@ -363,7 +363,7 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
     from evidence_lib.bayes.exact import exact_posterior
     from evidence_lib.frequentist.rma import random_effects
 
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(checks.seed(random_seed))
     mu = float(np.log(odds_ratio))
     alpha = float(np.log(control_risk / (1 - control_risk)))
     sizes = np.full(k, n)

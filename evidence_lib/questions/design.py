@@ -141,7 +141,7 @@ def design_analysis(studies, true_effects, *, test: str = "z", tau: str = "estim
         draws = _checks.whole("draws", draws)
         _checks.memory("the simulated design analysis", (draws, len(studies)), copies=8,
                        hint="give fewer draws (e.g. draws=4000)")
-        rng = np.random.default_rng(random_seed)
+        rng = np.random.default_rng(_checks.seed(random_seed))
         if tau == "posterior":
             if tau_prior is None:
                 raise ValueError("tau='posterior' needs tau_prior (the prior of the exact posterior)")

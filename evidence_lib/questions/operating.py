@@ -70,7 +70,7 @@ def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int,
     level = _checks.level(level)
     _checks.memory("operating_characteristics", (len(grid) * reps, len(sei)), copies=8,
                    hint="give fewer reps or fewer true_mu values")
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(_checks.seed(random_seed))
     mu = np.repeat(grid, reps)
     n, k = len(mu), len(sei)
     tau = tau_prior.ppf(rng.uniform(size=n))

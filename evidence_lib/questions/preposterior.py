@@ -115,7 +115,7 @@ def next_trial(studies, n_per_arm, n_trials: int = 1, *, tau_prior, mu_prior=Non
                    hint="give fewer draws (e.g. draws=2000) or fewer new trials")
 
     post = exact_posterior(studies, tau_prior=tau_prior, mu_prior=mu_prior)
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(_checks.seed(random_seed))
     tau = post.quantile("tau", rng.uniform(size=draws))
     m, sd = post.conditional_mu(tau)
     mu = m + sd * rng.standard_normal(draws)
