@@ -45,6 +45,8 @@ READINGS_COLUMNS = ["measure", "estimate_used", "ci_low", "ci_high", "p_implied"
 
 
 def _cmd_run(args) -> int:
+    from nbclient.exceptions import CellExecutionError
+
     from evidence_lib.app.notebook_runner import Interrupted, run_notebooks
 
     try:
@@ -52,6 +54,9 @@ def _cmd_run(args) -> int:
     except Interrupted as err:  # SIGINT or SIGTERM: one line, exit 130 like a shell
         print(f"evidence-lib run: {err}", file=sys.stderr)
         return INTERRUPTED
+    except CellExecutionError as err:  # a cell raised: its error in one line (the report is marked stale)
+        print(f"evidence-lib run: error: a notebook cell raised {err.ename}: {err.evalue}", file=sys.stderr)
+        return 1
     total = sum(t["seconds"] for t in timings)
     print(f"all {len(timings)} notebook(s) done in {total:.1f} s; HTML in reports/")
     return 0

@@ -341,13 +341,13 @@ def egger_test(studies, sei=None, *, vi=None) -> dict:
     """Egger's regression test (Egger et al. 1997, BMJ 315:629): OLS of y_i/se_i on 1/se_i;
     the intercept measures funnel asymmetry (small-study effects), t-test on k - 2 df.
     Equals metafor ``regtest(rma(yi, vi, method="EE"), model="lm")`` (its coefficient on sei)."""
-    import statsmodels.api as sm
-
     studies = as_studies(studies, sei, vi=vi, min_len=3)
     if np.ptp(1 / studies.sei) <= 1e-12 * np.max(1 / studies.sei):
         raise ValueError("egger_test: the model is not of full rank: every study has the same standard error, "
                          "so the precision 1/se cannot separate the intercept from the slope (as metafor regtest "
                          "says); the test needs studies of different sizes")
+    import statsmodels.api as sm
+
     fit = sm.OLS(studies.yi / studies.sei, sm.add_constant(1 / studies.sei)).fit()
     return {"intercept": float(fit.params[0]), "se": float(fit.bse[0]), "t": float(fit.tvalues[0]),
             "df": int(fit.df_resid), "pval": float(fit.pvalues[0]), "slope": float(fit.params[1])}
