@@ -30,7 +30,7 @@ def synthetic(k: int, seed: int = 20251121):
 
 
 def exact_task(yi, sei):
-    post = exact_posterior(yi, sei, tau_prior=TAU_PRIOR, mu_prior=MU_PRIOR)
+    post = exact_posterior(yi, sei=sei, tau_prior=TAU_PRIOR, mu_prior=MU_PRIOR)
     post.quantile("tau", QUANTILES)
     post.quantile("mu", QUANTILES)
     post.interval("mu", level=0.95, kind="shortest")
@@ -54,9 +54,9 @@ def time_mcmc(yi, sei):
     from evidence_lib.bayes.mcmc import sample_posterior
 
     logging.getLogger("pymc").setLevel(logging.ERROR)
-    sample_posterior(yi, sei, TAU_PRIOR, MU_PRIOR, random_seed=1)
+    sample_posterior(yi, sei=sei, tau_prior=TAU_PRIOR, mu_prior=MU_PRIOR, random_seed=1)
     start = time.perf_counter()
-    idata = sample_posterior(yi, sei, TAU_PRIOR, MU_PRIOR, random_seed=2)
+    idata = sample_posterior(yi, sei=sei, tau_prior=TAU_PRIOR, mu_prior=MU_PRIOR, random_seed=2)
     wall = time.perf_counter() - start
     return wall, float(idata.posterior["mu"].median()), float(idata.posterior["tau"].median())
 

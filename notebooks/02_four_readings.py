@@ -60,8 +60,8 @@ print(z)
 # NBVAL_CHECK_OUTPUT
 kh = el.random_effects(es, method="REML", test="knha")
 pd.DataFrame({
-    "z test": [z.mu, z.ci_low, z.ci_high, z.pval, z.pi_low, z.pi_high],
-    "Knapp–Hartung": [kh.mu, kh.ci_low, kh.ci_high, kh.pval, kh.pi_low, kh.pi_high],
+    "z test": [z.estimate, z.low, z.high, z.pval, z.pi_low, z.pi_high],
+    "Knapp–Hartung": [kh.estimate, kh.low, kh.high, kh.pval, kh.pi_low, kh.pi_high],
 }, index=["μ", "95 % CI low", "95 % CI high", "p", "95 % PI low", "95 % PI high"]).round(4)
 
 # %% [markdown]
@@ -74,10 +74,10 @@ pd.DataFrame({
 # NBVAL_CHECK_OUTPUT
 post = el.exact_posterior(es, tau_prior=priors.half_normal(0.5))
 print(f"P(benefit) = P(mu < 0) = {post.prob('mu', upper=0):.4f}")
-post.summary(level=0.95).round(4)
+post.parameters(level=0.95).round(4)
 
 # %% tags=["main-figure"]
-plots.forest(es, z, post, title="Mother–infant therapy vs control: maternal depression after treatment")
+plots.forest(es, fit=z, post=post, title="Mother–infant therapy vs control: maternal depression after treatment")
 plt.show()
 
 # %% [markdown]
@@ -89,8 +89,8 @@ plt.show()
 
 # %%
 cond_mean, cond_sd = post.conditional_mu(np.sqrt(z.tau2))
-print(f"REML: {z.mu:.6f} (SE {z.se:.6f}); posterior of mu given tau = tau_hat: {cond_mean:.6f} (SD {cond_sd:.6f})")
-assert abs(cond_mean - z.mu) < 1e-8 and abs(cond_sd - z.se) < 1e-8
+print(f"REML: {z.estimate:.6f} (SE {z.se:.6f}); posterior of mu given tau = tau_hat: {cond_mean:.6f} (SD {cond_sd:.6f})")
+assert abs(cond_mean - z.estimate) < 1e-8 and abs(cond_sd - z.se) < 1e-8
 
 # %% [markdown]
 # ## 4. Bayes factor for μ = 0
@@ -142,6 +142,6 @@ axes[1].set_xlim(-2.5, 1.5)   # the uniform prior's tails reach beyond ±6
 plt.show()
 
 # %% tags=["headline"]
-print(f"REML SMD {z.mu:.2f} (z-test 95 % CI {z.ci_low:.2f} to {z.ci_high:.2f}; Knapp–Hartung {kh.ci_low:.2f} to "
-      f"{kh.ci_high:.2f}); P(benefit) {post.prob('mu', upper=0):.2f} (half-normal(0.5) τ), "
+print(f"REML SMD {z.estimate:.2f} (z-test 95 % CI {z.low:.2f} to {z.high:.2f}; Knapp–Hartung {kh.low:.2f} to "
+      f"{kh.high:.2f}); P(benefit) {post.prob('mu', upper=0):.2f} (half-normal(0.5) τ), "
       f"{flat.prob('mu', upper=0):.2f} (uniform τ)".replace("-", "−"))

@@ -99,7 +99,7 @@ sets = [readings.PriorSet(f"{name} tau, flat mu", p) for name, p in tau_priors.i
 
 # %%
 by_prior = readings.readings_under_priors(secure, sets)
-tables.reader_table(by_prior, ["tau_median", "cri", "p_benefit", "pred"], measure="RR", index=True,
+tables.reader_table(by_prior, ["post_tau", "cri", "p_benefit", "pred"], measure="RR", index=True,
                     table_id="by_prior", caption="Secure attachment after the intervention, RR (higher favours "
                                                  "therapy), under four τ priors")
 

@@ -158,7 +158,7 @@ studies[metapsy_selection.EXPORT_COLUMNS].to_csv(REPORTS_DIR / "metapsy_perinata
 # NBVAL_CHECK_OUTPUT
 def fit_table(subsets, test):
     """REML fit of each subset, one row each (REResult.summary columns)."""
-    return pd.concat({name: el.random_effects(s, method="REML", test=test).summary()
+    return pd.concat({name: el.random_effects(s, method="REML", test=test).to_frame()
                       for name, s in subsets.items()}).droplevel(1)
 
 
@@ -298,7 +298,7 @@ forest_studies = el.Studies(ordered["yi"], ordered["sei"], measure="SMD", favour
                             labels=[("* " if d else "") + lab for d, lab in zip(ordered["dyadic"], ordered["label"])])
 freq_all = el.random_effects(forest_studies, method="REML", test="knha")
 post_all = el.exact_posterior(forest_studies, tau_prior=TAU_PRIORS["half-normal(0.5)"])
-plots.forest(forest_studies, freq_all, post_all, intervention="psychotherapy",
+plots.forest(forest_studies, fit=freq_all, post=post_all, intervention="psychotherapy",
              title="Perinatal depression, psychotherapy vs control (Metapsy), Hedges' g; * = dyadic")
 plt.show()
 

@@ -103,13 +103,13 @@ for name, ma in averages.items():
     print(ma.table.round(4).to_string(index=False))
     lo, hi = ma.mu_given_effect.interval(0.95)
     print(f"   BF(effect) {ma.bf_effect:.3f}, BF(heterogeneity) {ma.bf_heterogeneity:.3f}; "
-          f"P(benefit) averaged {ma.p_benefit():.3f}, given an effect {ma.mu_given_effect.p_benefit(ma.favours):.3f}; "
+          f"p_benefit_averaged {ma.p_benefit_averaged():.3f} (mu = 0 models included), p_benefit given an effect {ma.p_benefit():.3f}; "
           f"95 % CrI of mu given an effect [{lo:.3f}, {hi:.3f}]\n")
 
 # %%
 bd = averages["Barlow depression (SMD)"]
 assert abs(bd.bf_effect - 0.6674) < 1e-4 and abs(bd.bf_heterogeneity - 0.8757) < 1e-4
-assert abs(bd.p_benefit() - 0.3819) < 1e-4 and abs(bd.mu_given_effect.p_benefit("lower") - 0.9541) < 1e-4
+assert abs(bd.p_benefit_averaged() - 0.3819) < 1e-4 and abs(bd.p_benefit() - 0.9541) < 1e-4
 assert abs(averages["Metapsy dyadic (g)"].bf_effect - 3.4166) < 1e-4
 assert abs(averages["Barlow secure attachment (RR)"].bf_effect - 20.556) < 1e-3
 
@@ -124,8 +124,8 @@ assert abs(averages["Barlow secure attachment (RR)"].bf_effect - 20.556) < 1e-3
 # %%
 # NBVAL_CHECK_OUTPUT
 lindley = pd.DataFrame([
-    {"mu prior sd": sd, "BF(effect)": m.bf_effect, "P(benefit), averaged": m.p_benefit(),
-     "P(benefit | effect)": m.mu_given_effect.p_benefit("lower")}
+    {"mu prior sd": sd, "BF(effect)": m.bf_effect, "p_benefit_averaged": m.p_benefit_averaged(),
+     "p_benefit": m.p_benefit()}
     for sd in (0.2, 0.5, 1.0, 2.0)
     for m in [el.model_average(depression, tau_prior=TAU_PRIOR, mu_prior=(0.0, sd))]
 ]).set_index("mu prior sd")
@@ -152,7 +152,7 @@ for case in reference["cases"]:
         rows.append({"data": case["data"], "prior": case["prior"], "max rel. deviation": np.nan,
                      "note": case["error"]})
         continue
-    ours = el.model_average(np.array(case["y"]), np.array(case["sigma"]), mu_prior=tuple(case["mu_prior"]),
+    ours = el.model_average(np.array(case["y"]), sei=np.array(case["sigma"]), mu_prior=tuple(case["mu_prior"]),
                             tau_prior=families[case["tau_prior"]["family"]](case["tau_prior"]))
     theirs = np.array([case["log_ml"][m] for m in ours.table["model"]])
     rows.append({"data": case["data"], "prior": case["prior"],
@@ -181,17 +181,17 @@ assert parity["max rel. deviation"].max() < 1e-8
 # %%
 # NBVAL_CHECK_OUTPUT
 effects_smd = [-0.1, -0.2, -0.3, -0.4, -0.5]
-design_z = el.design_analysis(depression, effects_smd)
+design_z = el.design_analysis(depression, true_effects=effects_smd)
 print(f"Barlow depression: SE {design_z.se:.4f} at tau_hat {design_z.tau:.4f} ({design_z.method})")
 print(design_z.table[["true_effect", "power", "type_s", "exaggeration"]].round(4).to_string(index=False))
 at_02 = design_z.table.set_index("true_effect").loc[-0.2]
 assert abs(at_02["power"] - 0.3721) < 1e-4 and abs(at_02["exaggeration"] - 1.6224) < 1e-4
 
 # %% tags=["main-figure"]
-design_kh = el.design_analysis(depression, effects_smd, test="knha", draws=4000, random_seed=SEED)
-design_post = el.design_analysis(depression, effects_smd, test="z", tau="posterior", tau_prior=TAU_PRIOR,
+design_kh = el.design_analysis(depression, true_effects=effects_smd, test="knha", draws=4000, random_seed=SEED)
+design_post = el.design_analysis(depression, true_effects=effects_smd, test="z", tau="posterior", tau_prior=TAU_PRIOR,
                                  draws=4000, random_seed=SEED)
-design_kh_post = el.design_analysis(depression, effects_smd, test="knha", tau="posterior", tau_prior=TAU_PRIOR,
+design_kh_post = el.design_analysis(depression, true_effects=effects_smd, test="knha", tau="posterior", tau_prior=TAU_PRIOR,
                                     draws=4000, random_seed=SEED)
 compare = pd.concat({"z, tau_hat (closed form)": design_z.table.set_index("true_effect"),
                      "Knapp-Hartung, tau_hat": design_kh.table.set_index("true_effect"),
@@ -222,8 +222,8 @@ assert kh02["power"] < at_02["power"] - 4 * kh02["power_mcse"]  # KH costs power
 
 # %%
 # NBVAL_CHECK_OUTPUT
-design_dyadic = el.design_analysis(dyadic, [0.2, 0.3, 0.5, 0.8])
-design_secure = el.design_analysis(secure, np.log([1.5, 2.0, 3.0, 5.0]))
+design_dyadic = el.design_analysis(dyadic, true_effects=[0.2, 0.3, 0.5, 0.8])
+design_secure = el.design_analysis(secure, true_effects=np.log([1.5, 2.0, 3.0, 5.0]))
 print(f"Metapsy dyadic: SE {design_dyadic.se:.4f}, tau_hat {design_dyadic.tau:.4f}")
 print(design_dyadic.table[["true_effect", "power", "type_s", "exaggeration"]].round(4).to_string(index=False))
 print(f"\nBarlow secure attachment (log RR): SE {design_secure.se:.4f}, tau_hat {design_secure.tau:.4f}")
@@ -250,24 +250,24 @@ assert design_secure.table["power"].iloc[1] < 0.2  # an RR of 2 would be detecte
 # NBVAL_CHECK_OUTPUT
 nxt = {}
 for n_per_arm, n_trials in ((100, 1), (100, 3), (400, 1)):
-    nxt[n_per_arm, n_trials] = el.next_trial(depression, n_per_arm, n_trials, tau_prior=TAU_PRIOR, mid=0.2,
+    nxt[n_per_arm, n_trials] = el.next_trial(depression, n_per_arm=n_per_arm, n_trials=n_trials, tau_prior=TAU_PRIOR, threshold=0.2,
                                              threshold=0.9, draws=2000, random_seed=SEED, progress=False)
 one = nxt[100, 1]
-print(f"now: P(benefit) {one.current['p_benefit']:.3f}, P(benefit > 0.2) {one.current['p_benefit_mid']:.3f}")
-summary = pd.concat({f"{n} trial(s) of {m} per arm": r.summary for (m, n), r in nxt.items()}, names=["design"])
+print(f"now: P(benefit) {one.current['p_benefit']:.3f}, P(benefit > 0.2) {one.current['p_benefit_beyond']:.3f}")
+summary = pd.concat({f"{n} trial(s) of {m} per arm": r.table for (m, n), r in nxt.items()}, names=["design"])
 print(summary.round(4).to_string())
-p_cross = one.summary.loc["P(benefit > mid) >= 0.9 after the update"]
-assert p_cross["probability"] < 0.01 and nxt[400, 1].summary["probability"].iloc[0] < 0.01
-big = nxt[400, 1].draws["p_benefit_mid"]
+p_cross = one.table.loc["P(benefit beyond the threshold) >= 0.9 after the update"]
+assert p_cross["probability"] < 0.01 and nxt[400, 1].table["probability"].iloc[0] < 0.01
+big = nxt[400, 1].draws["p_benefit_beyond"]
 assert 0.15 < big.min() and big.max() < 0.88
-assert nxt[100, 3].summary["probability"].iloc[0] > p_cross["probability"]
+assert nxt[100, 3].table["probability"].iloc[0] > p_cross["probability"]
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.2))
 for (m, n), r in nxt.items():
-    ax.hist(r.draws["p_benefit_mid"], bins=40, histtype="step", density=True, label=f"{n} x {m} per arm")
+    ax.hist(r.draws["p_benefit_beyond"], bins=40, histtype="step", density=True, label=f"{n} x {m} per arm")
 ax.axvline(0.9, color="k", ls=":", lw=1)
-ax.axvline(one.current["p_benefit_mid"], color="grey", lw=1)
+ax.axvline(one.current["p_benefit_beyond"], color="grey", lw=1)
 ax.set_xlabel("updated P(benefit > 0.2 SD)")
 ax.set_ylabel("density")
 ax.set_title("Barlow depression: where the next trial(s) would leave P(benefit > 0.2)")
@@ -295,15 +295,15 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-rows = {"Metapsy dyadic, 100 per arm": el.next_trial(dyadic, 100, tau_prior=TAU_PRIOR, mid=0.2, draws=2000,
+rows = {"Metapsy dyadic, 100 per arm": el.next_trial(dyadic, n_per_arm=100, tau_prior=TAU_PRIOR, threshold=0.2, draws=2000,
                                                      random_seed=SEED, progress=False)}
 for p0 in (0.2, 0.4):  # ASSUMED control risks of secure attachment, not data
     rows[f"secure attachment, 100 per arm, assumed control risk {p0}"] = el.next_trial(
-        secure, 100, tau_prior=TAU_PRIOR, mid=np.log(1.25), control_risk=p0, draws=2000, random_seed=SEED,
+        secure, n_per_arm=100, tau_prior=TAU_PRIOR, threshold=np.log(1.25), control_risk=p0, draws=2000, random_seed=SEED,
         progress=False)
 for name, r in rows.items():
-    print(f"{name}: now P(benefit) {r.current['p_benefit']:.3f}, P(benefit > mid) {r.current['p_benefit_mid']:.3f}")
-print(pd.concat({k: r.summary for k, r in rows.items()}, names=["case"]).round(3).to_string())
+    print(f"{name}: now P(benefit) {r.current['p_benefit']:.3f}, P(benefit > 0.2) {r.current['p_benefit_beyond']:.3f}")
+print(pd.concat({k: r.table for k, r in rows.items()}, names=["case"]).round(3).to_string())
 
 # %% [markdown]
 # ## 4. How often are the readings right? Operating characteristics

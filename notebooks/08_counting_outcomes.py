@@ -116,7 +116,7 @@ reml = el.random_effects(lor.yi, vi=lor.vi, method="REML")
 post = el.exact_posterior(lor.yi, vi=lor.vi, tau_prior=TAU_PRIOR, mu_prior=None)
 fig, ax = plt.subplots(figsize=(9, 7.5), layout="constrained")
 plots.forest(el.Studies(lor.yi, np.sqrt(lor.vi), labels=perinatal["study"], measure="OR", favours="higher"),
-             reml, post, ax=ax,
+             fit=reml, post=post, ax=ax,
              title="Metapsy perinatal response/remission: odds ratios (escalc, REML, exact posterior)")
 plt.show()
 

@@ -34,9 +34,9 @@ published = el.load_published()
 barlow = published[published["result_id"] == "barlow2015_ctrl_depression_smd_post"].iloc[0]
 default = readings.read_row(barlow)
 print(f"prior: {default['prior_set']}")
-print(f"frequentist: p = {default['p_implied']:.3f} (two-sided, from the CI)")
+print(f"frequentist: p = {default['pval']:.3f} (two-sided, from the CI)")
 print(f"Bayesian: P(benefit) = {default['p_benefit']:.3f}, 95 % CrI {default['cri_low']:.2f} to "
-      f"{default['cri_high']:.2f}, posterior median tau {default['tau_median']:.3f}")
+      f"{default['cri_high']:.2f}, posterior median tau {default['post_tau']:.3f}")
 
 # %% [markdown]
 # ## 1. A wider and a narrower prior on τ
@@ -52,11 +52,11 @@ wide = readings.read_row(barlow, readings.PriorSet("half-normal(1.0) tau, flat m
 narrow = readings.read_row(barlow, readings.PriorSet("half-normal(0.1) tau, flat mu", priors.half_normal(0.1)))
 for name, r in [("narrow", narrow), ("default", default), ("wide", wide)]:
     print(f"{name:8s} P(benefit) {r['p_benefit']:.3f}  CrI {r['cri_low']:.2f} to {r['cri_high']:.2f}  "
-          f"median tau {r['tau_median']:.3f}")
+          f"median tau {r['post_tau']:.3f}")
 
 # %%
 assert narrow["p_benefit"] > default["p_benefit"] > wide["p_benefit"]
-assert narrow["tau_median"] < default["tau_median"] < wide["tau_median"]
+assert narrow["post_tau"] < default["post_tau"] < wide["post_tau"]
 width = {name: r["cri_high"] - r["cri_low"] for name, r in [("narrow", narrow), ("default", default), ("wide", wide)]}
 assert width["narrow"] < width["default"] < width["wide"]
 

@@ -42,11 +42,11 @@ def _studies(**kw):
 
 def _next(**kw):
     args = dict(tau_prior=HN, mu_prior=(0, 1), draws=20, random_seed=1, progress=False) | kw
-    return el.next_trial(_studies(), args.pop("n_per_arm", 50), **args)
+    return el.next_trial(_studies(), n_per_arm=args.pop("n_per_arm", 50), **args)
 
 
 def _fit(**kw):
-    return el.random_effects(YI, SEI, **kw)
+    return el.random_effects(YI, sei=SEI, **kw)
 
 
 def _metapsy_row(**values) -> pd.DataFrame:
@@ -105,22 +105,22 @@ API = [
     ("level-bool", lambda: _fit(level=True), ValueError, ["level must be numeric", "bool True"]),
     ("level-2", lambda: _fit(level=2), ValueError, ["level must lie strictly between 0 and 1"]),
     ("level-nan", lambda: _fit(level=float("nan")), ValueError, ["level must be a finite number"]),
-    ("loo-level-string", lambda: el.leave_one_out(YI, SEI, level="0.9"), ValueError, ["level must be numeric"]),
+    ("loo-level-string", lambda: el.leave_one_out(YI, sei=SEI, level="0.9"), ValueError, ["level must be numeric"]),
     ("tol-string", lambda: _fit(tol="1e-5"), ValueError, ["tol must be numeric"]),
-    ("tol-negative", lambda: _fit(tol=-1.0), ValueError, ["tol must be > 0"]),
+    ("tol-negative", lambda: _fit(tol=-1.0), ValueError, ["tol must be a positive number"]),
     ("complex-list", lambda: el.Studies([0.1 + 1j, 0.2, 0.3], [0.1] * 3), ValueError, ["complex", "(0.1+1j)"]),
     ("complex-array", lambda: el.Studies(np.array([0.1, 0.2, 0.3], complex), [0.1] * 3), ValueError, ["complex"]),
-    ("complex-sei", lambda: el.random_effects(YI, np.array(SEI) + 0j), ValueError, ["sei must be numeric", "complex"]),
-    ("exact-level-bool", lambda: el.exact_posterior(YI, SEI, tau_prior=HN).interval("mu", level=True), ValueError,
+    ("complex-sei", lambda: el.random_effects(YI, sei=np.array(SEI) + 0j), ValueError, ["sei must be numeric", "complex"]),
+    ("exact-level-bool", lambda: el.exact_posterior(YI, sei=SEI, tau_prior=HN).interval("mu", level=True), ValueError,
      ["level must be numeric", "bool"]),
-    ("summarise-level-string", lambda: el.summarise(el.exact_posterior(YI, SEI, tau_prior=HN), level="0.95"),
+    ("summarise-level-string", lambda: el.summarise(el.exact_posterior(YI, sei=SEI, tau_prior=HN), level="0.95"),
      ValueError, ["level must be numeric"]),
     ("se-from-ci-level-string", lambda: el.se_from_ci([0.1], [0.3], level="0.95"), ValueError,
      ["level must be numeric"]),
     # --- finiteness and ranges that keep the arithmetic exact (dynamic range of the weights 1/vi)
     ("weights-40-orders", lambda: el.random_effects([0.1, 0.5, 0.9], vi=[1e-40, 1.0, 1.0]), ValueError,
      ["span more than 1e+12", "study 1: vi 1e-40", "cannot be summed exactly"]),
-    ("weights-13-orders-exact", lambda: el.exact_posterior([0.1, 0.5, 0.9], [1e-7, 1.0, 1.0], tau_prior=HN),
+    ("weights-13-orders-exact", lambda: el.exact_posterior([0.1, 0.5, 0.9], sei=[1e-7, 1.0, 1.0], tau_prior=HN),
      ValueError, ["span more than 1e+12"]),
     ("weights-named-by-label", lambda: el.Studies([0.1, 0.5], [1e-7, 1.0], labels=("small", "big")), ValueError,
      ["big: vi 1", "small: vi 1e-14"]),
@@ -131,20 +131,20 @@ API = [
     ("funnel-level-2", lambda: el.funnel_limits(0, 1, level=2), ValueError, ["level must lie strictly between"]),
     ("funnel-n-fraction", lambda: el.funnel_limits(0, 1, n=2.5), ValueError, ["n must be a whole number"]),
     ("funnel-sound", lambda: bool((el.funnel_limits(0.1, 0.5)["high"] >= 0.1).all()), None, []),
-    ("mu-sd-1e-300", lambda: el.model_average(YI, SEI, tau_prior=HN, mu_prior=(0, 1e-300)), ValueError,
+    ("mu-sd-1e-300", lambda: el.model_average(YI, sei=SEI, tau_prior=HN, mu_prior=(0, 1e-300)), ValueError,
      ["sd must lie in [1e-06, 1e+06]", "1e-300"]),
-    ("mu-sd-1e300", lambda: el.exact_posterior(YI, SEI, tau_prior=HN, mu_prior=(0, 1e300)), ValueError,
+    ("mu-sd-1e300", lambda: el.exact_posterior(YI, sei=SEI, tau_prior=HN, mu_prior=(0, 1e300)), ValueError,
      ["sd must lie in [1e-06, 1e+06]"]),
     # --- probabilities that sum to one
-    ("prior-probs-nan", lambda: el.model_average(YI, SEI, tau_prior=HN, mu_prior=(0, 1),
+    ("prior-probs-nan", lambda: el.model_average(YI, sei=SEI, tau_prior=HN, mu_prior=(0, 1),
                                                  prior_probs=[np.nan, 0.25, 0.25, 0.5]), ValueError,
      ["prior_probs", "NaN or infinite", "[1] (counting from 1)"]),
-    ("prior-probs-sum", lambda: el.model_average(YI, SEI, tau_prior=HN, mu_prior=(0, 1),
+    ("prior-probs-sum", lambda: el.model_average(YI, sei=SEI, tau_prior=HN, mu_prior=(0, 1),
                                                  prior_probs=[0.2, 0.2, 0.2, 0.2]), ValueError,
      ["4 positive probabilities summing to 1"]),
-    ("prior-probs-3", lambda: el.model_average(YI, SEI, tau_prior=HN, mu_prior=(0, 1), prior_probs=[0.5, 0.25, 0.25]),
+    ("prior-probs-3", lambda: el.model_average(YI, sei=SEI, tau_prior=HN, mu_prior=(0, 1), prior_probs=[0.5, 0.25, 0.25]),
      ValueError, ["4 positive probabilities"]),
-    ("prior-probs-bool", lambda: el.model_average(YI, SEI, tau_prior=HN, mu_prior=(0, 1),
+    ("prior-probs-bool", lambda: el.model_average(YI, sei=SEI, tau_prior=HN, mu_prior=(0, 1),
                                                   prior_probs=[True, 0, 0, 0]), ValueError, ["bool True"]),
     # --- whole counts, never coerced
     ("n-trials-True", lambda: _next(n_trials=True), ValueError, ["n_trials must be a whole number", "True"]),
@@ -153,9 +153,10 @@ API = [
     ("seed-negative", lambda: _next(random_seed=-1), ValueError, ["random_seed must be a whole number >= 0"]),
     ("seed-bool", lambda: _next(random_seed=True), ValueError, ["random_seed must be a whole number"]),
     ("threshold-True", lambda: _next(threshold=True), ValueError, ["threshold must be numeric"]),
-    ("design-draws-fraction", lambda: el.design_analysis(_studies(), [0.2], test="knha", draws=10.5, random_seed=1),
+    ("target-text", lambda: _next(target="0.9"), ValueError, ["target must be numeric"]),
+    ("design-draws-fraction", lambda: el.design_analysis(_studies(), true_effects=[0.2], test="knha", draws=10.5, random_seed=1),
      ValueError, ["draws must be a whole number", "10.5"]),
-    ("design-level-string", lambda: el.design_analysis(_studies(), [0.2], level="0.95"), ValueError,
+    ("design-level-string", lambda: el.design_analysis(_studies(), true_effects=[0.2], level="0.95"), ValueError,
      ["level must be numeric"]),
     ("operating-reps-True", lambda: el.operating_characteristics(SEI, [0.0], tau_prior=HN, prior_sets=[], reps=True,
                                                                  random_seed=1), ValueError, ["reps must be a whole"]),
@@ -179,14 +180,14 @@ API = [
     ("glmm-n-agq-1-zero-cell", _glmm_nagq1, None, []),
     # --- a memory estimate before large allocations
     ("next-trial-draws-1e8", lambda: _next(draws=10**8), ValueError, ["next_trial would need", "GiB", "fewer draws"]),
-    ("design-draws-1e9", lambda: el.design_analysis(_studies(), [0.2], test="knha", draws=10**9, random_seed=1),
+    ("design-draws-1e9", lambda: el.design_analysis(_studies(), true_effects=[0.2], test="knha", draws=10**9, random_seed=1),
      ValueError, ["would need", "GiB", "fewer draws"]),
     ("operating-reps-1e9", lambda: el.operating_characteristics(SEI, [0.0, 0.2], tau_prior=HN, prior_sets=[],
                                                                 reps=10**9, random_seed=1), ValueError,
      ["operating_characteristics would need", "fewer reps"]),
     ("batch-k-10000-fits", lambda: batch_rows(np.full(10_001, 0.1)) < CHUNK, None, []),
     # --- structure: the wrong kind of argument, an empty selection, a rank-deficient regression
-    ("egger-equal-se", lambda: el.egger_test([0.1, 0.2, 0.3, 0.4], [0.1] * 4), ValueError,
+    ("egger-equal-se", lambda: el.egger_test([0.1, 0.2, 0.3, 0.4], sei=[0.1] * 4), ValueError,
      ["not of full rank", "same standard error"]),
     ("subgroup-not-fits", lambda: el.subgroup_difference({"a": 1, "b": 2}), ValueError,
      ["fits['a'] must be a random_effects fit"]),

@@ -45,8 +45,8 @@ def test_import_and_drawing_leave_global_style_alone():
 
 def test_forest_smd_rows_columns_and_sides():
     fit = random_effects(SMD.yi, vi=SMD.vi, method="REML")
-    post = exact_posterior(SMD.yi, SMD.sei, tau_prior=priors.half_normal(0.5))
-    ax = plots.forest(SMD, fit, post)
+    post = exact_posterior(SMD.yi, sei=SMD.sei, tau_prior=priors.half_normal(0.5))
+    ax = plots.forest(SMD, fit=fit, post=post)
     texts = _texts(ax)
     assert {"A", "B", "C", "D", "Random effects (REML), 95 % CI", "95 % prediction interval",
             "Bayesian posterior median, 95 % CrI", "95 % predictive interval (new study)"} <= set(texts)
@@ -93,7 +93,7 @@ def test_cli_plot_needs_studies_and_a_known_extension(tmp_path, capsys):
 
 
 def test_two_readings_labels_probabilities_and_published_interval():
-    post = exact_posterior(SMD.yi, SMD.sei, tau_prior=priors.half_normal(0.5))
+    post = exact_posterior(SMD.yi, sei=SMD.sei, tau_prior=priors.half_normal(0.5))
     ax = plots.two_readings(post, estimate=-0.3, ci=(-0.6, 0.0), measure="SMD", favours="lower",
                             prior_label="half-normal(0.5) on τ, flat μ")
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -114,14 +114,14 @@ def test_funnel_groups_and_limits():
 def test_reader_table_formats():
     df = pd.DataFrame({"review": ["A", "B"], "measure": ["RR", "SMD"], "k": [2.0, 4.0], "n": [9326.5, 356.0],
                        "estimate_used": [8.93, -0.22], "ci_low": [1.25, -0.46], "ci_high": [63.7, 0.02],
-                       "p_implied": [0.0289, 0.00004], "p_benefit": [0.97, 0.9991], "i2": [73.0, np.nan],
+                       "pval": [0.0289, 0.00004], "p_benefit": [0.97, 0.9991], "i2": [73.0, np.nan],
                        "readings_disagree": [False, True]})
-    frame = tables.reader_frame(df, ["review", "k", "n", "estimate_ci", "p_implied", "p_benefit", "i2",
+    frame = tables.reader_frame(df, ["review", "k", "n", "estimate_ci", "pval", "p_benefit", "i2",
                                      "readings_disagree"])
     assert frame.to_dict("list") == {
         "review": ["A", "B"], "studies (k)": ["2", "4"], "participants": ["9,326.5", "356"],
         "estimate [95 % CI]": ["8.93 [1.25, 63.70]", "−0.22 [−0.46, 0.02]"],
-        "p implied by the CI": ["0.03", "<0.001"], "P(benefit)": ["0.97", ">0.99"], "I²": ["73 %", "–"],
+        "p": ["0.03", "<0.001"], "P(benefit)": ["0.97", ">0.99"], "I²": ["73 %", "–"],
         "readings disagree": ["no", "yes"]}
     html = tables.reader_table(df, ["review", "estimate_ci"], table_id="x").to_html()
     assert html == tables.reader_table(df, ["review", "estimate_ci"], table_id="x").to_html()
@@ -134,5 +134,5 @@ def test_forest_refuses_a_fit_at_another_level():
     studies = el.Studies([0.3, 0.1, 0.5], [0.2, 0.15, 0.25], measure="SMD", favours="higher")
     fit80 = el.random_effects(studies, level=0.8)
     with pytest.raises(ValueError, match="level"):
-        plots.forest(studies, el.random_effects(studies), level=0.8)
-    plt.close(plots.forest(studies, fit80, level=0.8).figure)
+        plots.forest(studies, fit=el.random_effects(studies), level=0.8)
+    plt.close(plots.forest(studies, fit=fit80, level=0.8).figure)

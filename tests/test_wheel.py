@@ -19,7 +19,7 @@ SCRIPT = textwrap.dedent("""
     fit = el.random_effects([-0.3, -0.1, 0.05, -0.4], vi=[0.04, 0.02, 0.05, 0.03], method="REML")
     post = el.exact_posterior([-0.3, -0.1, 0.05, -0.4], [0.2, 0.15, 0.22, 0.17],
                               tau_prior=el.priors.half_normal(0.5))
-    print(f"{len(published)} {fit.mu:.6f} {post.prob('mu', upper=0):.6f}")
+    print(f"{len(published)} {fit.estimate:.6f} {post.prob('mu', upper=0):.6f}")
 """)
 
 

@@ -40,7 +40,7 @@ INTERRUPTED = 130  # as a shell reports a command ended by SIGINT
 MAX_DRAWS = 1_000_000  # worth --draws: each draw is an exact refit of the review (2000 take seconds)
 
 USAGE_ERROR = 2
-READINGS_COLUMNS = ["measure", "estimate_used", "ci_low", "ci_high", "p_implied", "post_median", "cri_low",
+READINGS_COLUMNS = ["measure", "estimate_used", "ci_low", "ci_high", "pval", "post_estimate", "cri_low",
                     "cri_high", "p_benefit", "readings_disagree"]
 
 
@@ -163,12 +163,12 @@ def _study_reading(path, prior_set, favours):
 
     row = {"k": fit.k, "measure": measure or "(as given)", "favours_intervention": favours,
            "prior_set": prior_set.label,
-           "mu": natural(fit.mu), "ci_low": natural(fit.ci_low), "ci_high": natural(fit.ci_high),
-           "p": fit.pval, "tau_reml": fit.tau, "i2": fit.i2, "q": fit.q,
+           "estimate": natural(fit.estimate), "ci_low": natural(fit.low), "ci_high": natural(fit.high),
+           "pval": fit.pval, "tau": fit.tau, "i2": fit.i2, "q": fit.q,
            "pi_low": natural(fit.pi_low), "pi_high": natural(fit.pi_high),
-           "post_median": natural(bayes["estimate"]), "cri_low": natural(bayes["low"]),
+           "post_estimate": natural(bayes["estimate"]), "cri_low": natural(bayes["low"]),
            "cri_high": natural(bayes["high"]), "p_benefit": bayes["p_benefit"],
-           "tau_median": bayes["tau"], "pred_low": natural(bayes["pred_low"]), "pred_high": natural(bayes["pred_high"])}
+           "post_tau": bayes["tau"], "pred_low": natural(bayes["pred_low"]), "pred_high": natural(bayes["pred_high"])}
     return studies, fit, post, pd.DataFrame([row], index=[path.name])
 
 
@@ -268,7 +268,7 @@ def _forest_plot(studies, fit, post, title, out) -> None:
     matplotlib.use("Agg")
     from evidence_lib.figures import plots
 
-    ax = plots.forest(studies, fit, post, title=title)
+    ax = plots.forest(studies, fit=fit, post=post, title=title)
     _atomic_write(out, lambda handle: ax.figure.savefig(handle, bbox_inches="tight", format=out.suffix.lower()[1:]))
     print(f"wrote {out}" + (f" (through the link to {out.resolve()})" if out.is_symlink() else ""))
 
@@ -327,7 +327,7 @@ def _cmd_worth(args) -> int:
     import numpy as np
 
     from evidence_lib.questions.design import design_analysis
-    from evidence_lib.core.measures import is_ratio
+    from evidence_lib.core.measures import default_threshold, is_ratio
     from evidence_lib.questions.model_averaging import model_average
     from evidence_lib.questions.preposterior import next_trial
     from evidence_lib.published.readings import summary_for_row
@@ -358,22 +358,23 @@ def _cmd_worth(args) -> int:
                              f"got {studies.measure!r}")
         sign = 1.0 if studies.favours == "higher" else -1.0
         effects = args.true_effect or ([np.log(1.5), np.log(2.0)] if ratio else [0.2, 0.5])
-        mid = args.mid if args.mid is not None else (np.log(1.25) if ratio else 0.2)
+        threshold = args.threshold if args.threshold is not None else default_threshold(studies.measure)
         print(f"\n== {name} (k = {len(studies)}, {studies.measure}, favours {studies.favours})")
         ma = model_average(studies, tau_prior=tau_prior, mu_prior=mu_prior)
         print(ma.table.round(4).to_string(index=False))
-        print(f"BF(effect) {ma.bf_effect:.4g}, BF(heterogeneity) {ma.bf_heterogeneity:.4g}; P(benefit) "
-              f"model-averaged {ma.p_benefit():.3f}, given an effect {ma.mu_given_effect.p_benefit(ma.favours):.3f}")
-        design = design_analysis(studies, sign * np.abs(effects))
+        print(f"BF(effect) {ma.bf_effect:.4g}, BF(heterogeneity) {ma.bf_heterogeneity:.4g}; "
+              f"p_benefit_averaged {ma.p_benefit_averaged():.3f} (with the mu = 0 models), "
+              f"p_benefit {ma.p_benefit():.3f} (given an effect)")
+        design = design_analysis(studies, true_effects=sign * np.abs(effects))
         print(f"design analysis ({design.method}; SE {design.se:.4f}, tau_hat {design.tau:.4f}; analysis scale):")
         print(design.table[["true_effect", "power", "type_s", "exaggeration"]].round(4).to_string(index=False))
-        nt = next_trial(studies, args.n_per_arm, args.trials, tau_prior=tau_prior, mu_prior=mu_prior, mid=mid,
-                        threshold=args.threshold, control_risk=args.control_risk, draws=args.draws,
+        nt = next_trial(studies, n_per_arm=args.n_per_arm, n_trials=args.trials, tau_prior=tau_prior, mu_prior=mu_prior,
+                        threshold=threshold, target=args.target, control_risk=args.control_risk, draws=args.draws,
                         random_seed=args.seed)
         print(f"next {args.trials} trial(s) of {args.n_per_arm} per arm ({args.draws} simulations, seed {args.seed}); "
               f"now P(benefit) {nt.current['p_benefit']:.3f}, "
-              f"P(benefit > {mid:.3g}) {nt.current['p_benefit_mid']:.3f}:")
-        print(nt.summary.round(4).to_string())
+              f"P(benefit beyond {threshold:.3g}) {nt.current['p_benefit_beyond']:.3f}:")
+        print(nt.table.round(4).to_string())
     return 0
 
 
@@ -451,10 +452,10 @@ def build_parser() -> argparse.ArgumentParser:
     wo.add_argument("--n-per-arm", type=_whole(2, 10**9), default=100, metavar="N",
                     help="size of each new trial's arms (100)")
     wo.add_argument("--trials", type=_whole(1, 1000), default=1, metavar="T", help="number of new trials (1)")
-    wo.add_argument("--mid", type=_number, metavar="X",
+    wo.add_argument("--threshold", type=_number, metavar="X",
                     help="smallest effect that matters, analysis scale (default 0.2 SMD, log 1.25 for ratios)")
-    wo.add_argument("--threshold", type=_number, default=0.9, metavar="P",
-                    help="decision threshold for P(benefit > mid) (0.9)")
+    wo.add_argument("--target", type=_number, default=0.9, metavar="P",
+                    help="decision target for P(benefit beyond the threshold) (0.9)")
     wo.add_argument("--control-risk", type=_number, metavar="P", help="control arm's event risk (needed for RR/OR)")
     wo.add_argument("--draws", type=_whole(1, MAX_DRAWS), default=2000, metavar="D",
                     help=f"simulated next trials (2000; at most {MAX_DRAWS:,})")

@@ -14,6 +14,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
+from evidence_lib.core.results import Result
 from evidence_lib.core.errors import ConvergenceError
 
 
@@ -22,10 +23,12 @@ class SamplerWarning(UserWarning):
 
 
 @dataclass(frozen=True, eq=False)
-class Diagnostics:
+class Diagnostics(Result):
     """Per-parameter ``r_hat, ess_bulk, ess_tail, mcse_mean, mcse_sd`` (``table``, from
     ``az.summary``), the number of divergent transitions and the failed checks (``problems``,
     empty when healthy)."""
+
+    CAPTION = "Sampler diagnostics per parameter"
 
     table: pd.DataFrame
     divergences: int

@@ -38,10 +38,11 @@ import pandas as pd
 from numpy.polynomial import legendre
 from scipy import integrate, optimize, special, stats
 
-from evidence_lib.core import checks as _checks
+from evidence_lib.core import checks
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.bayes.priors import as_mu_prior, as_tau_prior, require_proper_posterior
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.results import Result
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 LOG_2PI = float(np.log(2 * np.pi))
 PARAMS = ("mu", "tau", "theta_new")
@@ -56,7 +57,7 @@ SPLIT_TOL = 1e-11  # panel refinement tolerance, relative to the total
 
 
 # ------------------------------------------------------------------------------ model
-class _Model:
+class NormalModel:
     """Data and priors: p(tau) L(tau) and the conditional normal moments given tau."""
 
     def __init__(self, y, s2, tau_prior, mu_prior):
@@ -223,7 +224,7 @@ class _TauMarginal(_Marginal):
 
     lower = 0.0
     log_scale = True
-    model: _Model
+    model: NormalModel
 
     def _raw_moment(self, r: int) -> float:
         raise NotImplementedError
@@ -242,7 +243,7 @@ class _TauMarginal(_Marginal):
 class _MixtureMarginal(_Marginal):
     """mu | y or theta_new | y = E[N(m(tau), s(tau)²) | y]; moments from ``_expect``."""
 
-    model: _Model
+    model: NormalModel
     which: str
 
     def _expect(self, h) -> float:
@@ -259,10 +260,10 @@ class _MixtureMarginal(_Marginal):
         return float(np.sqrt(self._expect(lambda m, s: s**2 + (m - mean) ** 2)))
 
 
-class _GridTau(_TauMarginal):
+class TauGrid(_TauMarginal):
     """p(tau | y) on adaptive Gauss-Legendre panels in u = log tau plus the piece below tau_0."""
 
-    def __init__(self, model: _Model):
+    def __init__(self, model: NormalModel):
         self.model = model
         u, g, h = self._scan()
         self.log_c = g.max()  # densities are stored as exp(g - log_c)
@@ -424,7 +425,7 @@ def _quad(f, lo, hi):
 class _QuadTau(_TauMarginal):
     """p(tau | y) with every integral an adaptive quad on u = log tau, split around the mode."""
 
-    def __init__(self, model: _Model):
+    def __init__(self, model: NormalModel):
         self.model = model
         s = np.sqrt(model.s2)
         tau = np.geomspace(model.tau0, 1e6 * s.max(), 600)
@@ -488,33 +489,40 @@ class _QuadMixture(_MixtureMarginal):
 
 # ------------------------------------------------------------------------- public API
 def _level(level) -> float:
-    level = _checks.scalar("level", level)  # a bool or "0.95" is refused, not coerced
+    level = checks.scalar("level", level)  # a bool or "0.95" is refused, not coerced
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
     return level
 
 
-class ExactPosterior:
+class ExactPosterior(Result):
     """Posterior of the normal-normal random-effects model; see :func:`exact_posterior`.
 
     Parameters for every accessor: "mu" (overall effect), "tau" (between-study SD) and
     "theta_new" (the effect in a new study, the posterior predictive). Attributes: ``k``,
     ``tau_prior``, ``mu_prior``, ``method``, ``estimate_only``, ``note``, ``yi``, ``sei`` and
     ``marginal_likelihood`` / ``log_marginal_likelihood`` (None with
-    ``marginal_likelihood_reason`` unless both priors are proper).
+    ``marginal_likelihood_reason`` unless both priors are proper), ``favours`` (the studies'
+    side of benefit, None when unknown). ``to_frame()`` is the posterior of mu in the result
+    vocabulary (:func:`~evidence_lib.bayes.summaries.summarise`); ``parameters()`` the table
+    per parameter.
     """
 
-    def __init__(self, yi, sei, tau_prior, mu_prior, method, estimate_only, k, note):
+    DISPLAY = ("k", "estimate_cri", "pred", "tau", "p_benefit")
+    CAPTION = "Posterior of the overall effect"
+
+    def __init__(self, yi, sei, tau_prior, mu_prior, method, estimate_only, k, note, favours=None, measure=None):
+        self.favours, self.measure = favours, measure
         self.yi, self.sei = yi, sei
         self.tau_prior, self.mu_prior = tau_prior, mu_prior
         self.method, self.estimate_only, self.k, self.note = method, estimate_only, k, note
-        self._model = _Model(yi, sei**2, tau_prior, mu_prior)
+        self._model = NormalModel(yi, sei**2, tau_prior, mu_prior)
         if estimate_only:
             log_ml, m, v = self._model.cond(0.0)
             self._marginals = {"mu": _Normal(m, np.sqrt(v))}
             improper = [] if mu_prior.proper else ["mu"]
         else:
-            self._tau = (_GridTau if method == "grid" else _QuadTau)(self._model)
+            self._tau = (TauGrid if method == "grid" else _QuadTau)(self._model)
             self._marginals = {"tau": self._tau}
             log_ml = self._tau.log_c + np.log(self._tau.z)
             improper = [p for p, prior in (("tau", tau_prior), ("mu", mu_prior)) if not prior.proper]
@@ -525,7 +533,7 @@ class ExactPosterior:
             f"undefined: improper {' and '.join(improper)} prior" if improper else None)
 
     def _marginal(self, param) -> _Marginal:
-        _checks.choice("param", param, PARAMS)
+        checks.choice("param", param, PARAMS)
         if param not in self._marginals:
             self._needs_tau(param)
             self._marginals[param] = self._tau.mixture(param)
@@ -533,7 +541,7 @@ class ExactPosterior:
 
     # --- distribution functions
     def _evaluate(self, fn: str, param: str, x):
-        arr = _checks.as_vector("x", x)
+        arr = checks.as_vector("x", x)
         out = np.asarray(getattr(self._marginal(param), fn)(arr), float)
         return out if np.ndim(x) else float(out[0])
 
@@ -548,7 +556,7 @@ class ExactPosterior:
     def quantile(self, param: str, p):
         """Posterior quantile(s) of ``param`` for probabilities p in [0, 1]."""
         d = self._marginal(param)
-        arr = _checks.as_vector("p", p)
+        arr = checks.as_vector("p", p)
         if ((arr < 0) | (arr > 1)).any():
             raise ValueError(f"p must lie in [0, 1], got {arr.tolist()}")
         out = np.array([d.ppf(v) for v in arr])
@@ -568,7 +576,7 @@ class ExactPosterior:
     def interval(self, param: str, level: float = 0.95, kind: str = "central") -> tuple[float, float]:
         """Credible interval: "central" (equal tails) or "shortest" (bayesmeta's default print)."""
         level = _level(level)
-        _checks.choice("kind", kind, KINDS)
+        checks.choice("kind", kind, KINDS)
         lo, hi = self._marginal(param).interval(level, kind)
         return float(lo), float(hi)
 
@@ -576,8 +584,8 @@ class ExactPosterior:
         """P(lower < param < upper | y); e.g. ``prob("mu", upper=0)`` is P(mu < 0)."""
         if lower is None and upper is None:
             raise ValueError("prob needs lower and/or upper")
-        lo = -np.inf if lower is None else float(_checks.as_vector("lower", lower)[0])
-        hi = np.inf if upper is None else float(_checks.as_vector("upper", upper)[0])
+        lo = -np.inf if lower is None else float(checks.as_vector("lower", lower)[0])
+        hi = np.inf if upper is None else float(checks.as_vector("upper", upper)[0])
         if lo > hi:
             raise ValueError(f"lower must be <= upper, got {lo} > {hi}")
         d = self._marginal(param)
@@ -591,7 +599,7 @@ class ExactPosterior:
     def conditional_mu(self, tau):
         """(mean, sd) of mu given tau: the conjugate update in the module docstring."""
         self._needs_tau("conditional_mu")
-        arr = _checks.at_least("tau", _checks.as_vector("tau", tau), 0.0)
+        arr = checks.at_least("tau", checks.as_vector("tau", tau), 0.0)
         _, m, v = self._model.cond(arr)
         sd = np.sqrt(v)
         return (m, sd) if np.ndim(tau) else (float(m[0]), float(sd[0]))
@@ -618,7 +626,7 @@ class ExactPosterior:
         density at 0 falls like 1/sd while the posterior density at 0 settles), so a vague mu
         prior favours the null whatever the data; report it with the prior's width.
         """
-        _checks.choice("null", null, ("mu", "tau"))
+        checks.choice("null", null, ("mu", "tau"))
         if self.marginal_likelihood is None:
             raise ValueError(f"Bayes factor for {null} = 0 needs proper priors; "
                              f"marginal likelihood {self.marginal_likelihood_reason}")
@@ -627,17 +635,39 @@ class ExactPosterior:
         self._needs_tau("bayes_factor('tau')")
         return float(np.exp(self._model.cond(0.0)[0] - self.log_marginal_likelihood))
 
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Median, mean, sd, central and shortest interval for mu, tau and theta_new."""
+    def parameters(self, level: float = 0.95) -> pd.DataFrame:
+        """Per parameter (mu, tau, theta_new): median, mean, sd, the central interval
+        ``cri_low``/``cri_high`` and the shortest ``hdi_low``/``hdi_high``."""
         level = _level(level)
         rows = {}
         for param in ("mu",) if self.estimate_only else PARAMS:
             c_lo, c_hi = self.interval(param, level, "central")
             s_lo, s_hi = self.interval(param, level, "shortest")
             rows[param] = {"median": self.median(param), "mean": self.mean(param), "sd": self.sd(param),
-                           "central_low": c_lo, "central_high": c_hi,
-                           "shortest_low": s_lo, "shortest_high": s_hi}
+                           "cri_low": c_lo, "cri_high": c_hi, "hdi_low": s_lo, "hdi_high": s_hi}
         return pd.DataFrame.from_dict(rows, orient="index")
+
+    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+        """One row: k, ``estimate`` (median of mu), ``cri_low``/``cri_high``, ``tau`` (median),
+        ``pred_low``/``pred_high`` and ``p_benefit`` (for the studies' ``favours``)."""
+        from evidence_lib.bayes.summaries import summarise
+
+        out = summarise(self, favours=self.favours, level=level)
+        out["cri_low"], out["cri_high"] = out.pop("low"), out.pop("high")
+        return pd.DataFrame([{"k": self.k, "measure": self.measure, **out, "level": level}])
+
+    def sample(self, n: int, random_seed) -> pd.DataFrame:
+        """``n`` exact draws of (tau, mu) (bayesmeta ``rposterior``): tau by inversion of its
+        cdf, then mu | tau from the conjugate normal. ``random_seed``: an int or a NumPy Generator
+        (its stream continues)."""
+        n = checks.whole("n", n, minimum=1)
+        rng = np.random.default_rng(random_seed)
+        if self.estimate_only:
+            d = self._marginal("mu")
+            return pd.DataFrame({"tau": np.zeros(n), "mu": d.mean() + d.sd() * rng.standard_normal(n)})
+        tau = self.quantile("tau", rng.uniform(size=n))
+        m, sd = self.conditional_mu(tau)
+        return pd.DataFrame({"tau": tau, "mu": m + sd * rng.standard_normal(n)})
 
     def __repr__(self):
         return (f"ExactPosterior(k={self.k}, tau_prior={self.tau_prior.name!r}, "
@@ -666,8 +696,8 @@ def _check_prior_scale(yi, sei, tau_prior) -> None:
                          "on their scale")
 
 
-def exact_posterior(studies, sei=None, tau_prior=None, mu_prior=None, method: str = "grid", *,
-                    vi=None) -> ExactPosterior:
+@spread_by_keyword
+def exact_posterior(studies, *, sei=None, vi=None, tau_prior=None, mu_prior=None, method: str = "grid") -> ExactPosterior:
     """Exact posterior of y_i ~ N(theta_i, sei_i²), theta_i ~ N(mu, tau²) (module docstring).
 
     ``studies``: a :class:`~evidence_lib.core.studies.Studies` (e.g. a reconstructed published
@@ -678,9 +708,9 @@ def exact_posterior(studies, sei=None, tau_prior=None, mu_prior=None, method: st
     estimate alone, N(estimate; mu, SE²), tau is fixed at 0 and tau, theta_new and per-study
     quantities raise.
     """
-    _checks.choice("method", method, METHODS)
+    checks.choice("method", method, METHODS)
     tau_prior, mu_prior = as_tau_prior(tau_prior), as_mu_prior(mu_prior)
-    studies = as_studies(studies, sei, vi=vi)
+    studies = as_studies(studies, sei=sei, vi=vi)
     estimate_only = bool(studies.estimate_only)
     note = ("likelihood is the pooled estimate alone, N(estimate; mu, SE^2): tau is not identified and is "
             "fixed at 0, so tau, theta_new and per-study quantities are unavailable") if estimate_only else ""
@@ -690,4 +720,4 @@ def exact_posterior(studies, sei=None, tau_prior=None, mu_prior=None, method: st
         require_proper_posterior(tau_prior, mu_prior, len(studies))
         _check_prior_scale(studies.yi, studies.sei, tau_prior)
     return ExactPosterior(studies.yi, studies.sei, tau_prior, mu_prior, method, estimate_only,
-                          k if k is not None else len(studies), note)
+                          k if k is not None else len(studies), note, studies.favours, studies.measure)

@@ -30,7 +30,7 @@ from evidence_lib.core.checks import as_vector, choice, same_length, whole
 from evidence_lib.bayes.diagnostics import check_diagnostics
 from evidence_lib.effects.effect_sizes import check_counts
 from evidence_lib.bayes.priors import TauPrior, as_mu_prior, require_proper_posterior
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 PARAMETERISATIONS = ("marginal", "noncentred")
 
@@ -119,7 +119,8 @@ def _diagnose(fit):
     return fit
 
 
-def sample_posterior(studies, sei=None, tau_prior=None, mu_prior=None, *, vi=None, random_seed, draws=1000,
+@spread_by_keyword
+def sample_posterior(studies, *, sei=None, vi=None, tau_prior=None, mu_prior=None, random_seed, draws=1000,
                      tune=1000, chains=4, cores=2, parameterisation="marginal", target_accept=0.99,
                      progressbar=False, **sample_kwargs):
     """Normal-normal random-effects posterior: y_i ~ N(theta_i, s_i²), theta_i ~ N(mu, tau²).
@@ -139,7 +140,7 @@ def sample_posterior(studies, sei=None, tau_prior=None, mu_prior=None, *, vi=Non
     choice("parameterisation", parameterisation, PARAMETERISATIONS)
     settings = _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, sample_kwargs)
     attrs = _prior_attrs(tau_prior, mu_prior)
-    studies = as_studies(studies, sei, vi=vi, min_len=2)
+    studies = as_studies(studies, sei=sei, vi=vi, min_len=2)
     pseudo = isinstance(studies, PublishedSummary)
     y, s = studies.yi, studies.sei
     attrs.update(data_note=studies.note if pseudo else f"{len(y)} studies", estimate_only=int(studies.estimate_only))
@@ -208,7 +209,8 @@ def sample_binomial(e1, n1, e2, n2, tau_prior, mu_prior=None, *, random_seed, sc
     return _diagnose(_add_draws(_fit(model, settings, attrs)))
 
 
-def sample_meta_regression(studies, sei=None, x=None, tau_prior=None, mu_prior=None, beta_prior=(0.0, 1.0), *,
+@spread_by_keyword
+def sample_meta_regression(studies, *, sei=None, x=None, tau_prior=None, mu_prior=None, beta_prior=(0.0, 1.0),
                            vi=None, random_seed,
                            draws=1000, tune=1000, chains=4, cores=2, target_accept=0.99, progressbar=False,
                            **sample_kwargs):
@@ -222,7 +224,7 @@ def sample_meta_regression(studies, sei=None, x=None, tau_prior=None, mu_prior=N
     """
     settings = _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, sample_kwargs)
     attrs = _prior_attrs(tau_prior, mu_prior)
-    studies = as_studies(studies, sei, vi=vi, min_len=3)
+    studies = as_studies(studies, sei=sei, vi=vi, min_len=3)
     y, s = studies.yi, studies.sei
     if x is None:
         raise ValueError("x (the moderator, one value per study) is required")

@@ -21,7 +21,7 @@ from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 from scipy import stats
 
 from evidence_lib.core.measures import benefit_sign, from_analysis_scale, is_ratio, null_value
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.figures.tables import fmt, fmt_prob
 
 FREQ = "#1f5fa8"   # frequentist: blue
@@ -90,7 +90,8 @@ def _ratio_span(lo, hi, measure):
 
 
 @styled
-def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, title=None,
+@spread_by_keyword
+def forest(studies, *, fit=None, post=None, sei=None, vi=None, shrinkage=True, title=None,
            intervention="intervention", control="control", level=0.95, ax=None):
     """Annotated forest plot in the style of metafor ``forest()`` and RevMan.
 
@@ -105,7 +106,7 @@ def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, t
     """
     from evidence_lib.frequentist.rma import random_effects
 
-    s = as_studies(studies, sei, vi=vi, min_len=2)
+    s = as_studies(studies, sei=sei, vi=vi, min_len=2)
     measure = s.measure
     nat = functools.partial(from_analysis_scale, measure=measure)
     fit = fit if fit is not None else random_effects(s, method="REML", level=level)
@@ -148,7 +149,7 @@ def forest(studies, fit=None, post=None, *, sei=None, vi=None, shrinkage=True, t
         ax.hlines(y, nat(a), nat(b), color=colour, lw=1.5, linestyles="--")
         ax.vlines([nat(a), nat(b)], y - 0.2, y + 0.2, color=colour, lw=1.5)
 
-    summary_rows = [(f"Random effects ({fit.method}), {pct} CI", fit.mu, fit.ci_low, fit.ci_high, FREQ, diamond)]
+    summary_rows = [(f"Random effects ({fit.method}), {pct} CI", fit.estimate, fit.low, fit.high, FREQ, diamond)]
     if fit.pi_low is not None:
         summary_rows.append((f"{pct} prediction interval", None, fit.pi_low, fit.pi_high, FREQ, bar))
     if post is not None:
@@ -325,7 +326,7 @@ def interval_comparison(table, *, label_col="label", ax=None, measure="SMD", fav
     """Rows of (estimate, CI) next to (median, CrI): one pair of lines per row of ``table``,
     with the numbers printed on the right.
 
-    ``table`` needs columns estimate_used, ci_low, ci_high, post_median, cri_low, cri_high
+    ``table`` needs columns estimate_used, ci_low, ci_high, post_estimate, cri_low, cri_high
     on the natural scale (ratios as ratios) and ``label_col``, as in ``readings.readings_table``;
     all rows share ``measure`` and ``favours``.
     """
@@ -333,7 +334,7 @@ def interval_comparison(table, *, label_col="label", ax=None, measure="SMD", fav
     ax = _axes(ax, (11, 0.62 * n + 1.8))
     y = np.arange(n)[::-1].astype(float)
     est, low, high = (table[c].to_numpy(float) for c in ("estimate_used", "ci_low", "ci_high"))
-    med, clo, chi = (table[c].to_numpy(float) for c in ("post_median", "cri_low", "cri_high"))
+    med, clo, chi = (table[c].to_numpy(float) for c in ("post_estimate", "cri_low", "cri_high"))
     ax.errorbar(est, y + 0.17, xerr=[est - low, high - est], fmt="s", color=FREQ, capsize=2, ms=5,
                 label="published estimate, 95 % CI")
     ax.errorbar(med, y - 0.17, xerr=[med - clo, chi - med], fmt="o", color=BAYES, capsize=2, ms=5,
@@ -382,11 +383,11 @@ def funnel(studies, fit, *, groups=None, level=0.95, ax=None, title=None, interv
 
     s = as_studies(studies)
     ax = _axes(ax, (7.5, 5.2))
-    lim = funnel_limits(fit.mu, s.sei.max() * 1.05, level=level)
+    lim = funnel_limits(fit.estimate, s.sei.max() * 1.05, level=level)
     se = lim["se"].to_numpy()
     ax.plot(lim["low"], se, color=PRIOR, ls="--", lw=1, label=f"pseudo {level:.0%} limits".replace("%", " %"))
     ax.plot(lim["high"], se, color=PRIOR, ls="--", lw=1)
-    ax.axvline(fit.mu, color=FREQ, lw=1, label=f"random-effects mean {fmt(fit.mu)}")
+    ax.axvline(fit.estimate, color=FREQ, lw=1, label=f"random-effects mean {fmt(fit.estimate)}")
     groups = np.asarray(groups if groups is not None else ["study"] * len(s))
     for name, colour in zip(dict.fromkeys(groups), [FREQ, BAYES, GREEN, PURPLE]):
         mask = groups == name

@@ -25,14 +25,15 @@ import numpy as np
 import pandas as pd
 
 from evidence_lib.core.checks import read_text
-from evidence_lib.core.measures import PUBLISHED as MEASURES
+from evidence_lib.core.measures import FAVOURS, PUBLISHED
 from evidence_lib.core.measures import from_analysis_scale, is_ratio, to_analysis_scale
 from evidence_lib.app.paths import DATA_DIR, REPO_ROOT
 
 PUBLISHED_PATH = DATA_DIR / "published_results.csv"
 TRIALS_DIR = DATA_DIR / "trials"
 
-FAVOURS = ("lower", "higher", "unknown")
+#: a favours_intervention cell: a side, or "unknown" when the source does not say
+FAVOURS_CELL = FAVOURS + ("unknown",)
 NO_FIGURES = ("not significant; no figures reported", "not estimable; no figures reported")
 REPORTED_AS = ("figures", "CI only") + NO_FIGURES
 
@@ -299,9 +300,9 @@ def load_published(path=None) -> pd.DataFrame:
     _required_text(table, ("result_id", "review", "comparison", "outcome", "source"), problems)
     for i in np.flatnonzero(table["result_id"].duplicated() & (table["result_id"] != "")):
         problems(i, "result_id", "result_id must be unique", table["result_id"][i])
-    _vocabulary(table, "measure", sorted(MEASURES), problems, allow_empty=True)
+    _vocabulary(table, "measure", sorted(PUBLISHED), problems, allow_empty=True)
     _vocabulary(table, "measure_stated", ("yes", "no"), problems)
-    _vocabulary(table, "favours_intervention", FAVOURS, problems)
+    _vocabulary(table, "favours_intervention", FAVOURS_CELL, problems)
     _vocabulary(table, "reported_as", REPORTED_AS, problems)
     for i in range(len(table)):
         _check_published_row(i, table, values, problems)
