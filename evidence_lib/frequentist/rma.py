@@ -339,9 +339,12 @@ def subgroup_difference(fits: dict) -> dict:
     if len(fits) < 2:
         raise ValueError(f"a subgroup difference needs at least 2 subgroups, got {len(fits)}")
     for name, fit in fits.items():
-        if not isinstance(fit, REResult):
-            raise ValueError(f"fits[{name!r}] must be a random_effects fit (REResult), got {type(fit).__name__}")
-        if fit.test != "z":
+        if not (hasattr(fit, "estimate") and hasattr(fit, "se")):
+            raise ValueError(f"fits[{name!r}] must be a random_effects fit (with estimate and se), "
+                             f"got {type(fit).__name__}")
+        checks.scalar(f"fits[{name!r}].estimate", fit.estimate)
+        checks.scalar(f"fits[{name!r}].se", fit.se, strictly_positive=True)
+        if getattr(fit, "test", "z") != "z":
             raise ValueError(f"fits[{name!r}] uses test={fit.test!r}; the Q_between test needs z-test fits")
     mu = np.array([f.estimate for f in fits.values()])
     w = 1 / np.array([f.se for f in fits.values()]) ** 2
