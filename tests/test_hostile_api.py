@@ -3,13 +3,12 @@
 API rows: a call, the exception type it must raise (None: it must work and return a sound
 value) and words its message must hold. CLI rows: files to create (a value of FIFO makes a
 named pipe, ("link", target) a symbolic link), the arguments ({tmp} is their folder), the
-exit code and words in stderr (exit != 0) or stdout (exit 0); every CLI row also checks that
-no traceback reaches stderr, that a refusal prints one error line and no table, and that
-every file there before (inputs and earlier outputs) is byte-identical after and no file
-was added. The table runs in-process (``cli.main``) and takes a few seconds.
+exit code and words in stderr (exit != 0) or stdout (exit 0); every CLI row also checks (the
+``cli_case`` fixture, tests/conftest.py) that no traceback reaches stderr, that a refusal prints
+one error line and no table, and that every file there before (inputs and earlier outputs) is
+byte-identical after and no file was added. The table runs in-process (``cli.main``).
 """
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -258,7 +257,7 @@ def test_reader_table_text_has_no_memory_address():
 # ----------------------------------------------------------------------------- CLI
 STUDIES = "study,yi,sei\nA,-0.30,0.20\nB,-0.10,0.15\nC,-0.50,0.25\n"
 SUMMARY_HEAD = "label,estimate,ci_low,ci_high,k,n,measure,favours_intervention\n"
-FIFO = object()
+FIFO = ("fifo",)
 READ = ["readings", "--studies", "{tmp}/d.csv", "--favours", "lower"]
 WORTH = ["worth", "--studies", "{tmp}/w.csv", "--favours", "lower"]
 WORTH_FILE = {"w.csv": "study,yi,sei,measure\nA,-0.30,0.20,SMD\nB,-0.10,0.15,SMD\nC,-0.50,0.25,SMD\n"}
@@ -330,80 +329,32 @@ CLI = [
 ]
 
 
-def _make(folder: Path, files: dict) -> None:
-    for name, content in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if content is FIFO:
-            os.mkfifo(path)
-        elif isinstance(content, tuple):
-            path.symlink_to(content[1])
-        else:
-            path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-
-
-def _snapshot(folder: Path) -> dict:
-    """Every entry under ``folder``: the bytes of regular files, the target of links, the kind of others."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        if p.is_symlink():
-            out[p] = ("link", os.readlink(p))
-        elif p.is_file():
-            out[p] = hashlib.sha256(p.read_bytes()).hexdigest()
-        else:
-            out[p] = "dir" if p.is_dir() else "special"
-    return out
-
-
-def _main(argv) -> int:
-    try:
-        return cli.main(argv)
-    except SystemExit as stop:  # argparse refuses an option: usage and one error line, exit 2
-        return stop.code
-
-
 @pytest.mark.parametrize("files, argv, code, words", [pytest.param(f, a, c, w, id=i) for i, f, a, c, w in CLI])
-def test_cli_case(tmp_path, capsys, files, argv, code, words):
-    _make(tmp_path, files)
-    before = _snapshot(tmp_path)
-    assert _main([a.format(tmp=tmp_path) for a in argv]) == code
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    for word in words:
-        assert word in (err if code else out + err), (out, err)
-    if code:
-        assert len([line for line in err.splitlines() if "error:" in line]) == 1 and out == "", (out, err)
-        assert _snapshot(tmp_path) == before  # inputs and earlier outputs byte-identical, nothing added
+def test_cli_case(cli_case, files, argv, code, words):
+    cli_case(files, argv, code, words)
 
 
-def test_out_through_a_symlink_keeps_the_link(tmp_path, capsys):
-    _make(tmp_path, {"d.csv": STUDIES, "target.csv": "old", "link.csv": ("link", "target.csv")})
-    assert cli.main(READ[:2] + [str(tmp_path / "d.csv")] + READ[3:] + ["--out", str(tmp_path / "link.csv")]) == 0
-    assert "through the link to" in capsys.readouterr().out
+def test_out_through_a_symlink_keeps_the_link(tmp_path, cli_case):
+    cli_case({"d.csv": STUDIES, "target.csv": "old", "link.csv": ("link", "target.csv")},
+             READ + ["--out", "{tmp}/link.csv"], 0, ["through the link to"])
     assert (tmp_path / "link.csv").is_symlink() and (tmp_path / "target.csv").read_text().startswith(",k,")
 
 
 def test_out_on_a_read_only_file_system_names_the_users_path(tmp_path, capsys, monkeypatch):
-    _make(tmp_path, {"d.csv": STUDIES})
-    before = _snapshot(tmp_path)
-
     def read_only(dir, prefix, suffix):
         raise OSError(30, "Read-only file system", str(Path(dir) / f"{prefix}bxfs9lec{suffix}"))
 
-    monkeypatch.setattr(cli.tempfile, "mkstemp", read_only)
-    out = tmp_path / "out.csv"
-    assert cli.main([a.format(tmp=tmp_path) for a in READ] + ["--out", str(out)]) == 2
+    monkeypatch.setattr(cli.tempfile, "mkstemp", read_only)  # the folder passed os.access, the write fails
+    (tmp_path / "d.csv").write_text(STUDIES)
+    assert cli.main([a.format(tmp=tmp_path) for a in READ] + ["--out", str(tmp_path / "out.csv")]) == 2
     err = capsys.readouterr().err
-    assert f"{out}: Read-only file system" in err and ".tmp" not in err
-    assert _snapshot(tmp_path) == before
+    assert f"{tmp_path / 'out.csv'}: Read-only file system" in err and ".tmp" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]
 
 
-def test_out_in_an_unwritable_folder_is_refused_before_work(tmp_path, capsys, monkeypatch):
-    _make(tmp_path, {"d.csv": STUDIES})
+def test_out_in_an_unwritable_folder_is_refused_before_work(cli_case, monkeypatch):
     monkeypatch.setattr(cli.os, "access", lambda path, mode: False)
-    assert cli.main([a.format(tmp=tmp_path) for a in READ] + ["--out", str(tmp_path / "o.csv")]) == 2
-    captured = capsys.readouterr()
-    assert "is not writable" in captured.err and captured.out == ""
+    cli_case({"d.csv": STUDIES}, READ + ["--out", "{tmp}/o.csv"], 2, ["is not writable"])
 
 
 def _console(*args, **kw):
@@ -412,7 +363,7 @@ def _console(*args, **kw):
 
 
 def test_closed_pipe_ends_quietly(tmp_path):
-    _make(tmp_path, {"d.csv": STUDIES})
+    (tmp_path / "d.csv").write_text(STUDIES)
     proc = _console(*[a.format(tmp=tmp_path) for a in READ])
     proc.stdout.close()  # as `| head -1` after its line: the reader is gone before the table is written
     err = proc.stderr.read()

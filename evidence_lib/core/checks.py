@@ -150,18 +150,23 @@ def memory(what: str, shape: tuple, *, copies: int = 1, hint: str) -> None:
                          f"is {MEMORY_LIMIT / 2**30:g} GiB): {hint}")
 
 
+def _unreadable(path, err: OSError, error):
+    """``error(message)`` naming ``path`` and what the operating system said."""
+    if isinstance(err, FileNotFoundError):
+        return error(f"{path}: no such file")
+    if isinstance(err, PermissionError):
+        return error(f"{path}: permission denied (the file cannot be read)")
+    return error(f"{path}: cannot be read ({err.strerror or err})")
+
+
 def regular_file(path, error=ValueError) -> Path:
     """``path`` if it names a regular file; ``error(message)`` naming it otherwise (missing, a
     directory, a FIFO, device or socket: reading those could wait for ever)."""
     path = Path(path)
     try:
         mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
-    except PermissionError:
-        raise error(f"{path}: permission denied (the file cannot be read)") from None
     except OSError as err:
-        raise error(f"{path}: cannot be read ({err.strerror or err})") from None
+        raise _unreadable(path, err, error) from None
     if stat.S_ISDIR(mode):
         raise error(f"{path} is a directory, not a file")
     if not stat.S_ISREG(mode):
@@ -175,12 +180,8 @@ def read_text(path, error=ValueError) -> str:
     path = regular_file(path, error)
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
-    except PermissionError:
-        raise error(f"{path}: permission denied (the file cannot be read)") from None
     except OSError as err:
-        raise error(f"{path}: cannot be read ({err.strerror or err})") from None
+        raise _unreadable(path, err, error) from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise error(f"{path} is UTF-16 text; save it as 'CSV UTF-8 (comma delimited)'")
     if raw.startswith(b"PK\x03\x04"):
