@@ -209,6 +209,14 @@ API = [
      ["lacks column(s) ['n_arm1']"]),
     ("select-perinatal-rho-2", lambda: metapsy_selection.select_perinatal_effects(
         pd.DataFrame(columns=metapsy_selection.COLUMNS), rho=2), ValueError, ["rho is a correlation"]),
+    ("yi-None", lambda: el.random_effects(None, sei=[0.1]), ValueError, ["yi is missing (None)"]),
+    ("summarise-threshold-string", lambda: el.summarise(el.exact_posterior(YI, sei=SEI, tau_prior=HN), favours="lower",
+                                                        threshold="0.1"), ValueError, ["threshold must be numeric"]),
+    ("harmonise-not-a-table", lambda: el.harmonise(None), ValueError, ["harmonise takes a table"]),
+    ("harmonise-missing-column", lambda: el.harmonise(pd.DataFrame({"ci_low": [0.1]})), ValueError,
+     ["lacks column(s)", "'measure'"]),
+    ("readings-prior-set-string", lambda: el.read_row({"measure": "SMD"}, prior_set="half_normal"), ValueError,
+     ["prior_set must be a PriorSet"]),
     ("read-studies-exported", lambda: el.read_studies.__module__, None, []),
 ]
 

@@ -45,6 +45,7 @@ def summarise(post, *, favours=None, level: float = 0.95, threshold: float | Non
     from evidence_lib.bayes.exact import ExactPosterior
 
     level = checks.level(level)
+    threshold = checks.scalar("threshold", threshold, allow_none=True)
     tails = (0.5 - level / 2, 0.5 + level / 2)
     bounds = benefit_bounds(favours)
     if isinstance(post, ExactPosterior):

@@ -43,8 +43,10 @@ NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def _not_coercible(name: str, x) -> None:
-    """Refuse bools, strings and complex numbers anywhere in ``x`` (NumPy would turn them into
-    1.0 and 0.1, or drop the imaginary part)."""
+    """Refuse None, bools, strings and complex numbers anywhere in ``x`` (NumPy would turn them
+    into NaN, 1.0 and 0.1, or drop the imaginary part)."""
+    if x is None:
+        raise ValueError(f"{name} is missing (None); give numbers")
     if isinstance(x, (list, tuple)):
         items = x  # checked one by one: np.asarray([True, 0.5]) is already [1.0, 0.5]
     else:
@@ -233,7 +235,7 @@ def columns(what: str, table, required) -> None:
         raise ValueError(f"{what} takes a table (pandas DataFrame), got {type(table).__name__}")
     missing = [c for c in required if c not in table.columns]
     if missing:
-        raise ValueError(f"{what}: the table lacks column(s) {missing} (the Metapsy data.csv columns are expected)")
+        raise ValueError(f"{what}: the table lacks column(s) {missing}")
 
 
 def choice(name: str, value: str, options) -> str:
