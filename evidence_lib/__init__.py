@@ -75,6 +75,8 @@ _EXPORTS = {
     "ReconstructionError": "core.errors",
     "DataValidationError": "loaders.packaged",
     "InputError": "loaders.user_input",
+    "read_studies": "loaders.user_input",
+    "read_summaries": "loaders.user_input",
     "write_manifest": "loaders.packaged",
     # figures and reader tables
     "plots": "figures.plots",

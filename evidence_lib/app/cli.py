@@ -6,21 +6,40 @@ Bayesian reading side by side, for the published results or for a CSV of your ow
 worth (model-averaged Bayes factors, a design analysis and what one more trial would
 change, for the same inputs).
 A malformed input file or an invalid option ends with a one-line message and exit
-code 2, never a traceback, and nothing written: --out is checked before any work (not an
-input file, not a directory, its folder exists) and written to a temporary file in the same
-folder, then renamed. Help on one command: evidence-lib COMMAND --help.
+code 2, never a traceback, and nothing written: every output (--out, --plot) is checked
+before any work (not an input file, not another output, not a directory, its folder exists
+and is writable) and written to a temporary file in the same folder, then renamed (onto a
+symbolic link: written through it, to the file it points to). Only regular files are read.
+Ctrl-C or SIGTERM ends any command with one line and exit code 130; a reader that closes
+the pipe early (``| head``) ends it quietly with exit code 0.
+Help on one command: evidence-lib COMMAND --help.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
+import signal
 import sys
-import tempfile
-import warnings
-from pathlib import Path
 
-from evidence_lib.core.errors import ConvergenceError
+
+def _interrupted_on_import(signum, frame):
+    print("evidence-lib: interrupted", file=sys.stderr)
+    raise SystemExit(130)
+
+
+if __name__ == "__main__" or sys.argv[0].endswith("evidence-lib"):  # the console script: from its first
+    signal.signal(signal.SIGINT, _interrupted_on_import)  # instruction, Ctrl-C gives one line (main takes over)
+
+import argparse  # noqa: E402 (after the handler)
+import os  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from evidence_lib.core.errors import ConvergenceError  # noqa: E402
+
+INTERRUPTED = 130  # as a shell reports a command ended by SIGINT
+MAX_DRAWS = 1_000_000  # worth --draws: each draw is an exact refit of the review (2000 take seconds)
 
 USAGE_ERROR = 2
 READINGS_COLUMNS = ["measure", "estimate_used", "ci_low", "ci_high", "pval", "post_estimate", "cri_low",
@@ -37,7 +56,7 @@ def _cmd_run(args) -> int:
         timings = run_notebooks(args.notebooks or None, update=args.update, jobs=args.jobs)
     except Interrupted as err:  # SIGINT or SIGTERM: one line, exit 130 like a shell
         print(f"evidence-lib run: {err}", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except NotebooksFailed as err:  # each failure already had its line
         print(f"evidence-lib run: {err}", file=sys.stderr)
         return 1
@@ -72,6 +91,17 @@ def _number(text: str) -> float:
     if not NUMBER.fullmatch(text.strip()):
         raise argparse.ArgumentTypeError(f"expected a number such as 0.5, got {text!r}")
     return float(text)
+
+
+def _whole(minimum: int, maximum: int | None = None):
+    """An argparse type: a whole number in [minimum, maximum] (argparse names the option in the error)."""
+    def parse(text: str) -> int:
+        digits = text.strip()
+        if not digits.lstrip("+-").isdigit() or int(digits) < minimum or (maximum is not None and int(digits) > maximum):
+            upto = f" and <= {maximum:,}" if maximum is not None else ""
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum:,}{upto}, got {text!r}")
+        return int(digits)
+    return parse
 
 
 def _param(text: str) -> tuple[str, object]:
@@ -118,6 +148,8 @@ def _study_reading(path, prior_set, favours):
     from evidence_lib.bayes.exact import exact_posterior
     from evidence_lib.frequentist.rma import random_effects
     from evidence_lib.core.measures import from_analysis_scale
+    import pandas as pd
+
     from evidence_lib.bayes.summaries import summarise
     from evidence_lib.loaders.user_input import InputError, read_studies
 
@@ -186,31 +218,53 @@ def _defuse(table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return out, count
 
 
-def _check_out(out: Path, inputs) -> None:
-    """Refuse --out before any work: an input file, a directory, or in a folder that does not exist."""
-    if out.is_dir():
-        raise ValueError(f"--out {out} is a directory; name a file, e.g. {out / 'readings.csv'}")
-    if not out.parent.is_dir():
-        raise ValueError(f"--out {out}: folder {out.parent} does not exist")
-    for path in inputs:
-        if path is not None and (out.resolve() == Path(path).resolve()
-                                 or out.exists() and Path(path).exists() and os.path.samefile(out, path)):
-            raise ValueError(f"--out {out} is the input file {path}: it would be overwritten; name another file")
+def _check_outputs(outputs: dict, inputs) -> None:
+    """Refuse each output (option name -> path) before any work: a directory, in a folder that does not
+    exist or cannot be written, an input file, or the same file as another output."""
+    seen = {}
+    for option, out in outputs.items():
+        if out is None:
+            continue
+        if out.is_dir():
+            raise ValueError(f"{option} {out} is a directory; name a file, e.g. {out / 'readings.csv'}")
+        target = out.resolve()  # a symbolic link is written through: its target must pass the checks
+        if not target.parent.is_dir():
+            raise ValueError(f"{option} {out}: folder {target.parent} does not exist")
+        if not os.access(target.parent, os.W_OK | os.X_OK):
+            raise ValueError(f"{option} {out}: folder {target.parent} is not writable; name a file in another folder")
+        for path in inputs:
+            if path is not None and (target == Path(path).resolve()
+                                     or out.exists() and Path(path).exists() and os.path.samefile(out, path)):
+                raise ValueError(f"{option} {out} is the input file {path}: it would be overwritten; name another file")
+        if target in seen:
+            raise ValueError(f"{option} {out} is also {seen[target]}: one would overwrite the other; name two files")
+        seen[target] = f"{option} {out}"
 
 
-def _write_csv(table: pd.DataFrame, out: Path) -> None:
-    """Write to a temporary file in the same folder, then rename: ``out`` is complete or untouched."""
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+def _atomic_write(out: Path, write) -> None:
+    """``write(handle)`` into a temporary file beside the target, then rename: the target is complete or
+    untouched. A symbolic link is written through (its target replaced, the link kept); an error
+    names ``out``, the path the user gave, not the temporary file."""
+    target = out.resolve()
+    tmp = None
     try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            table.to_csv(handle)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        os.replace(tmp, target)
+    except OSError as err:
+        raise OSError(err.errno, err.strerror or str(err), str(out)) from None
+    finally:
+        if tmp is not None and Path(tmp).exists():
+            Path(tmp).unlink()
+
+
+def _write_csv(table, out: Path) -> None:
+    """The table as CSV (UTF-8), written atomically (:func:`_atomic_write`)."""
+    _atomic_write(out, lambda handle: handle.write(table.to_csv().encode("utf-8")))
 
 
 def _forest_plot(studies, fit, post, args) -> None:
@@ -221,8 +275,10 @@ def _forest_plot(studies, fit, post, args) -> None:
     from evidence_lib.figures import plots
 
     ax = plots.forest(studies, fit=fit, post=post, title=args.title, shrinkage=args.shrinkage, xlim=args.xlim)
-    plots.save(ax.figure, args.plot)
-    print(f"wrote {args.plot}")
+    out = args.plot
+    _atomic_write(out, lambda handle: ax.figure.savefig(handle, dpi=plots.DPI, bbox_inches="tight",
+                                                        format=out.suffix.lower()[1:]))
+    print(f"wrote {out}" + (f" (through the link to {out.resolve()})" if out.is_symlink() else ""))
 
 
 def _check_favours(args) -> None:
@@ -247,8 +303,8 @@ def _cmd_readings(args) -> int:
             raise ValueError(f"--{name} sets the forest plot: give --plot FILE.png too")
     if args.xlim and args.xlim[0] >= args.xlim[1]:
         raise ValueError(f"--xlim {args.xlim[0]:g} {args.xlim[1]:g}: LOW must be below HIGH")
-    if args.out:
-        _check_out(args.out, [args.studies, args.summary] if args.studies or args.summary else [PUBLISHED_PATH])
+    _check_outputs({"--out": args.out, "--plot": args.plot},
+                   [args.studies, args.summary] if args.studies or args.summary else [PUBLISHED_PATH])
     prior_set = _prior_set(args)
     _check_favours(args)
     notes = []
@@ -271,7 +327,7 @@ def _cmd_readings(args) -> int:
     if args.out:
         safe, defused = _defuse(table)
         _write_csv(safe, args.out)
-        print(f"wrote {args.out}")
+        print(f"wrote {args.out}" + (f" (through the link to {args.out.resolve()})" if args.out.is_symlink() else ""))
         if defused:
             print(f"note: {defused} text cell(s) starting with = + - or @ were written with a leading ' so that a "
                   "spreadsheet shows them as text, not as a formula (CSV injection guard, OWASP)")
@@ -291,8 +347,13 @@ def _cmd_worth(args) -> int:
     from evidence_lib.published.readings import summary_for_row
     from evidence_lib.loaders.user_input import InputError, read_studies, read_summaries
 
+    from evidence_lib.bayes.priors import normal_mu
+
     tau_prior = _prior_set(args).tau
-    mu_prior = (0.0, args.mu_sd)
+    try:
+        mu_prior = normal_mu(0.0, args.mu_sd)
+    except ValueError as err:
+        raise ValueError(f"--mu-sd {args.mu_sd:g}: {err}") from None
     _check_favours(args)
     if args.studies:
         cases = {args.studies.name: read_studies(args.studies, args.favours)}
@@ -423,43 +484,61 @@ def build_parser() -> argparse.ArgumentParser:
     wo.add_argument("--true-effect", type=_number, action="append", metavar="X",
                     help="assumed true effect magnitude for the design analysis, analysis scale (repeatable; "
                          "default 0.2 and 0.5 for SMD, log 1.5 and log 2 for ratios)")
-    wo.add_argument("--n-per-arm", type=int, default=100, metavar="N", help="size of each new trial's arms (100)")
-    wo.add_argument("--trials", type=int, default=1, metavar="T", help="number of new trials (1)")
+    wo.add_argument("--n-per-arm", type=_whole(2, 10**9), default=100, metavar="N",
+                    help="size of each new trial's arms (100)")
+    wo.add_argument("--trials", type=_whole(1, 1000), default=1, metavar="T", help="number of new trials (1)")
     wo.add_argument("--threshold", type=_number, metavar="X",
                     help="smallest effect that matters, analysis scale (default 0.2 SMD, log 1.25 for ratios)")
     wo.add_argument("--target", type=_number, default=0.9, metavar="P",
                     help="decision target for P(benefit beyond the threshold) (0.9)")
     wo.add_argument("--control-risk", type=_number, metavar="P", help="control arm's event risk (needed for RR/OR)")
-    wo.add_argument("--draws", type=int, default=2000, metavar="D", help="simulated next trials (2000)")
-    wo.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (1)")
+    wo.add_argument("--draws", type=_whole(1, MAX_DRAWS), default=2000, metavar="D",
+                    help=f"simulated next trials (2000; at most {MAX_DRAWS:,})")
+    wo.add_argument("--seed", type=_whole(0), default=1, metavar="S", help="random seed (1)")
     wo.set_defaults(func=_cmd_worth)
     return parser
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-
-    def one_line(message, category, *_args, **_kwargs):
-        print(f"evidence-lib {args.command}: warning: {message}", file=sys.stderr)
-
+    # first: Ctrl-C or SIGTERM during the (slow) imports below ends with one line, not a traceback
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler), signal.signal(signal.SIGTERM, _stop)
+    command = "evidence-lib"
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = f"evidence-lib {args.command}"
+
+        def one_line(message, category, *_args, **_kwargs):
+            print(f"{command}: warning: {message}", file=sys.stderr)
+
         with warnings.catch_warnings():
             warnings.showwarning = one_line
-            return args.func(args)
-    except ValueError as err:  # bad file or option (user_input.InputError is one): a message, no traceback
-        print(f"evidence-lib {args.command}: error: {err}", file=sys.stderr)
-        return USAGE_ERROR
-    except ConvergenceError as err:  # an iterative fit on the user's figures did not converge
-        print(f"evidence-lib {args.command}: error: {err}", file=sys.stderr)
+            code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers below, not at interpreter exit
+        return code
+    except KeyboardInterrupt:
+        print(f"{command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:  # the reader stopped early (`... | head`): not an error (before OSError, its base)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (ValueError, ConvergenceError) as err:  # bad file or option (user_input.InputError is one), or a fit
+        print(f"{command}: error: {err}", file=sys.stderr)  # on the user's figures that did not converge
         return USAGE_ERROR
     except OSError as err:  # e.g. --out on a full disk or a read-only folder
         where = f"{err.filename}: " if err.filename else ""
-        print(f"evidence-lib {args.command}: error: {where}{err.strerror or err}", file=sys.stderr)
+        print(f"{command}: error: {where}{err.strerror or err}", file=sys.stderr)
         return USAGE_ERROR
-    except BrokenPipeError:  # the reader stopped early (`... | head`): not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous[0])
+            signal.signal(signal.SIGTERM, previous[1])
 
 
 if __name__ == "__main__":

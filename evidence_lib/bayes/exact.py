@@ -581,7 +581,7 @@ class _QuadMixture(_MixtureMarginal):
 
 # ------------------------------------------------------------------------- public API
 def _level(level) -> float:
-    level = float(np.asarray(level, float))
+    level = checks.scalar("level", level)  # a bool or "0.95" is refused, not coerced
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
     return level

@@ -398,8 +398,10 @@ class FlatMu(MuPrior):
 
 
 def normal_mu(mean, sd) -> NormalMu:
-    """mu ~ Normal(mean, sd²)."""
-    mean, sd = checks.scalar("mean", mean), checks.scalar("sd", sd, strictly_positive=True)
+    """mu ~ Normal(mean, sd²); |mean| <= YI_MAX and sd in TAU_SCALE_RANGE (the effects' scale)."""
+    mean, sd = checks.scalar("mean", mean), _scale("sd", sd)
+    if abs(mean) > checks.YI_MAX:
+        raise ValueError(f"mean must lie within ±{checks.YI_MAX:g}, got {mean:g}")
     return NormalMu(name=f"N({_fmt(mean)}, {_fmt(sd)}^2)", mean=mean, sd=sd)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from evidence_lib.core.measures import is_ratio
 
@@ -149,6 +150,14 @@ def reader_frame(df: pd.DataFrame, columns: list[str], *, measure=None) -> pd.Da
     return pd.DataFrame(out, index=df.index)
 
 
+class ReaderTable(Styler):
+    """A Styler whose plain-text form is the table's text, not ``<Styler at 0x7f...>``: a notebook
+    stores both forms, and a memory address would change the output on every run."""
+
+    def __repr__(self) -> str:
+        return self.data.to_string(index=not all(self.hide_index_))
+
+
 def reader_table(df: pd.DataFrame, columns: list[str], *, measure=None, caption=None, index=False,
                  table_id="t"):
     """A styled HTML table of ``columns`` of ``df`` for readers (see the module doc).
@@ -161,7 +170,7 @@ def reader_table(df: pd.DataFrame, columns: list[str], *, measure=None, caption=
     frame = reader_frame(df, columns, measure=measure)
     if index:
         frame.index = [str(i) for i in df.index]
-    styler = frame.style.set_uuid(table_id)
+    styler = ReaderTable(frame, uuid=table_id)
     if not index:
         styler = styler.hide(axis="index")
     if caption:

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from evidence_lib.core.checks import probabilities
 from evidence_lib.bayes.exact import TauGrid, NormalModel, exact_posterior
 from evidence_lib.questions.many_fits import needs_tau, sign_of
 from evidence_lib.bayes.priors import as_mu_prior, as_tau_prior
@@ -188,10 +189,7 @@ def model_average(studies, *, sei=None, vi=None, tau_prior, mu_prior, prior_prob
                          f"{', '.join(improper)}")
     if prior_probs is None:
         prior_probs = np.full(4, 0.25)
-    prior_probs = np.asarray(prior_probs, float)
-    if prior_probs.shape != (4,) or (prior_probs <= 0).any() or abs(prior_probs.sum() - 1) > 1e-9:
-        raise ValueError(f"prior_probs must be 4 positive probabilities summing to 1 (order {list(MODELS)}), "
-                         f"got {prior_probs.tolist()}")
+    prior_probs = probabilities(f"prior_probs (order {list(MODELS)})", prior_probs, len(MODELS))
     post = exact_posterior(studies, tau_prior=tau_prior, mu_prior=mu_prior)
     null = _NullModel(studies.yi, studies.vi, tau_prior, mu_prior)
     # EE with mu free: p(y | tau = 0) = p(y) BF01(tau = 0); mu | y, tau = 0 is the conjugate normal
