@@ -116,6 +116,13 @@ class _Model:
         return True, True
 
 
+def conditional_likelihood(yi, vi, tau, mu_prior):
+    """log L(tau), m(tau), v(tau) of the module docstring (mu integrated under ``mu_prior``,
+    flat or normal), broadcasting: ``yi`` (..., k) with ``tau`` (...)."""
+    model = _Model(np.asarray(yi, float), np.asarray(vi, float), as_tau_prior(None), as_mu_prior(mu_prior))
+    return model.cond(tau)
+
+
 # -------------------------------------------------------------------------- marginals
 class _Marginal:
     """A univariate posterior: subclasses give cdf, pdf, moments and a starting point."""
