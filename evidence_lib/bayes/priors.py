@@ -208,6 +208,12 @@ class InverseGammaTau(TauPrior):
     def isf(self, q):
         return self._dist.isf(_probabilities(q))[()]
 
+    def from_normal(self, z):
+        """As TauPrior; for shape 1, F(tau) = exp(-scale/tau) gives tau = -scale / log Φ(z)."""
+        if self.shape != 1:
+            return super().from_normal(z)
+        return (-self.scale / special.log_ndtr(_values("z", z)))[()]
+
     def to_pymc(self, name: str = "tau"):
         import pymc as pm
 
@@ -523,10 +529,13 @@ class CumulativeDirichlet:
         z = np.asarray(z, float)
         a = np.asarray(self.alpha, float)
         rest = np.cumsum(a[::-1])[::-1][1:]  # alpha_{l+1} + ... + alpha_{J-1}
-        with np.errstate(divide="ignore"):
-            low = special.betaincinv(rest, a[:-1], special.ndtr(z))
-            high = 1 - special.betaincinv(a[:-1], rest, special.ndtr(-z))  # precise near r = 1
-        r = np.where(z < 0, low, high)
+        if (a[:-1] == 1).all():  # Beta(b, 1): r = Φ(z)^(1/b), exact in logs
+            r = np.exp(special.log_ndtr(z) / rest)
+        else:
+            with np.errstate(divide="ignore"):
+                low = special.betaincinv(rest, a[:-1], special.ndtr(z))
+                high = 1 - special.betaincinv(a[:-1], rest, special.ndtr(-z))  # precise near r = 1
+            r = np.where(z < 0, low, high)
         ones = np.ones(z.shape[:-1] + (1,))
         return np.concatenate([ones, np.cumprod(r, axis=-1)], axis=-1)
 

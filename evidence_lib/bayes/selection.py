@@ -44,20 +44,21 @@ def normal_log_lik(y, s2, mean, tau):
 
 def selection_log_lik(y, s, steps, mu, tau, omega):
     """Σ_i log p(y_i) of the one-sided selection model (module docstring) at N points:
-    ``mu``, ``tau`` (N,), ``omega`` (N, J). The normal cdfs are computed once per distinct
-    (mu, tau) pair (a tensor quadrature grid repeats them across the weight coordinates)."""
+    ``mu``, ``tau`` (N,), ``omega`` (N, J). The normal cdfs are computed once per run of equal
+    consecutive (mu, tau) pairs (a tensor quadrature grid repeats them across the weight axes)."""
     y, s = np.asarray(y, float), np.asarray(s, float)
-    omega = np.asarray(omega, float)
-    pairs, inv = np.unique(np.stack([np.asarray(mu, float), np.asarray(tau, float)], 1), axis=0,
-                           return_inverse=True)
-    inv = inv.ravel()
-    mu_u, tau_u = pairs[:, 0], pairs[:, 1]
+    mu, tau, omega = np.asarray(mu, float), np.asarray(tau, float), np.asarray(omega, float)
+    new = np.concatenate([[True], (mu[1:] != mu[:-1]) | (tau[1:] != tau[:-1])])
+    run = np.cumsum(new) - 1
+    mu_u, tau_u = mu[new], tau[new]
     sd = np.sqrt(s**2 + tau_u[:, None] ** 2)                                      # (U, k)
     upper = special.ndtr((mu_u[:, None, None] - cut_points(steps) * s[:, None]) / sd[:, :, None])  # (U, k, J-1)
     z = (y - mu_u[:, None]) / sd
     log_phi = (-0.5 * (LOG_2PI + z**2) - np.log(sd)).sum(1)                      # (U,)
     shares = omega - np.concatenate([omega[:, 1:], np.zeros((len(omega), 1))], 1)
-    area = np.einsum("nkj,nj->nk", upper[inv], shares[:, :-1]) + shares[:, -1:]  # c_{J-1} = -inf
+    area = np.repeat(shares[:, -1:], len(y), axis=1)                              # c_{J-1} = -inf
+    for j in range(omega.shape[1] - 1):
+        area += upper[run, :, j] * shares[:, j:j + 1]
     counts = np.bincount(observed_interval(y, s, steps), minlength=omega.shape[1])
     with np.errstate(divide="ignore"):
-        return log_phi[inv] + np.log(omega) @ counts - np.log(area).sum(1)
+        return log_phi[run] + np.log(omega) @ counts - np.log(area).sum(1)

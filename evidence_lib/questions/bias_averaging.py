@@ -101,9 +101,10 @@ def _regression_model(y, s, x, prior_b, effect, heterogeneity, priors):
     def log_f(pts):
         b, tau = params(pts)
         resid = y - b[:, None] * x
-        if effect:
-            return _std_normal(pts) + conditional_likelihood(resid, s2, tau, priors.effect)[0]
-        return _std_normal(pts) + selection.normal_log_lik(resid, s2, 0.0, tau)
+        with np.errstate(invalid="ignore", over="ignore"):  # far-tail b: resid inf, log f -inf or nan (dropped)
+            if effect:
+                return _std_normal(pts) + conditional_likelihood(resid, s2, tau, priors.effect)[0]
+            return _std_normal(pts) + selection.normal_log_lik(resid, s2, 0.0, tau)
 
     box = BoxIntegral(log_f, [0.0] * (1 + heterogeneity))
     if not effect:
