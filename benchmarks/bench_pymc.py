@@ -46,10 +46,10 @@ def child(parameterisation: str, variant: str) -> dict:
     s = np.array([14.9, 10.2, 16.3, 11.0, 9.4, 11.4, 10.4, 17.6])
     args = dict(tau_prior=priors.half_cauchy(25), mu_prior=(0, 50), parameterisation=parameterisation,
                 **VARIANTS[variant])
-    sample_posterior(y, s, random_seed=1, **args)
+    sample_posterior(y, sei=s, random_seed=1, **args)
     cold = time.perf_counter() - T_START
     t0 = time.perf_counter()
-    fit = sample_posterior(y, s, random_seed=2, **args)
+    fit = sample_posterior(y, sei=s, random_seed=2, **args)
     warm = time.perf_counter() - t0
     ess = az.ess(fit, var_names=["mu", "tau"], method="bulk")
     return {"cold_s": cold, "warm_s": warm, "sampling_s": fit["posterior"].attrs["sampling_time"],

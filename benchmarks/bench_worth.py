@@ -42,15 +42,15 @@ def synthetic(k: int, seed: int = 20261129) -> Studies:
 
 def bench_next_trial(k: int) -> None:
     studies = synthetic(k)
-    next_trial(studies, 100, tau_prior=TAU_PRIOR, draws=50, random_seed=1)  # warm-up
+    next_trial(studies, n_per_arm=100, tau_prior=TAU_PRIOR, draws=50, random_seed=1)  # warm-up
     start = time.perf_counter()
-    res = next_trial(studies, 100, tau_prior=TAU_PRIOR, draws=DRAWS, random_seed=2)
+    res = next_trial(studies, n_per_arm=100, tau_prior=TAU_PRIOR, draws=DRAWS, random_seed=2)
     wall = time.perf_counter() - start
     d = res.draws.head(BASELINE_N)
     start = time.perf_counter()
     refit = []
     for y in d["y_new_1"]:
-        post = exact_posterior(np.append(studies.yi, y), np.append(studies.sei, np.sqrt(2 / 100 + y**2 / 400)),
+        post = exact_posterior(np.append(studies.yi, y), sei=np.append(studies.sei, np.sqrt(2 / 100 + y**2 / 400)),
                                tau_prior=TAU_PRIOR)
         refit.append(post.prob("mu", upper=0.0))
     baseline = (time.perf_counter() - start) * DRAWS / BASELINE_N
@@ -75,7 +75,7 @@ def bench_operating(reps: int) -> None:
 def bench_design() -> None:
     studies = synthetic(4)
     start = time.perf_counter()
-    design_analysis(studies, [-0.1, -0.2, -0.3, -0.4, -0.5], test="knha", tau="posterior", tau_prior=TAU_PRIOR,
+    design_analysis(studies, true_effects=[-0.1, -0.2, -0.3, -0.4, -0.5], test="knha", tau="posterior", tau_prior=TAU_PRIOR,
                     draws=4000, random_seed=1)
     print(f"design_analysis (KH, tau ~ posterior, 5 x 4000 reviews): {time.perf_counter() - start:5.2f} s")
 

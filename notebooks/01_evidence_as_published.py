@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # The evidence as published
 #
@@ -66,7 +56,7 @@ published.groupby("review")[["method"]].first()
 trials = el.load_trials("maternal_depression_continuous")
 es = el.smd_table(trials)
 fits = {m: el.random_effects(es, method=m) for m in ("DL", "REML")}
-both = pd.DataFrame({m: {"mu": f.mu, "se": f.se, "ci_low": f.ci_low, "ci_high": f.ci_high, "tau2": f.tau2,
+both = pd.DataFrame({m: {"mu": f.estimate, "se": f.se, "ci_low": f.low, "ci_high": f.high, "tau2": f.tau2,
                          "i2": f.i2} for m, f in fits.items()}).T
 tables.reader_table(both, ["mu_ci", "se", "tau2", "i2"], measure="SMD", index=True, table_id="dl_reml",
                     caption="Four mother–infant therapy trials, maternal depression (SMD): DL and REML")

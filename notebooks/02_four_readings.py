@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Reading a pooled result four ways
 #
@@ -33,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 import evidence_lib as el
-from evidence_lib.figures import plots
+from evidence_lib.figures import palette, plots
 from evidence_lib.bayes import priors
 
 trials = el.load_trials("maternal_depression_continuous")
@@ -60,8 +50,8 @@ print(z)
 # NBVAL_CHECK_OUTPUT
 kh = el.random_effects(es, method="REML", test="knha")
 pd.DataFrame({
-    "z test": [z.mu, z.ci_low, z.ci_high, z.pval, z.pi_low, z.pi_high],
-    "Knapp–Hartung": [kh.mu, kh.ci_low, kh.ci_high, kh.pval, kh.pi_low, kh.pi_high],
+    "z test": [z.estimate, z.low, z.high, z.pval, z.pi_low, z.pi_high],
+    "Knapp–Hartung": [kh.estimate, kh.low, kh.high, kh.pval, kh.pi_low, kh.pi_high],
 }, index=["μ", "95 % CI low", "95 % CI high", "p", "95 % PI low", "95 % PI high"]).round(4)
 
 # %% [markdown]
@@ -74,10 +64,10 @@ pd.DataFrame({
 # NBVAL_CHECK_OUTPUT
 post = el.exact_posterior(es, tau_prior=priors.half_normal(0.5))
 print(f"P(benefit) = P(mu < 0) = {post.prob('mu', upper=0):.4f}")
-post.summary(level=0.95).round(4)
+post.parameters(level=0.95).round(4)
 
 # %% tags=["main-figure"]
-plots.forest(es, z, post, title="Mother–infant therapy vs control: maternal depression after treatment")
+plots.forest(es, fit=z, post=post, title="Mother–infant therapy vs control: maternal depression after treatment")
 plt.show()
 
 # %% [markdown]
@@ -89,8 +79,8 @@ plt.show()
 
 # %%
 cond_mean, cond_sd = post.conditional_mu(np.sqrt(z.tau2))
-print(f"REML: {z.mu:.6f} (SE {z.se:.6f}); posterior of mu given tau = tau_hat: {cond_mean:.6f} (SD {cond_sd:.6f})")
-assert abs(cond_mean - z.mu) < 1e-8 and abs(cond_sd - z.se) < 1e-8
+print(f"REML: {z.estimate:.6f} (SE {z.se:.6f}); posterior of mu given tau = tau_hat: {cond_mean:.6f} (SD {cond_sd:.6f})")
+assert abs(cond_mean - z.estimate) < 1e-8 and abs(cond_sd - z.se) < 1e-8
 
 # %% [markdown]
 # ## 4. Bayes factor for μ = 0
@@ -128,20 +118,22 @@ compare.round(4)
 
 # %%
 tau_max = 1.5   # the uniform prior's tail runs on (97.5 % quantile in the table); the comparison is below 1.5
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
+fig, axes = plots.subplots(1, 2, figsize=(12, 4.4))
 plots.posterior_density(post, "tau", prior=priors.half_normal(0.5), ax=axes[0], upper=tau_max,
                         label="posterior, half-normal(0.5) prior")
-plots.posterior_density(flat, "tau", ax=axes[0], upper=tau_max, label="posterior, uniform prior", colour=plots.FREQ)
+plots.posterior_density(flat, "tau", ax=axes[0], upper=tau_max, label="posterior, uniform prior",
+                        colour=palette.CATEGORICAL[1])
 axes[0].set_title("between-study SD τ", loc="left")
 axes[0].annotate(f"uniform: {flat.prob('tau', lower=tau_max):.0%} of the\nposterior lies beyond τ = {tau_max}",
-                 xy=(0.97, 0.55), xycoords="axes fraction", ha="right", fontsize=9, color=plots.FREQ)
-plots.posterior_density(post, "mu", favours="lower", ax=axes[1], label="half-normal(0.5) prior on τ")
-plots.posterior_density(flat, "mu", favours="lower", ax=axes[1], label="uniform prior on τ", colour=plots.FREQ)
+                 xy=(0.97, 0.55), xycoords="axes fraction", ha="right", fontsize=10, color=palette.CATEGORICAL[1])
+span = (-2.5, 1.5)   # both curves to the edges; the uniform prior's tails reach beyond ±6
+plots.posterior_density(post, "mu", favours="lower", ax=axes[1], label="half-normal(0.5) prior on τ", span=span)
+plots.posterior_density(flat, "mu", favours="lower", ax=axes[1], label="uniform prior on τ", span=span,
+                        colour=palette.CATEGORICAL[1])
 axes[1].set_title("average effect μ", loc="left")
-axes[1].set_xlim(-2.5, 1.5)   # the uniform prior's tails reach beyond ±6
 plt.show()
 
 # %% tags=["headline"]
-print(f"REML SMD {z.mu:.2f} (z-test 95 % CI {z.ci_low:.2f} to {z.ci_high:.2f}; Knapp–Hartung {kh.ci_low:.2f} to "
-      f"{kh.ci_high:.2f}); P(benefit) {post.prob('mu', upper=0):.2f} (half-normal(0.5) τ), "
+print(f"REML SMD {z.estimate:.2f} (z-test 95 % CI {z.low:.2f} to {z.high:.2f}; Knapp–Hartung {kh.low:.2f} to "
+      f"{kh.high:.2f}); P(benefit) {post.prob('mu', upper=0):.2f} (half-normal(0.5) τ), "
       f"{flat.prob('mu', upper=0):.2f} (uniform τ)".replace("-", "−"))

@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Maternal depression: the borderline result
 #
@@ -79,19 +69,19 @@ tables.reader_table(depression, ["review", "estimate_ci", "estimate_derived", "p
 
 # %%
 freq = readings.readings_table(depression).set_index("review")
-tables.reader_table(freq, ["se", "p_implied", "p_reported", "ci_excludes_null", "kh_ci", "pi", "recon_tau2"],
+tables.reader_table(freq, ["se", "pval", "p_reported", "ci_excludes_null", "kh_ci", "pi", "recon_tau2"],
                     measure="SMD", index=True, caption="The frequentist reading (– : not recoverable from the summary)",
                     table_id="frequentist")
 
 # %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
-print(freq[["se", "p_implied"]].round(4).to_string())
+print(freq[["se", "pval"]].round(4).to_string())
 
 # %%
 barlow = rows["Barlow"]
 b = freq.loc["Barlow 2015"]
 assert abs(b["se"] - 0.1225) < 5e-4          # golden_values.md: back-calculated SE 0.1225
-assert abs(b["p_implied"] - 0.072) < 1e-3    # golden_values.md: two-sided p about 0.072
+assert abs(b["pval"] - 0.072) < 1e-3    # golden_values.md: two-sided p about 0.072
 assert not b["ci_excludes_null"]
 
 # %% [markdown]
@@ -114,7 +104,7 @@ exact = el.exact_posterior(summary, tau_prior=priors.half_normal(0.5))
 cond_mean, cond_sd = exact.conditional_mu(np.sqrt(summary.tau2))
 p_conditional = float(stats.norm.cdf(0, cond_mean, cond_sd))
 print(f"tau_hat^2 = {summary.tau2:.4f}; mu | tau_hat ~ N({cond_mean:.4f}, {cond_sd:.4f}^2); "
-      f"P(benefit | tau = tau_hat) = {p_conditional:.3f} = 1 - p/2 = {1 - b['p_implied'] / 2:.3f}")
+      f"P(benefit | tau = tau_hat) = {p_conditional:.3f} = 1 - p/2 = {1 - b['pval'] / 2:.3f}")
 assert abs(p_conditional - 0.964) < 1e-3          # the "posterior probability of benefit near 0.96"
 
 # %% [markdown]
@@ -129,19 +119,19 @@ for ps in readings.standard_prior_sets():
 
 # %%
 barlow_priors = readings.readings_under_priors(barlow)
-tables.reader_table(barlow_priors, ["cri", "p_benefit", "p_benefit_gt_0_2", "pred", "tau_median"], measure="SMD",
+tables.reader_table(barlow_priors, ["cri", "p_benefit", "p_benefit_beyond", "pred", "post_tau"], measure="SMD",
                     index=True, caption="Barlow 2015, parent–infant psychotherapy vs control, SMD (negative favours "
                                         "therapy), under five prior sets", table_id="barlow_priors")
 
 # %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
-print(barlow_priors[["p_benefit", "p_benefit_gt_0_2"]].round(3).to_string())
+print(barlow_priors[["p_benefit", "p_benefit_beyond"]].round(3).to_string())
 
 # %%
 assert barlow_priors["p_benefit"].between(0.85, 0.96).all()
 assert (barlow_priors["p_benefit"] < p_conditional).all()   # uncertainty about tau lowers P(benefit)
 assert (barlow_priors["cri_high"] > 0).all()                 # every 95 % CrI, like the CI, includes 0
-assert (barlow_priors["p_benefit_gt_0_2"] < 0.6).all()
+assert (barlow_priors["p_benefit_beyond"] < 0.6).all()
 
 # %% [markdown]
 # Read across the rows: P(benefit) is between about 0.87 and 0.95 — high, but lower than the
@@ -162,13 +152,13 @@ others = {name: readings.readings_under_priors(rows[name], [readings.default_pri
           for name in ("Sleed", "Huang")}
 both = pd.concat(others, names=["review", "prior set"]).reset_index()
 both["row"] = both["review"] + ", " + both["prior set"]
-tables.reader_table(both.set_index("row"), ["cri", "p_benefit", "p_benefit_gt_0_2"], measure="SMD", index=True,
+tables.reader_table(both.set_index("row"), ["cri", "p_benefit", "p_benefit_beyond"], measure="SMD", index=True,
                     caption="Sleed 2023 (higher favours therapy) and Huang 2019 (lower favours therapy)",
                     table_id="sleed_huang")
 
 # %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
-print(both.set_index("row")[["p_benefit", "p_benefit_gt_0_2"]].round(4).to_string())
+print(both.set_index("row")[["p_benefit", "p_benefit_beyond"]].round(4).to_string())
 
 # %% [markdown]
 # ## 4. Check the exact engine with MCMC
@@ -209,7 +199,7 @@ plt.show()
 # Barlow's heterogeneity prior, posterior of τ against its prior:
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+fig, ax = plots.subplots(figsize=(7, 3.6))
 plots.posterior_density(exact, "tau", prior=priors.half_normal(0.5), measure="SMD", ax=ax,
                         label="posterior of τ")
 ax.set_title("Barlow 2015: heterogeneity τ, posterior (orange) and half-normal(0.5) prior (grey)", fontsize=11)
@@ -220,10 +210,10 @@ plt.show()
 # multiples; P(benefit) for a continuous range of scales follows):
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(12.5, 3.4), layout="constrained", sharex=True)
-for ax, scale in zip(axes, (0.1, 0.25, 0.5, 1.0)):
+fig, axes = plots.subplots(1, 4, figsize=(12.5, 3.6))
+for ax, scale in zip(axes, (0.1, 0.25, 0.5, 1.0)):   # one x axis for all four, each curve to its edges
     plots.two_readings(el.exact_posterior(summary, tau_prior=priors.half_normal(scale)), estimate=-0.22,
-                       ci=(-0.46, 0.02), measure="SMD", favours="lower", ax=ax, compact=True,
+                       ci=(-0.46, 0.02), measure="SMD", favours="lower", ax=ax, compact=True, xlim=(-1.4, 1.0),
                        title=f"τ ~ half-normal({scale:g}), flat μ")
 plt.show()
 
@@ -248,19 +238,19 @@ widgets.interact(redraw, scale=widgets.FloatLogSlider(value=0.5, base=10, min=-1
 # %%
 scales = np.geomspace(0.05, 2.0, 25)
 curve = readings.p_benefit_by_tau_scale(barlow, scales)
-ax = plots.probability_curve(scales, {"Barlow 2015, half-normal tau prior, flat mu": curve},
-                             xlabel="scale of the half-normal prior on tau (SMD units)",
-                             title="P(PIP reduces depression) as the tau prior widens")
-ax.set_xscale("log")
+ax = plots.probability_curve(scales, {"Barlow 2015 (half-normal prior on τ, flat prior on μ)": curve},
+                             xlabel="scale of the half-normal prior on the between-study SD τ (SMD units)",
+                             title="Probability that the therapy reduces depression,\nas the prior on "
+                                   "heterogeneity widens", logx=True)
 plt.show()
 assert curve.min() > 0.85 and curve.max() < 0.99
 assert np.all(np.diff(curve) < 0)   # the wider the tau prior, the lower P(benefit)
 
 # %% tags=["headline"]
-print(f"Barlow 2015: SMD −0.22 (95 % CI −0.46 to 0.02, p = {b['p_implied']:.2f}); "
+print(f"Barlow 2015: SMD −0.22 (95 % CI −0.46 to 0.02, p = {b['pval']:.2f}); "
       f"P(benefit) {barlow_priors['p_benefit'].min():.2f}–{barlow_priors['p_benefit'].max():.2f} under five "
       f"prior sets ({p_conditional:.2f} with τ held at its estimate); "
-      f"P(benefit > 0.2 SD) {barlow_priors['p_benefit_gt_0_2'].min():.2f}–{barlow_priors['p_benefit_gt_0_2'].max():.2f}")
+      f"P(benefit > 0.2 SD) {barlow_priors['p_benefit_beyond'].min():.2f}–{barlow_priors['p_benefit_beyond'].max():.2f}")
 
 # %% [markdown]
 # ## 6. What a careful reader may and may not conclude

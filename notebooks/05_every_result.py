@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Every published result, read both ways
 #
@@ -44,32 +34,32 @@ REPORTS_DIR.mkdir(exist_ok=True)
 table.to_csv(REPORTS_DIR / "readings.csv", index=False)
 published = el.load_published()
 assert len(table) == len(published)            # every published result has a row
-print(f"{len(table)} published results; {table['post_median'].notna().sum()} with figures to read; "
+print(f"{len(table)} published results; {table['post_estimate'].notna().sum()} with figures to read; "
       f"{int(table['readings_disagree'].sum())} where the readings disagree")
 
 # %%
 table["label"] = tables.result_label(table)
-with_figures = table[table["post_median"].notna()]
-tables.reader_table(with_figures, ["label", "measure", "estimate_ci", "p_implied", "cri", "p_benefit", "pred",
+with_figures = table[table["post_estimate"].notna()]
+tables.reader_table(with_figures, ["label", "measure", "estimate_ci", "pval", "cri", "p_benefit", "pred",
                                    "readings_disagree"], table_id="readings",
                     caption=f"Both readings of every result with figures ({prior_set.label})")
 
 # %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
-print(with_figures[["result_id", "post_median", "p_benefit"]].round(3).to_string(index=False))
+print(with_figures[["result_id", "post_estimate", "p_benefit"]].round(3).to_string(index=False))
 
 # %% [markdown]
 # Results the reviews describe only in words ("no significant differences") carry no figures
 # to read; they are listed so that the table is complete, not silently shortened:
 
 # %%
-words_only = table[table["post_median"].isna()]
+words_only = table[table["post_estimate"].isna()]
 tables.reader_table(words_only, ["label", "reading_note"], table_id="words_only",
                     caption="Results reported in words only")
 
 # %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
-print(table[table["post_median"].isna()][["result_id", "reading_note"]].to_string(index=False))
+print(table[table["post_estimate"].isna()][["result_id", "reading_note"]].to_string(index=False))
 
 # %% [markdown]
 # The published 95 % CI (blue) and the 95 % CrI (orange) of every result with figures, one
@@ -106,7 +96,7 @@ for review, rows in published_rows.groupby("review", sort=False):
 
 # %%
 disagree = table[table["readings_disagree"]]
-tables.reader_table(disagree, ["label", "estimate_ci", "p_implied", "p_reported", "cri", "p_benefit"],
+tables.reader_table(disagree, ["label", "estimate_ci", "pval", "p_reported", "cri", "p_benefit"],
                     table_id="disagree", caption="Results where the two readings disagree")
 
 # %% tags=["check"]

@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # What the borderline evidence is worth
 #
@@ -57,6 +47,7 @@ import pandas as pd
 import evidence_lib as el
 from evidence_lib.bayes import priors
 from evidence_lib.app.paths import REPO_ROOT
+from evidence_lib.figures import palette, plots
 from evidence_lib.published.readings import standard_prior_sets, summary_for_row
 
 pd.set_option("display.width", 180)
@@ -103,13 +94,13 @@ for name, ma in averages.items():
     print(ma.table.round(4).to_string(index=False))
     lo, hi = ma.mu_given_effect.interval(0.95)
     print(f"   BF(effect) {ma.bf_effect:.3f}, BF(heterogeneity) {ma.bf_heterogeneity:.3f}; "
-          f"P(benefit) averaged {ma.p_benefit():.3f}, given an effect {ma.mu_given_effect.p_benefit(ma.favours):.3f}; "
+          f"p_benefit_averaged {ma.p_benefit_averaged():.3f} (mu = 0 models included), p_benefit given an effect {ma.p_benefit():.3f}; "
           f"95 % CrI of mu given an effect [{lo:.3f}, {hi:.3f}]\n")
 
 # %%
 bd = averages["Barlow depression (SMD)"]
 assert abs(bd.bf_effect - 0.6674) < 1e-4 and abs(bd.bf_heterogeneity - 0.8757) < 1e-4
-assert abs(bd.p_benefit() - 0.3819) < 1e-4 and abs(bd.mu_given_effect.p_benefit("lower") - 0.9541) < 1e-4
+assert abs(bd.p_benefit_averaged() - 0.3819) < 1e-4 and abs(bd.p_benefit() - 0.9541) < 1e-4
 assert abs(averages["Metapsy dyadic (g)"].bf_effect - 3.4166) < 1e-4
 assert abs(averages["Barlow secure attachment (RR)"].bf_effect - 20.556) < 1e-3
 
@@ -124,8 +115,8 @@ assert abs(averages["Barlow secure attachment (RR)"].bf_effect - 20.556) < 1e-3
 # %%
 # NBVAL_CHECK_OUTPUT
 lindley = pd.DataFrame([
-    {"mu prior sd": sd, "BF(effect)": m.bf_effect, "P(benefit), averaged": m.p_benefit(),
-     "P(benefit | effect)": m.mu_given_effect.p_benefit("lower")}
+    {"mu prior sd": sd, "BF(effect)": m.bf_effect, "p_benefit_averaged": m.p_benefit_averaged(),
+     "p_benefit": m.p_benefit()}
     for sd in (0.2, 0.5, 1.0, 2.0)
     for m in [el.model_average(depression, tau_prior=TAU_PRIOR, mu_prior=(0.0, sd))]
 ]).set_index("mu prior sd")
@@ -152,7 +143,7 @@ for case in reference["cases"]:
         rows.append({"data": case["data"], "prior": case["prior"], "max rel. deviation": np.nan,
                      "note": case["error"]})
         continue
-    ours = el.model_average(np.array(case["y"]), np.array(case["sigma"]), mu_prior=tuple(case["mu_prior"]),
+    ours = el.model_average(np.array(case["y"]), sei=np.array(case["sigma"]), mu_prior=tuple(case["mu_prior"]),
                             tau_prior=families[case["tau_prior"]["family"]](case["tau_prior"]))
     theirs = np.array([case["log_ml"][m] for m in ours.table["model"]])
     rows.append({"data": case["data"], "prior": case["prior"],
@@ -181,29 +172,28 @@ assert parity["max rel. deviation"].max() < 1e-8
 # %%
 # NBVAL_CHECK_OUTPUT
 effects_smd = [-0.1, -0.2, -0.3, -0.4, -0.5]
-design_z = el.design_analysis(depression, effects_smd)
+design_z = el.design_analysis(depression, true_effects=effects_smd)
 print(f"Barlow depression: SE {design_z.se:.4f} at tau_hat {design_z.tau:.4f} ({design_z.method})")
 print(design_z.table[["true_effect", "power", "type_s", "exaggeration"]].round(4).to_string(index=False))
 at_02 = design_z.table.set_index("true_effect").loc[-0.2]
 assert abs(at_02["power"] - 0.3721) < 1e-4 and abs(at_02["exaggeration"] - 1.6224) < 1e-4
 
 # %% tags=["main-figure"]
-design_kh = el.design_analysis(depression, effects_smd, test="knha", draws=4000, random_seed=SEED)
-design_post = el.design_analysis(depression, effects_smd, test="z", tau="posterior", tau_prior=TAU_PRIOR,
+design_kh = el.design_analysis(depression, true_effects=effects_smd, test="knha", draws=4000, random_seed=SEED)
+design_post = el.design_analysis(depression, true_effects=effects_smd, test="z", tau="posterior", tau_prior=TAU_PRIOR,
                                  draws=4000, random_seed=SEED)
-design_kh_post = el.design_analysis(depression, effects_smd, test="knha", tau="posterior", tau_prior=TAU_PRIOR,
+design_kh_post = el.design_analysis(depression, true_effects=effects_smd, test="knha", tau="posterior", tau_prior=TAU_PRIOR,
                                     draws=4000, random_seed=SEED)
 compare = pd.concat({"z, tau_hat (closed form)": design_z.table.set_index("true_effect"),
                      "Knapp-Hartung, tau_hat": design_kh.table.set_index("true_effect"),
                      "z, tau ~ posterior": design_post.table.set_index("true_effect"),
                      "Knapp-Hartung, tau ~ posterior": design_kh_post.table.set_index("true_effect")}, names=["design"])
 print(compare[["power", "power_mcse", "type_s", "exaggeration", "exaggeration_mcse"]].round(3).to_string())
-axes = design_z.plot(label="z, tau_hat (closed form)")
-for d, lab in ((design_kh, "Knapp-Hartung, tau_hat"), (design_post, "z, tau ~ posterior"),
-               (design_kh_post, "Knapp-Hartung, tau ~ posterior")):
-    d.plot(axes=axes, label=lab)
-axes[0].figure.suptitle("Barlow depression: what the design could detect")
-plt.tight_layout()
+plots.design_curves({"z test, τ at its estimate (closed form)": design_z,
+                     "Knapp–Hartung, τ at its estimate": design_kh,
+                     "z test, τ drawn from its posterior": design_post,
+                     "Knapp–Hartung, τ drawn from its posterior": design_kh_post},
+                    title="Barlow depression: what the design could detect")
 plt.show()
 
 # %%
@@ -222,8 +212,8 @@ assert kh02["power"] < at_02["power"] - 4 * kh02["power_mcse"]  # KH costs power
 
 # %%
 # NBVAL_CHECK_OUTPUT
-design_dyadic = el.design_analysis(dyadic, [0.2, 0.3, 0.5, 0.8])
-design_secure = el.design_analysis(secure, np.log([1.5, 2.0, 3.0, 5.0]))
+design_dyadic = el.design_analysis(dyadic, true_effects=[0.2, 0.3, 0.5, 0.8])
+design_secure = el.design_analysis(secure, true_effects=np.log([1.5, 2.0, 3.0, 5.0]))
 print(f"Metapsy dyadic: SE {design_dyadic.se:.4f}, tau_hat {design_dyadic.tau:.4f}")
 print(design_dyadic.table[["true_effect", "power", "type_s", "exaggeration"]].round(4).to_string(index=False))
 print(f"\nBarlow secure attachment (log RR): SE {design_secure.se:.4f}, tau_hat {design_secure.tau:.4f}")
@@ -250,29 +240,29 @@ assert design_secure.table["power"].iloc[1] < 0.2  # an RR of 2 would be detecte
 # NBVAL_CHECK_OUTPUT
 nxt = {}
 for n_per_arm, n_trials in ((100, 1), (100, 3), (400, 1)):
-    nxt[n_per_arm, n_trials] = el.next_trial(depression, n_per_arm, n_trials, tau_prior=TAU_PRIOR, mid=0.2,
-                                             threshold=0.9, draws=2000, random_seed=SEED, progress=False)
+    nxt[n_per_arm, n_trials] = el.next_trial(depression, n_per_arm=n_per_arm, n_trials=n_trials, tau_prior=TAU_PRIOR, threshold=0.2,
+                                             target=0.9, draws=2000, random_seed=SEED, progress=False)
 one = nxt[100, 1]
-print(f"now: P(benefit) {one.current['p_benefit']:.3f}, P(benefit > 0.2) {one.current['p_benefit_mid']:.3f}")
-summary = pd.concat({f"{n} trial(s) of {m} per arm": r.summary for (m, n), r in nxt.items()}, names=["design"])
+print(f"now: P(benefit) {one.current['p_benefit']:.3f}, P(benefit > 0.2) {one.current['p_benefit_beyond']:.3f}")
+summary = pd.concat({f"{n} trial(s) of {m} per arm": r.table for (m, n), r in nxt.items()}, names=["design"])
 print(summary.round(4).to_string())
-p_cross = one.summary.loc["P(benefit > mid) >= 0.9 after the update"]
-assert p_cross["probability"] < 0.01 and nxt[400, 1].summary["probability"].iloc[0] < 0.01
-big = nxt[400, 1].draws["p_benefit_mid"]
+p_cross = one.table.loc["P(benefit beyond the threshold) >= 0.9 after the update"]
+assert p_cross["probability"] < 0.01 and nxt[400, 1].table["probability"].iloc[0] < 0.01
+big = nxt[400, 1].draws["p_benefit_beyond"]
 assert 0.15 < big.min() and big.max() < 0.88
-assert nxt[100, 3].summary["probability"].iloc[0] > p_cross["probability"]
+assert nxt[100, 3].table["probability"].iloc[0] > p_cross["probability"]
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 3.2))
-for (m, n), r in nxt.items():
-    ax.hist(r.draws["p_benefit_mid"], bins=40, histtype="step", density=True, label=f"{n} x {m} per arm")
-ax.axvline(0.9, color="k", ls=":", lw=1)
-ax.axvline(one.current["p_benefit_mid"], color="grey", lw=1)
+fig, ax = plots.subplots(figsize=(8, 3.8))
+for ((m, n), r), colour in zip(nxt.items(), palette.CATEGORICAL):
+    ax.hist(r.draws["p_benefit_beyond"], bins=40, histtype="step", density=True, lw=1.5, color=colour,
+            label=f"{n} trial{'s' if n > 1 else ''} of {m} per arm")
+ax.axvline(0.9, color="black", ls=":", lw=1, label="0.9, the bar to clear")
+ax.axvline(one.current["p_benefit_beyond"], color=palette.PRIOR, lw=1.5, label="today")
 ax.set_xlabel("updated P(benefit > 0.2 SD)")
 ax.set_ylabel("density")
-ax.set_title("Barlow depression: where the next trial(s) would leave P(benefit > 0.2)")
-ax.legend(fontsize=8)
-plt.tight_layout()
+ax.set_title("Barlow depression: where the next trial(s) would leave P(benefit > 0.2 SD)", loc="left")
+ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 plt.show()
 
 # %% [markdown]
@@ -295,15 +285,15 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-rows = {"Metapsy dyadic, 100 per arm": el.next_trial(dyadic, 100, tau_prior=TAU_PRIOR, mid=0.2, draws=2000,
+rows = {"Metapsy dyadic, 100 per arm": el.next_trial(dyadic, n_per_arm=100, tau_prior=TAU_PRIOR, threshold=0.2, draws=2000,
                                                      random_seed=SEED, progress=False)}
 for p0 in (0.2, 0.4):  # ASSUMED control risks of secure attachment, not data
     rows[f"secure attachment, 100 per arm, assumed control risk {p0}"] = el.next_trial(
-        secure, 100, tau_prior=TAU_PRIOR, mid=np.log(1.25), control_risk=p0, draws=2000, random_seed=SEED,
+        secure, n_per_arm=100, tau_prior=TAU_PRIOR, threshold=np.log(1.25), control_risk=p0, draws=2000, random_seed=SEED,
         progress=False)
 for name, r in rows.items():
-    print(f"{name}: now P(benefit) {r.current['p_benefit']:.3f}, P(benefit > mid) {r.current['p_benefit_mid']:.3f}")
-print(pd.concat({k: r.summary for k, r in rows.items()}, names=["case"]).round(3).to_string())
+    print(f"{name}: now P(benefit) {r.current['p_benefit']:.3f}, P(benefit > 0.2) {r.current['p_benefit_beyond']:.3f}")
+print(pd.concat({k: r.table for k, r in rows.items()}, names=["case"]).round(3).to_string())
 
 # %% [markdown]
 # ## 4. How often are the readings right? Operating characteristics
@@ -346,15 +336,16 @@ assert sceptical[-0.4] < 0.88 and sceptical[0.0] > 0.98
 
 # %%
 by_mu = oc.coverage.pivot(index="true_mu", columns="interval", values="coverage")
-fig, ax = plt.subplots(figsize=(11, 3.6))
-for col in by_mu:
-    ax.plot(by_mu.index, by_mu[col], marker="o", ms=3, label=col[:60])
-ax.axhline(0.95, color="k", ls=":", lw=1)
-ax.set_xlabel("true mu (SMD; negative = benefit)")
+fig, ax = plots.subplots(figsize=(11, 5.2))
+for col, colour, marker in zip(by_mu, palette.CATEGORICAL, "osD^v<>"):
+    ax.plot(by_mu.index, by_mu[col], marker=marker, ms=5, lw=1.8, color=colour, label=col.replace("CrI: ", "95 % CrI, "))
+ax.axhline(0.95, color="black", ls=":", lw=1)
+ax.annotate("0.95", xy=(1, 0.95), xycoords=ax.get_yaxis_transform(), xytext=(4, 0), textcoords="offset points",
+            va="center", fontsize=9)
+ax.set_xlabel("true average effect μ (SMD; negative = benefit)")
 ax.set_ylabel("coverage of the 95 % interval")
-ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-ax.set_title(f"Reviews like Barlow's (k = 4): coverage, {oc.coverage['n'].iloc[0]} reviews per point")
-plt.tight_layout()
+fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
+ax.set_title(f"Reviews like Barlow's (k = 4): coverage, {oc.coverage['n'].iloc[0]} reviews per point", loc="left")
 plt.show()
 
 # %% [markdown]

@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Exercise 11: how the prior on tau moves P(benefit)
 #
@@ -34,9 +24,9 @@ published = el.load_published()
 barlow = published[published["result_id"] == "barlow2015_ctrl_depression_smd_post"].iloc[0]
 default = readings.read_row(barlow)
 print(f"prior: {default['prior_set']}")
-print(f"frequentist: p = {default['p_implied']:.3f} (two-sided, from the CI)")
+print(f"frequentist: p = {default['pval']:.3f} (two-sided, from the CI)")
 print(f"Bayesian: P(benefit) = {default['p_benefit']:.3f}, 95 % CrI {default['cri_low']:.2f} to "
-      f"{default['cri_high']:.2f}, posterior median tau {default['tau_median']:.3f}")
+      f"{default['cri_high']:.2f}, posterior median tau {default['post_tau']:.3f}")
 
 # %% [markdown]
 # ## 1. A wider and a narrower prior on τ
@@ -52,11 +42,11 @@ wide = readings.read_row(barlow, readings.PriorSet("half-normal(1.0) tau, flat m
 narrow = readings.read_row(barlow, readings.PriorSet("half-normal(0.1) tau, flat mu", priors.half_normal(0.1)))
 for name, r in [("narrow", narrow), ("default", default), ("wide", wide)]:
     print(f"{name:8s} P(benefit) {r['p_benefit']:.3f}  CrI {r['cri_low']:.2f} to {r['cri_high']:.2f}  "
-          f"median tau {r['tau_median']:.3f}")
+          f"median tau {r['post_tau']:.3f}")
 
 # %%
 assert narrow["p_benefit"] > default["p_benefit"] > wide["p_benefit"]
-assert narrow["tau_median"] < default["tau_median"] < wide["tau_median"]
+assert narrow["post_tau"] < default["post_tau"] < wide["post_tau"]
 width = {name: r["cri_high"] - r["cri_low"] for name, r in [("narrow", narrow), ("default", default), ("wide", wide)]}
 assert width["narrow"] < width["default"] < width["wide"]
 
@@ -68,12 +58,12 @@ assert width["narrow"] < width["default"] < width["wide"]
 # `scales` and `curve`, and draw it with `plots.probability_curve`.
 
 # %% tags=["solution"]
-# HINT: np.geomspace(0.01, 2, 30) gives the scales; plots.probability_curve(scales, {"label": curve}, xlabel="...") draws; ax.set_xscale("log") helps.
+# HINT: np.geomspace(0.01, 2, 30) gives the scales; plots.probability_curve(scales, {"label": curve}, xlabel="...") draws; logx=True gives a log axis.
 scales = np.geomspace(0.01, 2, 30)
 curve = readings.p_benefit_by_tau_scale(barlow, scales)
-ax = plots.probability_curve(scales, {"Barlow 2015 depression, half-normal tau prior": curve},
-                             xlabel="scale of the half-normal prior on tau (SMD units)")
-ax.set_xscale("log")
+ax = plots.probability_curve(scales, {"Barlow 2015 depression (half-normal prior on τ)": curve},
+                             xlabel="scale of the half-normal prior on the between-study SD τ (SMD units)",
+                             title="Probability that the therapy reduces depression", logx=True)
 plt.show()
 
 # %%

@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Exercise 12: refit a published summary and read it under a prior
 #
@@ -70,9 +60,9 @@ assert np.isclose(np.exp(summary.mu_hat), 8.93)
 # %% tags=["solution"]
 # HINT: the fit has attributes ci_low, ci_high and q; np.exp turns log RR back into RR.
 fit = el.random_effects(summary.yi, vi=summary.sei**2, method="DL")
-refit_ci = (float(np.exp(fit.ci_low)), float(np.exp(fit.ci_high)))
+refit_ci = (float(np.exp(fit.low)), float(np.exp(fit.high)))
 refit_q = fit.q
-print(f"refit: RR {np.exp(fit.mu):.2f}, 95 % CI {refit_ci[0]:.3f} to {refit_ci[1]:.2f}, Q = {refit_q:.2f}, "
+print(f"refit: RR {np.exp(fit.estimate):.2f}, 95 % CI {refit_ci[0]:.3f} to {refit_ci[1]:.2f}, Q = {refit_q:.2f}, "
       f"I² = {fit.i2:.0f} %, tau² = {fit.tau2:.3f}")
 
 # %%
@@ -103,7 +93,7 @@ print(f"P(RR > 1) = {p_benefit:.4f}; posterior median RR {np.exp(post.median('mu
 
 # %%
 reading = readings.read_row(secure)
-print({key: round(float(reading[key]), 4) for key in ("p_implied", "kh_p", "p_benefit", "cri_low", "cri_high")})
+print({key: round(float(reading[key]), 4) for key in ("pval", "kh_pval", "p_benefit", "cri_low", "cri_high")})
 assert np.isclose(p_benefit, reading["p_benefit"])
 assert np.allclose(cri, (reading["cri_low"], reading["cri_high"]))
 assert np.allclose(pred, (reading["pred_low"], reading["pred_high"]))
@@ -135,7 +125,7 @@ except ValueError as err:
     assert "improper" in str(err)
 
 # %% [markdown] tags=["hint"]
-# **Hint:** compare three things: the published CI, the Knapp–Hartung p-value (`kh_p`)
+# **Hint:** compare three things: the published CI, the Knapp–Hartung p-value (`kh_pval`)
 # printed above, and your two credible intervals. How much can two studies say about the
 # spread between studies, and who supplies that information when the data cannot? Would
 # you quote "RR 8.93" in an abstract?

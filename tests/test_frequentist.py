@@ -15,7 +15,8 @@ from evidence_lib.frequentist.rma import ROOT_TOL_METAFOR, leave_one_out, random
 REF = json.loads((Path(__file__).parent / "reference" / "metafor_reference.json").read_text())
 DATA = REF["datasets"]
 SCALARS = ("mu", "se", "ci_low", "ci_high", "stat", "pval", "df_test", "tau2", "tau2_se",
-           "i2", "h2", "q", "q_pval", "pi_low", "pi_high")
+           "i2", "h2", "q", "q_pval", "pi_low", "pi_high")  # metafor's names in the reference JSON
+OURS = {"mu": "estimate", "ci_low": "low", "ci_high": "high"}  # ... and ours (the result vocabulary)
 
 
 def _fit(cell, **kwargs):
@@ -41,7 +42,7 @@ def test_parity_with_metafor_rma(cell):
     rtol = 1e-8  # metafor run with a tight root tolerance: the estimator's value (reference README)
     assert fit.k == cell["k"]
     for name in SCALARS:
-        _close(getattr(fit, name), cell[name], rtol, name)
+        _close(getattr(fit, OURS.get(name, name)), cell[name], rtol, name)
     _close(riley.pi_low, cell["pi_riley_low"], rtol, "pi_riley_low")
     _close(riley.pi_high, cell["pi_riley_high"], rtol, "pi_riley_high")
     for name in ("tau2_ci", "i2_ci"):  # Q-profile bounds are iterative for every method
@@ -57,9 +58,10 @@ def test_leave_one_out_matches_metafor(ref):
     # metafor_reference.json leave1out: leave1out(rma(...))
     d = DATA[ref["dataset"]]
     table = leave_one_out(d["yi"], vi=d["vi"], method=ref["method"], test=ref["test"])
-    assert list(table["omitted"]) == list(range(len(d["yi"])))
+    assert list(table["omitted"]) == list(range(1, len(d["yi"]) + 1))
+    ours = {"mu": "estimate", "ci_low": "low", "ci_high": "high"}  # metafor's names -> the vocabulary
     for name in ("mu", "se", "stat", "pval", "ci_low", "ci_high", "q", "q_pval", "tau2", "i2", "h2"):
-        np.testing.assert_allclose(table[name], ref[name], rtol=1e-6, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(table[ours.get(name, name)], ref[name], rtol=1e-6, atol=1e-12, err_msg=name)
 
 
 def test_local_maximum_warns_and_sets_tau2_zero():
@@ -84,10 +86,10 @@ def test_golden_bcg_reml_z():
     assert fit.tau2_se == pytest.approx(0.1664, abs=5e-5)  # golden_values.md, "REML tau^2 ... (SE 0.1664)"
     assert fit.i2 == pytest.approx(92.22, abs=5e-3)  # golden_values.md, "REML tau^2 ... I^2 92.22 %"
     assert fit.h2 == pytest.approx(12.86, abs=5e-3)  # golden_values.md, "REML tau^2 ... H^2 12.86"
-    assert fit.mu == pytest.approx(-0.7145, abs=5e-5)  # golden_values.md, "REML mu, z test"
+    assert fit.estimate == pytest.approx(-0.7145, abs=5e-5)  # golden_values.md, "REML mu, z test"
     assert fit.se == pytest.approx(0.1798, abs=5e-5)  # golden_values.md, "REML mu, z test"
-    assert fit.ci_low == pytest.approx(-1.0669, abs=5e-5)  # golden_values.md, "REML mu, z test"
-    assert fit.ci_high == pytest.approx(-0.3622, abs=5e-5)  # golden_values.md, "REML mu, z test"
+    assert fit.low == pytest.approx(-1.0669, abs=5e-5)  # golden_values.md, "REML mu, z test"
+    assert fit.high == pytest.approx(-0.3622, abs=5e-5)  # golden_values.md, "REML mu, z test"
     assert fit.pi_low == pytest.approx(-1.87, abs=5e-3)  # golden_values.md, "REML prediction interval (z)"
     assert fit.pi_high == pytest.approx(0.44, abs=5e-3)  # golden_values.md, "REML prediction interval (z)"
 
@@ -128,21 +130,21 @@ def test_golden_bcg_reml_knha():
     assert fit.se == pytest.approx(0.1808, abs=5e-5)  # golden_values.md, "REML mu, Knapp-Hartung"
     assert fit.df_test == 12  # golden_values.md, "REML mu, Knapp-Hartung" t(12)
     assert fit.stat == pytest.approx(-3.9522, abs=5e-5)  # golden_values.md, "REML mu, Knapp-Hartung"
-    assert fit.ci_low == pytest.approx(-1.1084, abs=5e-5)  # golden_values.md, "REML mu, Knapp-Hartung"
-    assert fit.ci_high == pytest.approx(-0.3206, abs=5e-5)  # golden_values.md, "REML mu, Knapp-Hartung"
+    assert fit.low == pytest.approx(-1.1084, abs=5e-5)  # golden_values.md, "REML mu, Knapp-Hartung"
+    assert fit.high == pytest.approx(-0.3206, abs=5e-5)  # golden_values.md, "REML mu, Knapp-Hartung"
 
 
 def test_golden_bcg_dl_pm_ee():
     dl = random_effects(BCG.yi, vi=BCG.vi, method="DL")
     assert dl.tau2 == pytest.approx(0.3088, abs=5e-5)  # golden_values.md, "DL"
-    assert dl.mu == pytest.approx(-0.7141, abs=5e-5)  # golden_values.md, "DL"
-    assert (dl.ci_low, dl.ci_high) == pytest.approx((-1.0644, -0.3638), abs=5e-5)  # golden_values.md, "DL"
+    assert dl.estimate == pytest.approx(-0.7141, abs=5e-5)  # golden_values.md, "DL"
+    assert (dl.low, dl.high) == pytest.approx((-1.0644, -0.3638), abs=5e-5)  # golden_values.md, "DL"
     assert dl.i2 == pytest.approx(92.1173, abs=5e-5)  # golden_values.md, "DL"
     pm = random_effects(BCG.yi, vi=BCG.vi, method="PM")
     assert pm.tau2 == pytest.approx(0.3181, abs=5e-5)  # golden_values.md, "PM"
     ee = random_effects(BCG.yi, vi=BCG.vi, method="EE")
-    assert ee.mu == pytest.approx(-0.4303, abs=5e-5)  # golden_values.md, "equal effects"
-    assert (ee.ci_low, ee.ci_high) == pytest.approx((-0.5097, -0.3509), abs=5e-5)  # golden_values.md, "equal effects"
+    assert ee.estimate == pytest.approx(-0.4303, abs=5e-5)  # golden_values.md, "equal effects"
+    assert (ee.low, ee.high) == pytest.approx((-0.5097, -0.3509), abs=5e-5)  # golden_values.md, "equal effects"
 
 
 def test_golden_crins_reml():
@@ -152,7 +154,7 @@ def test_golden_crins_reml():
     d = DATA["crins"]  # yi/vi as printed in golden_values.md, "Crins et al. 2014"
     fit = random_effects(d["yi"], vi=d["vi"], method="REML")
     assert fit.tau == pytest.approx(0.4670268, abs=5e-5)  # golden_values.md, "REML on the same data: tau"
-    assert fit.mu == pytest.approx(-1.591513, abs=5e-5)  # golden_values.md, "REML on the same data: mu"
+    assert fit.estimate == pytest.approx(-1.591513, abs=5e-5)  # golden_values.md, "REML on the same data: mu"
     assert fit.se == pytest.approx(0.3340882, abs=5e-5)  # golden_values.md, "REML on the same data: SE"
 
 
@@ -161,10 +163,10 @@ def test_golden_crins_reml():
 def test_k2_and_summary():
     d = DATA["bcg_k2"]
     fit = random_effects(d["yi"], vi=d["vi"], pi="riley")
-    table = fit.summary()
+    table = fit.to_frame()
     assert table.shape[0] == 1
-    assert table.loc[0, "mu"] == fit.mu
-    assert table.loc[0, "tau2_ci_high"] == fit.tau2_ci[1]
+    assert table.loc[0, "estimate"] == fit.estimate
+    assert table.loc[0, "tau2_high"] == fit.tau2_ci[1]
     assert fit.weights.sum() == pytest.approx(100)
 
 
@@ -179,7 +181,7 @@ def test_level_changes_interval_width():
     d = DATA["crins"]
     narrow = random_effects(d["yi"], vi=d["vi"], level=0.8)
     wide = random_effects(d["yi"], vi=d["vi"], level=0.99)
-    assert wide.ci_high - wide.ci_low > narrow.ci_high - narrow.ci_low
+    assert wide.high - wide.low > narrow.high - narrow.low
     assert wide.tau2_ci[1] > narrow.tau2_ci[1]
 
 

@@ -60,7 +60,7 @@ def test_matches_rma_glmm(fits, name):
     assert fit.se == pytest.approx(ref["se"], rel=1e-4)
     assert fit.tau2 == pytest.approx(ref["tau2"], rel=1e-4, abs=1e-10)
     assert (fit.low, fit.high) == pytest.approx((ref["ci_lb"], ref["ci_ub"]), rel=1e-4)
-    assert fit.z == pytest.approx(ref["zval"], rel=1e-4)
+    assert fit.stat == pytest.approx(ref["zval"], rel=1e-4)
     assert fit.pval == pytest.approx(ref["pval"], rel=1e-3, abs=1e-12)
     assert fit.loglik_ee == pytest.approx(ref["ll_ee"], abs=1e-8)
     # marginal log-likelihood by R integrate() at glmer's estimates
@@ -107,7 +107,7 @@ def test_arms_swapped_flip_the_sign():
 def test_to_frame(fits):
     frame = fits["metapsy_perinatal"].to_frame()
     assert len(frame) == 1
-    for col in ("estimate", "low", "high", "se", "z", "pval", "tau2", "lrt", "lrt_pval", "ratio_estimate"):
+    for col in ("estimate", "low", "high", "se", "stat", "pval", "tau2", "lrt", "lrt_pval", "ratio_estimate"):
         assert col in frame
     assert frame["ratio_estimate"].iloc[0] == pytest.approx(np.exp(fits["metapsy_perinatal"].estimate))
 

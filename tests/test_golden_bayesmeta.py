@@ -27,7 +27,7 @@ def close(value, golden, rel):
 
 @pytest.fixture(scope="module")
 def schools():
-    return el.exact_posterior(Y8, S8, tau_prior=priors.half_cauchy(25), mu_prior=(0.0, 50.0))
+    return el.exact_posterior(Y8, sei=S8, tau_prior=priors.half_cauchy(25), mu_prior=(0.0, 50.0))
 
 
 def test_eight_schools_half_cauchy(schools):
@@ -63,13 +63,13 @@ def test_eight_schools_theta_new_shortest_lower(schools):
 
 @OPEN
 def test_eight_schools_flat_mu_shortest_lower():
-    post = el.exact_posterior(Y8, S8, tau_prior=priors.uniform_tau())
+    post = el.exact_posterior(Y8, sei=S8, tau_prior=priors.uniform_tau())
     close(post.interval("mu", level=0.95, kind="shortest")[0], -2.176157, 1e-3)  # golden_values.md
 
 
 def test_eight_schools_defaults_improper_uniform():
     # golden_values.md: defaults (improper uniform on tau and mu)
-    post = el.exact_posterior(Y8, S8, tau_prior=priors.uniform_tau())
+    post = el.exact_posterior(Y8, sei=S8, tau_prior=priors.uniform_tau())
     close(post.median("tau"), 5.227732, 1e-4)
     close(post.median("mu"), 8.055861, 1e-4)
     close(post.interval("mu", level=0.95, kind="shortest")[1], 18.406330, 1e-3)
@@ -77,7 +77,7 @@ def test_eight_schools_defaults_improper_uniform():
 
 def test_crins_half_normal():
     # golden_values.md: Crins 2014, half-normal(0.5) / N(0, 4)
-    post = el.exact_posterior(CRINS_Y, np.sqrt(CRINS_V), tau_prior=priors.half_normal(0.5), mu_prior=(0.0, 4.0))
+    post = el.exact_posterior(CRINS_Y, sei=np.sqrt(CRINS_V), tau_prior=priors.half_normal(0.5), mu_prior=(0.0, 4.0))
     close(post.median("tau"), 0.3445022, 1e-4)
     for got, want in zip(post.interval("tau", level=0.95, kind="shortest"), (0.0, 0.8607305)):
         close(got, want, 1e-3)
@@ -89,7 +89,7 @@ def test_crins_half_normal():
 
 @OPEN
 def test_crins_theta_new_shortest_upper():
-    post = el.exact_posterior(CRINS_Y, np.sqrt(CRINS_V), tau_prior=priors.half_normal(0.5), mu_prior=(0.0, 4.0))
+    post = el.exact_posterior(CRINS_Y, sei=np.sqrt(CRINS_V), tau_prior=priors.half_normal(0.5), mu_prior=(0.0, 4.0))
     close(post.interval("theta_new", level=0.95, kind="shortest")[1], -0.4072970, 1e-3)  # golden_values.md
 
 
@@ -97,13 +97,13 @@ def test_crins_conditional_mu_reproduces_reml():
     # golden_values.md: REML tau 0.4670268, mu -1.591513, SE 0.3340882. Those 7-digit figures
     # come from unrounded data; on the 4-decimal yi/vi printed there, metafor gives
     # tau 0.4670187 (tests/reference/metafor_reference.json), so compare to 5 decimals.
-    post = el.exact_posterior(CRINS_Y, np.sqrt(CRINS_V), tau_prior=priors.half_normal(0.5))
+    post = el.exact_posterior(CRINS_Y, sei=np.sqrt(CRINS_V), tau_prior=priors.half_normal(0.5))
     mean, sd = post.conditional_mu(0.4670268)
     assert mean == pytest.approx(-1.591513, abs=5e-5)
     assert sd == pytest.approx(0.3340882, abs=5e-6)
     reml = el.random_effects(CRINS_Y, vi=CRINS_V, method="REML")
     mean, sd = post.conditional_mu(reml.tau)
-    assert mean == pytest.approx(reml.mu, rel=1e-10) and sd == pytest.approx(reml.se, rel=1e-10)
+    assert mean == pytest.approx(reml.estimate, rel=1e-10) and sd == pytest.approx(reml.se, rel=1e-10)
 
 
 @pytest.mark.parametrize("bad", [
@@ -113,7 +113,7 @@ def test_crins_conditional_mu_reproduces_reml():
 ])
 def test_bad_input_raises(bad):
     with pytest.raises(ValueError):
-        el.exact_posterior(bad["yi"], bad["sei"], tau_prior=priors.half_normal(0.5))
+        el.exact_posterior(bad["yi"], sei=bad["sei"], tau_prior=priors.half_normal(0.5))
 
 
 def test_golden_file_is_a_verbatim_copy_of_the_shared_reference(shared):

@@ -201,7 +201,7 @@ def test_no_traceback_through_the_console_script(tmp_path, argv, words):
 # ----------------------------------------------------------------------------- API
 def _kh_identical():
     fit = random_effects([0.2] * 3, vi=[0.04] * 3, test="knha")
-    assert fit.se == 0 and fit.ci_low == fit.ci_high == pytest.approx(0.2) and fit.pval == 0  # metafor: s2w = 0
+    assert fit.se == 0 and fit.low == fit.high == pytest.approx(0.2) and fit.pval == 0  # metafor: s2w = 0
 
 
 def _reml_equivariant(scale):
@@ -212,8 +212,8 @@ def _reml_equivariant(scale):
         big = random_effects(y * scale + 7 * scale, vi=v * scale**2, method=method)
         # equal up to metafor's stopping rule (|step| <= 1e-5 on tau² = 0.096, so ~1e-4 relative)
         assert math.isclose(big.tau2, base.tau2 * scale**2, rel_tol=1e-4)
-        assert math.isclose(big.mu, (base.mu + 7) * scale, rel_tol=1e-6)
-        assert math.isclose(big.ci_low, (base.ci_low + 7) * scale, rel_tol=1e-4)
+        assert math.isclose(big.estimate, (base.estimate + 7) * scale, rel_tol=1e-6)
+        assert math.isclose(big.low, (base.low + 7) * scale, rel_tol=1e-4)
         assert np.allclose(np.array(big.tau2_ci), np.array(base.tau2_ci) * scale**2, rtol=1e-6)
 
 
@@ -227,7 +227,7 @@ def _ee_knha():
 def _sample(yi, sei, tau_prior, **kw):
     from evidence_lib.bayes.mcmc import sample_posterior
 
-    return sample_posterior(yi, sei, tau_prior, random_seed=1, **kw)
+    return sample_posterior(yi, sei=sei, tau_prior=tau_prior, random_seed=1, **kw)
 
 
 API_CASES = [
@@ -250,9 +250,9 @@ API_CASES = [
                  ["estimate must lie within ±1e+100"], id="api-summary-1e300"),
     pytest.param(lambda: priors.half_normal(1e-300), ValueError, ["scale must lie in [1e-06, 1e+06]"],
                  id="api-prior-scale-1e-300"),
-    pytest.param(lambda: exact_posterior([1e150, -1e150, 0.0], [1.0] * 3, tau_prior=priors.half_normal(0.5)),
+    pytest.param(lambda: exact_posterior([1e150, -1e150, 0.0], sei=[1.0] * 3, tau_prior=priors.half_normal(0.5)),
                  ValueError, ["yi must lie within ±1e+100"], id="exact-yi-1e150"),
-    pytest.param(lambda: exact_posterior([0.1, 0.2, 0.3], [1e-300, 1.0, 1.0], tau_prior=priors.half_normal(0.5)),
+    pytest.param(lambda: exact_posterior([0.1, 0.2, 0.3], sei=[1e-300, 1.0, 1.0], tau_prior=priors.half_normal(0.5)),
                  ValueError, ["vi (sei²) must lie in [1e-100, 1e+100]", "study 1"], id="exact-sei-1e-300"),
     pytest.param(lambda: _sample([0.1, 0.3], [0.1, 0.1], priors.uniform_tau()), ValueError,
                  ["posterior is improper", "k = 2"], id="mcmc-uniform-tau-k2"),
@@ -340,6 +340,42 @@ def test_restore_hint_names_the_git_command():
     assert data._restore_hint(PUBLISHED_PATH) == "; restore it: git checkout -- data/published_results.csv"
 
 
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A copy of data/ standing in for the package's data folder."""
+    folder = tmp_path / "data"
+    shutil.copytree(data.DATA_DIR, folder, ignore=shutil.ignore_patterns("metapsy"))
+    monkeypatch.setattr(data, "DATA_DIR", folder)
+    return folder
+
+
+def _broken_manifest(folder, how):
+    manifest = folder / data.MANIFEST_NAME
+    if how == "missing":
+        manifest.unlink()
+    elif how == "not JSON":
+        manifest.write_text(manifest.read_text(encoding="utf-8")[:200], encoding="utf-8")
+    elif how == "no files":
+        manifest.write_text('{"about": "x"}', encoding="utf-8")
+    else:  # the file is not listed
+        doc = json.loads(manifest.read_text(encoding="utf-8"))
+        del doc["files"]["published_results.csv"]
+        manifest.write_text(json.dumps(doc), encoding="utf-8")
+    return manifest
+
+
+@pytest.mark.parametrize("how, words", [("missing", ["MANIFEST.json: missing", "published_results.csv"]),
+                                        ("not JSON", ["MANIFEST.json: not a valid manifest"]),
+                                        ("no files", ["MANIFEST.json: not a valid manifest"]),
+                                        ("unlisted", ["published_results.csv: not listed in", "MANIFEST.json"])])
+def test_a_broken_manifest_is_an_error_naming_it(data_copy, how, words):
+    _broken_manifest(data_copy, how)
+    with pytest.raises(DataValidationError) as caught:
+        load_published(data_copy / "published_results.csv")
+    for word in words:
+        assert word in str(caught.value), str(caught.value)
+
+
 def test_manifest_is_current():
     """data/MANIFEST.json lists every CSV under data/ as it is; after an intended edit run data.write_manifest()."""
     listed = json.loads((data.DATA_DIR / data.MANIFEST_NAME).read_text(encoding="utf-8"))["files"]
@@ -349,8 +385,9 @@ def test_manifest_is_current():
 # ------------------------------------------------------------------------- Metapsy
 @pytest.fixture
 def fake_pin(monkeypatch, tmp_path):
-    """A pinned 'database' of b'good': no shared copy, an isolated cache."""
+    """A pinned 'database' of b'good': no shipped or shared copy, an isolated cache."""
     monkeypatch.delenv(metapsy.ENV_VAR, raising=False)
+    monkeypatch.setattr(metapsy, "PACKAGED", tmp_path / "not-shipped" / "data.csv")
     monkeypatch.setenv("EVIDENCE_LIB_SHARED", str(tmp_path / "no-shared"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(metapsy, "SHA256", hashlib.sha256(b"good").hexdigest())

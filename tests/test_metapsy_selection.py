@@ -17,7 +17,8 @@ from evidence_lib.loaders import metapsy_selection as selection
 from evidence_lib.bayes import priors
 from evidence_lib.effects.effect_sizes import aggregate_correlated, g_from_events, log_or
 from evidence_lib.bayes.exact import exact_posterior
-from evidence_lib.frequentist.rma import egger_test, funnel_limits, random_effects, subgroup_difference
+from evidence_lib.frequentist.rma import funnel_limits, random_effects, subgroup_difference
+from evidence_lib.questions.bias.regression import egger_test
 from evidence_lib.loaders.metapsy import load_metapsy
 from evidence_lib.published.reconstruct import summary_level_check
 from evidence_lib.bayes.summaries import linear_combinations, summarise
@@ -165,16 +166,17 @@ def test_reml_matches_metafor(fits, reference, subset):
     ref = next(f for f in reference["fits"] if f["subset"] == subset)
     z, kh = fits["z"][subset], fits["knha"][subset]
     assert z.k == ref["k"]
+    ours = {"mu": "estimate", "ci_low": "low", "ci_high": "high"}  # metafor's names -> the vocabulary
     for name in ("mu", "se", "tau2", "ci_low", "ci_high", "pval", "i2", "q", "pi_low", "pi_high"):
-        assert getattr(z, name) == pytest.approx(ref[name], rel=1e-8), name
+        assert getattr(z, ours.get(name, name)) == pytest.approx(ref[name], rel=1e-8), name
     for name in ("se", "ci_low", "ci_high", "pval", "pi_low", "pi_high"):
-        assert getattr(kh, name) == pytest.approx(ref["knha"][name], rel=1e-8), name
+        assert getattr(kh, ours.get(name, name)) == pytest.approx(ref["knha"][name], rel=1e-8), name
 
 
 def test_pinned_pooled_estimates(fits):
     kh = fits["knha"]
-    assert kh["all"].mu == pytest.approx(MU_ALL, abs=1e-4)
-    assert kh["dyadic"].mu == pytest.approx(MU_DYADIC, abs=1e-4)
+    assert kh["all"].estimate == pytest.approx(MU_ALL, abs=1e-4)
+    assert kh["dyadic"].estimate == pytest.approx(MU_DYADIC, abs=1e-4)
     assert kh["dyadic"].k == 4 and kh["other"].k == K - 4
 
 
@@ -185,7 +187,7 @@ def test_egger_matches_metafor(selected, reference):
 
 
 def test_subgroup_difference():
-    fits = {"dyadic": SimpleNamespace(mu=0.5, se=0.2), "other": SimpleNamespace(mu=0.7, se=0.1)}
+    fits = {"dyadic": SimpleNamespace(estimate=0.5, se=0.2), "other": SimpleNamespace(estimate=0.7, se=0.1)}
     out = subgroup_difference(fits)
     w = np.array([25, 100])
     mw = (w @ [0.5, 0.7]) / w.sum()

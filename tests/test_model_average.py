@@ -65,7 +65,7 @@ CASES = [c for c in REFERENCE["cases"] if "error" not in c]
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['data']}|{c['prior']}")
 def test_log_ml_matches_bayesmeta(case):
     y, s = np.array(case["y"]), np.array(case["sigma"])
-    ma = model_average(y, s, tau_prior=_tau_prior(case["tau_prior"]), mu_prior=tuple(case["mu_prior"]))
+    ma = model_average(y, sei=s, tau_prior=_tau_prior(case["tau_prior"]), mu_prior=tuple(case["mu_prior"]))
     ref = np.array([case["log_ml"][m] for m in MODELS])
     np.testing.assert_allclose(ma.table["log_ml"], ref, rtol=1e-8)
 
@@ -79,7 +79,7 @@ RHODES = priors.rhodes2015("mental health outcome", "non-pharmacological (any)")
 def test_log_ml_matches_quadrature(data, tau_prior, mu):
     case = next(c for c in CASES if c["data"] == data)
     y, s = np.array(case["y"]), np.array(case["sigma"])
-    ma = model_average(y, s, tau_prior=tau_prior, mu_prior=mu)
+    ma = model_average(y, sei=s, tau_prior=tau_prior, mu_prior=mu)
     np.testing.assert_allclose(ma.table["log_ml"], quadrature_log_ml(y, s, tau_prior, *mu), rtol=1e-8)
 
 
@@ -102,8 +102,8 @@ def test_probabilities_bayes_factors_and_mixture():
     atom = t["post_prob"][0] + t["post_prob"][2]
     mu = ma.mu
     assert mu.cdf(0.0) - mu.cdf(-1e-12) == pytest.approx(atom, abs=1e-9)
-    assert ma.p_benefit() == pytest.approx(float(mu.cdf(-1e-300)), abs=1e-12)
-    assert ma.p_benefit() + atom + mu.p_benefit("higher") == pytest.approx(1, abs=1e-12)
+    assert ma.p_benefit_averaged() == pytest.approx(float(mu.cdf(-1e-300)), abs=1e-12)
+    assert ma.p_benefit_averaged() + atom + mu.p_benefit("higher") == pytest.approx(1, abs=1e-12)
     lo, hi = mu.interval(0.95)
     assert mu.cdf(lo) >= 0.025 - 1e-9 and mu.cdf(hi) >= 0.975 - 1e-9
     # the conditional posterior equals the engine's own when only the RE model carries weight
@@ -114,8 +114,8 @@ def test_probabilities_bayes_factors_and_mixture():
 def test_unequal_prior_probabilities_shift_posterior_only():
     y, s = np.array([0.3, 0.1, 0.5]), np.array([0.2, 0.15, 0.3])
     kw = dict(tau_prior=priors.half_normal(0.5), mu_prior=(0, 1))
-    a = model_average(y, s, **kw)
-    b = model_average(y, s, prior_probs=[0.1, 0.2, 0.3, 0.4], **kw)
+    a = model_average(y, sei=s, **kw)
+    b = model_average(y, sei=s, prior_probs=[0.1, 0.2, 0.3, 0.4], **kw)
     np.testing.assert_allclose(a.table["log_ml"], b.table["log_ml"])
     ml = np.exp(a.table["log_ml"].to_numpy())
     expected = (0.2 * ml[1] + 0.4 * ml[3]) / (0.1 * ml[0] + 0.3 * ml[2]) / (0.6 / 0.4)
@@ -131,7 +131,7 @@ def test_unequal_prior_probabilities_shift_posterior_only():
 ])
 def test_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        model_average([0.1, 0.2], [0.1, 0.1], **kwargs)
+        model_average([0.1, 0.2], sei=[0.1, 0.1], **kwargs)
 
 
 def test_estimate_only_summary_is_refused():
@@ -160,7 +160,7 @@ def test_smc_log_ml_within_monte_carlo_error(data):
     case = next(c for c in CASES if c["data"] == data and c["tau_prior"]["family"] == "half_normal")
     y, s = np.array(case["y"]), np.array(case["sigma"])
     tau_prior = priors.half_normal(0.5)
-    exact = model_average(y, s, tau_prior=tau_prior, mu_prior=(0, 1)).table["log_ml"].iloc[3]
+    exact = model_average(y, sei=s, tau_prior=tau_prior, mu_prior=(0, 1)).table["log_ml"].iloc[3]
     chains = _smc_log_ml(y, s, tau_prior, (0, 1), seed=20261129)
     mcse = max(chains.std(ddof=1), 0.02) / np.sqrt(len(chains))
     assert abs(chains.mean() - exact) < 4 * mcse, (chains, exact)

@@ -13,10 +13,10 @@ from evidence_lib.published.reconstruct import from_published
 from datasets import CRINS_V_PRINTED, CRINS_Y_PRINTED, EIGHT_S, EIGHT_Y
 
 # Eight schools, the bayesmeta (Rubin 1981) version in golden_values.md; half-Cauchy(25), N(0, 50²).
-EIGHT_PRIORS = (priors.half_cauchy(25), (0, 50))
+EIGHT_PRIORS = {"tau_prior": priors.half_cauchy(25), "mu_prior": (0, 50)}
 # Crins et al. 2014 (golden_values.md, log OR yi / vi); half-normal(0.5), N(0, 4²).
 CRINS_Y, CRINS_S = CRINS_Y_PRINTED, np.sqrt(CRINS_V_PRINTED)
-CRINS_PRIORS = (priors.half_normal(0.5), (0, 4))
+CRINS_PRIORS = {"tau_prior": priors.half_normal(0.5), "mu_prior": (0, 4)}
 # Barlow 2015 parent-reported depression, SMD -0.22 (-0.46, 0.02), k 4, N 356 (seeds 002/003).
 BARLOW = from_published(-0.22, -0.46, 0.02, k=4, n_total=356)
 # 4 chains x 600 draws: the MCSE-based tolerance scales with the run length. Production thresholds
@@ -36,8 +36,8 @@ def assert_matches_exact(fit, post, params=("mu", "tau", "theta_new")):
 
 @pytest.fixture(scope="module", params=["marginal", "noncentred"])
 def eight(request):
-    fit = sample_posterior(EIGHT_Y, EIGHT_S, *EIGHT_PRIORS, random_seed=8, parameterisation=request.param, **FIT)
-    return fit, exact_posterior(EIGHT_Y, EIGHT_S, *EIGHT_PRIORS)
+    fit = sample_posterior(EIGHT_Y, sei=EIGHT_S, **EIGHT_PRIORS, random_seed=8, parameterisation=request.param, **FIT)
+    return fit, exact_posterior(EIGHT_Y, sei=EIGHT_S, **EIGHT_PRIORS)
 
 
 def test_eight_schools_matches_exact(eight):
@@ -56,8 +56,8 @@ def test_eight_schools_study_effects_match_exact_shrinkage(eight):
 
 
 def test_crins_matches_exact():
-    fit = sample_posterior(CRINS_Y, CRINS_S, *CRINS_PRIORS, random_seed=2014, **FIT)
-    post = exact_posterior(CRINS_Y, CRINS_S, *CRINS_PRIORS)
+    fit = sample_posterior(CRINS_Y, sei=CRINS_S, **CRINS_PRIORS, random_seed=2014, **FIT)
+    post = exact_posterior(CRINS_Y, sei=CRINS_S, **CRINS_PRIORS)
     assert post.median("tau") == pytest.approx(0.3445022, abs=1e-4)  # golden_values.md, Crins 2014
     assert_matches_exact(fit, post)
 
@@ -85,21 +85,43 @@ def test_estimate_only_is_mu_alone():
     assert_matches_exact(fit, exact_posterior(summary, tau_prior=priors.half_normal(0.5)), params=("mu",))
 
 
-def test_same_seed_same_draws_other_seed_other_draws():
+def test_same_seed_same_draws_other_seed_other_draws(monkeypatch):
+    """Also: a refit compiles nothing (the model of the same inputs is compiled once per process)
+    and its draws are those of a fresh compile."""
+    from evidence_lib.bayes import mcmc
+
     def draws(seed):
-        fit = sample_posterior(CRINS_Y, CRINS_S, *CRINS_PRIORS, random_seed=seed, **SMALL)
+        fit = sample_posterior(CRINS_Y, sei=CRINS_S, **CRINS_PRIORS, random_seed=seed, **SMALL)
         return {v: fit.posterior[v].values for v in ("mu", "tau", "theta", "theta_new")}
 
-    first, again, other = draws(5), draws(5), draws(6)
+    monkeypatch.setattr(mcmc, "_compiled", {})            # a fresh compile first
+    first = draws(5)
+    compiles = []
+    original = mcmc._compile_cached.original
+    monkeypatch.setattr(mcmc._compile_cached, "original", lambda *a, **k: compiles.append(1) or original(*a, **k))
+    again, other = draws(5), draws(6)
+    assert compiles == []
     for v in first:
         np.testing.assert_array_equal(first[v], again[v])
         assert not np.array_equal(first[v], other[v])
+    sample_posterior(CRINS_Y + 0.01, sei=CRINS_S, **CRINS_PRIORS, random_seed=5, **SMALL)   # other data: compiled
+    assert compiles == [1]
+
+
+def test_model_key_is_exact():
+    from evidence_lib.bayes.mcmc import model_key
+
+    y = np.array([0.1, 0.2])
+    assert model_key(y, priors.half_normal(0.5)) == model_key(y.copy(), priors.half_normal(0.5))
+    assert model_key(y) != model_key(y + 1e-15) and model_key(y) != model_key(y.astype(np.float32))
+    assert model_key(priors.half_normal(0.5)) != model_key(priors.half_normal(0.5 + 1e-12))
+    assert model_key(priors.half_normal(0.5)) != model_key(priors.half_cauchy(0.5))
 
 
 @pytest.mark.parametrize("sampler", ["nutpie", "pymc"])
 def test_sampler_is_recorded_and_pymc_nuts_still_selectable(sampler):
     kwargs = {} if sampler == "nutpie" else {"nuts_sampler": "pymc"}  # nutpie is the default
-    fit = sample_posterior(CRINS_Y, CRINS_S, *CRINS_PRIORS, random_seed=3, cores=1, **SMALL, **kwargs)
+    fit = sample_posterior(CRINS_Y, sei=CRINS_S, **CRINS_PRIORS, random_seed=3, cores=1, **SMALL, **kwargs)
     assert fit.attrs["nuts_sampler"] == sampler
     assert fit.posterior["mu"].shape == (2, 100) and fit.posterior["theta"].shape == (2, 100, 6)
 
@@ -118,7 +140,7 @@ def test_meta_regression_recovers_slope():
     x = np.tile([0.0, 1.0], 12)
     sei = rng.uniform(0.1, 0.3, 24)
     yi = rng.normal(0.2 + 0.5 * x + rng.normal(0, 0.1, 24), sei)
-    fit = sample_meta_regression(yi, sei, x, priors.half_normal(0.5), random_seed=7, **FIT)
+    fit = sample_meta_regression(yi, sei=sei, x=x, tau_prior=priors.half_normal(0.5), random_seed=7, **FIT)
     beta = fit.posterior["beta"]
     lo, hi = np.quantile(beta, [0.025, 0.975])
     assert lo < 0.5 < hi and abs(float(beta.median()) - 0.5) < 2 * float(beta.std())
@@ -134,7 +156,7 @@ def test_meta_regression_recovers_slope():
     dict(parameterisation="centred"),
     dict(random_seed=None),
     dict(random_seed=1.5),
-    dict(tau_prior=None),
+    dict(tau_prior="half_normal"),
     dict(mu_prior=(0, -1)),
 ])
 def test_sample_posterior_bad_input(kwargs):
@@ -146,12 +168,12 @@ def test_sample_posterior_bad_input(kwargs):
 
 def test_sample_posterior_reconstruction_with_sei_raises():
     with pytest.raises(ValueError, match="Studies alone"):
-        sample_posterior(BARLOW, [0.1] * 4, priors.half_normal(0.5), random_seed=1)
+        sample_posterior(BARLOW, sei=[0.1] * 4, tau_prior=priors.half_normal(0.5), random_seed=1)
 
 
 def test_random_seed_is_required():
     with pytest.raises(TypeError):
-        sample_posterior([0.1, 0.2], [0.1, 0.1], priors.half_normal(0.5))
+        sample_posterior([0.1, 0.2], sei=[0.1, 0.1], tau_prior=priors.half_normal(0.5))
 
 
 @pytest.mark.parametrize("kwargs", [

@@ -20,7 +20,7 @@ def published():
 def test_barlow_depression_frequentist_reading(published):
     r = readings.read_row(published.loc["barlow2015_ctrl_depression_smd_post"])
     assert r["se"] == pytest.approx(0.1225, abs=5e-5)        # golden_values.md: back-calculated SE 0.1225
-    assert r["p_implied"] == pytest.approx(0.072, abs=1e-3)  # golden_values.md: p about 0.072
+    assert r["pval"] == pytest.approx(0.072, abs=1e-3)  # golden_values.md: p about 0.072
     assert not r["ci_excludes_null"]
 
 
@@ -45,14 +45,14 @@ def test_barlow_depression_under_standard_priors(published):
 def test_readings_table_covers_every_published_result(published):
     table = readings.readings_table()
     assert list(table["result_id"]) == list(published["result_id"])
-    assert table["post_median"].notna().sum() == published["ci_low"].notna().sum()
+    assert table["post_estimate"].notna().sum() == published["ci_low"].notna().sum()
     flagged = set(table.loc[table["readings_disagree"], "result_id"])
     assert "barlow2015_ctrl_depression_smd_post" in flagged
 
 
 def test_huang_reading_uses_the_ci_not_the_printed_p(published):
     r = readings.read_row(published.loc["huang2019_depression_smd_short"])
-    assert r["p_implied"] == pytest.approx(0.00157, abs=2e-5)   # audit: CI implies p ~ 0.0016
+    assert r["pval"] == pytest.approx(0.00157, abs=2e-5)   # audit: CI implies p ~ 0.0016
     assert r["ci_excludes_null"] and r["cri_excludes_null"]
 
 

@@ -43,8 +43,8 @@ def test_refit_reproduces_published_estimate_and_ci(published, method):
     rec = from_published(**published)
     fit = random_effects(rec.yi, vi=rec.sei**2, method=method)
     back = np.exp if published["measure"] == "RR" else float
-    for value, printed in [(fit.mu, published["estimate"]), (fit.ci_low, published["ci_low"]),
-                           (fit.ci_high, published["ci_high"])]:
+    for value, printed in [(fit.estimate, published["estimate"]), (fit.low, published["ci_low"]),
+                           (fit.high, published["ci_high"])]:
         assert _close_to_print(back(value), printed, published["measure"])
 
 
@@ -98,7 +98,7 @@ def test_pseudo_studies_have_the_likelihood_of_real_data():
     rng = np.random.default_rng(7)
     y, s = rng.normal(0.3, 0.25, size=6), 0.2
     fit = random_effects(y, vi=np.full(6, s**2), method="DL")
-    rec = from_published(fit.mu, fit.ci_low, fit.ci_high, k=6, q=fit.q)
+    rec = from_published(fit.estimate, fit.low, fit.high, k=6, q=fit.q)
     assert rec.sei == pytest.approx(np.full(6, s))
     assert rec.yi.mean() == pytest.approx(y.mean())
     for mu, tau in [(0.0, 0.0), (0.3, 0.1), (-0.2, 0.5)]:
@@ -189,10 +189,10 @@ def test_metapsy_reconstruction_vs_full_data(metapsy_post):
     yi, sei = metapsy_post[".g"].to_numpy(), metapsy_post[".g_se"].to_numpy()
     reml = random_effects(yi, vi=sei**2, method="REML")
     assert len(yi) == 62 and reml.q == pytest.approx(451.0034, abs=1e-4)
-    rec = from_published(reml.mu, reml.ci_low, reml.ci_high, k=len(yi), q=reml.q)
+    rec = from_published(reml.estimate, reml.low, reml.high, k=len(yi), q=reml.q)
     tau_prior = priors.half_normal(0.5)
     results = {}
-    for label, post in [("full", exact_posterior(yi, sei, tau_prior)),
+    for label, post in [("full", exact_posterior(yi, sei=sei, tau_prior=tau_prior)),
                         ("reconstructed", exact_posterior(rec, tau_prior=tau_prior))]:
         got = [post.median("mu"), *post.interval("mu", 0.95, "central"), post.prob("mu", lower=0.0),
                post.median("tau"), *post.interval("theta_new", 0.95, "central")]
@@ -211,7 +211,7 @@ def test_summary_level_check_prints_ratios_as_ratios():
     studies = Studies(logrr, [0.2, 0.15, 0.3, 0.25, 0.1], measure="RR", favours="higher")
     check = summary_level_check(studies, priors.half_normal(0.5))
     table = check.to_frame()
-    assert check.summary.estimate > 1 and abs(check.summary.mu_hat - random_effects(studies).mu) < 0.01
+    assert check.summary.estimate > 1 and abs(check.summary.mu_hat - random_effects(studies).estimate) < 0.01
     assert abs(table.loc["reconstruction", "p_benefit"] - table.loc["full data", "p_benefit"]) < 0.01
     with pytest.raises(ValueError, match="measures"):
         summary_level_check(Studies(logrr, [0.2] * 5, measure="HR"), priors.half_normal(0.5))

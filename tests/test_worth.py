@@ -39,7 +39,7 @@ def test_batch_matches_exact_engine(tau_prior, mu_prior):
     y[1] /= 50  # homogeneous data: tau near 0
     batch = ExactBatch(y, s, tau_prior, mu_prior)
     for i in (0, 1, 2, 3):
-        post = exact_posterior(y[i], s, tau_prior=tau_prior, mu_prior=mu_prior)
+        post = exact_posterior(y[i], sei=s, tau_prior=tau_prior, mu_prior=mu_prior)
         for x in (-0.2, 0.0, 0.3):
             assert batch.cdf(x)[i] == pytest.approx(post.cdf("mu", x), abs=1e-9)
         assert batch.p_benefit("higher", 0.2)[i] == pytest.approx(post.prob("mu", lower=0.2), abs=1e-9)
@@ -52,10 +52,10 @@ def test_dl_fits_match_random_effects(test):
     rng = np.random.default_rng(4)
     v = np.array([0.02, 0.05, 0.1, 0.04])
     y = rng.normal(0, 0.4, (5, 4))
-    fits = dl_fits(y, v, test=test)
+    fits = dl_fits(y, vi=v, test=test)
     for i in range(5):
         ref = random_effects(y[i], vi=v, method="DL", test=test)
-        for ours, theirs in (("mu", "mu"), ("se", "se"), ("low", "ci_low"), ("high", "ci_high"), ("tau2", "tau2")):
+        for ours, theirs in (("estimate", "estimate"), ("se", "se"), ("low", "low"), ("high", "high"), ("tau2", "tau2")):
             assert fits[ours][i] == pytest.approx(getattr(ref, theirs), rel=1e-12, abs=1e-14)
 
 
@@ -74,7 +74,7 @@ def test_closed_form_matches_direct_simulation():
 
 
 def test_barlow_design_closed_form(barlow):
-    da = design_analysis(barlow, [-0.2])
+    da = design_analysis(barlow, true_effects=[-0.2])
     fit = random_effects(barlow.yi, vi=barlow.vi, method="DL")
     assert da.se == pytest.approx(fit.se, rel=1e-12)
     c = stats.norm.ppf(0.975)
@@ -85,45 +85,45 @@ def test_barlow_design_closed_form(barlow):
 
 
 def test_simulated_design_reports_monte_carlo_error(barlow):
-    a = design_analysis(barlow, [-0.2, 0.0], test="knha", draws=2000, random_seed=1)
-    b = design_analysis(barlow, [-0.2, 0.0], test="knha", draws=2000, random_seed=1)
+    a = design_analysis(barlow, true_effects=[-0.2, 0.0], test="knha", draws=2000, random_seed=1)
+    b = design_analysis(barlow, true_effects=[-0.2, 0.0], test="knha", draws=2000, random_seed=1)
     pd.testing.assert_frame_equal(a.table, b.table)
     t = a.table.set_index("true_effect")
     assert t.loc[-0.2, "power_mcse"] == pytest.approx(np.sqrt(t.loc[-0.2, "power"] * (1 - t.loc[-0.2, "power"]) / 2000))
     assert np.isnan(t.loc[0.0, "exaggeration"])  # no Type M at a zero effect
     assert t.loc[0.0, "power"] < 0.1  # Knapp-Hartung keeps its level at k = 4 (about 0.05)
-    post = design_analysis(barlow, [-0.2], tau="posterior", tau_prior=HN, draws=2000, random_seed=2)
+    post = design_analysis(barlow, true_effects=[-0.2], tau="posterior", tau_prior=HN, draws=2000, random_seed=2)
     assert post.table["power_mcse"].iloc[0] > 0
 
 
 def test_next_trial_is_a_martingale_and_matches_refits(barlow):
-    res = next_trial(barlow, 100, tau_prior=HN, draws=1500, random_seed=7, progress=False)
+    res = next_trial(barlow, n_per_arm=100, tau_prior=HN, draws=1500, random_seed=7, progress=False)
     d = res.draws
-    for col, now in (("p_benefit", "p_benefit"), ("p_benefit_mid", "p_benefit_mid")):
+    for col, now in (("p_benefit", "p_benefit"), ("p_benefit_beyond", "p_benefit_beyond")):
         mcse = d[col].std() / np.sqrt(len(d))
         assert abs(d[col].mean() - res.current[now]) < 4 * mcse  # E[updated P] = current P
     for i in range(3):
         y = np.append(barlow.yi, d["y_new_1"].iloc[i])
         s = np.append(barlow.sei, np.sqrt(2 / 100 + d["y_new_1"].iloc[i] ** 2 / 400))
-        post = exact_posterior(y, s, tau_prior=HN)
+        post = exact_posterior(y, sei=s, tau_prior=HN)
         assert d["p_benefit"].iloc[i] == pytest.approx(post.prob("mu", upper=0), abs=1e-9)
-        assert d["p_benefit_mid"].iloc[i] == pytest.approx(post.prob("mu", upper=-0.2), abs=1e-9)
-    row = res.summary.loc["P(benefit > mid) >= 0.9 after the update"]
+        assert d["p_benefit_beyond"].iloc[i] == pytest.approx(post.prob("mu", upper=-0.2), abs=1e-9)
+    row = res.table.loc["P(benefit beyond the threshold) >= 0.9 after the update"]
     assert row["probability"] == pytest.approx(d["crosses"].mean())
 
 
 def test_next_trial_ratio_needs_control_risk():
     s = Studies([np.log(2.0), np.log(3.0)], [0.5, 0.6], measure="RR", favours="higher")
     with pytest.raises(ValueError, match="control_risk"):
-        next_trial(s, 100, tau_prior=HN, random_seed=1)
-    res = next_trial(s, 100, tau_prior=HN, control_risk=0.3, mid=np.log(1.25), draws=300, random_seed=1,
+        next_trial(s, n_per_arm=100, tau_prior=HN, random_seed=1)
+    res = next_trial(s, n_per_arm=100, tau_prior=HN, control_risk=0.3, threshold=np.log(1.25), draws=300, random_seed=1,
                      progress=False)
-    assert 0 <= res.summary["probability"].min() and res.summary["probability"].max() <= 1
+    assert 0 <= res.table["probability"].min() and res.table["probability"].max() <= 1
 
 
 @pytest.mark.parametrize("kwargs,message", [
     (dict(n_per_arm=1.5), "n_per_arm"), (dict(n_per_arm=100, n_trials=0), "n_trials"),
-    (dict(n_per_arm=100, threshold=1.2), "threshold"), (dict(n_per_arm=100, mid=-0.2), "mid"),
+    (dict(n_per_arm=100, target=1.2), "target"), (dict(n_per_arm=100, threshold=-0.2), "threshold"),
 ])
 def test_next_trial_bad_input(barlow, kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -155,7 +155,7 @@ def test_cli_worth(tmp_path, capsys):
                  "--true-effect", "0.3"]) == 0
     out = capsys.readouterr().out
     assert "BF(effect)" in out and "RE, mu free" in out and "exaggeration" in out
-    assert "P(benefit > mid) >= 0.9 after the update" in out
+    assert "P(benefit beyond the threshold) >= 0.9 after the update" in out
     summary = tmp_path / "results.csv"
     summary.write_text("label,estimate,ci_low,ci_high,k,q,measure,favours_intervention\n"
                        "secure,8.93,1.25,63.70,2,3.71,RR,higher\n")

@@ -23,22 +23,22 @@ def _draws(fit, name: str) -> np.ndarray:
     return np.asarray(fit["posterior"][name]).ravel()
 
 
-def benefit_bounds(favours, beyond: float = 0.0) -> dict | None:
-    """Bounds for ``ExactPosterior.prob`` giving P(benefit larger than ``beyond``) on the
-    analysis scale: mu < -beyond when lower values favour the intervention, mu > beyond when
+def benefit_bounds(favours, threshold: float = 0.0) -> dict | None:
+    """Bounds for ``ExactPosterior.prob`` giving P(benefit larger than ``threshold``) on the
+    analysis scale: mu < -threshold when lower values favour the intervention, mu > threshold when
     higher values do; None when the direction is unknown."""
     sign = benefit_sign(check_favours(favours))
-    return None if np.isnan(sign) else {"upper": -beyond} if sign < 0 else {"lower": beyond}
+    return None if np.isnan(sign) else {"upper": -threshold} if sign < 0 else {"lower": threshold}
 
 
-def summarise(post, *, favours=None, level: float = 0.95, beyond: float | None = None) -> dict:
+def summarise(post, *, favours=None, level: float = 0.95, threshold: float | None = None) -> dict:
     """Posterior of the overall effect in the project's vocabulary, from an exact posterior
     (:class:`~evidence_lib.bayes.exact.ExactPosterior`) or an MCMC fit (ArviZ DataTree).
 
     Keys: ``estimate`` (median of mu), ``low``/``high`` (central ``level`` credible interval),
     ``tau`` (median), ``pred_low``/``pred_high`` (central interval of theta_new, the effect
-    in a new study), ``p_benefit`` (None when ``favours`` is None) and, with ``beyond``,
-    ``p_benefit_beyond`` = P(benefit larger than ``beyond``). Quantities an estimate-only
+    in a new study), ``p_benefit`` (None when ``favours`` is None) and, with ``threshold``,
+    ``p_benefit_beyond`` = P(benefit larger than ``threshold``). Quantities an estimate-only
     posterior does not have (tau, theta_new) are NaN.
     """
     from evidence_lib.bayes.exact import ExactPosterior
@@ -74,8 +74,8 @@ def summarise(post, *, favours=None, level: float = 0.95, beyond: float | None =
     pred = interval("theta_new") if has_tau else (np.nan, np.nan)
     out.update(pred_low=float(pred[0]), pred_high=float(pred[1]),
                p_benefit=None if bounds is None else float(prob(bounds)))
-    if beyond is not None:
-        out["p_benefit_beyond"] = None if bounds is None else float(prob(benefit_bounds(favours, beyond)))
+    if threshold is not None:
+        out["p_benefit_beyond"] = None if bounds is None else float(prob(benefit_bounds(favours, threshold)))
     return out
 
 

@@ -57,6 +57,16 @@ def benefit_sign(favours) -> float:
     return {"lower": -1.0, "higher": 1.0}.get(favours, np.nan)
 
 
+#: the smallest effect that matters by default: 0.2 SD ("small" on Cohen's scale) for SMD,
+#: a ratio of 1.25 for RR/OR/HR (analysis scale: log 1.25)
+SMALL_SMD, SMALL_RATIO = 0.2, 1.25
+
+
+def default_threshold(measure) -> float:
+    """The default clinical threshold on the analysis scale: 0.2 for SMD, log 1.25 for ratios."""
+    return float(np.log(SMALL_RATIO)) if is_ratio(measure) else SMALL_SMD
+
+
 def null_value(measure) -> float:
     """The value of no effect on the natural scale: 1 for ratios, 0 otherwise."""
     return 1.0 if is_ratio(measure) else 0.0

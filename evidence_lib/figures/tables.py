@@ -16,6 +16,7 @@ from evidence_lib.core.measures import is_ratio
 
 MINUS = "\u2212"
 
+
 def fmt(x, measure=None) -> str:
     """A number as a reader sees it: two decimals, a true minus sign, ratios as ratios."""
     if x is None or not np.isfinite(x):
@@ -24,16 +25,23 @@ def fmt(x, measure=None) -> str:
         return f"{x:,.0f}"
     if is_ratio(measure) and x < 0.01:
         return f"{x:.3g}"
-    return f"{x:.2f}".replace("-", MINUS)
+    return minus(f"{x:.2f}")
+
+
+def minus(text: str) -> str:
+    """A formatted number with a true minus sign; a negative zero ("-0.00") loses its sign."""
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text.replace("-", MINUS)
 
 
 #: composite columns: (label, centre column or None, low column, high column)
 INTERVALS = {
     "estimate_ci": ("estimate [95 % CI]", "estimate_used", "ci_low", "ci_high"),
     "mu_ci": ("estimate [95 % CI]", "mu", "ci_low", "ci_high"),
+    "ci": ("estimate [95 % CI]", "estimate", "low", "high"),
+    "estimate_cri": ("posterior median of μ [95 % CrI]", "estimate", "cri_low", "cri_high"),
     "kh_ci": ("Knapp–Hartung 95 % CI", None, "kh_ci_low", "kh_ci_high"),
     "pi": ("95 % prediction interval", None, "pi_low", "pi_high"),
-    "cri": ("posterior median [95 % CrI]", "post_median", "cri_low", "cri_high"),
+    "cri": ("posterior median [95 % CrI]", "post_estimate", "cri_low", "cri_high"),
     "pred": ("95 % predictive interval", None, "pred_low", "pred_high"),
     "mu_cri": ("posterior median of μ [95 % CrI]", "mu_median", "mu_low", "mu_high"),
     "theta_new": ("95 % predictive interval", None, "pred_low", "pred_high"),
@@ -45,12 +53,15 @@ COLUMNS = {
     "label": ("", "text"), "study": ("study", "text"), "instruments": ("instruments", "text"),
     "k": ("studies (k)", "count"), "studies": ("studies", "count"), "n": ("participants", "count"),
     "participants": ("participants", "count"), "n_arm1": ("n therapy", "count"), "n_arm2": ("n control", "count"),
-    "p_reported": ("p as printed", "printed"), "p_implied": ("p implied by the CI", "p"), "pval": ("p", "p"),
-    "kh_p": ("Knapp–Hartung p", "p"),
-    "p_benefit": ("P(benefit)", "prob"), "p_benefit_gt_0_2": ("P(benefit > 0.2 SD)", "prob"),
+    "p_reported": ("p as printed", "printed"), "pval": ("p", "p"), "stat": ("z", "decimal2"),
+    "kh_pval": ("Knapp–Hartung p", "p"),
+    "p_benefit": ("P(benefit)", "prob"), "p_benefit_beyond": ("P(benefit beyond the threshold)", "prob"),
+    "p_benefit_averaged": ("P(benefit), averaged over models incl. no effect", "prob"),
+    "bf_effect": ("BF (effect)", "decimal2"), "bf_heterogeneity": ("BF (heterogeneity)", "decimal2"),
+    "bf_bias": ("BF (bias)", "decimal2"),
     "p_positive": ("P(> 0)", "prob"),
     "i2": ("I²", "percent"), "q": ("Chi² (Q)", "decimal2"), "tau2_reported": ("τ² as printed", "decimal2"), "tau2": ("τ²", "decimal3"), "tau": ("τ", "decimal3"),
-    "tau_median": ("posterior median τ", "decimal2"), "recon_tau2": ("τ² implied", "decimal3"),
+    "post_tau": ("posterior median τ", "decimal2"), "recon_tau2": ("τ² implied", "decimal3"),
     "se": ("SE", "decimal3"), "sei": ("SE", "decimal3"), "yi": ("effect", "decimal2"),
     "ci_excludes_null": ("CI excludes no effect", "bool"), "cri_excludes_null": ("CrI excludes no effect", "bool"),
     "readings_disagree": ("readings disagree", "bool"), "estimate_derived": ("estimate = CI midpoint", "bool"),
@@ -67,6 +78,13 @@ def fmt_p(p) -> str:
         return "–"
     p = float(p)
     return "<0.001" if p < 0.001 else f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+
+
+def fmt_p4(p) -> str:
+    """A p-value as metafor prints it: four decimals, "<0.0001" below (7e-5 is "<0.0001", not "0.0001")."""
+    if p is None or pd.isna(p):
+        return "–"
+    return "<0.0001" if float(p) < 0.0001 else f"{float(p):.4f}"
 
 
 def fmt_prob(p) -> str:
@@ -96,7 +114,7 @@ def _cell(value, kind):
     if kind == "favours":
         return {"lower": "lower values", "higher": "higher values"}.get(value, str(value))
     digits = {"decimal2": 2, "decimal3": 3}[kind]
-    return f"{float(value):.{digits}f}".replace("-", "\u2212")
+    return minus(f"{float(value):.{digits}f}")
 
 
 def _interval(row, centre, low, high, measure):

@@ -42,11 +42,12 @@ from scipy.optimize import minimize
 from scipy.special import expit, gammaln, log_expit, logsumexp
 
 from evidence_lib.core.checks import choice
+from evidence_lib.core.results import Result
 from evidence_lib.effects.effect_sizes import check_counts
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.questions.many_fits import binomial_mcse
 
-MEASURES = ("OR",)
+FITTED_MEASURES = ("OR",)
 MODELS = ("UM.FS",)
 N_AGQ = 21
 _MODE_TOL = 1e-12
@@ -56,8 +57,9 @@ _TAU_ZERO = 1e-8
 
 
 @dataclass(frozen=True, eq=False)
-class GLMMResult:
-    """A binomial GLMM fit; ``estimate``, ``low``, ``high`` and ``se`` on the log odds-ratio scale.
+class GLMMResult(Result):
+    """A binomial GLMM fit; ``estimate``, ``low``, ``high`` and ``se`` on the log odds-ratio scale,
+    ``stat`` the Wald z (metafor ``zval``).
 
     ``dropped``: 0-based indices of the input studies left out (no events or only events in
     both arms); ``k`` counts the studies fitted. ``loglik`` and ``loglik_ee`` are the maximised
@@ -73,7 +75,7 @@ class GLMMResult:
     se: float
     low: float
     high: float
-    z: float
+    stat: float
     pval: float
     tau2: float
     loglik: float
@@ -83,6 +85,9 @@ class GLMMResult:
     n_agq: int
     alpha: np.ndarray = field(repr=False)
 
+    DISPLAY = ("measure", "model", "k", "ci", "pval", "tau2")
+    CAPTION = "Binomial-normal GLMM (log odds ratio; ratios shown as odds ratios)"
+
     @property
     def tau(self) -> float:
         return float(np.sqrt(self.tau2))
@@ -90,7 +95,7 @@ class GLMMResult:
     def to_frame(self) -> pd.DataFrame:
         """One row: the scalars above, plus the odds ratio and its interval (``ratio_*``)."""
         row = {name: getattr(self, name) for name in
-               ("measure", "model", "k", "estimate", "se", "low", "high", "z", "pval", "tau2", "tau",
+               ("measure", "model", "k", "estimate", "se", "low", "high", "stat", "pval", "tau2", "tau",
                 "loglik", "loglik_ee", "lrt", "lrt_pval", "level", "n_agq")}
         row |= {f"ratio_{name}": float(np.exp(row[name])) for name in ("estimate", "low", "high")}
         row["dropped"] = ";".join(str(i) for i in self.dropped)
@@ -206,7 +211,7 @@ def random_effects_binomial(e1, n1, e2, n2, measure: str = "OR", model: str = "U
     < 1e-10); metafor's printed ML log-likelihood is not (lme4's deviance of a GLMM is
     conditional on the predicted random effects), so its LRT is not comparable.
     """
-    choice("measure", measure, MEASURES)
+    choice("measure", measure, FITTED_MEASURES)
     choice("model", model, MODELS)
     if not 0 < level < 1:
         raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
@@ -242,7 +247,7 @@ def random_effects_binomial(e1, n1, e2, n2, measure: str = "OR", model: str = "U
     lrt = max(0.0, 2 * (loglik - loglik_ee))
     return GLMMResult(
         measure=measure, model=model, level=level, k=lik.k, dropped=np.flatnonzero(uninformative),
-        estimate=mu, se=se, low=float(mu - crit * se), high=float(mu + crit * se), z=mu / se,
+        estimate=mu, se=se, low=float(mu - crit * se), high=float(mu + crit * se), stat=mu / se,
         pval=float(2 * stats.norm.sf(abs(mu / se))), tau2=float(tau**2), loglik=loglik, loglik_ee=loglik_ee,
         lrt=lrt, lrt_pval=float(stats.chi2.sf(lrt, 1)), n_agq=int(n_agq), alpha=theta[:lik.k].copy())
 
@@ -263,7 +268,7 @@ def readings_of_counts(e1, n1, e2, n2, *, tau_prior, mu_prior=None, mcmc=None,
     effects = log_or(e1, n1, e2, n2)
     reml = random_effects(effects.yi, vi=effects.vi, method="REML", level=level)
     glmm = random_effects_binomial(e1, n1, e2, n2, level=level)
-    rows = [("normal approx.", "REML (escalc log OR)", reml.mu, reml.ci_low, reml.ci_high, reml.tau, np.nan),
+    rows = [("normal approx.", "REML (escalc log OR)", reml.estimate, reml.low, reml.high, reml.tau, np.nan),
             ("exact likelihood", "GLMM (ML, rma.glmm UM.FS)", glmm.estimate, glmm.low, glmm.high, glmm.tau, np.nan)]
     posteriors = [("normal approx.", "exact posterior (escalc log OR)",
                    exact_posterior(effects.yi, vi=effects.vi, tau_prior=tau_prior, mu_prior=mu_prior))]
@@ -329,8 +334,8 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
         if len(lor.yi) >= 1:
             if len(lor.yi) >= 2:
                 reml = random_effects(lor.yi, vi=lor.vi, method="REML", level=level)
-                intervals[APPROACHES[1]] = (reml.mu, reml.ci_low, reml.ci_high)
-            post = exact_posterior(lor.yi, np.sqrt(lor.vi), tau_prior=tau_prior, mu_prior=mu_prior)
+                intervals[APPROACHES[1]] = (reml.estimate, reml.low, reml.high)
+            post = exact_posterior(lor.yi, sei=np.sqrt(lor.vi), tau_prior=tau_prior, mu_prior=mu_prior)
             intervals[APPROACHES[2]] = (post.median("mu"), *post.interval("mu", level=level, kind="central"))
         for name, (estimate, low, high) in intervals.items():
             estimates[name].append(estimate)

@@ -26,12 +26,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 from scipy.optimize import brentq
 
 from evidence_lib.core.checks import choice
 from evidence_lib.core.errors import ConvergenceError
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.results import Result
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 METHODS = ("REML", "ML", "DL", "PM", "EE")
 TESTS = ("z", "knha")
@@ -48,18 +49,27 @@ _LOCAL_MAX_TOL = _EPS**0.25  # metafor's log-likelihood margin of its local-maxi
 
 
 @dataclass(frozen=True, eq=False)
-class REResult:
-    """One random-effects fit; ``weights`` are percent (metafor ``weights()``)."""
+class REResult(Result):
+    """One random-effects fit (vocabulary: :mod:`evidence_lib.core.results`): ``estimate`` is
+    metafor's ``b``, ``low``/``high`` its ``ci.lb``/``ci.ub``, ``stat``/``pval`` its
+    ``zval``/``pval``; ``weights`` are percent (metafor ``weights()``)."""
+
+    DISPLAY = ("method", "k", "ci", "pval", "pi", "tau2", "i2", "q")
+
+    @property
+    def CAPTION(self) -> str:  # noqa: N802 (the Result base's caption, per fit)
+        test = "z test" if self.df_test is None else f"Knapp–Hartung t({self.df_test}) test"
+        return f"{'Equal-effects' if self.method == 'EE' else 'Random-effects'} model ({self.method}), {test}"
 
     method: str
     test: str
     level: float
     pi_type: str
     k: int
-    mu: float
+    estimate: float
     se: float
-    ci_low: float
-    ci_high: float
+    low: float
+    high: float
     stat: float
     pval: float
     df_test: int | None
@@ -81,7 +91,7 @@ class REResult:
         pct = f"{100 * self.level:g} %"
         test = "z" if self.df_test is None else f"t({self.df_test})"
         lines = [f"{self.method} model, k = {self.k}, {test} test",
-                 f"mu {self.mu:.4f} (SE {self.se:.4f}), {pct} CI [{self.ci_low:.4f}, {self.ci_high:.4f}],"
+                 f"estimate {self.estimate:.4f} (SE {self.se:.4f}), {pct} CI [{self.low:.4f}, {self.high:.4f}],"
                  f" {test} = {self.stat:.4f}, p = {self.pval:.4g}",
                  f"tau^2 {self.tau2:.4f}, I^2 {self.i2:.2f} %, H^2 {self.h2:.2f},"
                  f" Q({self.q_df}) = {self.q:.4f}, p = {self.q_pval:.4g}"]
@@ -91,12 +101,13 @@ class REResult:
             lines.append(f"{pct} prediction interval ({self.pi_type}) [{self.pi_low:.4f}, {self.pi_high:.4f}]")
         return "\n".join(lines)
 
-    def summary(self) -> pd.DataFrame:
-        """One-row table of every scalar; CIs split into ``_low``/``_high`` columns."""
+    def to_frame(self) -> pd.DataFrame:
+        """One-row table of every scalar; the tau² and I² intervals as ``tau2_low``/``tau2_high``
+        and ``i2_low``/``i2_high``."""
         row = {key: value for key, value in asdict(self).items()
                if key not in ("weights", "tau2_ci", "i2_ci")}
-        for name in ("tau2_ci", "i2_ci"):
-            low, high = getattr(self, name) or (None, None)
+        for name in ("tau2", "i2"):
+            low, high = getattr(self, f"{name}_ci") or (None, None)
             row[f"{name}_low"], row[f"{name}_high"] = low, high
         return pd.DataFrame([row])
 
@@ -147,7 +158,7 @@ def _fisher_scoring(yi, vi, reml: bool, exact: bool) -> float:
     """
     c = _unit_scale(yi, vi, always=exact)
     if c != 1.0:
-        return c**2 * _fisher_scoring((yi - yi.mean()) / c, vi / c**2, reml, exact)
+        yi, vi = (yi - yi.mean()) / c, vi / c**2
     k = len(yi)
     tau2 = max(0.0, (((yi - yi.mean()) ** 2).sum() - vi.sum() * (k - 1) / k) / (k - 1))
     for _ in range((_FS_MAXITER_EXACT if exact else _FS_MAXITER) + 1):
@@ -166,7 +177,7 @@ def _fisher_scoring(yi, vi, reml: bool, exact: bool) -> float:
     if tau2 > _FS_THRESHOLD and _loglik(yi, vi, 0.0, reml) - _loglik(yi, vi, tau2, reml) > _LOCAL_MAX_TOL:
         warnings.warn("Fisher scoring stopped at a local maximum; tau2 set to 0 (as metafor)", stacklevel=4)
         return 0.0
-    return tau2
+    return c**2 * tau2
 
 
 def _loglik(yi, vi, tau2: float, reml: bool) -> float:
@@ -202,7 +213,8 @@ def _tau2(yi, vi, method: str, tol: float | None) -> tuple[float, float | None]:
 def _q_profile(yi, vi, tau2: float, level: float, tol: float | None) -> tuple[float, float]:
     """Q-profile CI for tau²: Q(tau²) equal to the chi²(k-1) quantiles; bounds below 0 -> 0."""
     df = len(yi) - 1
-    crit_high, crit_low = stats.chi2.isf((1 - level) / 2, df), stats.chi2.ppf((1 - level) / 2, df)
+    # scipy.stats.chi2's isf and ppf, without its frozen-distribution overhead
+    crit_high, crit_low = special.chdtri(df, (1 - level) / 2), 2 * special.gammaincinv(df / 2, (1 - level) / 2)
     q0 = _q(yi, vi, 0.0)
     if q0 < crit_low:
         return 0.0, 0.0
@@ -213,7 +225,7 @@ def _q_profile(yi, vi, tau2: float, level: float, tol: float | None) -> tuple[fl
 
 def _check(studies, sei, vi, method, test, level, pi=PI_TYPES[0]):
     """(yi, vi) of at least two studies, the options checked."""
-    studies = as_studies(studies, sei, vi=vi, min_len=2)
+    studies = as_studies(studies, sei=sei, vi=vi, min_len=2)
     if studies.estimate_only:
         raise ValueError(f"a random-effects fit needs study effects; this summary holds the pooled estimate only "
                          f"({studies.note})")
@@ -231,7 +243,8 @@ def i2_from_q(q: float, df: int) -> float:
     return max(0.0, 100 * (q - df) / q) if q > 0 else 0.0
 
 
-def random_effects(studies, sei=None, *, vi=None, method: str = "REML", test: str = "z", level: float = 0.95,
+@spread_by_keyword
+def random_effects(studies, *, sei=None, vi=None, method: str = "REML", test: str = "z", level: float = 0.95,
                    pi: str = "normal", tol: float | None = None) -> REResult:
     """Fit the random-effects (or, with ``method="EE"``, equal-effects) model; metafor ``rma``.
 
@@ -262,14 +275,15 @@ def random_effects(studies, sei=None, *, vi=None, method: str = "REML", test: st
                           "(as metafor warns)", stacklevel=2)
         rss = w @ (yi - mu) ** 2
         var_mu *= rss / (k - 1) if rss > _EPS else 0.0  # metafor: all yi equal -> s2w = 0, a zero-width CI
-        dist = stats.t(k - 1)
-    else:
-        dist = stats.norm()
     se = float(np.sqrt(var_mu))
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = float(np.divide(mu, se))  # inf (nan for mu = 0) when se = 0, as metafor's zval
     half = (1 + level) / 2
-    crit = dist.ppf(half)
+    # the test's quantile and two-sided p-value, computed as scipy.stats.t(k-1) / norm() do
+    if test == "knha":
+        crit, pval = special.stdtrit(k - 1, half), 2 * special.stdtr(k - 1, -abs(stat))
+    else:
+        crit, pval = special.ndtri(half), 2 * special.ndtr(-abs(stat))
 
     q = _q(yi, vi, 0.0)
     tr_p = _sums(1 / vi)[1]
@@ -281,27 +295,28 @@ def random_effects(studies, sei=None, *, vi=None, method: str = "REML", test: st
 
     pi_low = pi_high = tau2_ci = i2_ci = None
     if method != "EE":
-        pi_half = (crit if pi == "normal" else stats.t.ppf(half, max(1, k - 2))) * np.sqrt(var_mu + tau2)
+        pi_half = (crit if pi == "normal" else special.stdtrit(max(1, k - 2), half)) * np.sqrt(var_mu + tau2)
         pi_low, pi_high = float(mu - pi_half), float(mu + pi_half)
         tau2_ci = _q_profile(yi, vi, tau2, level, tol)
         i2_ci = tuple(100 * t / (s2_typical + t) for t in tau2_ci)
     return REResult(
-        method=method, test=test, level=level, pi_type=pi, k=k, mu=mu, se=se,
-        ci_low=mu - crit * se, ci_high=mu + crit * se, stat=stat,
-        pval=float(2 * dist.sf(abs(stat))), df_test=k - 1 if test == "knha" else None,
+        method=method, test=test, level=level, pi_type=pi, k=k, estimate=mu, se=se,
+        low=mu - crit * se, high=mu + crit * se, stat=stat,
+        pval=float(pval), df_test=k - 1 if test == "knha" else None,
         tau2=tau2, tau=float(np.sqrt(tau2)), tau2_se=tau2_se, i2=float(i2), h2=float(h2),
-        q=q, q_df=k - 1, q_pval=float(stats.chi2.sf(q, k - 1)),
+        q=q, q_df=k - 1, q_pval=float(special.chdtrc(k - 1, q)),
         pi_low=pi_low, pi_high=pi_high,
         tau2_ci=tau2_ci, i2_ci=i2_ci, weights=100 * w / w.sum(),
     )
 
 
-def leave_one_out(studies, sei=None, *, vi=None, method: str = "REML", test: str = "z",
+@spread_by_keyword
+def leave_one_out(studies, *, sei=None, vi=None, method: str = "REML", test: str = "z",
                   level: float = 0.95) -> pd.DataFrame:
     """Refit without each study in turn (metafor ``leave1out``); needs k >= 3.
 
-    One row per omitted study (0-based ``omitted``): mu, se, stat, pval, ci_low, ci_high,
-    q, q_pval, tau2, i2, h2.
+    One row per omitted study (``omitted`` counts from 1, as the rows of a study table): estimate,
+    se, stat, pval, low, high, q, q_pval, tau2, i2, h2.
     """
     yi, vi = _check(studies, sei, vi, method, test, level)
     if len(yi) < 3:
@@ -310,8 +325,8 @@ def leave_one_out(studies, sei=None, *, vi=None, method: str = "REML", test: str
     for i in range(len(yi)):
         keep = np.arange(len(yi)) != i
         fit = random_effects(yi[keep], vi=vi[keep], method=method, test=test, level=level)
-        rows.append({"omitted": i, "mu": fit.mu, "se": fit.se, "stat": fit.stat, "pval": fit.pval,
-                     "ci_low": fit.ci_low, "ci_high": fit.ci_high, "q": fit.q, "q_pval": fit.q_pval,
+        rows.append({"omitted": i + 1, "estimate": fit.estimate, "se": fit.se, "stat": fit.stat, "pval": fit.pval,
+                     "low": fit.low, "high": fit.high, "q": fit.q, "q_pval": fit.q_pval,
                      "tau2": fit.tau2, "i2": fit.i2, "h2": fit.h2})
     return pd.DataFrame(rows)
 
@@ -323,23 +338,11 @@ def subgroup_difference(fits: dict) -> dict:
     ``difference`` is the first subgroup's mu minus the second's."""
     if len(fits) < 2:
         raise ValueError(f"a subgroup difference needs at least 2 subgroups, got {len(fits)}")
-    mu = np.array([f.mu for f in fits.values()])
+    mu = np.array([f.estimate for f in fits.values()])
     w = 1 / np.array([f.se for f in fits.values()]) ** 2
     q = float(w @ (mu - w @ mu / w.sum()) ** 2)
     return {"difference": float(mu[0] - mu[1]), "q_between": q, "df": len(mu) - 1,
             "pval": float(stats.chi2.sf(q, len(mu) - 1))}
-
-
-def egger_test(studies, sei=None, *, vi=None) -> dict:
-    """Egger's regression test (Egger et al. 1997, BMJ 315:629): OLS of y_i/se_i on 1/se_i;
-    the intercept measures funnel asymmetry (small-study effects), t-test on k - 2 df.
-    Equals metafor ``regtest(rma(yi, vi, method="EE"), model="lm")`` (its coefficient on sei)."""
-    import statsmodels.api as sm
-
-    studies = as_studies(studies, sei, vi=vi, min_len=3)
-    fit = sm.OLS(studies.yi / studies.sei, sm.add_constant(1 / studies.sei)).fit()
-    return {"intercept": float(fit.params[0]), "se": float(fit.bse[0]), "t": float(fit.tvalues[0]),
-            "df": int(fit.df_resid), "pval": float(fit.pvalues[0]), "slope": float(fit.params[1])}
 
 
 def funnel_limits(mu: float, se_max: float, level: float = 0.95, n: int = 50) -> pd.DataFrame:

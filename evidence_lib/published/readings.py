@@ -27,12 +27,11 @@ from evidence_lib.bayes import priors
 from evidence_lib.loaders.packaged import load_published
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.frequentist.rma import random_effects
-from evidence_lib.core.measures import benefit_sign, from_analysis_scale, to_analysis_scale
+from evidence_lib.core.measures import SMALL_SMD, benefit_sign, from_analysis_scale, to_analysis_scale
 from evidence_lib.published.reconstruct import from_published, i2_definition_for
 from evidence_lib.bayes.summaries import benefit_bounds, summarise
 
 LEVEL = 0.95
-SMALL_SMD = 0.2  # "small" effect on Cohen's scale, the threshold behind P(benefit > 0.2 SD)
 BORDERLINE_P = 0.90  # P(benefit) at or above which a CI that includes the null is a disagreement
 
 
@@ -136,8 +135,8 @@ def read_row(row, prior_set: PriorSet | None = None) -> dict:
     z = summary.mu_hat / summary.se
     out.update(
         se=summary.se,
-        z=z,
-        p_implied=2 * stats.norm.sf(abs(z)),
+        stat=z,
+        pval=2 * stats.norm.sf(abs(z)),
         ci_excludes_null=bool(abs(z) > stats.norm.ppf(0.5 + LEVEL / 2)),
         recon_k=summary.k,
         recon_q=summary.q,
@@ -148,13 +147,13 @@ def read_row(row, prior_set: PriorSet | None = None) -> dict:
     if not summary.estimate_only:
         kh = random_effects(summary, method="REML", test="knha")
         re = random_effects(summary, method="REML", test="z")
-        out.update(kh_ci_low=natural(kh.ci_low), kh_ci_high=natural(kh.ci_high), kh_p=kh.pval,
+        out.update(kh_ci_low=natural(kh.low), kh_ci_high=natural(kh.high), kh_pval=kh.pval,
                    pi_low=natural(re.pi_low), pi_high=natural(re.pi_high))
 
     post = exact_posterior(summary, tau_prior=prior_set.tau, mu_prior=prior_set.mu)
-    bayes = summarise(post, favours=summary.favours, level=LEVEL, beyond=SMALL_SMD if measure == "SMD" else None)
+    bayes = summarise(post, favours=summary.favours, level=LEVEL, threshold=SMALL_SMD if measure == "SMD" else None)
     out.update(
-        post_median=natural(bayes["estimate"]),
+        post_estimate=natural(bayes["estimate"]),
         cri_low=natural(bayes["low"]),
         cri_high=natural(bayes["high"]),
         # quadrature noise is no verdict
@@ -163,10 +162,10 @@ def read_row(row, prior_set: PriorSet | None = None) -> dict:
     if bayes["p_benefit"] is not None:
         out["p_benefit"] = bayes["p_benefit"]
         if measure == "SMD":
-            out["p_benefit_gt_0_2"] = bayes["p_benefit_beyond"]
+            out["p_benefit_beyond"] = bayes["p_benefit_beyond"]
     if not summary.estimate_only:
         out.update(pred_low=natural(bayes["pred_low"]), pred_high=natural(bayes["pred_high"]),
-                   tau_median=bayes["tau"])
+                   post_tau=bayes["tau"])
     return out
 
 

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evidence_lib.core.results import Result
 from evidence_lib.core.checks import K_MAX, YI_MAX, scalar, whole
 from evidence_lib.effects.effect_sizes import se_from_ci
 from evidence_lib.core.errors import ReconstructionError
@@ -79,7 +80,7 @@ class PublishedSummary(Studies):
             out = {"mu_hat": float(self.yi[0]), "se": float(self.sei[0]), "q": None, "tau2": None}
         else:
             fit = random_effects(self, method="DL")
-            out = {"mu_hat": float(fit.mu), "se": float(fit.se), "q": float(fit.q), "tau2": float(fit.tau2)}
+            out = {"mu_hat": float(fit.estimate), "se": float(fit.se), "q": float(fit.q), "tau2": float(fit.tau2)}
         for name, value in out.items():
             target = getattr(self, name)
             if value is not None and not np.isclose(value, target, rtol=tol, atol=tol):
@@ -191,10 +192,12 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
 
 
 @dataclass(frozen=True, eq=False)
-class SummaryCheck:
+class SummaryCheck(Result):
     """The exact posterior of a full study set (``full``) beside that of its published-style
     summary (``reconstruction``, built from ``summary``); ``to_frame()`` sets their
     :func:`~evidence_lib.bayes.summaries.summarise` rows side by side."""
+
+    CAPTION = "Full data against its published-style summary (exact posteriors)"
 
     full: object
     reconstruction: object
@@ -224,7 +227,7 @@ def summary_level_check(studies: Studies, tau_prior, mu_prior=None, digits: int 
         raise ValueError(f"a published-style summary is rebuilt for the measures {list(PUBLISHED)}; got {measure!r}")
     fit = random_effects(studies, method="REML", test="z")
     # printed as a review prints them: on the natural scale (ratios as ratios), rounded
-    est, lo, hi = (round(float(from_analysis_scale(x, measure)), digits) for x in (fit.mu, fit.ci_low, fit.ci_high))
+    est, lo, hi = (round(float(from_analysis_scale(x, measure)), digits) for x in (fit.estimate, fit.low, fit.high))
     if not lo < hi or (is_ratio(measure) and lo <= 0):
         raise ValueError(f"rounded to {digits} decimals the CI ({lo}, {hi}) is no interval; use more digits")
     summary = from_published(est, lo, hi, k=fit.k, q=round(fit.q, digits), measure=measure, favours=studies.favours)

@@ -26,20 +26,23 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from evidence_lib.core import checks as _checks
+from evidence_lib.core.results import Result
+from evidence_lib.core import checks
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.frequentist.rma import random_effects
 from evidence_lib.questions.many_fits import binomial_mcse, dl_fits, needs_tau
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 TAU_SOURCES = ("estimate", "posterior")
 
 
 @dataclass(frozen=True, eq=False)
-class DesignAnalysis:
+class DesignAnalysis(Result):
     """Result of :func:`design_analysis`: ``table`` with one row per true effect (``true_effect``,
     ``power``, ``type_s``, ``exaggeration``, their ``*_mcse`` (0 in closed form) and ``n_significant``),
     the ``se`` and ``tau`` of the design, and how it was computed (``method``)."""
+
+    CAPTION = "Design analysis: power, type S error and exaggeration per true effect"
 
     table: pd.DataFrame
     test: str
@@ -54,31 +57,16 @@ class DesignAnalysis:
         return self.table.copy()
 
     def plot(self, axes=None, label=None):
-        """Power (left) and exaggeration ratio (right) against |true effect|, with ±2 MCSE bands
-        when simulated; returns the two axes."""
-        import matplotlib.pyplot as plt
+        """Power and exaggeration ratio against |true effect| (:func:`plots.design_curves`);
+        ``axes`` from an earlier call adds this design in the next colour. Returns the two axes."""
+        from evidence_lib.figures.plots import design_curves
 
-        if axes is None:
-            _, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-        t = self.table.sort_values("true_effect", key=np.abs)
-        x = np.abs(t["true_effect"])
-        label = label or f"{self.test}, tau {self.tau_source}"
-        for ax, col, ylabel in zip(axes, ("power", "exaggeration"), ("power", "exaggeration ratio (Type M)")):
-            line, = ax.plot(x, t[col], marker="o", ms=3, label=label)
-            if (t[f"{col}_mcse"] > 0).any():
-                ax.fill_between(x, t[col] - 2 * t[f"{col}_mcse"], t[col] + 2 * t[f"{col}_mcse"],
-                                color=line.get_color(), alpha=0.2, lw=0)
-            ax.set_xlabel(f"|true effect| ({self.measure or 'analysis scale'})")
-            ax.set_ylabel(ylabel)
-        axes[0].axhline(0.8, color="grey", lw=0.8, ls=":")
-        axes[1].axhline(1.0, color="grey", lw=0.8, ls=":")
-        axes[0].legend(fontsize=8)
-        return axes
+        return design_curves({label or f"{self.test}, tau {self.tau_source}": self}, axes=axes)
 
 
 def closed_form(true_effects, se: float, level: float = 0.95) -> pd.DataFrame:
     """Power, Type S and exaggeration ratio of a z test of an N(D, se²) estimate (module docstring)."""
-    d = _checks.as_vector("true_effects", true_effects)
+    d = checks.as_vector("true_effects", true_effects)
     c = stats.norm.ppf((1 + level) / 2)
     lam = d / se
     up, down = special.ndtr(-c + lam), special.ndtr(-c - lam)
@@ -96,20 +84,21 @@ def _simulate(d, sei, tau, test, level, rng) -> dict:
     """Power, Type S, exaggeration and their Monte Carlo errors for one true effect ``d``."""
     n, k = len(tau), len(sei)
     y = d + tau[:, None] * rng.standard_normal((n, k)) + sei * rng.standard_normal((n, k))
-    fit = dl_fits(y, sei**2, test=test, level=level)
+    fit = dl_fits(y, vi=sei**2, test=test, level=level)
     sig = (fit["low"] > 0) | (fit["high"] < 0)
     n_sig = int(sig.sum())
     power = sig.mean()
     out = {"true_effect": d, "power": power, "power_mcse": binomial_mcse(power, n), "n_significant": n_sig}
     if d == 0 or n_sig < 2:
         return {**out, "type_s": np.nan, "type_s_mcse": np.nan, "exaggeration": np.nan, "exaggeration_mcse": np.nan}
-    wrong = np.sign(fit["mu"][sig]) != np.sign(d)
-    ratio = np.abs(fit["mu"][sig]) / abs(d)
+    wrong = np.sign(fit["estimate"][sig]) != np.sign(d)
+    ratio = np.abs(fit["estimate"][sig]) / abs(d)
     return {**out, "type_s": wrong.mean(), "type_s_mcse": binomial_mcse(wrong.mean(), n_sig),
             "exaggeration": ratio.mean(), "exaggeration_mcse": ratio.std(ddof=1) / np.sqrt(n_sig)}
 
 
-def design_analysis(studies, true_effects, *, test: str = "z", tau: str = "estimate",
+@spread_by_keyword
+def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z", tau: str = "estimate",
                     level: float = 0.95, tau_prior=None, mu_prior=None, draws: int = 4000,
                     random_seed=None, simulate: bool | None = None) -> DesignAnalysis:
     """Power, Type S and Type M (exaggeration) of the review's test at each true effect.
@@ -122,13 +111,13 @@ def design_analysis(studies, true_effects, *, test: str = "z", tau: str = "estim
     ``simulate=True``), else ``draws`` simulated reviews per true effect (``random_seed``
     required).
     """
-    studies = as_studies(studies)
+    studies = as_studies(studies, sei=sei, vi=vi)
     needs_tau(studies, "design analysis")
-    _checks.choice("test", test, ("z", "knha"))
-    _checks.choice("tau", tau, TAU_SOURCES)
+    checks.choice("test", test, ("z", "knha"))
+    checks.choice("tau", tau, TAU_SOURCES)
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
-    effects = _checks.as_vector("true_effects", true_effects)
+    effects = checks.as_vector("true_effects", true_effects)
     fit = random_effects(studies, method="DL", test="z", level=level)
     tau_hat, se = fit.tau, fit.se
     closed = test == "z" and tau == "estimate" and not simulate
@@ -139,7 +128,7 @@ def design_analysis(studies, true_effects, *, test: str = "z", tau: str = "estim
         if random_seed is None:
             raise ValueError("random_seed is required for the simulated design analysis (test='knha' or "
                              "tau='posterior')")
-        draws = int(_checks.scalar("draws", draws, strictly_positive=True))
+        draws = int(checks.scalar("draws", draws, strictly_positive=True))
         rng = np.random.default_rng(random_seed)
         if tau == "posterior":
             if tau_prior is None:

@@ -2,7 +2,7 @@
 N data sets (rows of a matrix) in a few array operations.
 
 :class:`ExactBatch` is the exact engine (:mod:`evidence_lib.bayes.exact`; the same conditional
-normal update ``_Model.cond``) with one quadrature rule in u = log tau shared by all N data
+normal update ``NormalModel.cond``) with one quadrature rule in u = log tau shared by all N data
 sets instead of one adaptive rule each: 10-point Gauss-Legendre on panels of width 1/4 from
 tau_lo = 1e-4·min(s_i) up to where every data set's log posterior has dropped 46 below its
 maximum, plus the piece below tau_lo, where L(tau) = L(0)(1 + O(tau_lo²/s²)) = L(0) to 1e-8,
@@ -21,11 +21,11 @@ import os
 import numpy as np
 from scipy import special, stats
 
-from evidence_lib.core import checks as _checks
-from evidence_lib.bayes.exact import GL_W, GL_X, U_CAP, _Model
+from evidence_lib.core import checks
+from evidence_lib.bayes.exact import GL_W, GL_X, U_CAP, NormalModel
 from evidence_lib.core.measures import benefit_sign, check_favours
 from evidence_lib.bayes.priors import as_mu_prior, as_tau_prior, require_proper_posterior
-from evidence_lib.core.studies import Studies
+from evidence_lib.core.studies import Studies, spread_by_keyword
 
 PANEL = 0.25       # panel width in u = log tau (0.5 is 1e-7 off for a posterior sd of log tau ~0.08)
 LOW = 1e-4         # tau_lo = LOW · min(s): below it L(tau) = L(0) to ~1e-8
@@ -82,7 +82,7 @@ class ExactBatch:
         y = np.atleast_2d(np.asarray(yi, float))
         s2 = np.broadcast_to(np.asarray(sei, float) ** 2, y.shape)
         require_proper_posterior(tau_prior, mu_prior, y.shape[1])
-        model = _Model(y, s2, tau_prior, mu_prior)
+        model = NormalModel(y, s2, tau_prior, mu_prior)
         tau_lo = LOW * float(np.sqrt(s2.min()))
         start, stop = np.log(tau_lo), np.log(np.sqrt(s2.max())) + 4
         parts = []
@@ -111,20 +111,21 @@ class ExactBatch:
         """P(mu <= x_n | y_n) for each data set n (x: scalar or (N,))."""
         return (self.w * special.ndtr((np.asarray(x, float) - self.m) / np.sqrt(self.v))).sum(0)
 
-    def p_benefit(self, favours: str, beyond: float = 0.0) -> np.ndarray:
-        """P(mu beyond ``beyond`` on the side that favours the intervention), per data set."""
+    def p_benefit(self, favours: str, threshold: float = 0.0) -> np.ndarray:
+        """P(mu beyond ``threshold`` on the side that favours the intervention), per data set."""
         sign = sign_of(favours)
-        return 1 - self.cdf(beyond) if sign > 0 else self.cdf(-beyond)
+        return 1 - self.cdf(threshold) if sign > 0 else self.cdf(-threshold)
 
 
-def dl_fits(yi, vi, test: str = "z", level: float = 0.95) -> dict:
+@spread_by_keyword
+def dl_fits(yi, *, vi, test: str = "z", level: float = 0.95) -> dict:
     """DerSimonian-Laird random-effects fits of each row of ``yi`` (N, k) with variances ``vi``.
 
     tau² = max(0, (Q - (k-1)) / (Σw - Σw²/Σw)), w = 1/v; mu = Σ w* y / Σ w*, w* = 1/(v + tau²);
     ``test="knha"`` multiplies Var(mu) by Σ w*(y - mu)²/(k-1) and uses t(k-1) quantiles.
-    Returns arrays ``mu, se, low, high, tau2`` (one value per row).
+    Returns arrays ``estimate, se, low, high, tau2`` (one value per row).
     """
-    _checks.choice("test", test, ("z", "knha"))
+    checks.choice("test", test, ("z", "knha"))
     y = np.atleast_2d(np.asarray(yi, float))
     v = np.broadcast_to(np.asarray(vi, float), y.shape)
     k = y.shape[1]
@@ -143,4 +144,4 @@ def dl_fits(yi, vi, test: str = "z", level: float = 0.95) -> dict:
     else:
         crit = stats.norm.ppf((1 + level) / 2)
     se = np.sqrt(var)
-    return {"mu": mu, "se": se, "low": mu - crit * se, "high": mu + crit * se, "tau2": tau2}
+    return {"estimate": mu, "se": se, "low": mu - crit * se, "high": mu + crit * se, "tau2": tau2}

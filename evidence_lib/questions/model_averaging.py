@@ -34,17 +34,18 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from evidence_lib.bayes.exact import _GridTau, _Model, exact_posterior
+from evidence_lib.bayes.exact import TauGrid, NormalModel, exact_posterior
 from evidence_lib.questions.many_fits import needs_tau, sign_of
 from evidence_lib.bayes.priors import as_mu_prior, as_tau_prior
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.results import Result
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 MODELS = ("EE, mu = 0", "EE, mu free", "RE, mu = 0", "RE, mu free")
 EFFECT = np.array([False, True, False, True])
 HETEROGENEITY = np.array([False, False, True, True])
 
 
-class _NullModel(_Model):
+class _NullModel(NormalModel):
     """mu fixed at 0: L0(tau) = prod N(y_i; 0, s_i² + tau²) (conditional moments of mu are 0)."""
 
     def cond(self, tau):
@@ -53,9 +54,9 @@ class _NullModel(_Model):
         return log_l, np.zeros_like(log_l), np.zeros_like(log_l)
 
 
-def _log_ml_tau(model: _Model) -> float:
+def _log_ml_tau(model: NormalModel) -> float:
     """log ∫ p(tau) L(tau) dtau on the exact engine's adaptive grid."""
-    grid = _GridTau(model)
+    grid = TauGrid(model)
     return float(grid.log_c + np.log(grid.z))
 
 
@@ -103,9 +104,9 @@ class PointMassMixture:
         """Central credible interval (equal tails)."""
         return self.quantile((1 - level) / 2), self.quantile((1 + level) / 2)
 
-    def p_benefit(self, favours: str, beyond: float = 0.0) -> float:
-        """P(mu beyond ``beyond`` on the side that favours the intervention) (0 itself is no benefit)."""
-        return self.prob(lower=beyond) if sign_of(favours) > 0 else self.prob(upper=-beyond)
+    def p_benefit(self, favours: str, threshold: float = 0.0) -> float:
+        """P(mu beyond ``threshold`` on the side that favours the intervention) (0 itself is no benefit)."""
+        return self.prob(lower=threshold) if sign_of(favours) > 0 else self.prob(upper=-threshold)
 
 
 class MuMixture(PointMassMixture):
@@ -120,12 +121,17 @@ class MuMixture(PointMassMixture):
 
 
 @dataclass(frozen=True, eq=False)
-class ModelAverage:
+class ModelAverage(Result):
     """Result of :func:`model_average`. ``table``: one row per model (``model``, ``effect``,
     ``heterogeneity``, ``log_ml``, ``prior_prob``, ``post_prob``); ``bf_effect`` and
     ``bf_heterogeneity`` inclusion Bayes factors (> 1 favours an effect / heterogeneity);
     ``mu`` the model-averaged posterior, ``mu_given_effect`` the same over the two mu-free
-    models only (RoBMA's "conditional" estimate)."""
+    models only (RoBMA's "conditional" estimate). Two probabilities of benefit, two names:
+    :meth:`p_benefit_averaged` over all four models (the mu = 0 models' point mass counts as
+    no benefit) and :meth:`p_benefit` given an effect."""
+
+    DISPLAY = ("k", "bf_effect", "bf_heterogeneity", "p_benefit_averaged", "p_benefit", "estimate_cri")
+    CAPTION = "Model averaging over effect (mu = 0 or free) and heterogeneity (tau = 0 or free)"
 
     table: pd.DataFrame
     bf_effect: float
@@ -136,13 +142,26 @@ class ModelAverage:
     tau_prior: object
     mu_prior: object
     note: str
+    k: int
 
-    def p_benefit(self, favours: str | None = None, beyond: float = 0.0) -> float:
-        """Model-averaged P(benefit beyond ``beyond``); ``favours`` defaults to the studies'."""
-        return self.mu.p_benefit(favours or self.favours, beyond)
+    def p_benefit_averaged(self, favours: str | None = None, threshold: float = 0.0) -> float:
+        """Model-averaged P(benefit beyond ``threshold``), the mu = 0 models included;
+        ``favours`` defaults to the studies'."""
+        return self.mu.p_benefit(favours or self.favours, threshold)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
+    def p_benefit(self, favours: str | None = None, threshold: float = 0.0) -> float:
+        """P(benefit beyond ``threshold``) given an effect (the two mu-free models)."""
+        return self.mu_given_effect.p_benefit(favours or self.favours, threshold)
+
+    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+        """One row: k, the inclusion Bayes factors, both probabilities of benefit and the
+        model-averaged ``estimate`` (median) of mu with its central interval ``cri_low``/``cri_high``."""
+        low, high = self.mu.interval(level)
+        row = {"k": self.k, "bf_effect": self.bf_effect, "bf_heterogeneity": self.bf_heterogeneity,
+               "p_benefit_averaged": self.p_benefit_averaged() if self.favours else None,
+               "p_benefit": self.p_benefit() if self.favours else None,
+               "estimate": self.mu.quantile(0.5), "cri_low": low, "cri_high": high, "level": level}
+        return pd.DataFrame([row])
 
 
 def _inclusion_bf(log_prior, log_ml, members) -> float:
@@ -153,7 +172,8 @@ def _inclusion_bf(log_prior, log_ml, members) -> float:
     return float(np.exp(post - prior))
 
 
-def model_average(studies, sei=None, *, tau_prior, mu_prior, prior_probs=None, favours=None) -> ModelAverage:
+@spread_by_keyword
+def model_average(studies, *, sei=None, vi=None, tau_prior, mu_prior, prior_probs=None, favours=None) -> ModelAverage:
     """Average the four models of the module docstring.
 
     ``studies``: a Studies, ``(yi, sei)`` arrays, or a reconstructed published summary
@@ -168,7 +188,7 @@ def model_average(studies, sei=None, *, tau_prior, mu_prior, prior_probs=None, f
     and Q no longer determine the likelihood, and the reconstruction's Bayes factors are an
     approximation (the reconstruction's note says so).
     """
-    studies = as_studies(studies, sei)
+    studies = as_studies(studies, sei=sei, vi=vi)
     needs_tau(studies, "model averaging")
     tau_prior, mu_prior = as_tau_prior(tau_prior), as_mu_prior(mu_prior)
     improper = [f"{name} prior {p.name}" for name, p in (("tau", tau_prior), ("mu", mu_prior)) if not p.proper]
@@ -199,4 +219,5 @@ def model_average(studies, sei=None, *, tau_prior, mu_prior, prior_probs=None, f
     return ModelAverage(table=table, bf_effect=_inclusion_bf(log_prior, log_ml, EFFECT),
                         bf_heterogeneity=_inclusion_bf(log_prior, log_ml, HETEROGENEITY), mu=mu,
                         mu_given_effect=mu_given, favours=favours or studies.favours,
-                        tau_prior=tau_prior, mu_prior=mu_prior, note=studies.note)
+                        tau_prior=tau_prior, mu_prior=mu_prior, note=studies.note,
+                        k=getattr(studies, "k", None) or len(studies))

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evidence_lib.core import checks as _checks
+from evidence_lib.core.results import Result
+from evidence_lib.core import checks
 from evidence_lib.questions.many_fits import ExactBatch, binomial_mcse, chunks, dl_fits, sign_of
 from evidence_lib.bayes.priors import as_tau_prior
 
@@ -30,11 +31,13 @@ BINS = (0.0, 0.5, 0.7, 0.8, 0.85, 0.95, 0.99, 1.0)
 
 
 @dataclass(frozen=True, eq=False)
-class OperatingCharacteristics:
+class OperatingCharacteristics(Result):
     """Result of :func:`operating_characteristics`: ``coverage`` (rows: true mu x interval;
     ``coverage``, ``mcse``, ``n``), ``significant`` (per true mu: rate of z CIs excluding 0 and
     its MCSE), ``calibration`` (per prior set and P(benefit) bin: mean P(benefit), share of true
     benefits, n, MCSE) and ``reviews`` (one row per simulated review)."""
+
+    CAPTION = "Coverage of each interval per true mu"
 
     coverage: pd.DataFrame
     significant: pd.DataFrame
@@ -60,13 +63,13 @@ def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int,
     SEs ``sei`` and tau drawn from ``tau_prior`` (proper); read each under the z and
     Knapp-Hartung CIs and the exact posterior of every ``prior_sets`` entry (objects with
     ``label``, ``tau``, ``mu``, e.g. :func:`evidence_lib.published.readings.standard_prior_sets`)."""
-    sei = _checks.positive("sei", _checks.as_vector("sei", sei, min_len=2))
-    grid = _checks.as_vector("true_mu", true_mu)
+    sei = checks.positive("sei", checks.as_vector("sei", sei, min_len=2))
+    grid = checks.as_vector("true_mu", true_mu)
     tau_prior = as_tau_prior(tau_prior)
     if not tau_prior.proper:
         raise ValueError(f"tau_prior generates the simulated heterogeneity and must be proper, got {tau_prior.name}")
     sign = sign_of(favours)
-    reps = int(_checks.scalar("reps", reps, strictly_positive=True))
+    reps = int(checks.scalar("reps", reps, strictly_positive=True))
     rng = np.random.default_rng(random_seed)
     mu = np.repeat(grid, reps)
     n, k = len(mu), len(sei)
@@ -77,7 +80,7 @@ def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int,
     reviews = {"true_mu": mu, "tau": tau}
     intervals = {}
     for test, name in (("z", "z CI (DL)"), ("knha", "Knapp-Hartung CI (DL)")):
-        fit = dl_fits(y, sei**2, test=test, level=level)
+        fit = dl_fits(y, vi=sei**2, test=test, level=level)
         intervals[name] = (fit["low"] <= mu) & (mu <= fit["high"])
         if test == "z":
             reviews["significant"] = (fit["low"] > 0) | (fit["high"] < 0)

@@ -12,10 +12,10 @@ effects theta_new ~ N(mu, tau²), and their estimates:
   events (or only events) in both arms carries no information (its SE is set to 1e6).
 
 The review with the new trials added is refitted exactly (:class:`~evidence_lib.questions.many_fits.
-ExactBatch`), giving the updated P(benefit) and P(benefit > mid), and with DerSimonian-Laird
+ExactBatch`), giving the updated P(benefit) and P(benefit beyond the threshold), and with DerSimonian-Laird
 (z and Knapp-Hartung) for the frequentist analogue: the probability that the updated 95 % CI
 excludes the null on the side of benefit. The probability that the updated evidence crosses
-the stated threshold, P(benefit > mid) >= ``threshold``, is the share of simulations that do,
+the stated target, P(benefit beyond the threshold) >= ``target``, is the share of simulations that do,
 with its binomial Monte Carlo error.
 """
 
@@ -26,33 +26,36 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evidence_lib.core import checks as _checks
+from evidence_lib.core.results import Result
+from evidence_lib.core import checks
 from evidence_lib.effects.effect_sizes import log_or, log_rr
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.questions.many_fits import ExactBatch, binomial_mcse, chunks, dl_fits, needs_tau, sign_of
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.bayes.summaries import benefit_bounds
 
 NO_INFORMATION_SE = 1e6
 
 
 @dataclass(frozen=True, eq=False)
-class NextTrial:
+class NextTrial(Result):
     """Result of :func:`next_trial`: ``draws`` (one row per simulation: the new trials' true
-    effects and estimates, updated ``p_benefit`` and ``p_benefit_mid``, ``crosses``,
-    ``ci_excludes_null`` (z) and ``kh_excludes_null``), ``current`` (P(benefit), P(benefit >
-    mid) now) and ``summary`` (the probabilities with Monte Carlo errors)."""
+    effects and estimates, updated ``p_benefit`` and ``p_benefit_beyond``, ``crosses``,
+    ``ci_excludes_null`` (z) and ``kh_excludes_null``), ``current`` (P(benefit), P(benefit beyond
+    the threshold) now) and ``table`` (the probabilities with Monte Carlo errors)."""
+
+    CAPTION = "What the next trial would change (probabilities with Monte Carlo errors)"
 
     draws: pd.DataFrame
     current: dict
-    summary: pd.DataFrame
+    table: pd.DataFrame
     n_per_arm: int
     n_trials: int
-    mid: float
     threshold: float
+    target: float
 
     def to_frame(self) -> pd.DataFrame:
-        return self.summary.copy()
+        return self.table.copy()
 
 
 def _new_estimates(theta, n, measure, control_risk, rng):
@@ -78,76 +81,76 @@ def _binomial_row(name, hits) -> dict:
     return {"quantity": name, "probability": p, "mcse": float(binomial_mcse(p, len(hits)))}
 
 
-def next_trial(studies, n_per_arm, n_trials: int = 1, *, tau_prior, mu_prior=None, favours=None,
-               mid: float = 0.2, threshold: float = 0.9, control_risk=None, draws: int = 2000,
+@spread_by_keyword
+def next_trial(studies, *, n_per_arm, n_trials: int = 1, sei=None, vi=None, tau_prior, mu_prior=None, favours=None,
+               threshold: float = 0.2, target: float = 0.9, control_risk=None, draws: int = 2000,
                random_seed, level: float = 0.95, progress: bool | None = None) -> NextTrial:
     """Preposterior analysis of ``n_trials`` new two-arm trials of ``n_per_arm`` per arm.
 
     ``studies``: a Studies, a reconstructed published summary (its pseudo-studies stand for
     the review); ``measure`` SMD, RR or OR (from the studies). ``favours``: the side of the
-    null favouring the intervention (default: the studies'). ``mid``: the smallest effect
+    null favouring the intervention (default: the studies'). ``threshold``: the smallest effect
     that matters, on the analysis scale, as a magnitude (0.2 SD for SMD; e.g. log(1.25) for
     a ratio). ``control_risk``: the control arm's event risk, required for RR and OR.
     ``progress``: a tqdm bar over batches (None: on unless the CI variable is set).
     """
-    studies = as_studies(studies)
+    studies = as_studies(studies, sei=sei, vi=vi)
     needs_tau(studies, "next_trial")
     favours = favours or studies.favours
     sign = sign_of(favours)
     measure = studies.measure
-    _checks.choice("measure", measure, ("SMD", "RR", "OR"))
-    n = _checks.scalar("n_per_arm", n_per_arm, strictly_positive=True)
+    checks.choice("measure", measure, ("SMD", "RR", "OR"))
+    n = checks.scalar("n_per_arm", n_per_arm, strictly_positive=True)
     if n != int(n) or n < 2:
         raise ValueError(f"n_per_arm must be a whole number >= 2, got {n_per_arm}")
     n = int(n)
     if int(n_trials) != n_trials or n_trials < 1:
         raise ValueError(f"n_trials must be a whole number >= 1, got {n_trials}")
     n_trials = int(n_trials)
-    mid = _checks.scalar("mid", mid)
-    if mid < 0:
-        raise ValueError(f"mid is a magnitude on the analysis scale (>= 0), got {mid}")
-    threshold = _checks.scalar("threshold", threshold)
-    if not 0 < threshold < 1:
-        raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
+    threshold = checks.scalar("threshold", threshold)
+    if threshold < 0:
+        raise ValueError(f"threshold is a magnitude on the analysis scale (>= 0), got {threshold}")
+    target = checks.scalar("target", target)
+    if not 0 < target < 1:
+        raise ValueError(f"target must lie in (0, 1), got {target}")
     if measure in ("RR", "OR"):
-        p0 = _checks.scalar("control_risk", control_risk, allow_none=True)
+        p0 = checks.scalar("control_risk", control_risk, allow_none=True)
         if p0 is None or not 0 < p0 < 1:
             raise ValueError(f"{measure} needs control_risk, the control arm's event risk in (0, 1), "
                              f"got {control_risk}")
-    draws = int(_checks.scalar("draws", draws, strictly_positive=True))
+    draws = int(checks.scalar("draws", draws, strictly_positive=True))
 
     post = exact_posterior(studies, tau_prior=tau_prior, mu_prior=mu_prior)
     rng = np.random.default_rng(random_seed)
-    tau = post.quantile("tau", rng.uniform(size=draws))
-    m, sd = post.conditional_mu(tau)
-    mu = m + sd * rng.standard_normal(draws)
+    drawn = post.sample(draws, rng)
+    tau, mu = drawn["tau"].to_numpy(), drawn["mu"].to_numpy()
     theta = mu[:, None] + tau[:, None] * rng.standard_normal((draws, n_trials))
     y_new, se_new = _new_estimates(theta, n, measure, control_risk, rng)
     y_all = np.hstack([np.broadcast_to(studies.yi, (draws, len(studies))), y_new])
     se_all = np.hstack([np.broadcast_to(studies.sei, (draws, len(studies))), se_new])
 
-    p_benefit, p_mid = np.empty(draws), np.empty(draws)
+    p_benefit, p_beyond = np.empty(draws), np.empty(draws)
     for part in chunks(draws, desc="next trial", progress=progress):
         batch = ExactBatch(y_all[part], se_all[part], post.tau_prior, post.mu_prior)
         p_benefit[part] = batch.p_benefit(favours)
-        p_mid[part] = batch.p_benefit(favours, mid)
+        p_beyond[part] = batch.p_benefit(favours, threshold)
     significant = {}
     for test in ("z", "knha"):
-        fit = dl_fits(y_all, se_all**2, test=test, level=level)
+        fit = dl_fits(y_all, vi=se_all**2, test=test, level=level)
         significant[test] = (fit["low"] > 0) if sign > 0 else (fit["high"] < 0)
 
     current = {"p_benefit": post.prob("mu", **benefit_bounds(favours)),
-               "p_benefit_mid": post.prob("mu", **benefit_bounds(favours, mid))}
-    crosses = p_mid >= threshold
+               "p_benefit_beyond": post.prob("mu", **benefit_bounds(favours, threshold))}
+    crosses = p_beyond >= target
     table = pd.DataFrame({f"theta_new_{j + 1}": theta[:, j] for j in range(n_trials)}
                          | {f"y_new_{j + 1}": y_new[:, j] for j in range(n_trials)}
-                         | {"p_benefit": p_benefit, "p_benefit_mid": p_mid, "crosses": crosses,
+                         | {"p_benefit": p_benefit, "p_benefit_beyond": p_beyond, "crosses": crosses,
                             "ci_excludes_null": significant["z"], "kh_excludes_null": significant["knha"]})
     summary = pd.DataFrame([
-        _binomial_row(f"P(benefit > mid) >= {threshold:g} after the update", crosses),
+        _binomial_row(f"P(benefit beyond the threshold) >= {target:g} after the update", crosses),
         _binomial_row("updated P(benefit) >= 0.95", p_benefit >= 0.95),
         _binomial_row("updated z CI excludes the null (benefit side)", significant["z"]),
         _binomial_row("updated Knapp-Hartung CI excludes the null (benefit side)", significant["knha"]),
     ]).set_index("quantity")
-    return NextTrial(draws=table, current=current, summary=summary, n_per_arm=n, n_trials=n_trials,
-                     mid=mid, threshold=threshold)
+    return NextTrial(draws=table, current=current, table=summary, n_per_arm=n, n_trials=n_trials,
+                     threshold=threshold, target=target)

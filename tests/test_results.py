@@ -1,0 +1,97 @@
+"""Every result class shares one base: to_frame() in the vocabulary, _repr_html_() for Jupyter."""
+
+import importlib
+import pkgutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import evidence_lib as el
+from evidence_lib.core.results import INTERVAL_PREFIXES, VOCABULARY, Result
+from evidence_lib.published.readings import PriorSet
+
+YI, SEI = [-0.53, -0.10, 0.05, -0.30, -0.41], [0.2, 0.14, 0.17, 0.22, 0.12]
+HN = el.priors.half_normal(0.5)
+
+
+def _studies():
+    return el.Studies(YI, SEI, measure="SMD", favours="lower")
+
+
+def _results():
+    s = _studies()
+    counts = dict(e1=[3, 5, 0, 7], n1=[40, 50, 30, 60], e2=[1, 2, 1, 3], n2=[40, 48, 31, 59])
+    return {
+        "REResult": el.random_effects(s),
+        "GLMMResult": el.random_effects_binomial(**counts),
+        "ExactPosterior": el.exact_posterior(s, tau_prior=HN),
+        "ModelAverage": el.model_average(s, tau_prior=HN, mu_prior=(0, 1)),
+        "DesignAnalysis": el.design_analysis(s, true_effects=[-0.2, -0.5]),
+        "NextTrial": el.next_trial(s, n_per_arm=50, tau_prior=HN, draws=50, random_seed=1, progress=False),
+        "SummaryCheck": el.summary_level_check(s, HN),
+        "OperatingCharacteristics": el.operating_characteristics(
+            np.array(SEI), [0.0], tau_prior=HN, prior_sets=[PriorSet("half-normal(0.5)", HN, None)], reps=20,
+            random_seed=1, progress=False),
+        "RegTestResult": el.regtest(s),
+        "PetPeeseResult": el.pet_peese(s),
+        "RankTestResult": el.ranktest(s),
+        "TrimFillResult": el.trimfill(s),
+        "FailSafeResult": el.fsn(s),
+        "SelectionResult": el.selmodel(s, alternative="less", method="EE"),
+        "BiasSuite": el.bias_suite(s),
+    }
+
+
+@pytest.fixture(scope="module")
+def results():
+    return _results()
+
+
+def _result_classes():
+    found = set()
+    for info in pkgutil.walk_packages(el.__path__, "evidence_lib."):
+        module = importlib.import_module(info.name)
+        for obj in vars(module).values():
+            if isinstance(obj, type) and issubclass(obj, Result) and obj is not Result and obj.__module__ == info.name:
+                found.add(obj.__name__)
+    return found
+
+
+def test_every_result_class_is_exercised(results):
+    # Diagnostics: tests/test_diagnostics.py; BiasResult: the base of the bias results below
+    assert _result_classes() - {"Diagnostics", "BiasResult"} == set(results)
+
+
+@pytest.mark.parametrize("name", ["REResult", "GLMMResult", "ExactPosterior", "ModelAverage", "DesignAnalysis",
+                                  "NextTrial", "SummaryCheck", "OperatingCharacteristics", "RegTestResult",
+                                  "PetPeeseResult", "RankTestResult", "TrimFillResult", "FailSafeResult",
+                                  "SelectionResult", "BiasSuite"])
+def test_result_shows_itself(results, name):
+    res = results[name]
+    frame = res.to_frame()
+    assert isinstance(frame, pd.DataFrame) and len(frame)
+    html = res._repr_html_()
+    assert "<table" in html and "0x7f" not in html and "NaN" not in html
+
+
+def _in_vocabulary(column):
+    if column in VOCABULARY:
+        return True
+    head, _, end = column.rpartition("_")
+    return end in ("low", "high", "estimate") and head in (*INTERVAL_PREFIXES, "post")
+
+
+@pytest.mark.parametrize("name", ["REResult", "GLMMResult", "ExactPosterior", "ModelAverage"])
+def test_pooled_results_carry_the_shared_fields(results, name):
+    """estimate, an interval at its level and k, named as core.results says."""
+    frame = results[name].to_frame()
+    assert {"estimate", "level", "k"} <= set(frame.columns), name
+    ends = [c for c in frame.columns if c.endswith(("_low", "low")) and _in_vocabulary(c)]
+    assert ends, f"{name}: no interval in the vocabulary"
+    assert not {"mu", "ci_low", "ci_high", "z", "post_median", "p_implied"} & set(frame.columns), name
+
+
+def test_two_probabilities_of_benefit_have_two_names(results):
+    frame = results["ModelAverage"].to_frame()
+    assert frame.loc[0, "p_benefit_averaged"] < frame.loc[0, "p_benefit"]  # the mu = 0 models count as none
