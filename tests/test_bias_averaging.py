@@ -147,16 +147,18 @@ def test_result_and_direction():
     studies = Studies(Y, S, measure="SMD", favours="higher")
     res = ba.bias_model_average(studies)
     flipped = ba.bias_model_average(Studies(-Y, S, measure="SMD", favours="lower"))
-    t = res.to_frame()
+    t = res.table
+    assert list(res.to_frame().columns) == ["k", "bf_effect", "bf_heterogeneity", "bf_bias", "p_benefit_averaged",
+                                            "p_benefit", "estimate", "cri_low", "cri_high", "level"]
     assert len(t) == 20 and t["prior_prob"].sum() == pytest.approx(1) and t["post_prob"].sum() == pytest.approx(1)
     assert list(t.columns) == ["effect", "heterogeneity", "bias", "prior_prob", "log_ml", "post_prob", "estimate"]
     for name in ("bf_effect", "bf_heterogeneity", "bf_bias", "p_benefit", "p_benefit_averaged"):
         assert getattr(flipped, name) == pytest.approx(getattr(res, name), rel=1e-9), name
     assert (flipped.estimate, flipped.low, flipped.high) == pytest.approx((-res.estimate, -res.high, -res.low))
     assert res.low <= res.estimate <= res.high and 0 < res.p_benefit_averaged <= res.p_benefit < 1
-    assert "bf_bias" in res._repr_html_()
+    assert "BF (bias)" in res._repr_html_()
     # the no-bias rows are the exact engine's four models
-    plain = ba.model_average(Y, S, tau_prior=P.heterogeneity, mu_prior=P.effect)
+    plain = ba.model_average(Y, sei=S, tau_prior=P.heterogeneity, mu_prior=P.effect)
     np.testing.assert_allclose(t.loc[t["bias"] == "none", "log_ml"], plain.table["log_ml"], rtol=0, atol=1e-12)
 
 

@@ -26,11 +26,11 @@ def test_scores_are_the_lowest_of_each_comparisons_rows(data):
 
 def test_low_risk_subset(data):
     df, sel = data
-    res = risk_of_bias_readings(sel, df, cut=3)
+    res = risk_of_bias_readings(sel.studies, rob_scores(sel, df), cut=3)
     t = res.to_frame()
     keep = res.rob >= 3
     assert t["k"].tolist() == [68, 68, keep.sum(), keep.sum()]
     fit = random_effects(sel.studies.yi[keep], vi=sel.studies.vi[keep], method="REML")
-    assert t.loc[2, "estimate"] == pytest.approx(fit.mu, rel=1e-12)
+    assert t.loc[2, "estimate"] == pytest.approx(fit.estimate, rel=1e-12)
     with pytest.raises(ValueError, match="cut must be"):
-        risk_of_bias_readings(sel, df, cut=5)
+        risk_of_bias_readings(sel.studies, rob_scores(sel, df), cut=5)

@@ -125,7 +125,7 @@ class NormalModel:
 def conditional_likelihood(yi, vi, tau, mu_prior):
     """log L(tau), m(tau), v(tau) of the module docstring (mu integrated under ``mu_prior``,
     flat or normal), broadcasting: ``yi`` (..., k) with ``tau`` (...)."""
-    model = _Model(np.asarray(yi, float), np.asarray(vi, float), as_tau_prior(None), as_mu_prior(mu_prior))
+    model = NormalModel(np.asarray(yi, float), np.asarray(vi, float), as_tau_prior(None), as_mu_prior(mu_prior))
     return model.cond(tau)
 
 

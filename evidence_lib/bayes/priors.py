@@ -151,8 +151,8 @@ class HalfPrior(TauPrior):
 
 
 @dataclass(frozen=True, kw_only=True)
-class InverseGammaTau2(TauPrior):
-    """tau² ~ InvGamma(shape, scale): density on tau is invgamma.pdf(tau²)·2·tau."""
+class InverseGammaFamily(TauPrior):
+    """Base of the inverse-gamma priors: ``shape``, ``scale`` and the scipy distribution."""
 
     shape: float
     scale: float
@@ -160,6 +160,11 @@ class InverseGammaTau2(TauPrior):
     @cached_property
     def _dist(self):
         return stats.invgamma(self.shape, scale=self.scale)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InverseGammaTau2(InverseGammaFamily):
+    """tau² ~ InvGamma(shape, scale): density on tau is invgamma.pdf(tau²)·2·tau."""
 
     def logpdf(self, tau):
         tau = _values("tau", tau)
@@ -182,16 +187,9 @@ class InverseGammaTau2(TauPrior):
 
 
 @dataclass(frozen=True, kw_only=True)
-class InverseGammaTau(TauPrior):
+class InverseGammaTau(InverseGammaFamily):
     """tau ~ InvGamma(shape, scale) on tau itself (RoBMA's and metaBMA's heterogeneity prior):
     density scale^shape / Gamma(shape) · tau^-(shape+1) · exp(-scale / tau)."""
-
-    shape: float
-    scale: float
-
-    @cached_property
-    def _dist(self):
-        return stats.invgamma(self.shape, scale=self.scale)
 
     def logpdf(self, tau):
         tau = _values("tau", tau)
@@ -320,8 +318,8 @@ def inverse_gamma_tau2(shape, scale) -> InverseGammaTau2:
 
 def inverse_gamma_tau(shape, scale) -> InverseGammaTau:
     """tau ~ InvGamma(shape, scale) (RoBMA's default is shape 1, scale 0.15: :func:`robma_priors`)."""
-    shape = _checks.scalar("shape", shape, strictly_positive=True)
-    scale = _checks.scalar("scale", scale, strictly_positive=True)
+    shape = checks.scalar("shape", shape, strictly_positive=True)
+    scale = checks.scalar("scale", scale, strictly_positive=True)
     return InverseGammaTau(name=f"tau ~ inverse-gamma({_fmt(shape)}, {_fmt(scale)})", shape=shape, scale=scale)
 
 
@@ -549,11 +547,11 @@ class CumulativeDirichlet:
 def cumulative_dirichlet(steps, alpha=None) -> CumulativeDirichlet:
     """Weights of a one-sided selection model cut at one-sided p-values ``steps`` (increasing,
     in (0, 1)); ``alpha`` (len(steps) + 1 positive values) defaults to all 1 (RoBMA's default)."""
-    steps = tuple(float(x) for x in _checks.as_vector("steps", steps))
+    steps = tuple(float(x) for x in checks.as_vector("steps", steps))
     if any(not 0 < x < 1 for x in steps) or any(b <= a for a, b in zip(steps, steps[1:])):
         raise ValueError(f"steps must be increasing one-sided p-values in (0, 1), got {list(steps)}")
     alpha = (1.0,) * (len(steps) + 1) if alpha is None else tuple(
-        float(x) for x in _checks.positive("alpha", _checks.as_vector("alpha", alpha)))
+        float(x) for x in checks.positive("alpha", checks.as_vector("alpha", alpha)))
     if len(alpha) != len(steps) + 1:
         raise ValueError(f"alpha needs len(steps) + 1 = {len(steps) + 1} values, got {len(alpha)}")
     return CumulativeDirichlet(name=f"one-sided weights at p = {', '.join(_fmt(x) for x in steps)} "

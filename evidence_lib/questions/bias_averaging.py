@@ -42,6 +42,7 @@ from evidence_lib.bayes import selection
 from evidence_lib.bayes.box_quadrature import BoxIntegral
 from evidence_lib.bayes.exact import conditional_likelihood
 from evidence_lib.bayes.priors import RobmaPriors, robma_priors
+from evidence_lib.core.results import Result
 from evidence_lib.core.studies import as_studies
 from evidence_lib.questions.many_fits import needs_tau, sign_of
 from evidence_lib.questions.model_averaging import PointMassMixture, model_average
@@ -143,7 +144,7 @@ def _inclusion_bf(log_prior, log_ml, members) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class BiasAverage:
+class BiasAverage(Result):
     """Result of :func:`bias_model_average`. ``bf_effect``, ``bf_heterogeneity``, ``bf_bias``:
     inclusion Bayes factors; ``estimate``/``low``/``high``: model-averaged posterior median and
     central interval of mu (at ``level``; the mu = 0 models put a point mass at 0);
@@ -151,7 +152,11 @@ class BiasAverage:
     ``p_benefit``: the same given an effect (mu-free models only). ``table``: one row per model
     (effect, heterogeneity, bias, prior_prob, log_ml, post_prob, estimate = posterior median of mu
     given the model). ``mu`` and ``mu_given_effect``: the mixtures, on the benefit-positive scale
-    (multiply by ``sign`` for the original scale)."""
+    (multiply by ``sign`` for the original scale). ``to_frame()``: one row (the interval as
+    ``cri_low``/``cri_high``); ``table``: the models."""
+
+    DISPLAY = ("k", "bf_effect", "bf_heterogeneity", "bf_bias", "p_benefit_averaged", "p_benefit", "estimate_cri")
+    CAPTION = "Model averaging over effect, heterogeneity and publication bias (RoBMA's default priors)"
 
     table: pd.DataFrame
     bf_effect: float
@@ -171,18 +176,12 @@ class BiasAverage:
     mu_given_effect: PointMassMixture
     note: str = ""
 
-    def summary(self) -> pd.DataFrame:
-        """One row: k, the three inclusion Bayes factors, estimate, low, high, p_benefit(_averaged)."""
-        cols = ("k", "bf_effect", "bf_heterogeneity", "bf_bias", "estimate", "low", "high", "level",
-                "p_benefit", "p_benefit_averaged")
-        return pd.DataFrame([{c: getattr(self, c) for c in cols}])
-
     def to_frame(self) -> pd.DataFrame:
-        """The per-model table."""
-        return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        return self.summary().to_html(index=False) + self.table.to_html(index=False)
+        """One row: k, the three inclusion Bayes factors, both probabilities of benefit and the
+        model-averaged ``estimate`` with ``cri_low``/``cri_high`` at ``level``."""
+        cols = ("k", "bf_effect", "bf_heterogeneity", "bf_bias", "p_benefit_averaged", "p_benefit", "estimate")
+        row = {c: getattr(self, c) for c in cols} | {"cri_low": self.low, "cri_high": self.high, "level": self.level}
+        return pd.DataFrame([row])
 
 
 def _quantiles(mix: PointMassMixture, sign: float, level: float):
@@ -204,7 +203,7 @@ def bias_model_average(studies, *, sei=None, priors: RobmaPriors | None = None, 
     bias model label ("none", "selection p = 0.05", "selection p = 0.025, 0.05", "PET", "PEESE")
     to prior probability, summing to 1 (default :func:`default_bias_probs`).
     """
-    studies = as_studies(studies, sei)
+    studies = as_studies(studies, sei=sei)
     needs_tau(studies, "bias-aware model averaging")
     favours = favours or studies.favours
     if favours is None:
@@ -223,7 +222,7 @@ def bias_model_average(studies, *, sei=None, priors: RobmaPriors | None = None, 
             raise ValueError(f"{name} must lie in (0, 1), got {p}")
     y, s = sign * studies.yi, studies.sei
     rows, parts = [], []
-    plain = model_average(y, s, tau_prior=priors.heterogeneity, mu_prior=priors.effect)
+    plain = model_average(y, sei=s, tau_prior=priors.heterogeneity, mu_prior=priors.effect)
     for (_, r), (eff, het) in zip(plain.table.iterrows(), [(0, 0), (1, 0), (0, 1), (1, 1)]):
         post = None
         if eff and not het:

@@ -5,7 +5,8 @@ of Cochrane risk-of-bias domains at low risk). A comparison takes the **lowest**
 database rows it combines (:func:`evidence_lib.loaders.metapsy_selection.select_perinatal_effects`,
 ``row_ids``), so a comparison counts as low risk only when all its rows do.
 
-Readings (:func:`risk_of_bias_readings`):
+Readings (:func:`risk_of_bias_readings`, any studies with one score each; for Metapsy
+``risk_of_bias_readings(sel.studies, rob_scores(sel, df))``):
 
 - the trials at low risk (rob >= ``cut``), read both ways: REML random effects (metafor
   ``rma``) and the exact posterior (bayesmeta's model), next to the same readings of all trials;
@@ -25,6 +26,7 @@ import pandas as pd
 from evidence_lib.bayes import priors
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.bayes.summaries import summarise
+from evidence_lib.core.results import Result
 from evidence_lib.core.studies import Studies
 from evidence_lib.frequentist.rma import random_effects
 
@@ -45,7 +47,7 @@ def _subset(studies: Studies, keep: np.ndarray) -> Studies:
 
 
 @dataclass(frozen=True, eq=False)
-class RiskOfBias:
+class RiskOfBias(Result):
     """``table``: one row per reading (subset, k, engine, estimate, low, high, p_benefit);
     ``regression``: the MCMC meta-regression summary (None unless asked); ``cut``, ``rob``."""
 
@@ -55,6 +57,7 @@ class RiskOfBias:
     rob: np.ndarray
 
     def to_frame(self) -> pd.DataFrame:
+        """The readings table (one row per subset and reading)."""
         return self.table.copy()
 
     def _repr_html_(self) -> str:
@@ -62,27 +65,24 @@ class RiskOfBias:
         return self.table.to_html(index=False) + extra
 
 
-def risk_of_bias_readings(selection=None, df: pd.DataFrame | None = None, *, cut: int = CUT,
-                          tau_prior=None, regression: bool = False, random_seed: int = 20261204) -> RiskOfBias:
-    """Both readings of all comparisons and of those with rob >= ``cut`` (module docstring);
-    ``tau_prior`` defaults to half-normal(0.5), mu flat; ``regression=True`` adds the MCMC
-    meta-regression on rob (beta ~ N(0, 1), about a minute)."""
-    from evidence_lib.loaders.metapsy import load_metapsy
-    from evidence_lib.loaders.metapsy_selection import select_perinatal_effects
-
-    df = load_metapsy() if df is None else df
-    selection = select_perinatal_effects(df) if selection is None else selection
+def risk_of_bias_readings(studies: Studies, rob, *, cut: int = CUT, tau_prior=None, regression: bool = False,
+                          random_seed: int = 20261204) -> RiskOfBias:
+    """Both readings of all ``studies`` and of those with ``rob`` >= ``cut`` (module docstring;
+    ``rob`` one score 0..4 per study, NaN when unscored, e.g. :func:`rob_scores`); ``tau_prior``
+    defaults to half-normal(0.5), mu flat; ``regression=True`` adds the MCMC meta-regression on
+    rob (beta ~ N(0, 1), about half a minute for k = 68)."""
+    rob = np.asarray(rob, float)
+    if len(rob) != len(studies):
+        raise ValueError(f"rob needs one score per study: {len(rob)} scores for {len(studies)} studies")
     if not 0 <= cut <= 4:
         raise ValueError(f"cut must be a rob score in 0..4, got {cut}")
     tau_prior = priors.half_normal(0.5) if tau_prior is None else tau_prior
-    rob = rob_scores(selection, df)
-    studies = selection.studies
     rows = []
     for name, keep in (("all", np.ones(len(rob), bool)), (f"rob >= {cut}", rob >= cut)):
         sub = _subset(studies, keep)
         fit = random_effects(sub, method="REML")
-        rows.append({"subset": name, "k": len(sub), "reading": "REML random effects", "estimate": fit.mu,
-                     "low": fit.ci_low, "high": fit.ci_high, "p_benefit": np.nan})
+        rows.append({"subset": name, "k": len(sub), "reading": "REML random effects", "estimate": fit.estimate,
+                     "low": fit.low, "high": fit.high, "p_benefit": np.nan})
         post = summarise(exact_posterior(sub, tau_prior=tau_prior), favours=sub.favours)
         rows.append({"subset": name, "k": len(sub), "reading": f"exact posterior, tau ~ {tau_prior.name}",
                      "estimate": post["estimate"], "low": post["low"], "high": post["high"],
