@@ -261,4 +261,12 @@ def bias_model_average(studies, *, sei=None, priors: RobmaPriors | None = None, 
                        estimate=estimate, low=low, high=high, level=level,
                        p_benefit=given.prob(lower=0.0), p_benefit_averaged=mix.prob(lower=0.0),
                        k=len(studies), favours=favours, sign=sign, priors=priors, mu=mix,
-                       mu_given_effect=given, note=studies.note)
+                       mu_given_effect=given, note="; ".join(x for x in (studies.note, _identification(s)) if x))
+
+
+def _identification(s) -> str:
+    """Warning text when PET/PEESE cannot be told from an effect: equal standard errors."""
+    if np.ptp(s) > 1e-12 * s.max():
+        return ""
+    return ("all standard errors are equal: PET/PEESE's b·s (b·s²) is a constant, confounded with mu, so the "
+            "PET/PEESE models and bf_bias / bf_effect are driven by the priors (a published summary's pseudo-studies)")
