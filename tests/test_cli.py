@@ -226,5 +226,7 @@ def test_bias_command_prints_every_method_and_draws_the_funnel(tmp_path, capsys)
     for method in ("Egger regression test", "rank test", "trim and fill", "fail-safe N", "PET-PEESE", "3PSM"):
         assert method in out
     assert (tmp_path / "f.png").stat().st_size > 1000 and studies.read_bytes() == before
-    assert main(["bias", "--studies", str(studies), "--favours", "lower", "--plot", str(studies)]) == 2
-    assert studies.read_bytes() == before and "it would be overwritten" in capsys.readouterr().err
+    as_png = tmp_path / "data.png"  # the issue-22 case: the input named like a figure
+    as_png.write_bytes(before)
+    assert main(["bias", "--studies", str(as_png), "--favours", "lower", "--plot", str(as_png)]) == 2
+    assert as_png.read_bytes() == before and "it would be overwritten" in capsys.readouterr().err
