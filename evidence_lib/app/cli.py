@@ -417,7 +417,7 @@ def _cmd_bias(args) -> int:
         ma = bias_model_average(studies)
         print(f"bias-aware model averaging (RoBMA's model space and default priors, computed by quadrature): "
               f"BF(effect) {ma.bf_effect:.3g}, BF(heterogeneity) {ma.bf_heterogeneity:.3g}, BF(bias) {ma.bf_bias:.3g}; "
-              f"model-averaged estimate {ma.estimate:.3f} [{ma.low:.3f}, {ma.high:.3f}]; "
+              f"model-averaged estimate {ma.estimate + 0.0:.3f} [{ma.low + 0.0:.3f}, {ma.high + 0.0:.3f}]; "
               f"p_benefit_averaged {ma.p_benefit_averaged:.3f}, p_benefit {ma.p_benefit:.3f} (given an effect)")
     if args.plot:
         import matplotlib

@@ -46,8 +46,14 @@ def selection_log_lik(y, s, steps, mu, tau, omega):
     """Σ_i log p(y_i) of the one-sided selection model (module docstring) at N points:
     ``mu``, ``tau`` (N,), ``omega`` (N, J). The normal cdfs are computed once per run of equal
     consecutive (mu, tau) pairs (a tensor quadrature grid repeats them across the weight axes)."""
-    y, s = np.asarray(y, float), np.asarray(s, float)
-    mu, tau, omega = np.asarray(mu, float), np.asarray(tau, float), np.asarray(omega, float)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        out = _selection_log_lik(np.asarray(y, float), np.asarray(s, float), steps, np.asarray(mu, float),
+                                 np.asarray(tau, float), np.asarray(omega, float))
+    # tau overflowing at the quadrature's far nodes: density and normaliser both vanish there (no mass)
+    return np.where(np.isnan(out), -np.inf, out)
+
+
+def _selection_log_lik(y, s, steps, mu, tau, omega):
     new = np.concatenate([[True], (mu[1:] != mu[:-1]) | (tau[1:] != tau[:-1])])
     run = np.cumsum(new) - 1
     mu_u, tau_u = mu[new], tau[new]
@@ -60,5 +66,5 @@ def selection_log_lik(y, s, steps, mu, tau, omega):
     for j in range(omega.shape[1] - 1):
         area += upper[run, :, j] * shares[:, j:j + 1]
     counts = np.bincount(observed_interval(y, s, steps), minlength=omega.shape[1])
-    with np.errstate(divide="ignore"):
-        return log_phi[run] + np.log(omega) @ counts - np.log(area).sum(1)
+    # xlogy: an empty interval adds 0, even where its weight is 0
+    return log_phi[run] + special.xlogy(counts, omega).sum(1) - np.log(area).sum(1)

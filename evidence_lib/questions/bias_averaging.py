@@ -42,6 +42,7 @@ from evidence_lib.bayes import selection
 from evidence_lib.bayes.box_quadrature import BoxIntegral
 from evidence_lib.bayes.exact import conditional_likelihood
 from evidence_lib.bayes.priors import RobmaPriors, robma_priors
+from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.core.results import Result
 from evidence_lib.core.studies import as_studies
 from evidence_lib.questions.many_fits import needs_tau, sign_of
@@ -234,7 +235,8 @@ def bias_model_average(studies, *, sei=None, priors: RobmaPriors | None = None, 
     for eff in (False, True):
         for het in (False, True):
             for wf in priors.weight_functions:
-                log_ml, post = _selection_model(y, s, wf, eff, het, priors)
+                with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # far nodes: no mass
+                    log_ml, post = _selection_model(y, s, wf, eff, het, priors)
                 rows.append((eff, het, _wf_label(wf), log_ml, post and (post.cdf, post.ppf)))
             for label, x, prior_b in ((PET, s, priors.pet), (PEESE, s**2, priors.peese)):
                 log_ml, post = _regression_model(y, s, x, prior_b, eff, het, priors)
@@ -243,6 +245,9 @@ def bias_model_average(studies, *, sei=None, priors: RobmaPriors | None = None, 
     het = np.array([r[1] for r in rows])
     bias = np.array([r[2] for r in rows])
     log_ml = np.array([r[3] for r in rows])
+    if not np.isfinite(log_ml).all():
+        bad = [f"{r[2]} (effect {r[0]}, heterogeneity {r[1]})" for r, v in zip(rows, log_ml) if not np.isfinite(v)]
+        raise ConvergenceError(f"bias-aware model averaging: the marginal likelihood is not finite for {bad}")
     prior = np.where(eff, p_effect, 1 - p_effect) * np.where(het, p_heterogeneity, 1 - p_heterogeneity) * \
         np.array([p_bias[b] for b in bias])
     log_prior = np.log(prior)
