@@ -41,7 +41,9 @@ def test_layers_are_reachable():
 
 
 SPREAD_FUNCTIONS = ("random_effects", "leave_one_out", "egger_test", "exact_posterior", "sample_posterior",
-                    "sample_meta_regression", "model_average", "design_analysis", "next_trial", "as_studies")
+                    "sample_meta_regression", "model_average", "design_analysis", "next_trial", "as_studies",
+                    "regtest", "pet_peese", "ranktest", "trimfill", "fsn", "selmodel", "bias_suite",
+                    "bias_model_average", "fit_meta_regression")
 
 
 def test_a_second_positional_argument_names_both_keywords():

@@ -44,7 +44,7 @@ from evidence_lib.bayes.exact import conditional_likelihood
 from evidence_lib.bayes.priors import RobmaPriors, robma_priors
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.core.results import Result
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.questions.many_fits import needs_tau, sign_of
 from evidence_lib.questions.model_averaging import PointMassMixture, model_average
 
@@ -192,6 +192,7 @@ def _quantiles(mix: PointMassMixture, sign: float, level: float):
     return (sign * med, *sorted((sign * lo, sign * hi)))
 
 
+@spread_by_keyword
 def bias_model_average(studies, *, sei=None, priors: RobmaPriors | None = None, p_effect: float = 0.5,
                        p_heterogeneity: float = 0.5, p_bias: dict | None = None, favours: str | None = None,
                        level: float = LEVEL) -> BiasAverage:

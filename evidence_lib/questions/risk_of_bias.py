@@ -12,8 +12,8 @@ Readings (:func:`risk_of_bias_readings`, any studies with one score each; for Me
   ``rma``) and the exact posterior (bayesmeta's model), next to the same readings of all trials;
 - a Bayesian meta-regression on rob, y_i ~ N(mu + beta·rob_i, s_i² + tau²), by MCMC
   (:func:`evidence_lib.bayes.mcmc.sample_meta_regression`); beta > 0 means larger effects in
-  lower-risk trials. No frequentist meta-regression is offered (the project has no
-  metafor-checked ``mods=`` engine yet).
+  lower-risk trials; and the same regression by REML (metafor ``rma(yi, vi, mods = ~ rob)``,
+  :func:`evidence_lib.frequentist.meta_regression.fit_meta_regression`), always.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.bayes.summaries import summarise
 from evidence_lib.core.results import Result
 from evidence_lib.core.studies import Studies
+from evidence_lib.frequentist.meta_regression import fit_meta_regression
 from evidence_lib.frequentist.rma import random_effects
 
 CUT = 3
@@ -49,9 +50,15 @@ def _subset(studies: Studies, keep: np.ndarray) -> Studies:
 @dataclass(frozen=True, eq=False)
 class RiskOfBias(Result):
     """``table``: one row per reading (subset, k, engine, estimate, low, high, p_benefit);
-    ``regression``: the MCMC meta-regression summary (None unless asked); ``cut``, ``rob``."""
+    ``slope``: the change in effect per rob point, one row per engine (REML always, MCMC when
+    asked: estimate, low, high, pval); ``regression``: the MCMC meta-regression summary (None
+    unless asked); ``cut``, ``rob``."""
+
+    DISPLAY = ("subset", "k", "reading", "ci", "p_benefit")
+    CAPTION = "All trials and the trials at low risk of bias, read both ways"
 
     table: pd.DataFrame
+    slope: pd.DataFrame
     regression: pd.DataFrame | None
     cut: int
     rob: np.ndarray
@@ -59,10 +66,6 @@ class RiskOfBias(Result):
     def to_frame(self) -> pd.DataFrame:
         """The readings table (one row per subset and reading)."""
         return self.table.copy()
-
-    def _repr_html_(self) -> str:
-        extra = "" if self.regression is None else self.regression.to_html()
-        return self.table.to_html(index=False) + extra
 
 
 def risk_of_bias_readings(studies: Studies, rob, *, cut: int = CUT, tau_prior=None, regression: bool = False,
@@ -87,14 +90,21 @@ def risk_of_bias_readings(studies: Studies, rob, *, cut: int = CUT, tau_prior=No
         rows.append({"subset": name, "k": len(sub), "reading": f"exact posterior, tau ~ {tau_prior.name}",
                      "estimate": post["estimate"], "low": post["low"], "high": post["high"],
                      "p_benefit": post["p_benefit"]})
+    scored = np.isfinite(rob)
+    sub = _subset(studies, scored)
+    reml = fit_meta_regression(sub.yi, vi=sub.vi, X=np.column_stack([np.ones(scored.sum()), rob[scored]]))
+    slope = [{"reading": "REML meta-regression (z test)", "estimate": reml.beta[1], "low": reml.low[1],
+              "high": reml.high[1], "pval": reml.pval[1]}]
     reg = None
     if regression:
         import arviz as az
 
         from evidence_lib.bayes.mcmc import sample_meta_regression
 
-        scored = np.isfinite(rob)
-        idata = sample_meta_regression(_subset(studies, scored), x=rob[scored], tau_prior=tau_prior,
-                                       random_seed=random_seed)
+        idata = sample_meta_regression(sub, x=rob[scored], tau_prior=tau_prior, random_seed=random_seed)
         reg = az.summary(idata, var_names=["mu", "beta", "tau"])
-    return RiskOfBias(table=pd.DataFrame(rows), regression=reg, cut=cut, rob=rob)
+        beta = np.asarray(idata["posterior"]["beta"]).ravel()
+        slope.append({"reading": f"MCMC meta-regression, tau ~ {tau_prior.name}", "estimate": float(np.median(beta)),
+                      "low": float(np.quantile(beta, 0.025)), "high": float(np.quantile(beta, 0.975)),
+                      "pval": np.nan})
+    return RiskOfBias(table=pd.DataFrame(rows), slope=pd.DataFrame(slope), regression=reg, cut=cut, rob=rob)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.core.results import Result
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.frequentist.rma import random_effects
 from evidence_lib.questions.bias.failsafe import fsn
 from evidence_lib.questions.bias.rank import ranktest
@@ -46,6 +46,7 @@ def _row(method, res=None, *, estimate=None, note="", stat=None, pval=None):
             "pval": pval if pval is not None else getattr(res, "pval", None), "note": note}
 
 
+@spread_by_keyword
 def bias_suite(studies, *, sei=None, vi=None, level: float = 0.95) -> BiasSuite:
     """The methods of the module docstring on ``studies`` (a Studies with ``favours`` set, or
     ``yi`` with ``sei=``/``vi=``); one row per method: ``estimate``, ``low``/``high`` (its
