@@ -233,15 +233,15 @@ def bias_model_average(studies, *, sei=None, priors: RobmaPriors | None = None, 
         elif eff:
             post = (lambda x: plain.mu.post.cdf("mu", x), lambda q: plain.mu.post.quantile("mu", q))
         rows.append((bool(eff), bool(het), NONE, float(r["log_ml"]), post))
-    for eff in (False, True):
-        for het in (False, True):
-            for wf in priors.weight_functions:
-                with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # far nodes: no mass
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # far quadrature nodes: no mass
+        for eff in (False, True):
+            for het in (False, True):
+                for wf in priors.weight_functions:
                     log_ml, post = _selection_model(y, s, wf, eff, het, priors)
-                rows.append((eff, het, _wf_label(wf), log_ml, post and (post.cdf, post.ppf)))
-            for label, x, prior_b in ((PET, s, priors.pet), (PEESE, s**2, priors.peese)):
-                log_ml, post = _regression_model(y, s, x, prior_b, eff, het, priors)
-                rows.append((eff, het, label, log_ml, post and (post.cdf, post.ppf)))
+                    rows.append((eff, het, _wf_label(wf), log_ml, post and (post.cdf, post.ppf)))
+                for label, x, prior_b in ((PET, s, priors.pet), (PEESE, s**2, priors.peese)):
+                    log_ml, post = _regression_model(y, s, x, prior_b, eff, het, priors)
+                    rows.append((eff, het, label, log_ml, post and (post.cdf, post.ppf)))
     eff = np.array([r[0] for r in rows])
     het = np.array([r[1] for r in rows])
     bias = np.array([r[2] for r in rows])

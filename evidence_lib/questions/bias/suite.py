@@ -76,7 +76,9 @@ def bias_suite(studies, *, sei=None, vi=None, level: float = 0.95) -> BiasSuite:
         try:
             res = run()
         except (ValueError, ConvergenceError) as err:
-            rows.append(_row(name, estimate=np.nan, note=f"not identified here: {err}"))
+            why = ("all studies share one standard error (as a published summary's pseudo-studies do)"
+                   if "same standard error" in str(err) else str(err))
+            rows.append(_row(name, estimate=np.nan, note=f"not identified here: {why}"))
             continue
         rows.append({**_row(name, res), **extra(res)})
     table = pd.DataFrame(rows, columns=COLUMNS)
