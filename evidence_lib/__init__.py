@@ -36,6 +36,7 @@ _EXPORTS = {
     "fsn": "questions.bias.failsafe",
     "selmodel": "questions.bias.selection",
     "bias_suite": "questions.bias.suite",
+    "adjusted_table": "questions.bias.suite",
     "fit_meta_regression": "frequentist.meta_regression",
     # exact Bayesian engine, priors and posterior summaries
     "exact_posterior": "bayes.exact",
@@ -65,7 +66,9 @@ _EXPORTS = {
     # what the borderline evidence is worth: model averaging, design and preposterior analysis
     "model_average": "questions.model_averaging",
     "bias_model_average": "questions.bias_averaging",
+    "selection_profile": "questions.bias_averaging",
     "risk_of_bias_readings": "questions.risk_of_bias",
+    "rob_scores": "questions.risk_of_bias",
     "design_analysis": "questions.design",
     "next_trial": "questions.preposterior",
     "operating_characteristics": "questions.operating",

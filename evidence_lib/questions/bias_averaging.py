@@ -276,3 +276,22 @@ def _identification(s) -> str:
         return ""
     return ("all standard errors are equal: PET/PEESE's b·s (b·s²) is a constant, confounded with mu, so the "
             "PET/PEESE models and bf_bias / bf_effect are driven by the priors (a published summary's pseudo-studies)")
+
+
+@spread_by_keyword
+def selection_profile(studies, *, sei=None, weights=None, step: float = 0.05) -> pd.DataFrame:
+    """How much the data say about selection: the one-step selection log-likelihood
+    (:func:`evidence_lib.bayes.selection.selection_log_lik`, cut at one-sided ``step`` on the side
+    of benefit) over the weight ``omega`` of non-significant results, with mu and tau held at
+    their REML estimates; ``relative`` is the log-likelihood minus its maximum over the grid. A
+    curve within a log unit or two of 0 everywhere: the data leave the weight to its prior."""
+    from evidence_lib.frequentist.rma import random_effects
+
+    s = as_studies(studies, sei=sei)
+    sign = sign_of(s.favours)
+    omega = np.linspace(0.02, 1.0, 50) if weights is None else np.asarray(weights, float)
+    fit = random_effects(s, method="REML")
+    n = len(omega)
+    ll = selection.selection_log_lik(sign * s.yi, s.sei, [step], np.full(n, sign * fit.estimate),
+                                     np.full(n, fit.tau), np.column_stack([np.ones(n), omega]))
+    return pd.DataFrame({"omega": omega, "log_lik": ll, "relative": ll - ll.max()})

@@ -58,7 +58,7 @@ def bias_suite(studies, *, sei=None, vi=None, level: float = 0.95) -> BiasSuite:
     fit = random_effects(s, level=level)
     rows = [_row("random effects (REML), no adjustment", fit, note=f"tau² {fit.tau2:.3g}, I² {fit.i2:.0f} %")]
     methods = [
-        ("Egger regression test (sei, REML)",
+        ("Egger regression, limit as SE → 0 (sei, REML)",
          lambda: regtest(s, level=level), lambda r: {"estimate": r.estimate, "note": "estimate: the limit as SE → 0"}),
         ("Begg and Mazumdar rank test", lambda: ranktest(s),
          lambda r: {"estimate": np.nan, "stat": r.tau, "note": "stat: Kendall's tau"}),
@@ -83,3 +83,15 @@ def bias_suite(studies, *, sei=None, vi=None, level: float = 0.95) -> BiasSuite:
         rows.append({**_row(name, res), **extra(res)})
     table = pd.DataFrame(rows, columns=COLUMNS)
     return BiasSuite(table, s.measure, len(s))
+
+
+def adjusted_table(suite: BiasSuite, averages: dict | None = None) -> pd.DataFrame:
+    """The estimates of ``suite`` that adjust (or do not adjust) the pooled effect, with the
+    Bayesian ``averages`` (label -> :func:`~evidence_lib.questions.bias_averaging.bias_model_average`
+    result) below them: columns method, estimate, low, high, reading (frequentist / Bayesian),
+    for :func:`evidence_lib.figures.plots.adjusted_estimates`."""
+    t = suite.table[np.isfinite(suite.table["estimate"].to_numpy(float))]
+    rows = [{**r[["method", "estimate", "low", "high"]].to_dict(), "reading": "frequentist"} for _, r in t.iterrows()]
+    rows += [{"method": label, "estimate": a.estimate, "low": a.low, "high": a.high, "reading": "Bayesian"}
+             for label, a in (averages or {}).items()]
+    return pd.DataFrame(rows)
