@@ -223,7 +223,7 @@ def test_bias_command_prints_every_method_and_draws_the_funnel(tmp_path, capsys)
     assert main(["bias", "--studies", str(studies), "--favours", "lower", "--no-bayes",
                  "--plot", str(tmp_path / "f.png")]) == 0
     out = capsys.readouterr().out
-    for method in ("Egger regression test", "rank test", "trim and fill", "fail-safe N", "PET-PEESE", "3PSM"):
+    for method in ("Egger regression", "rank test", "trim and fill", "fail-safe N", "PET-PEESE", "3PSM"):
         assert method in out
     assert (tmp_path / "f.png").stat().st_size > 1000 and studies.read_bytes() == before
     as_png = tmp_path / "data.png"  # the issue-22 case: the input named like a figure
