@@ -71,6 +71,7 @@ _EXPORTS = {
     "plots": "figures.plots",
     "tables": "figures.tables",
     "reader_table": "figures.tables",
+    "sentence": "figures.tables",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -9,6 +9,8 @@ Styler's element ids are fixed (``set_uuid``), so the HTML is the same on every 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -25,6 +27,19 @@ def fmt(x, measure=None) -> str:
     if is_ratio(measure) and x < 0.01:
         return f"{x:.3g}"
     return f"{x:.2f}".replace("-", MINUS)
+
+
+def minus(text: str) -> str:
+    """``text`` with a true minus sign (U+2212) for each hyphen that stands before a number."""
+    return re.sub(r"(?<![\w)\]])-(?=\.?\d)", MINUS, text)
+
+
+def sentence(text: str):
+    """A sentence for the reader, shown as Markdown in Jupyter and in the reports (not as
+    program output), with true minus signs (:func:`minus`)."""
+    from IPython.display import Markdown  # presentation, imported when shown
+
+    return Markdown(minus(text))
 
 
 #: composite columns: (label, centre column or None, low column, high column)
