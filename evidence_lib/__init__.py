@@ -46,6 +46,7 @@ _EXPORTS = {
     "readings_table": "published.readings",
     "read_row": "published.readings",
     "harmonise": "published.readings",
+    "standard_prior_sets": "published.readings",
     # data
     "load_published": "loaders.packaged",
     "load_trials": "loaders.packaged",

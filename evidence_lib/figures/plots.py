@@ -446,3 +446,23 @@ def harmonised(df, *, label_col="label", colour_col="review", title=None, ax=Non
         if title:
             ax.set_title(title)
     return fig if ax is None else ax
+
+
+@styled
+def tau_spread(mu, taus, *, ax=None, xlim=(-1.4, 1.0), favours="lower"):
+    """The distribution of true effects across settings, N(mu, tau²), for each tau in
+    ``taus``, with the share of settings on the side of benefit (Phi(-mu/tau) when lower
+    favours the intervention) in the legend."""
+    ax = _axes(ax, (7.5, 4.6))
+    x = np.linspace(*xlim, 400)
+    for tau, colour in zip(taus, (FREQ, BAYES, PRIOR, GREEN, PURPLE)):
+        share = stats.norm.cdf(0, mu, tau) if favours == "lower" else stats.norm.sf(0, mu, tau)
+        ax.plot(x, stats.norm.pdf(x, mu, tau), color=colour, lw=2,
+                label=f"τ = {tau}: {share:.0%} of true effects {'below' if favours == 'lower' else 'above'} 0 (benefit)")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlim(*xlim)
+    ax.set_xlabel("true effect of therapy in one setting (SMD; negative = less depression)")
+    ax.set_ylabel("density")
+    ax.set_title(f"Same average effect μ = {fmt(mu)}, {len(taus)} amounts of heterogeneity τ")
+    ax.figure.legend(frameon=False, loc="outside lower center", ncols=1)
+    return ax
