@@ -21,6 +21,9 @@ target_accept 0.8 / 0.95 / 0.99: nutpie 10 / 1 / 0 of 10, PyMC's NUTS 10 / 2 / 0
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -77,10 +80,24 @@ def _mu_tau(model, tau_prior, mu_prior):
 NUTS_SAMPLER = "nutpie"
 
 
+@contextlib.contextmanager
+def _quiet(quiet: bool):
+    """Without a progress bar, no sampler banner either: PyMC's INFO log lines are held back
+    while sampling (warnings still show)."""
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    if quiet:
+        logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _fit(model, settings: dict, attrs: dict, *, hide=()):
     """``pm.sample`` with ``settings`` (the public functions' sampler arguments); ``hide`` is dropped."""
     settings = {"nuts_sampler": NUTS_SAMPLER, **settings}
-    with model:
+    with model, _quiet(not settings.get("progressbar")):
         fit = pm.sample(compute_convergence_checks=False, **settings)
     post = fit["posterior"].to_dataset()
     for name in set(hide) & set(post.data_vars):  # not pm.sample's var_names: nutpie ignores it

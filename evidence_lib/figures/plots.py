@@ -466,3 +466,56 @@ def tau_spread(mu, taus, *, ax=None, xlim=(-1.4, 1.0), favours="lower"):
     ax.set_title(f"Same average effect μ = {fmt(mu)}, {len(taus)} amounts of heterogeneity τ")
     ax.figure.legend(frameon=False, loc="outside lower center", ncols=1)
     return ax
+
+
+@styled
+def tau_prior_effect(proper, flat, *, prior, tau_max=1.5, mu_xlim=(-2.5, 1.5), favours="lower",
+                     labels=("half-normal(0.5)", "uniform")):
+    """Two panels: the posterior of tau (left, capped at ``tau_max``, with the share of the
+    ``flat`` posterior beyond it) and of mu (right) under a proper tau ``prior`` (orange, the
+    prior dashed) and under the flat prior (blue). Returns the figure."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
+    posterior_density(proper, "tau", prior=prior, ax=axes[0], upper=tau_max, label=f"posterior, {labels[0]} prior")
+    posterior_density(flat, "tau", ax=axes[0], upper=tau_max, label=f"posterior, {labels[1]} prior", colour=FREQ)
+    axes[0].set_title("between-study SD τ", loc="left")
+    axes[0].annotate(f"{labels[1]}: {flat.prob('tau', lower=tau_max):.0%} of the\nposterior lies beyond τ = {tau_max}",
+                     xy=(0.97, 0.55), xycoords="axes fraction", ha="right", fontsize=9, color=FREQ)
+    posterior_density(proper, "mu", favours=favours, ax=axes[1], label=f"{labels[0]} prior on τ")
+    posterior_density(flat, "mu", favours=favours, ax=axes[1], label=f"{labels[1]} prior on τ", colour=FREQ)
+    axes[1].set_title("average effect μ", loc="left")
+    axes[1].set_xlim(*mu_xlim)
+    return fig
+
+
+def log_slider(redraw, *, value, low, high, description, step=0.05):
+    """In JupyterLab: a slider on a log scale from ``low`` to ``high`` that calls ``redraw(value)``
+    (which draws one figure) whenever it moves (ipywidgets ``interact``)."""
+    import ipywidgets as widgets
+
+    slider = widgets.FloatLogSlider(value=value, base=10, min=np.log10(low), max=np.log10(high), step=step,
+                                    description=description)
+    return widgets.interact(redraw, value=slider)
+
+
+@styled
+def tau_posterior_grid(panels: dict, *, measure="SMD", upper=None, threshold=1.0, title=None, ncols=2):
+    """One panel per ``{title: (posterior, prior)}``: the posterior of tau (orange) over its
+    prior (grey, dashed), with P(tau > ``threshold``) in the corner and one legend below.
+    Returns the figure."""
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 3.5 * nrows), layout="constrained", sharex=True,
+                             squeeze=False)
+    for i, (ax, (name, (post, prior))) in enumerate(zip(axes.flat, panels.items())):
+        posterior_density(post, "tau", prior=prior, measure=measure, ax=ax, upper=upper)
+        ax.get_legend().remove()
+        ax.set_title(name, loc="left", fontsize=11)
+        ax.text(0.97, 0.92, f"P(τ > {threshold:g}) = {fmt_prob(post.prob('tau', lower=threshold))}",
+                transform=ax.transAxes, ha="right", fontsize=10)
+        if i < len(panels) - ncols:
+            ax.set_xlabel("")
+    fig.legend(handles=[plt.Line2D([], [], color=BAYES, lw=2, label="posterior of τ"),
+                        plt.Line2D([], [], color=PRIOR, lw=1.5, ls="--", label="prior of τ")],
+               loc="outside lower center", ncols=2, frameon=False)
+    if title:
+        fig.suptitle(title)
+    return fig

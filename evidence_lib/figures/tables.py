@@ -54,6 +54,7 @@ INTERVALS = {
     "pred": ("95 % predictive interval", None, "pred_low", "pred_high"),
     "mu_cri": ("posterior median of μ [95 % CrI]", "mu_median", "mu_low", "mu_high"),
     "theta_new": ("95 % predictive interval", None, "pred_low", "pred_high"),
+    "posterior": ("posterior median [95 % CrI]", "estimate", "low", "high"),
 }
 #: plain columns: name -> (label, kind)
 COLUMNS = {
@@ -78,6 +79,22 @@ COLUMNS = {
     "favours_intervention": ("favours therapy", "favours"), "reading_note": ("note", "text"),
     "check": ("check", "text"), "reported": ("as printed", "text"), "implied": ("implied", "text"),
     "detail": ("detail", "text"),
+    # the decision questions (model averaging, design, preposterior, operating characteristics)
+    "case": ("", "text"), "model": ("model", "text"), "effect": ("effect", "bool"),
+    "heterogeneity": ("heterogeneity", "bool"), "log_ml": ("log marginal likelihood", "decimal2"),
+    "prior_prob": ("prior probability", "decimal2"), "post_prob": ("posterior probability", "decimal3"),
+    "mu_prior": ("prior of μ", "text"), "design": ("design", "text"), "true_effect": ("true effect", "decimal2"),
+    "true_ratio": ("true ratio", "decimal2"), "power": ("power", "decimal3"), "power_mcse": ("MCSE", "decimal3"),
+    "type_s": ("Type S error", "decimal3"), "type_s_mcse": ("MCSE", "decimal3"),
+    "exaggeration": ("exaggeration ratio", "decimal2"), "exaggeration_mcse": ("MCSE", "decimal3"),
+    "n_significant": ("significant reviews", "count"), "quantity": ("", "text"),
+    "probability": ("probability", "decimal3"), "mcse": ("MCSE", "decimal3"), "interval": ("interval", "text"),
+    "coverage": ("coverage", "decimal3"), "true_mu": ("true μ", "decimal2"), "significant": ("share significant", "decimal3"),
+    "prior_set": ("prior set", "text"), "mean_p_benefit": ("mean P(benefit)", "decimal2"),
+    "share_true_benefit": ("share with a true benefit", "decimal2"),
+    "bf_null": ("Bayes factor for μ = 0 against μ free (BF₀₁)", "decimal2"), "reading": ("", "text"),
+    "tau_upper": ("τ, 97.5 % quantile", "decimal2"), "prior": ("prior", "text"),
+    "results": ("pooled results", "count"), "with_figures": ("with figures", "count"), "reviews": ("simulated reviews", "count"),
 }
 
 
