@@ -19,13 +19,14 @@ from evidence_lib.core.measures import is_ratio
 MINUS = "\u2212"
 
 def fmt(x, measure=None) -> str:
-    """A number as a reader sees it: two decimals, a true minus sign, ratios as ratios."""
+    """A number as a reader sees it: two decimals, a true minus sign, ratios as ratios (below
+    0.01 as "<0.01", from 100 as whole numbers)."""
     if x is None or not np.isfinite(x):
         return "–"
     if is_ratio(measure) and x >= 100:
         return f"{x:,.0f}"
     if is_ratio(measure) and x < 0.01:
-        return f"{x:.3g}"
+        return "<0.01"
     return f"{x:.2f}".replace("-", MINUS)
 
 
