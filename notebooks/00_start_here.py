@@ -119,11 +119,11 @@ freq = el.read_row(barlow)
 assert abs(freq["pval"] - 0.072) < 1e-3
 
 # %% tags=["headline"]
-el.sentence(f"{len(counts)} reviews, {counts['results'].sum()} pooled results ({counts['with_figures'].sum()} with "
-            f"figures). Barlow 2015 maternal depression, read twice: SMD {barlow['estimate_used']:.2f} "
-            f"(95 % CI {barlow['ci_low']:.2f} to {barlow['ci_high']:.2f}, p = {freq['pval']:.2f}), reported as no "
-            f"difference; P(therapy reduces depression) {min(p_benefit.values()):.2f} to "
-            f"{max(p_benefit.values()):.2f} across five prior sets.")
+el.sentence(f"Barlow 2015 maternal depression, read twice: SMD {barlow['estimate_used']:.2f} (95 % CI "
+            f"{barlow['ci_low']:.2f} to {barlow['ci_high']:.2f}, p = {freq['pval']:.2f}), reported as no difference; "
+            f"P(therapy reduces depression) {min(p_benefit.values()):.2f} to {max(p_benefit.values()):.2f} across "
+            f"five prior sets. {len(counts)} reviews, {counts['results'].sum()} pooled results "
+            f"({counts['with_figures'].sum()} with figures).")
 
 # %% tags=["bottom-line"]
 el.sentence(f"A pooled result whose 95 % confidence interval crosses zero is not evidence of no effect: Barlow "

@@ -105,7 +105,8 @@ bf = pd.DataFrame([{"mu_prior": f"N(0, {sd}²)", "bf_null": el.exact_posterior(
     es, tau_prior=el.priors.half_normal(0.5), mu_prior=(0.0, sd)).bayes_factor("mu")} for sd in (0.2, 0.5, 1.0, 2.0, 10.0)])
 assert bf["bf_null"].iloc[-1] > 3 and (bf["bf_null"].iloc[:-1] < 1).all()  # wide enough, the prior favours the null
 el.reader_table(bf, ["mu_prior", "bf_null"], table_id="bf",
-                caption="The Bayes factor for no effect grows with the width of the prior of μ (Lindley's paradox)")
+                caption="The Bayes factor for no effect depends on the width of the prior of μ; a wide one favours the null "
+                        "(Lindley's paradox)")
 
 # %% [markdown]
 # ## 5. What a flat τ prior does with k = 4

@@ -16,9 +16,9 @@
 # 2015's maternal depression (SMD −0.22, 95 % CI −0.46 to 0.02, four trials, 356
 # participants), and explain why the probability that the therapy helps goes up or down.
 #
-# Tools: `readings.read_row(row, prior_set)` gives both readings of one published row;
-# `readings.PriorSet(label, tau_prior)` declares a prior set (μ stays flat);
-# `priors.half_normal(scale)` is a half-normal prior on τ. Notebook 03 tells the full story;
+# Tools: `el.read_row(row, prior_set)` gives both readings of one published row;
+# `el.PriorSet(label, tau_prior)` declares a prior set (μ stays flat);
+# `el.priors.half_normal(scale)` is a half-normal prior on τ. Notebook 03 tells the full story;
 # here you change one thing at a time.
 
 # %%
@@ -45,7 +45,7 @@ el.sentence(f"Prior: {default['prior_set']}. Frequentist: p = {default['pval']:.
 # as `wide` and `narrow`.
 
 # %% tags=["solution"]
-# HINT: build each prior set with readings.PriorSet("a label", priors.half_normal(scale)) and pass it as the second argument of readings.read_row.
+# HINT: build each prior set with el.PriorSet("a label", el.priors.half_normal(scale)) and pass it as the second argument of el.read_row.
 wide = el.read_row(barlow, el.PriorSet("half-normal(1.0) tau, flat mu", el.priors.half_normal(1.0)))
 narrow = el.read_row(barlow, el.PriorSet("half-normal(0.1) tau, flat mu", el.priors.half_normal(0.1)))
 el.sentence("\n".join(f"- {name}: P(benefit) {r['p_benefit']:.3f}, CrI {r['cri_low']:.2f} to {r['cri_high']:.2f}, "
@@ -61,12 +61,12 @@ assert width["narrow"] < width["default"] < width["wide"]
 # %% [markdown]
 # ## 2. The whole curve
 #
-# `readings.p_benefit_by_tau_scale(row, scales)` returns P(benefit) for a half-normal τ prior
+# `el.p_benefit_by_tau_scale(row, scales)` returns P(benefit) for a half-normal τ prior
 # at each scale. Compute it for 30 scales from 0.01 to 2 (evenly spaced on a log axis) as
-# `scales` and `curve`, and draw it with `plots.probability_curve`.
+# `scales` and `curve`, and draw it with `el.plots.probability_curve`.
 
 # %% tags=["solution"]
-# HINT: np.geomspace(0.01, 2, 30) gives the scales; plots.probability_curve(scales, {"label": curve}, xlabel="...") draws; ax.set_xscale("log") helps.
+# HINT: np.geomspace(0.01, 2, 30) gives the scales; el.plots.probability_curve(scales, {"label": curve}, xlabel="...") draws; ax.set_xscale("log") helps.
 scales = np.geomspace(0.01, 2, 30)
 curve = el.p_benefit_by_tau_scale(barlow, scales)
 ax = el.plots.probability_curve(scales, {"Barlow 2015 depression, half-normal prior on τ": curve},

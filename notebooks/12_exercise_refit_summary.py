@@ -67,7 +67,7 @@ assert np.isclose(np.exp(summary.mu_hat), 8.93)
 # match the published 1.25 to 63.70 up to the rounding of the printed figures, and Q = 3.71.
 
 # %% tags=["solution"]
-# HINT: the fit has attributes ci_low, ci_high and q; np.exp turns log RR back into RR.
+# HINT: the fit has attributes low, high and q; np.exp turns log RR back into RR.
 fit = el.random_effects(summary.yi, vi=summary.sei**2, method="DL")
 refit_ci = (float(np.exp(fit.low)), float(np.exp(fit.high)))
 refit_q = fit.q
@@ -112,11 +112,11 @@ el.reader_table(pd.DataFrame([reading]), ["pval", "kh_pval", "p_benefit", "cri"]
 # ## 4. With two studies, the τ prior decides the width
 #
 # Repeat section 3 with a half-normal(1.0) prior on τ (keep `p_benefit_wide` and
-# `cri_wide`), then try the improper uniform prior `priors.uniform_tau()`. What happens,
+# `cri_wide`), then try the improper uniform prior `el.priors.uniform_tau()`. What happens,
 # and why?
 
 # %% tags=["solution"]
-# HINT: same calls with another tau_prior; wrap the uniform attempt in try/except ValueError and print the message.
+# HINT: same calls with another tau_prior; wrap the uniform attempt in try/except ValueError and keep the message.
 post_wide = el.exact_posterior(summary, tau_prior=el.priors.half_normal(1.0))
 p_benefit_wide = post_wide.prob("mu", lower=0)
 cri_wide = tuple(np.exp(post_wide.interval("mu", 0.95, "central")))
@@ -130,7 +130,7 @@ el.sentence(f"Half-normal(1.0): P(RR > 1) = {p_benefit_wide:.4f}, 95 % CrI {cri_
 # %%
 assert p_benefit_wide < p_benefit and cri_wide[0] < cri[0] and cri_wide[1] > cri[1]
 try:
-    el.exact_posterior(summary, tau_prior=priors.uniform_tau())
+    el.exact_posterior(summary, tau_prior=el.priors.uniform_tau())
     raise AssertionError("a flat tau prior with k = 2 should be refused")
 except ValueError as err:
     assert "improper" in str(err)

@@ -142,7 +142,8 @@ def render(nb: nbformat.NotebookNode, stem: str) -> tuple[str, str]:
 
     Cells tagged ``interactive`` (widgets, live in JupyterLab only) show their code without
     outputs in the full report and nothing in the reader's edition; cells tagged ``check``
-    (the compact text lines nbval compares) are left out of the reader's edition.
+    (checks, diagnostics, the compact text lines nbval compares) and ``bottom-line`` (shown
+    on the landing page) are left out of the reader's edition.
     """
     resources = {"metadata": {"name": stem}}
     for_full = nbformat.from_dict(nb)
@@ -150,8 +151,8 @@ def render(nb: nbformat.NotebookNode, stem: str) -> tuple[str, str]:
         if _tagged(cell, "interactive"):
             cell.outputs = []
     full, _ = HTMLExporter().from_notebook_node(for_full, resources=resources)
-    for_reader = nbformat.from_dict({**nb, "cells": [c for c in nb.cells
-                                                     if not _tagged(c, "check") and not _tagged(c, "interactive")]})
+    for_reader = nbformat.from_dict({**nb, "cells": [c for c in nb.cells if not any(
+        _tagged(c, tag) for tag in ("check", "interactive", "bottom-line"))]})
     reader, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                              exclude_output_prompt=True).from_notebook_node(for_reader, resources=resources)
     for name, text, shown in (("report", full, for_full), ("reader's edition", reader, for_reader)):
