@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Start here
 #
@@ -150,7 +140,7 @@ el.sentence(f"A pooled result whose 95 % confidence interval crosses zero is not
 # | 08 counting outcomes | response, remission and secure attachment as events: binomial models |
 # | 10–12 exercises | an SMD by hand; changing the τ prior; refitting a published summary |
 #
-# **Open** them with `.venv/bin/jupyter lab notebooks/`. Each notebook is a pair:
+# **Open** them with `bash scripts/lab.sh` (JupyterLab at the repository root). Each notebook is a pair:
 # `NN_name.py` (the source, plain text, what git reviews) and `NN_name.ipynb` (the same
 # cells with their outputs). Edit either one in JupyterLab; saving updates the other.
 #

@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Maternal depression: the borderline result
 #
@@ -200,7 +190,7 @@ plt.show()
 # Barlow's heterogeneity prior, posterior of τ against its prior:
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+fig, ax = el.plots.subplots(figsize=(7, 3.6))
 el.plots.posterior_density(exact, "tau", prior=el.priors.half_normal(0.5), measure="SMD", ax=ax,
                            label="posterior of τ")
 ax.set_title("Barlow 2015: heterogeneity τ, posterior (orange) and half-normal(0.5) prior (grey)", fontsize=11)
@@ -211,10 +201,10 @@ plt.show()
 # multiples; P(benefit) for a continuous range of scales follows):
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(12.5, 3.4), layout="constrained", sharex=True)
-for ax, scale in zip(axes, (0.1, 0.25, 0.5, 1.0)):
+fig, axes = el.plots.subplots(1, 4, figsize=(12.5, 3.6))
+for ax, scale in zip(axes, (0.1, 0.25, 0.5, 1.0)):   # one x axis for all four, each curve to its edges
     el.plots.two_readings(el.exact_posterior(summary, tau_prior=el.priors.half_normal(scale)), estimate=-0.22,
-                          ci=(-0.46, 0.02), measure="SMD", favours="lower", ax=ax, compact=True,
+                          ci=(-0.46, 0.02), measure="SMD", favours="lower", ax=ax, compact=True, xlim=(-1.4, 1.0),
                           title=f"τ ~ half-normal({scale:g}), flat μ")
 plt.show()
 
@@ -235,10 +225,10 @@ el.plots.log_slider(redraw, value=0.5, low=0.05, high=2.0, description="τ scale
 # %%
 scales = np.geomspace(0.05, 2.0, 25)
 curve = el.p_benefit_by_tau_scale(barlow, scales)
-ax = el.plots.probability_curve(scales, {"Barlow 2015, half-normal prior on τ, flat μ": curve},
-                                xlabel="scale of the half-normal prior on τ (SMD units)",
-                                title="P(therapy reduces depression) as the prior on τ widens")
-ax.set_xscale("log")
+ax = el.plots.probability_curve(scales, {"Barlow 2015 (half-normal prior on τ, flat prior on μ)": curve},
+                                xlabel="scale of the half-normal prior on the between-study SD τ (SMD units)",
+                                title="Probability that the therapy reduces depression,\nas the prior on "
+                                      "heterogeneity widens", logx=True)
 plt.show()
 assert curve.min() > 0.85 and curve.max() < 0.99
 assert np.all(np.diff(curve) < 0)   # the wider the tau prior, the lower P(benefit)

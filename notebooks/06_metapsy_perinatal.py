@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Real trial data: psychotherapy for perinatal depression in the Metapsy database
 #
@@ -44,16 +34,16 @@ SAMPLER = dict(draws=1000, tune=500, chains=4, cores=1)  # 4000 draws; diagnosti
 #
 # Metapsy's psychotherapy-versus-control database for depression (Cuijpers, Miguel, Harrer,
 # Plessen, Ciharova, Ebert, Karyotaki et al.) is pinned to one commit of its GitHub repository
-# and checked against a SHA-256 before use. `load_metapsy()` looks for the file in the
-# `path` argument, `$EVIDENCE_LIB_METAPSY`, the shared copy beside the checkout
-# (`../shared/data/metapsy-depression-psyctr/data.csv`, which CI uses), the user cache, and
-# only then downloads the pinned file. It parses the semicolon-separated, decimal-comma file
+# and checked against a SHA-256 before use. The database is licensed ODC-By 1.0, so the pinned
+# file ships with the package (`data/metapsy/`, attribution in `data/metapsy/SOURCE.md`):
+# `load_metapsy()` reads that copy, with no network, unless the `path` argument or
+# `$EVIDENCE_LIB_METAPSY` names another. It parses the semicolon-separated, decimal-comma file
 # and keeps the database's row id as `row_id`, so every number below traces to database rows.
 # Perinatal trials are the rows with `target_group == "ppd"`.
 
 # %%
 db = el.load_metapsy()
-el.sentence(f"{el.loaders.metapsy.CITATION} Pinned file SHA-256 `{el.loaders.metapsy.SHA256[:16]}…`. "
+el.sentence(f"{el.loaders.metapsy.CITATION} Pinned file SHA-256 {el.loaders.metapsy.SHA256[:16]}…. "
             f"Perinatal rows: {len(db)} from {db['study'].nunique()} studies; time points: "
             f"{', '.join(sorted(db['time'].unique()))}; controls: {', '.join(sorted(db['condition_arm2'].unique()))}.")
 
@@ -291,7 +281,8 @@ forest_studies = el.Studies(ordered["yi"], ordered["sei"], measure="SMD", favour
                             labels=[("* " if d else "") + lab for d, lab in zip(ordered["dyadic"], ordered["label"])])
 freq_all = el.random_effects(forest_studies, method="REML", test="knha")
 post_all = el.exact_posterior(forest_studies, tau_prior=TAU_PRIORS["half-normal(0.5)"])
-el.plots.forest(forest_studies, fit=freq_all, post=post_all, intervention="psychotherapy",
+el.plots.forest(forest_studies, fit=freq_all, post=post_all, shrinkage=True, intervention="psychotherapy",
+                xlabel="Hedges' g (standardised mean difference)",
                 title="Perinatal depression, psychotherapy vs control (Metapsy), Hedges' g; * = dyadic")
 plt.show()
 
@@ -317,9 +308,9 @@ el.reader_table(check.reset_index(), ["subset", "source", "posterior", "pred", "
 check.round(3)
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
+fig, axes = el.plots.subplots(1, 2, figsize=(12, 4.4))
 for ax, name in zip(axes, ["all", "dyadic"]):
-    for source, colour in [("full data", el.plots.BAYES), ("reconstruction", el.plots.GREEN)]:
+    for source, colour in [("full data", el.palette.BAYES), ("reconstruction", el.palette.CATEGORICAL[0])]:
         post = checks[name].full if source == "full data" else checks[name].reconstruction
         el.plots.posterior_density(post, "mu", measure="SMD", favours="higher", ax=ax, label=source, colour=colour)
     ax.set_xlabel("Hedges' g", labelpad=20)
@@ -408,7 +399,7 @@ seeds = pd.concat([pd.DataFrame(ours), theirs[list(ours[0])]], ignore_index=True
 assert len(seeds) == 7 and (seeds["benefit_ci_high"] > 0).all()
 
 # %%
-fig, ax = plt.subplots(figsize=(12, 4.5), layout="constrained")
+fig, ax = el.plots.subplots(figsize=(12, 4.5))
 el.plots.harmonised(seeds, label_col="label", colour_col="group", ax=ax,
                     title="Maternal depression: Metapsy perinatal trials and the three reviews")
 plt.show()

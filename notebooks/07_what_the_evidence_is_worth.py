@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # What the borderline evidence is worth
 #
@@ -164,19 +154,15 @@ simulated = dict(test="knha", draws=4000, random_seed=SEED), dict(test="z", tau=
                                                                   draws=4000, random_seed=SEED)
 design_kh, design_post = (el.design_analysis(depression, true_effects=effects_smd, **kw) for kw in simulated)
 design_kh_post = el.design_analysis(depression, true_effects=effects_smd, **{**simulated[1], "test": "knha"})
-designs = {"z, τ̂ (closed form)": design_z, "Knapp–Hartung, τ̂": design_kh, "z, τ ~ posterior": design_post,
-           "Knapp–Hartung, τ ~ posterior": design_kh_post}
+designs = {"z test, τ at its estimate (closed form)": design_z, "Knapp–Hartung, τ at its estimate": design_kh,
+           "z test, τ drawn from its posterior": design_post, "Knapp–Hartung, τ drawn from its posterior": design_kh_post}
 compare = pd.concat({name: d.table for name, d in designs.items()}, names=["design"]).reset_index()
 el.reader_table(compare, ["design", "true_effect", "power", "power_mcse", "type_s", "exaggeration",
                           "exaggeration_mcse"], table_id="designs", caption="Barlow depression: four designs "
                 "(simulated: 4,000 seeded reviews per effect; MCSE = Monte Carlo SE)")
 
 # %% tags=["main-figure"]
-axes = None
-for name, d in designs.items():
-    axes = d.plot(axes=axes, label=name)
-axes[0].figure.suptitle("Barlow depression: what the design could detect")
-plt.tight_layout()
+el.plots.design_curves(designs, title="Barlow depression: what the design could detect")
 plt.show()
 
 # %%
@@ -240,16 +226,9 @@ el.reader_table(summary.reset_index(), ["design", "quantity", "probability", "mc
                 caption="Barlow depression: what one or more new trials would change (2,000 simulations each)")
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 3.2))
-for (m, n), r in nxt.items():
-    ax.hist(r.draws["p_benefit_beyond"], bins=40, histtype="step", density=True, label=f"{n} × {m} per arm")
-ax.axvline(0.9, color="k", ls=":", lw=1)
-ax.axvline(one.current["p_benefit_beyond"], color="grey", lw=1)
-ax.set_xlabel("updated P(benefit > 0.2 SD)")
-ax.set_ylabel("density")
-ax.set_title("Barlow depression: where the next trial(s) would leave P(benefit > 0.2)")
-ax.legend(fontsize=8)
-plt.tight_layout()
+el.plots.next_trial_histograms({f"{n} trial{'s' if n > 1 else ''} of {m} per arm": r for (m, n), r in nxt.items()},
+                               current=one.current["p_benefit_beyond"], target=0.9,
+                               title="Barlow depression: where the next trial(s) would leave P(benefit > 0.2 SD)")
 plt.show()
 
 # %% [markdown]
@@ -330,16 +309,8 @@ sceptical = oc.coverage[oc.coverage["interval"].str.startswith("CrI: sceptical")
 assert sceptical[-0.4] < 0.88 and sceptical[0.0] > 0.98
 
 # %%
-by_mu = oc.coverage.pivot(index="true_mu", columns="interval", values="coverage")
-fig, ax = plt.subplots(figsize=(11, 3.6))
-for col in by_mu:
-    ax.plot(by_mu.index, by_mu[col], marker="o", ms=3, label=col[:60])
-ax.axhline(0.95, color="k", ls=":", lw=1)
-ax.set_xlabel("true mu (SMD; negative = benefit)")
-ax.set_ylabel("coverage of the 95 % interval")
-ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-ax.set_title(f"Reviews like Barlow's (k = 4): coverage, {oc.coverage['n'].iloc[0]} reviews per point")
-plt.tight_layout()
+el.plots.coverage_by_mu(oc.coverage, title=f"Reviews like Barlow's (k = 4): coverage, {oc.coverage['n'].iloc[0]} "
+                                           "reviews per point")
 plt.show()
 
 # %% [markdown]
