@@ -43,6 +43,7 @@ _EXPORTS = {
     "priors": "bayes.priors",
     "summarise": "bayes.summaries",
     "linear_combinations": "bayes.summaries",
+    "p_benefit_given_tau": "bayes.summaries",
     # PyMC models and their diagnostics
     "sample_posterior": "bayes.mcmc",
     "sample_binomial": "bayes.mcmc",
@@ -55,7 +56,14 @@ _EXPORTS = {
     "summary_level_check": "published.reconstruct",
     "readings_table": "published.readings",
     "read_row": "published.readings",
+    "summary_for_row": "published.readings",
     "harmonise": "published.readings",
+    "standard_prior_sets": "published.readings",
+    "default_prior_set": "published.readings",
+    "PriorSet": "published.readings",
+    "readings_under_priors": "published.readings",
+    "p_benefit_by_tau_scale": "published.readings",
+    "BORDERLINE_P": "published.readings",
     # data
     "load_published": "loaders.packaged",
     "load_trials": "loaders.packaged",
@@ -63,6 +71,8 @@ _EXPORTS = {
     "audit_published": "published.audit",
     "load_metapsy": "loaders.metapsy",
     "select_perinatal_effects": "loaders.metapsy_selection",
+    "dyadic_screen": "loaders.metapsy_selection",
+    "export_studies": "loaders.metapsy_selection",
     # what the borderline evidence is worth: model averaging, design and preposterior analysis
     "model_average": "questions.model_averaging",
     "bias_model_average": "questions.bias_averaging",
@@ -75,6 +85,11 @@ _EXPORTS = {
     # counting outcomes: binomial GLMM, Metapsy binary comparisons
     "random_effects_binomial": "frequentist.glmm",
     "select_binary": "loaders.metapsy_binary",
+    "export_binary": "loaders.metapsy_binary",
+    "readings_of_counts": "frequentist.glmm",
+    "coverage_simulation": "frequentist.glmm",
+    # where the main job writes its reports
+    "REPORTS_DIR": "app.paths",
     # errors, and the data manifest
     "ConvergenceError": "core.errors",
     "ReconstructionError": "core.errors",
@@ -85,8 +100,10 @@ _EXPORTS = {
     "write_manifest": "loaders.packaged",
     # figures and reader tables
     "plots": "figures.plots",
+    "palette": "figures.palette",
     "tables": "figures.tables",
     "reader_table": "figures.tables",
+    "sentence": "figures.tables",
 }
 
 __all__ = sorted(_EXPORTS)

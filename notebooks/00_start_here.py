@@ -4,10 +4,12 @@
 # **Question.** When a meta-analysis reports a pooled effect with a 95 % confidence interval
 # that crosses zero, is that "no effect"?
 #
-# **Answer.** Not necessarily. This notebook shows what a meta-analysis pools, what the
+# **Answer.** Not necessarily. Barlow et al. 2015 reported maternal depression SMD −0.22
+# (95 % CI −0.46 to 0.02, p = 0.07) as "no difference"; read as a posterior distribution, the
+# same four trials give a probability of 0.87 to 0.95 that the therapy reduces depression,
+# depending on the prior (section 3). This notebook shows what a meta-analysis pools, what the
 # between-study spread τ means, and what three reviews of parent–infant psychotherapy found;
-# the next notebooks read each of their results a second time, as a probability that the
-# therapy helps.
+# the next notebooks read each of their results a second time.
 #
 # This project takes three published meta-analyses of parent–infant psychotherapy and
 # reads each pooled result twice: once as the review did (an estimate, a 95 % confidence
@@ -19,11 +21,8 @@
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
-from scipy import stats
 
 import evidence_lib as el
-from evidence_lib.figures import palette, plots
 
 published = el.load_published()
 
@@ -55,19 +54,7 @@ published = el.load_published()
 # the average is the same.
 
 # %%
-mu = -0.22
-x = np.linspace(-1.4, 1.0, 400)
-fig, ax = plots.subplots(figsize=(7.5, 4.6))
-for tau, colour in zip([0.05, 0.2, 0.4], palette.CATEGORICAL):
-    share = stats.norm.cdf(0, mu, tau)
-    ax.plot(x, stats.norm.pdf(x, mu, tau), color=colour, lw=2,
-            label=f"τ = {tau}: {share:.0%} of true effects below 0 (benefit)")
-ax.axvline(0, color="black", lw=0.8)
-ax.set_xlim(-1.4, 1.0)
-ax.set_xlabel("true effect of therapy in one setting (SMD; negative = less depression)")
-ax.set_ylabel("density")
-ax.set_title("Same average effect μ = −0.22, three amounts of heterogeneity τ")
-fig.legend(frameon=False, loc="outside lower center", ncols=1)
+el.plots.tau_spread(-0.22, [0.05, 0.2, 0.4])
 plt.show()
 
 # %% [markdown]
@@ -84,9 +71,13 @@ plt.show()
 # each, with its source. How many results each review reports, and how many with figures:
 
 # %%
-# NBVAL_CHECK_OUTPUT
 counts = el.result_counts(published, "review")
-counts.rename(columns={"results": "pooled results", "with_figures": "with figures"})
+el.reader_table(counts.reset_index(), ["review", "results", "with_figures"], table_id="counts",
+                caption="Pooled results per review")
+
+# %% tags=["check"]
+# NBVAL_CHECK_OUTPUT
+counts
 
 # %% [markdown]
 # All three pooled maternal depression. The measures' sign conventions differ, so the
@@ -105,15 +96,34 @@ assert (barlow["estimate_used"], barlow["ci_low"], barlow["ci_high"]) == (-0.22,
 assert set(published["review"]) == {"Barlow 2015", "Huang 2019", "Sleed 2023"}
 assert list(depression["measure"]) == ["SMD", "RR", "SMD", "SMD", "RR"]
 
-# %% tags=["headline"]
-print(f"{len(counts)} reviews, {counts['results'].sum()} pooled results "
-      f"({counts['with_figures'].sum()} with figures); Barlow 2015 maternal depression "
-      f"SMD {barlow['estimate_used']:.2f} (95 % CI {barlow['ci_low']:.2f} to {barlow['ci_high']:.2f})".replace("-", "−"))
-
 # %% [markdown]
 # Barlow's SMD of −0.22 (95 % CI −0.46 to 0.02) was reported as "no difference" because
-# the interval crosses 0. Yet most of the interval lies on the side of benefit. The
-# notebooks ask what the same evidence says when read as a posterior distribution, and how
+# the interval crosses 0. Yet most of the interval lies on the side of benefit. Read a second
+# time, as the posterior of a hierarchical model under each of the five prior sets of
+# notebook 03 (`el.read_row`), the same summary gives:
+
+# %%
+p_benefit = {ps.label: el.read_row(barlow, ps)["p_benefit"] for ps in el.standard_prior_sets()}
+assert 0.86 < min(p_benefit.values()) < max(p_benefit.values()) < 0.96
+freq = el.read_row(barlow)
+assert abs(freq["pval"] - 0.072) < 1e-3
+
+# %% tags=["headline"]
+el.sentence(f"Barlow 2015 maternal depression, read twice: SMD {barlow['estimate_used']:.2f} (95 % CI "
+            f"{barlow['ci_low']:.2f} to {barlow['ci_high']:.2f}, p = {freq['pval']:.2f}), reported as no difference; "
+            f"P(therapy reduces depression) {min(p_benefit.values()):.2f} to {max(p_benefit.values()):.2f} across "
+            f"five prior sets. {len(counts)} reviews, {counts['results'].sum()} pooled results "
+            f"({counts['with_figures'].sum()} with figures).")
+
+# %% tags=["bottom-line"]
+el.sentence(f"A pooled result whose 95 % confidence interval crosses zero is not evidence of no effect: Barlow "
+            f"2015's maternal depression SMD {barlow['estimate_used']:.2f} (95 % CI {barlow['ci_low']:.2f} to "
+            f"{barlow['ci_high']:.2f}) was reported as \"no difference\", yet the same trials give a probability of "
+            f"{min(p_benefit.values()):.2f} to {max(p_benefit.values()):.2f} that the therapy reduces depression. "
+            f"Whether there is any effect at all, and how large, the evidence cannot yet settle (notebook 07).")
+
+# %% [markdown]
+# The notebooks ask what the same evidence says when read as a posterior distribution, and how
 # much that reading depends on the prior.
 #
 # ## 4. The notebooks, and how to run and change them
@@ -126,6 +136,8 @@ print(f"{len(counts)} reviews, {counts['results'].sum()} pooled results "
 # | 04 infant attachment with k = 2 | what two studies can and cannot say about τ |
 # | 05 every result both readings | the whole table, where the readings disagree |
 # | 06 Metapsy perinatal trials | the same questions from trial-level data |
+# | 07 what the evidence is worth | is there an effect at all, could the review detect one, would one more trial settle it |
+# | 08 counting outcomes | response, remission and secure attachment as events: binomial models |
 # | 10–12 exercises | an SMD by hand; changing the τ prior; refitting a published summary |
 #
 # **Open** them with `bash scripts/lab.sh` (JupyterLab at the repository root). Each notebook is a pair:

@@ -19,9 +19,6 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import evidence_lib as el
-from evidence_lib.figures import plots
-from evidence_lib.published import readings
-from evidence_lib.figures import tables
 
 published = el.load_published()
 
@@ -39,13 +36,18 @@ published = el.load_published()
 # How many results each contributes, and in which measures:
 
 # %%
+counts = el.result_counts(published, ["review", "measure"]).reset_index()
+el.reader_table(counts.assign(measure=counts["measure"].replace("", "(no figures)")),
+                ["review", "measure", "results", "with_figures"], table_id="counts",
+                caption="Pooled results per review and measure")
+
+# %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
-el.result_counts(published, ["review", "measure"]).rename(
-    columns={"results": "pooled results", "with_figures": "with figures"}, index={"": "(no figures)"})
+counts
 
 # %%
-# NBVAL_CHECK_OUTPUT
-published.groupby("review")[["method"]].first()
+el.reader_table(published.groupby("review")[["method"]].first().reset_index(), ["review", "method"],
+                table_id="methods", caption="How each review pooled, as it says")
 
 # %% [markdown]
 # DL and REML agree when the studies are homogeneous and can differ when they are not. On the
@@ -58,8 +60,8 @@ es = el.smd_table(trials)
 fits = {m: el.random_effects(es, method=m) for m in ("DL", "REML")}
 both = pd.DataFrame({m: {"mu": f.estimate, "se": f.se, "ci_low": f.low, "ci_high": f.high, "tau2": f.tau2,
                          "i2": f.i2} for m, f in fits.items()}).T
-tables.reader_table(both, ["mu_ci", "se", "tau2", "i2"], measure="SMD", index=True, table_id="dl_reml",
-                    caption="Four mother–infant therapy trials, maternal depression (SMD): DL and REML")
+el.reader_table(both, ["mu_ci", "se", "tau2", "i2"], measure="SMD", index=True, table_id="dl_reml",
+                caption="Four mother–infant therapy trials, maternal depression (SMD): DL and REML")
 
 # %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
@@ -74,10 +76,10 @@ print(both[["mu", "tau2"]].round(4).to_string())
 # ratios) is used and flagged "estimate = CI midpoint".
 
 # %%
-shown = published.assign(label=tables.result_label(published))
-tables.reader_table(shown, ["label", "measure", "estimate_ci", "estimate_derived", "p_reported", "k", "n", "i2",
-                            "favours_intervention"], table_id="published",
-                    caption="Every pooled result of the three reviews")
+shown = published.assign(label=el.tables.result_label(published))
+el.reader_table(shown, ["label", "measure", "estimate_ci", "estimate_derived", "p_reported", "k", "n", "i2",
+                        "favours_intervention"], table_id="published",
+                caption="Every pooled result of the three reviews")
 
 # %% [markdown]
 # ## 3. A consistency audit
@@ -89,14 +91,13 @@ tables.reader_table(shown, ["label", "measure", "estimate_ci", "estimate_derived
 # %%
 audit = el.audit_published()
 flags = audit[audit["verdict"] == "flag"]
-# NBVAL_CHECK_OUTPUT
-print(f"{len(audit)} checks, {len(flags)} flags")
+el.sentence(f"{len(audit)} checks, {len(flags)} flags.")
 
 # %%
 flagged = flags.merge(published[["result_id", "review", "comparison", "outcome", "timepoint"]], on="result_id")
-flagged = flagged.assign(label=tables.result_label(flagged))
-tables.reader_table(flagged, ["label", "check", "reported", "implied", "detail"], table_id="flags",
-                    caption="Figures that do not agree with each other")
+flagged = flagged.assign(label=el.tables.result_label(flagged))
+el.reader_table(flagged, ["label", "check", "reported", "implied", "detail"], table_id="flags",
+                caption="Figures that do not agree with each other")
 
 # %%
 huang = flags[flags["result_id"].str.contains("huang") & flags["check"].str.contains("p")]
@@ -120,16 +121,18 @@ assert len(huang) >= 1, "the Huang P = .07 inconsistency must be flagged"
 # not settle are left out and listed, not guessed.
 
 # %%
-harmonised = readings.harmonise(published)
+harmonised = el.harmonise(published)
 h = harmonised.table.assign(label=lambda d: d["review"].str.split().str[0] + ": " + d["outcome"]
                             + " (" + d["timepoint"].str.split(" (", regex=False).str[0] + ")")
-print("direction not determinable from the sources:", harmonised.unknown_direction or "none")
+unknown = published.set_index("result_id").loc[harmonised.unknown_direction]
+el.sentence("Direction not determinable from the sources: "
+            + ("; ".join(el.tables.result_label(unknown)) if len(unknown) else "none") + ".")
 
 # %% tags=["main-figure"]
-plots.harmonised(h, title="Every published result with figures, right = favours the therapy "
-                          "(hollow square: estimate derived from the CI)")
+el.plots.harmonised(h, title="Every published result with figures, right = favours the therapy "
+                             "(hollow square: estimate derived from the CI)")
 plt.show()
 
 # %% tags=["headline"]
-print(f"{len(published)} pooled results ({published['ci_low'].notna().sum()} with figures); "
-      f"consistency audit: {len(audit)} checks, {len(flags)} flags, among them Huang 2019's P = .07")
+el.sentence(f"{len(published)} pooled results ({published['ci_low'].notna().sum()} with figures); "
+            f"consistency audit: {len(audit)} checks, {len(flags)} flags, among them Huang 2019's P = .07.")

@@ -19,15 +19,17 @@
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 import evidence_lib as el
-from evidence_lib.figures import palette, plots
-from evidence_lib.bayes import priors
 
 trials = el.load_trials("maternal_depression_continuous")
 es = el.smd_table(trials)
+el.reader_table(es.to_frame().rename(columns={"label": "study", "n1": "n_arm1", "n2": "n_arm2"}),
+                ["study", "yi", "sei", "n_arm1", "n_arm2", "instrument"], table_id="trials",
+                caption="The four trials: SMD (Hedges' g) with its SE; negative = less depression with therapy")
+
+# %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
 es.to_frame().round(4)
 
@@ -35,9 +37,9 @@ es.to_frame().round(4)
 # ## 1. z-test and 95 % CI (REML τ²)
 
 # %%
-# NBVAL_CHECK_OUTPUT
 z = el.random_effects(es, method="REML", test="z")
-print(z)
+assert abs(z.estimate - -0.5360) < 1e-4 and abs(z.pval - 0.0153) < 1e-4
+z
 
 # %% [markdown]
 # ## 2. Knapp–Hartung CI and prediction interval
@@ -47,12 +49,11 @@ print(z)
 # the uncertainty and describes where the effect of a new, similar trial may fall.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 kh = el.random_effects(es, method="REML", test="knha")
-pd.DataFrame({
-    "z test": [z.estimate, z.low, z.high, z.pval, z.pi_low, z.pi_high],
-    "Knapp–Hartung": [kh.estimate, kh.low, kh.high, kh.pval, kh.pi_low, kh.pi_high],
-}, index=["μ", "95 % CI low", "95 % CI high", "p", "95 % PI low", "95 % PI high"]).round(4)
+assert kh.low < z.low and kh.high > 0
+both = pd.concat([z.to_frame(), kh.to_frame()], ignore_index=True).assign(reading=["z test", "Knapp–Hartung"])
+el.reader_table(both, ["reading", "ci", "pval", "pi"], table_id="tests",
+                caption="The same REML fit, two tests: SMD [95 % CI], p and 95 % prediction interval")
 
 # %% [markdown]
 # ## 3. Bayesian posterior, weakly informative τ prior
@@ -61,13 +62,12 @@ pd.DataFrame({
 # numerically.
 
 # %%
-# NBVAL_CHECK_OUTPUT
-post = el.exact_posterior(es, tau_prior=priors.half_normal(0.5))
-print(f"P(benefit) = P(mu < 0) = {post.prob('mu', upper=0):.4f}")
-post.parameters(level=0.95).round(4)
+post = el.exact_posterior(es, tau_prior=el.priors.half_normal(0.5))
+assert abs(post.prob("mu", upper=0) - 0.9791) < 1e-4
+post
 
 # %% tags=["main-figure"]
-plots.forest(es, fit=z, post=post, title="Mother–infant therapy vs control: maternal depression after treatment")
+el.plots.forest(es, fit=z, post=post, title="Mother–infant therapy vs control: maternal depression after treatment")
 plt.show()
 
 # %% [markdown]
@@ -78,9 +78,10 @@ plt.show()
 # τ̂. The Bayesian reading differs only in averaging over τ instead of fixing it.
 
 # %%
-cond_mean, cond_sd = post.conditional_mu(np.sqrt(z.tau2))
-print(f"REML: {z.estimate:.6f} (SE {z.se:.6f}); posterior of mu given tau = tau_hat: {cond_mean:.6f} (SD {cond_sd:.6f})")
+cond_mean, cond_sd = post.conditional_mu(z.tau)
 assert abs(cond_mean - z.estimate) < 1e-8 and abs(cond_sd - z.se) < 1e-8
+el.sentence(f"REML: SMD {z.estimate:.4f} (SE {z.se:.4f}); posterior of μ given τ = τ̂: mean {cond_mean:.4f} "
+            f"(SD {cond_sd:.4f}).")
 
 # %% [markdown]
 # ## 4. Bayes factor for μ = 0
@@ -90,13 +91,12 @@ assert abs(cond_mean - z.estimate) < 1e-8 and abs(cond_sd - z.se) < 1e-8
 # and the more the null is favoured (Lindley's paradox). Shown for a range of widths:
 
 # %%
-# NBVAL_CHECK_OUTPUT
-bf = pd.DataFrame([
-    {"mu prior": f"N(0, {sd}^2)",
-     "BF01 (mu = 0 vs mu != 0)": el.exact_posterior(es, tau_prior=priors.half_normal(0.5),
-                                                    mu_prior=(0.0, sd)).bayes_factor("mu")}
-    for sd in (0.2, 0.5, 1.0, 2.0, 10.0)])
-bf.round(3)
+bf = pd.DataFrame([{"mu_prior": f"N(0, {sd}²)", "bf_null": el.exact_posterior(
+    es, tau_prior=el.priors.half_normal(0.5), mu_prior=(0.0, sd)).bayes_factor("mu")} for sd in (0.2, 0.5, 1.0, 2.0, 10.0)])
+assert bf["bf_null"].iloc[-1] > 3 and (bf["bf_null"].iloc[:-1] < 1).all()  # wide enough, the prior favours the null
+el.reader_table(bf, ["mu_prior", "bf_null"], table_id="bf",
+                caption="The Bayes factor for no effect depends on the width of the prior of μ; a wide one favours the null "
+                        "(Lindley's paradox)")
 
 # %% [markdown]
 # ## 5. What a flat τ prior does with k = 4
@@ -106,34 +106,21 @@ bf.round(3)
 # heterogeneity stays plausible and μ's credible interval widens.
 
 # %%
-# NBVAL_CHECK_OUTPUT
-flat = el.exact_posterior(es, tau_prior=priors.uniform_tau())
-compare = pd.DataFrame({
-    label: {"τ median": p.median("tau"), "τ 97.5 %": p.quantile("tau", 0.975),
-            "μ 2.5 %": p.quantile("mu", 0.025), "μ 97.5 %": p.quantile("mu", 0.975),
-            "P(benefit)": p.prob("mu", upper=0)}
-    for label, p in {"half-normal(0.5)": post, "uniform (improper)": flat}.items()})
+flat = el.exact_posterior(es, tau_prior=el.priors.uniform_tau())
 assert flat.quantile("tau", 0.975) > post.quantile("tau", 0.975)
-compare.round(4)
+compare = pd.DataFrame([{"prior": label, "post_tau": p.median("tau"), "tau_upper": p.quantile("tau", 0.975),
+                         "mu_median": p.median("mu"), "mu_low": p.quantile("mu", 0.025), "mu_high": p.quantile("mu", 0.975),
+                         "p_benefit": p.prob("mu", upper=0)}
+                        for label, p in {"half-normal(0.5)": post, "uniform (improper)": flat}.items()])
+el.reader_table(compare, ["prior", "post_tau", "tau_upper", "mu_cri", "p_benefit"], table_id="flat",
+                caption="Two priors on τ with k = 4")
 
 # %%
-tau_max = 1.5   # the uniform prior's tail runs on (97.5 % quantile in the table); the comparison is below 1.5
-fig, axes = plots.subplots(1, 2, figsize=(12, 4.4))
-plots.posterior_density(post, "tau", prior=priors.half_normal(0.5), ax=axes[0], upper=tau_max,
-                        label="posterior, half-normal(0.5) prior")
-plots.posterior_density(flat, "tau", ax=axes[0], upper=tau_max, label="posterior, uniform prior",
-                        colour=palette.CATEGORICAL[1])
-axes[0].set_title("between-study SD τ", loc="left")
-axes[0].annotate(f"uniform: {flat.prob('tau', lower=tau_max):.0%} of the\nposterior lies beyond τ = {tau_max}",
-                 xy=(0.97, 0.55), xycoords="axes fraction", ha="right", fontsize=10, color=palette.CATEGORICAL[1])
-span = (-2.5, 1.5)   # both curves to the edges; the uniform prior's tails reach beyond ±6
-plots.posterior_density(post, "mu", favours="lower", ax=axes[1], label="half-normal(0.5) prior on τ", span=span)
-plots.posterior_density(flat, "mu", favours="lower", ax=axes[1], label="uniform prior on τ", span=span,
-                        colour=palette.CATEGORICAL[1])
-axes[1].set_title("average effect μ", loc="left")
+# the uniform prior's tail runs on (97.5 % quantile in the table): the τ panel stops at 1.5
+el.plots.tau_prior_effect(post, flat, prior=el.priors.half_normal(0.5), tau_max=1.5)
 plt.show()
 
 # %% tags=["headline"]
-print(f"REML SMD {z.estimate:.2f} (z-test 95 % CI {z.low:.2f} to {z.high:.2f}; Knapp–Hartung {kh.low:.2f} to "
-      f"{kh.high:.2f}); P(benefit) {post.prob('mu', upper=0):.2f} (half-normal(0.5) τ), "
-      f"{flat.prob('mu', upper=0):.2f} (uniform τ)".replace("-", "−"))
+el.sentence(f"REML SMD {z.estimate:.2f} (z-test 95 % CI {z.low:.2f} to {z.high:.2f}; Knapp–Hartung {kh.low:.2f} to "
+            f"{kh.high:.2f}); P(benefit) {post.prob('mu', upper=0):.2f} with a half-normal(0.5) prior on τ, "
+            f"{flat.prob('mu', upper=0):.2f} with a uniform one.")

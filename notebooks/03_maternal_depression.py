@@ -15,26 +15,16 @@
 # `data/published_results.csv`, each row citing its source.
 
 # %%
-import logging
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import pymc  # noqa: F401  (imported here because importing it sets its logger to INFO)
-from scipy import stats
 
 import evidence_lib as el
-from evidence_lib.figures import plots
-from evidence_lib.bayes import priors
-from evidence_lib.published import readings
-from evidence_lib.figures import tables
 
-logging.getLogger("pymc").setLevel(logging.WARNING)  # no sampler banner on stderr
+# %%
 published = el.load_published()
-depression = published[published["outcome"].str.contains("depression")
-                       & published["measure"].eq("SMD")
-                       & published["ci_low"].notna()]
-depression = depression[depression["comparison"].str.contains("control")]
+depression = published[published["outcome"].str.contains("depression") & published["measure"].eq("SMD")
+                       & published["ci_low"].notna() & published["comparison"].str.contains("control", na=False)]
 rows = {r["review"].split()[0]: r for _, r in depression.iterrows()}
 assert list(rows) == ["Barlow", "Sleed", "Huang"]
 
@@ -49,9 +39,9 @@ assert list(rows) == ["Barlow", "Sleed", "Huang"]
 # the CI midpoint, marked as derived.
 
 # %%
-tables.reader_table(depression, ["review", "estimate_ci", "estimate_derived", "p_reported", "k", "n", "i2",
-                                 "favours_intervention"], caption="Maternal depression, therapy vs control, SMD",
-                    table_id="published")
+el.reader_table(depression, ["review", "estimate_ci", "estimate_derived", "p_reported", "k", "n", "i2",
+                             "favours_intervention"], caption="Maternal depression, therapy vs control, SMD",
+                table_id="published")
 
 # %% [markdown]
 # ## 2. The frequentist reading
@@ -68,10 +58,10 @@ tables.reader_table(depression, ["review", "estimate_ci", "estimate_derived", "p
 # Sleed and Huang report no k for this analysis: only the pooled estimate can be read.
 
 # %%
-freq = readings.readings_table(depression).set_index("review")
-tables.reader_table(freq, ["se", "pval", "p_reported", "ci_excludes_null", "kh_ci", "pi", "recon_tau2"],
-                    measure="SMD", index=True, caption="The frequentist reading (– : not recoverable from the summary)",
-                    table_id="frequentist")
+freq = el.readings_table(depression).set_index("review")
+el.reader_table(freq, ["se", "pval", "p_reported", "ci_excludes_null", "kh_ci", "pi", "recon_tau2"],
+                measure="SMD", index=True, caption="The frequentist reading (– : not recoverable from the summary)",
+                table_id="frequentist")
 
 # %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
@@ -98,14 +88,14 @@ assert not b["ci_excludes_null"]
 # 1 − p/2:
 
 # %%
-# NBVAL_CHECK_OUTPUT
-summary = readings.summary_for_row(barlow)
-exact = el.exact_posterior(summary, tau_prior=priors.half_normal(0.5))
+summary = el.summary_for_row(barlow)
+exact = el.exact_posterior(summary, tau_prior=el.priors.half_normal(0.5))
 cond_mean, cond_sd = exact.conditional_mu(np.sqrt(summary.tau2))
-p_conditional = float(stats.norm.cdf(0, cond_mean, cond_sd))
-print(f"tau_hat^2 = {summary.tau2:.4f}; mu | tau_hat ~ N({cond_mean:.4f}, {cond_sd:.4f}^2); "
-      f"P(benefit | tau = tau_hat) = {p_conditional:.3f} = 1 - p/2 = {1 - b['pval'] / 2:.3f}")
+p_conditional = el.p_benefit_given_tau(exact, np.sqrt(summary.tau2), "lower")
 assert abs(p_conditional - 0.964) < 1e-3          # the "posterior probability of benefit near 0.96"
+assert abs(p_conditional - (1 - b["pval"] / 2)) < 1e-6
+el.sentence(f"τ̂² = {summary.tau2:.4f}; μ given τ̂ is N({cond_mean:.3f}, {cond_sd:.3f}²); P(benefit | τ = τ̂) = "
+            f"{p_conditional:.3f} = 1 − p/2.")
 
 # %% [markdown]
 # ### Averaging over τ, under five prior sets
@@ -114,14 +104,13 @@ assert abs(p_conditional - 0.964) < 1e-3          # the "posterior probability o
 # larger τ means a less certain μ. The prior sets:
 
 # %%
-for ps in readings.standard_prior_sets():
-    print(f"- {ps.label}")
+el.sentence("\n".join(f"{i}. {ps.label}" for i, ps in enumerate(el.standard_prior_sets(), 1)))
 
 # %%
-barlow_priors = readings.readings_under_priors(barlow)
-tables.reader_table(barlow_priors, ["cri", "p_benefit", "p_benefit_beyond", "pred", "post_tau"], measure="SMD",
-                    index=True, caption="Barlow 2015, parent–infant psychotherapy vs control, SMD (negative favours "
-                                        "therapy), under five prior sets", table_id="barlow_priors")
+barlow_priors = el.readings_under_priors(barlow)
+el.reader_table(barlow_priors, ["cri", "p_benefit", "p_benefit_beyond", "pred", "post_tau"], measure="SMD",
+                index=True, caption="Barlow 2015, parent–infant psychotherapy vs control, SMD (negative favours "
+                                    "therapy), under five prior sets", table_id="barlow_priors")
 
 # %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
@@ -147,14 +136,13 @@ assert (barlow_priors["p_benefit_beyond"] < 0.6).all()
 # part; only the μ prior matters (flat versus sceptical).
 
 # %%
-others = {name: readings.readings_under_priors(rows[name], [readings.default_prior_set(),
-                                                             readings.standard_prior_sets()[3]])
+others = {name: el.readings_under_priors(rows[name], [el.default_prior_set(), el.standard_prior_sets()[3]])
           for name in ("Sleed", "Huang")}
 both = pd.concat(others, names=["review", "prior set"]).reset_index()
 both["row"] = both["review"] + ", " + both["prior set"]
-tables.reader_table(both.set_index("row"), ["cri", "p_benefit", "p_benefit_beyond"], measure="SMD", index=True,
-                    caption="Sleed 2023 (higher favours therapy) and Huang 2019 (lower favours therapy)",
-                    table_id="sleed_huang")
+el.reader_table(both.set_index("row"), ["cri", "p_benefit", "p_benefit_beyond"], measure="SMD", index=True,
+                caption="Sleed 2023 (higher favours therapy) and Huang 2019 (lower favours therapy)",
+                table_id="sleed_huang")
 
 # %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
@@ -172,17 +160,20 @@ print(both.set_index("row")[["p_benefit", "p_benefit_beyond"]].round(4).to_strin
 # passes 1.01 by chance alone in about 1 run in 25 (4 of 102 seeded runs of this model).
 
 # %%
-fit = el.sample_posterior(summary, tau_prior=priors.half_normal(0.5), mu_prior=None,
+fit = el.sample_posterior(summary, tau_prior=el.priors.half_normal(0.5), mu_prior=None,
                           draws=2500, tune=1000, chains=4, target_accept=0.99, random_seed=20150101)
 el.assert_diagnostics(fit, var_names=["mu", "tau"])
 check = el.compare_with_exact(fit, exact, params=("mu", "tau"))  # asserts |MCMC - exact| < 4 MCSE
+
+# %% tags=["check"]
 check.rename(columns={"mcmc": "MCMC", "exact": "exact engine", "mcse": "Monte Carlo SE",
                       "units": "(MCMC − exact) / MCSE"}).round(4)
 
+# %%
+el.sentence(f"MCMC agrees with the exact engine: the largest difference is {check['units'].abs().max():.1f} Monte "
+            f"Carlo standard errors (the check fails beyond 4; the full report lists each quantity).")
+
 # %% [markdown]
-# The last column is the difference between MCMC and the exact engine in units of its Monte
-# Carlo standard error; the check fails beyond 4.
-#
 # ## 5. The two readings side by side, and how P(benefit) moves with the τ prior
 #
 # For each review: the posterior of the average effect (orange; half-normal(0.5) prior on τ,
@@ -190,18 +181,18 @@ check.rename(columns={"mcmc": "MCMC", "exact": "exact engine", "mcse": "Monte Ca
 # P(benefit); the darker part, P(benefit larger than 0.2 SD), a small effect.
 
 # %% tags=["main-figure"]
-plots.two_readings_grid(depression, labels=[r if pd.isna(k) else f"{r} (k = {k})"
-                                            for r, k in zip(depression["review"], depression["k"])],
-                        title="Maternal depression, therapy vs control")
+el.plots.two_readings_grid(depression, labels=[r if pd.isna(k) else f"{r} (k = {k})"
+                                               for r, k in zip(depression["review"], depression["k"])],
+                           title="Maternal depression, therapy vs control")
 plt.show()
 
 # %% [markdown]
 # Barlow's heterogeneity prior, posterior of τ against its prior:
 
 # %%
-fig, ax = plots.subplots(figsize=(7, 3.6))
-plots.posterior_density(exact, "tau", prior=priors.half_normal(0.5), measure="SMD", ax=ax,
-                        label="posterior of τ")
+fig, ax = el.plots.subplots(figsize=(7, 3.6))
+el.plots.posterior_density(exact, "tau", prior=el.priors.half_normal(0.5), measure="SMD", ax=ax,
+                           label="posterior of τ")
 ax.set_title("Barlow 2015: heterogeneity τ, posterior (orange) and half-normal(0.5) prior (grey)", fontsize=11)
 plt.show()
 
@@ -210,11 +201,11 @@ plt.show()
 # multiples; P(benefit) for a continuous range of scales follows):
 
 # %%
-fig, axes = plots.subplots(1, 4, figsize=(12.5, 3.6))
+fig, axes = el.plots.subplots(1, 4, figsize=(12.5, 3.6))
 for ax, scale in zip(axes, (0.1, 0.25, 0.5, 1.0)):   # one x axis for all four, each curve to its edges
-    plots.two_readings(el.exact_posterior(summary, tau_prior=priors.half_normal(scale)), estimate=-0.22,
-                       ci=(-0.46, 0.02), measure="SMD", favours="lower", ax=ax, compact=True, xlim=(-1.4, 1.0),
-                       title=f"τ ~ half-normal({scale:g}), flat μ")
+    el.plots.two_readings(el.exact_posterior(summary, tau_prior=el.priors.half_normal(scale)), estimate=-0.22,
+                          ci=(-0.46, 0.02), measure="SMD", favours="lower", ax=ax, compact=True, xlim=(-1.4, 1.0),
+                          title=f"τ ~ half-normal({scale:g}), flat μ")
 plt.show()
 
 # %% [markdown]
@@ -222,35 +213,31 @@ plt.show()
 # prior on τ, from the exact engine (the HTML reports show the static panels above instead).
 
 # %% tags=["interactive"]
-import ipywidgets as widgets
-
-
-def redraw(scale=0.5):
-    plots.two_readings(el.exact_posterior(summary, tau_prior=priors.half_normal(scale)), estimate=-0.22,
-                       ci=(-0.46, 0.02), measure="SMD", favours="lower", title="Barlow 2015: maternal depression",
-                       prior_label=f"half-normal({scale:.2g}) on τ, flat μ")
+def redraw(value=0.5):
+    el.plots.two_readings(el.exact_posterior(summary, tau_prior=el.priors.half_normal(value)), estimate=-0.22,
+                          ci=(-0.46, 0.02), measure="SMD", favours="lower", title="Barlow 2015: maternal depression",
+                          prior_label=f"half-normal({value:.2g}) on τ, flat μ")
     plt.show()
 
 
-widgets.interact(redraw, scale=widgets.FloatLogSlider(value=0.5, base=10, min=-1.3, max=0.3, step=0.05,
-                                                      description="τ scale"));
+el.plots.log_slider(redraw, value=0.5, low=0.05, high=2.0, description="τ scale");
 
 # %%
 scales = np.geomspace(0.05, 2.0, 25)
-curve = readings.p_benefit_by_tau_scale(barlow, scales)
-ax = plots.probability_curve(scales, {"Barlow 2015 (half-normal prior on τ, flat prior on μ)": curve},
-                             xlabel="scale of the half-normal prior on the between-study SD τ (SMD units)",
-                             title="Probability that the therapy reduces depression,\nas the prior on "
-                                   "heterogeneity widens", logx=True)
+curve = el.p_benefit_by_tau_scale(barlow, scales)
+ax = el.plots.probability_curve(scales, {"Barlow 2015 (half-normal prior on τ, flat prior on μ)": curve},
+                                xlabel="scale of the half-normal prior on the between-study SD τ (SMD units)",
+                                title="Probability that the therapy reduces depression,\nas the prior on "
+                                      "heterogeneity widens", logx=True)
 plt.show()
 assert curve.min() > 0.85 and curve.max() < 0.99
 assert np.all(np.diff(curve) < 0)   # the wider the tau prior, the lower P(benefit)
 
 # %% tags=["headline"]
-print(f"Barlow 2015: SMD −0.22 (95 % CI −0.46 to 0.02, p = {b['pval']:.2f}); "
-      f"P(benefit) {barlow_priors['p_benefit'].min():.2f}–{barlow_priors['p_benefit'].max():.2f} under five "
-      f"prior sets ({p_conditional:.2f} with τ held at its estimate); "
-      f"P(benefit > 0.2 SD) {barlow_priors['p_benefit_beyond'].min():.2f}–{barlow_priors['p_benefit_beyond'].max():.2f}")
+el.sentence(f"Barlow 2015: SMD −0.22 (95 % CI −0.46 to 0.02, p = {b['pval']:.2f}); "
+            f"P(benefit) {barlow_priors['p_benefit'].min():.2f} to {barlow_priors['p_benefit'].max():.2f} under five "
+            f"prior sets ({p_conditional:.2f} with τ held at its estimate); P(benefit > 0.2 SD) "
+            f"{barlow_priors['p_benefit_beyond'].min():.2f} to {barlow_priors['p_benefit_beyond'].max():.2f}.")
 
 # %% [markdown]
 # ## 6. What a careful reader may and may not conclude

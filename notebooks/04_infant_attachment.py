@@ -17,31 +17,21 @@
 # and whether the heterogeneity the review printed is consistent with its other figures.
 
 # %%
-import textwrap
-
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 
 import evidence_lib as el
-from evidence_lib.figures import plots
-from evidence_lib.bayes import priors
-from evidence_lib.published import readings
-from evidence_lib.figures import tables
 
 published = el.load_published()
-attachment = published[published["review"].str.startswith("Barlow")
-                       & published["comparison"].str.contains("control")
-                       & published["outcome"].str.contains("attachment")
-                       & published["measure"].eq("RR")
+attachment = published[published["review"].str.startswith("Barlow") & published["comparison"].str.contains("control")
+                       & published["outcome"].str.contains("attachment") & published["measure"].eq("RR")
                        & published["ci_low"].notna()]
 assert len(attachment) == 12                     # 8 categories (post, follow-up) + 4 change outcomes
 
 # %%
-tables.reader_table(attachment.assign(q=attachment["q"].astype(float)),
-                    ["outcome", "timepoint", "estimate_ci", "k", "n", "q", "i2", "tau2_reported",
-                     "favours_intervention"], measure="RR", table_id="attachment",
-                    caption="Barlow 2015, infant attachment, parent–infant psychotherapy vs control (RR)")
+el.reader_table(attachment.assign(q=attachment["q"].astype(float)),
+                ["outcome", "timepoint", "estimate_ci", "k", "n", "q", "i2", "tau2_reported",
+                 "favours_intervention"], measure="RR", table_id="attachment",
+                caption="Barlow 2015, infant attachment, parent–infant psychotherapy vs control (RR)")
 
 # %% [markdown]
 # ## 1. The reconstruction and the printed τ²
@@ -53,15 +43,17 @@ tables.reader_table(attachment.assign(q=attachment["q"].astype(float)),
 # estimate, CI, k and Q imply.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 secure = attachment.set_index("result_id").loc["barlow2015_ctrl_secure_post"]
-summary = readings.summary_for_row(secure)
-print(textwrap.fill(summary.note, 110))
-print(f"pooled SE (log RR) {summary.se:.4f}; s^2 {summary.s2:.4f}; Q {summary.q:.2f}; "
-      f"I^2 {summary.i2:.1f} %; implied tau^2 {summary.tau2:.4f}; printed tau^2 {secure['tau2_reported']}")
+summary = el.summary_for_row(secure)
 assert abs(summary.i2 - 73) < 0.5                # golden: I^2 73 % printed in Barlow 2015, analysis 1.4
 assert abs(summary.tau2 - 1.47) < 0.01   # notebook 01's audit: any variance split gives 1.47 to 1.59
 assert summary.tau2 < 1.6 < secure["tau2_reported"]  # the printed 3.71 is not the tau^2 these figures imply
+el.sentence(f"{summary.note} Pooled SE (log RR) {summary.se:.3f}; s² {summary.s2:.3f}; Q {summary.q:.2f}; "
+            f"I² {summary.i2:.1f} %; implied τ² {summary.tau2:.2f}; printed τ² {secure['tau2_reported']}.")
+
+# %% tags=["check"]
+# NBVAL_CHECK_OUTPUT
+print(f"{summary.se:.4f} {summary.s2:.4f} {summary.q:.2f} {summary.i2:.1f} {summary.tau2:.4f}")
 
 # %% [markdown]
 # The implied τ² is 1.47, less than half of 3.71, and the audit in notebook 01 shows that no
@@ -79,19 +71,19 @@ assert summary.tau2 < 1.6 < secure["tau2_reported"]  # the printed 3.71 is not t
 
 # %%
 tau_priors = {
-    "half-normal(0.5)": priors.half_normal(0.5),
-    "half-normal(1.0)": priors.half_normal(1.0),
-    "Turner 2015, mental health, non-pharm. vs control": priors.turner2015(
+    "half-normal(0.5)": el.priors.half_normal(0.5),
+    "half-normal(1.0)": el.priors.half_normal(1.0),
+    "Turner 2015, mental health, non-pharm. vs control": el.priors.turner2015(
         "mental health indicators", "non-pharmacological vs. placebo / control"),
-    "half-Cauchy(1.0)": priors.half_cauchy(1.0),
+    "half-Cauchy(1.0)": el.priors.half_cauchy(1.0),
 }
-sets = [readings.PriorSet(f"{name} tau, flat mu", p) for name, p in tau_priors.items()]
+sets = [el.PriorSet(f"{name} tau, flat mu", p) for name, p in tau_priors.items()]
 
 # %%
-by_prior = readings.readings_under_priors(secure, sets)
-tables.reader_table(by_prior, ["post_tau", "cri", "p_benefit", "pred"], measure="RR", index=True,
-                    table_id="by_prior", caption="Secure attachment after the intervention, RR (higher favours "
-                                                 "therapy), under four τ priors")
+by_prior = el.readings_under_priors(secure, sets)
+el.reader_table(by_prior, ["post_tau", "cri", "p_benefit", "pred"], measure="RR", index=True,
+                table_id="by_prior", caption="Secure attachment after the intervention, RR (higher favours "
+                                             "therapy), under four τ priors")
 
 # %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
@@ -102,23 +94,11 @@ assert (by_prior["p_benefit"] > 0.9).all()
 assert by_prior["cri_high"].iloc[-1] > 3 * by_prior["cri_high"].iloc[0]  # the vaguer prior, the wider
 
 # %%
-short = {"half-normal(0.5)": "half-normal(0.5)", "half-normal(1.0)": "half-normal(1.0)",
-         "half-Cauchy(1.0)": "half-Cauchy(1.0)"}
-fig, axes = plots.subplots(2, 2, figsize=(11, 7), sharex=True)
-for ax, (name, prior) in zip(axes.flat, tau_priors.items()):
-    post = el.exact_posterior(summary, tau_prior=prior)
-    plots.posterior_density(post, "tau", prior=prior, measure="RR", ax=ax, upper=4.0)
-    ax.get_legend().remove()
-    ax.set_title(short.get(name, "Turner 2015 (mental health,\nnon-pharmacological vs control)"), loc="left",
-                 fontsize=11)
-    ax.text(0.97, 0.92, f"P(τ > 1) = {post.prob('tau', lower=1.0):.2f}", transform=ax.transAxes, ha="right",
-            fontsize=10)
-    if ax not in axes[1]:
-        ax.set_xlabel("")
-fig.legend(handles=[plt.Line2D([], [], color=plots.BAYES, lw=2, label="posterior of τ"),
-                    plt.Line2D([], [], color=plots.PRIOR, lw=1.5, ls="--", label="prior of τ")],
-           loc="outside lower center", ncols=2, frameon=False)
-fig.suptitle("Secure attachment, k = 2: the posterior of τ stays close to its prior")
+titles = ["half-normal(0.5)", "half-normal(1.0)", "Turner 2015 (mental health,\nnon-pharmacological vs control)",
+          "half-Cauchy(1.0)"]
+panels = {title: (el.exact_posterior(summary, tau_prior=prior), prior) for title, prior in zip(titles, tau_priors.values())}
+el.plots.tau_posterior_grid(panels, measure="RR", upper=4.0,
+                            title="Secure attachment, k = 2: the posterior of τ stays close to its prior")
 plt.show()
 
 # %% [markdown]
@@ -128,11 +108,12 @@ plt.show()
 
 # %%
 try:
-    el.exact_posterior(summary, tau_prior=priors.uniform_tau())
+    el.exact_posterior(summary, tau_prior=el.priors.uniform_tau())
 except ValueError as err:
-    print("ValueError:", err)
+    refused = el.sentence(f"The exact engine refuses the uniform prior here: *{err}*")
 else:
     raise AssertionError("an improper posterior must be refused")
+refused
 
 # %% [markdown]
 # ## 3. All attachment results, both readings
@@ -142,10 +123,10 @@ else:
 # where it does not, only the pooled estimate can be read and the note says so.
 
 # %%
-table = readings.readings_table(attachment)
+table = el.readings_table(attachment)
 table["label"] = table["outcome"].str.replace("infant attachment category: ", "") + " (" + table["timepoint"] + ")"
-tables.reader_table(table, ["label", "estimate_ci", "cri", "p_benefit", "readings_disagree"], table_id="all",
-                    caption="Every attachment RR of Barlow 2015, both readings (half-normal(0.5) τ, flat μ)")
+el.reader_table(table, ["label", "estimate_ci", "cri", "p_benefit", "readings_disagree"], table_id="all",
+                caption="Every attachment RR of Barlow 2015, both readings (half-normal(0.5) τ, flat μ)")
 
 # %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
@@ -153,9 +134,9 @@ print(table[["result_id", "p_benefit"]].round(3).to_string(index=False))
 
 # %% tags=["main-figure"]
 for favours, part in table.groupby("favours_intervention", sort=False):
-    plots.interval_comparison(part, measure="RR", favours=favours,
-                              title=f"Barlow 2015 attachment RRs where {favours} values favour therapy: "
-                                    "published 95 % CI vs 95 % CrI")
+    el.plots.interval_comparison(part, measure="RR", favours=favours,
+                                 title=f"Barlow 2015 attachment RRs where {favours} values favour therapy: "
+                                       "published 95 % CI vs 95 % CrI")
     plt.show()
 
 # %% [markdown]
@@ -169,11 +150,10 @@ for favours, part in table.groupby("favours_intervention", sort=False):
 # model is not fitted here; `tests/test_pymc_models.py` checks it on a zero-event example.
 #
 # %% tags=["headline"]
-print(f"Secure attachment RR 8.93 (95 % CI 1.25 to 63.70, k = 2): P(benefit) "
-      f"{tables.fmt_prob(by_prior['p_benefit'].min())} to {tables.fmt_prob(by_prior['p_benefit'].max())} under four "
-      f"τ priors; upper end of the "
-      f"95 % CrI {by_prior['cri_high'].min():.0f} to {by_prior['cri_high'].max():.0f}; implied τ² {summary.tau2:.2f} "
-      f"vs printed 3.71")
+el.sentence(f"Secure attachment RR 8.93 (95 % CI 1.25 to 63.70, k = 2): P(benefit) "
+            f"{el.tables.fmt_prob(by_prior['p_benefit'].min())} to {el.tables.fmt_prob(by_prior['p_benefit'].max())} "
+            f"under four τ priors; upper end of the 95 % CrI {by_prior['cri_high'].min():.0f} to "
+            f"{by_prior['cri_high'].max():.0f}; implied τ² {summary.tau2:.2f} against the printed 3.71.")
 
 # %% [markdown]
 # ## What to take away

@@ -21,22 +21,12 @@
 # (`evidence_lib.loaders.metapsy_selection` and the engines); this notebook calls, plots and asserts.
 
 # %%
-import logging
-import textwrap
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import pymc  # noqa: F401  (imported here because importing it sets its logger to INFO)
 
 import evidence_lib as el
-from evidence_lib.loaders import metapsy, metapsy_selection
-from evidence_lib.figures import palette, plots
-from evidence_lib.bayes import priors
-from evidence_lib.figures import tables
-from evidence_lib.app.paths import REPORTS_DIR
 
-logging.getLogger("pymc").setLevel(logging.WARNING)  # keep sampler progress lines out of the report
 SAMPLER = dict(draws=1000, tune=500, chains=4, cores=1)  # 4000 draws; diagnostics asserted after each fit
 
 # %% [markdown]
@@ -52,12 +42,14 @@ SAMPLER = dict(draws=1000, tune=500, chains=4, cores=1)  # 4000 draws; diagnosti
 # Perinatal trials are the rows with `target_group == "ppd"`.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 db = el.load_metapsy()
-print(metapsy.CITATION)
-print(f"SHA-256 {metapsy.SHA256}")
-print(f"perinatal rows: {len(db)}, studies: {db['study'].nunique()}, "
-      f"time points: {sorted(db['time'].unique())}, controls: {sorted(db['condition_arm2'].unique())}")
+el.sentence(f"{el.loaders.metapsy.CITATION} Pinned file SHA-256 {el.loaders.metapsy.SHA256[:16]}…. "
+            f"Perinatal rows: {len(db)} from {db['study'].nunique()} studies; time points: "
+            f"{', '.join(sorted(db['time'].unique()))}; controls: {', '.join(sorted(db['condition_arm2'].unique()))}.")
+
+# %% tags=["check"]
+# NBVAL_CHECK_OUTPUT
+print(el.loaders.metapsy.SHA256, len(db), db["study"].nunique())
 
 # %% [markdown]
 # ## 2. From database rows to one effect per comparison
@@ -79,21 +71,20 @@ print(f"perinatal rows: {len(db)}, studies: {db['study'].nunique()}, "
 # is the comparison, so a multi-arm trial's arms can be classed dyadic or not separately.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 selection = el.select_perinatal_effects(db)
 studies, flow = selection.to_frame(), selection.flow
-flow
 dyadic = studies["dyadic"].to_numpy(bool)
 SUBSETS = {"all": selection.studies, "dyadic": selection.studies.subset(dyadic),
            "other": selection.studies.subset(~dyadic)}
+el.reader_table(flow, list(flow.columns), table_id="flow", caption="From database rows to analysed comparisons")
 
 # %%
 participants = float((studies["n_arm1"] + studies["n_arm2"]).sum())
 assert flow["rows"].tolist() == [95, 95, 95, 92, 92, 68]
 assert len(studies) == 68 and studies["study"].nunique() == 62
 assert abs(participants - 9326.5) < 1e-9
-print(f"k = {len(studies)} comparisons from {studies['study'].nunique()} studies, "
-      f"{participants:,.1f} participants analysed")
+el.sentence(f"k = {len(studies)} comparisons from {studies['study'].nunique()} studies, about {participants:,.0f} "
+            f"participants analysed (a control arm shared by several comparisons is split between them).")
 
 # %% [markdown]
 # The four multi-arm trials, after splitting their control arms (n of the control arm per
@@ -102,7 +93,7 @@ print(f"k = {len(studies)} comparisons from {studies['study'].nunique()} studies
 
 # %%
 multi_cols = ["label", "instruments", "n_arm1", "n_arm2", "yi", "sei", "effect_source", "row_ids"]
-tables.reader_table(studies.loc[studies["control_split"] > 1], multi_cols, table_id="multi",
+el.reader_table(studies.loc[studies["control_split"] > 1], multi_cols, table_id="multi",
                     caption="Multi-arm trials after splitting the control arm (effect: Hedges' g)")
 
 # %% tags=["check"]
@@ -117,10 +108,18 @@ print(studies.loc[studies["control_split"] > 1, ["label", "n_arm2", "yi"]].round
 # %% [markdown]
 # ## 3. Which arms are dyadic?
 
+# %% [markdown]
+# An arm is dyadic when its psychotherapy treats the mother together with her infant and
+# targets their relationship (mother–infant / parent–infant psychotherapy, the intervention
+# class of the three reviews re-read here: Barlow 2015, Sleed 2023, Huang 2019). Metapsy has
+# no field for this, so arms are classed by an explicit list in the library, each entry with
+# its reason; every other perinatal study whose reference title mentions infants, babies,
+# dyads, parenting, bonding or attachment was checked and is listed with the reason it is
+# not dyadic:
+
 # %%
-print(textwrap.fill(metapsy_selection.DYADIC_RULE, 110))
-screen = metapsy_selection.dyadic_screen(db)
-tables.reader_table(screen, list(screen.columns), table_id="screen", caption="Arms screened for dyadic therapy")
+screen = el.dyadic_screen(db)
+el.reader_table(screen, list(screen.columns), table_id="screen", caption="Arms screened for dyadic therapy")
 
 # %% [markdown]
 # ## 4. The analysed comparisons
@@ -131,10 +130,9 @@ tables.reader_table(screen, list(screen.columns), table_id="screen", caption="Ar
 # %%
 table_cols = ["label", "dyadic", "condition_arm1", "format", "instruments", "n_arm1", "n_arm2",
               "yi", "sei", "row_ids"]
-display(tables.reader_table(studies, table_cols, table_id="studies",
-                            caption="The 68 analysed comparisons (effect: Hedges' g, positive favours therapy)"))
-REPORTS_DIR.mkdir(parents=True, exist_ok=True)
-studies[metapsy_selection.EXPORT_COLUMNS].to_csv(REPORTS_DIR / "metapsy_perinatal_studies.csv", index=False)
+el.export_studies(studies, el.REPORTS_DIR)
+el.reader_table(studies, table_cols, table_id="studies",
+                caption="The 68 analysed comparisons (effect: Hedges' g, positive favours therapy)")
 
 # %% [markdown]
 # ## 5. Frequentist pooling: REML, Knapp–Hartung, prediction interval
@@ -145,35 +143,32 @@ studies[metapsy_selection.EXPORT_COLUMNS].to_csv(REPORTS_DIR / "metapsy_perinata
 # (`tests/reference/metapsy_perinatal_reference.R`).
 
 # %%
-# NBVAL_CHECK_OUTPUT
-def fit_table(subsets, test):
-    """REML fit of each subset, one row each (REResult.summary columns)."""
-    return pd.concat({name: el.random_effects(s, method="REML", test=test).to_frame()
-                      for name, s in subsets.items()}).droplevel(1)
-
-
-fits_z, fits = fit_table(SUBSETS, "z"), fit_table(SUBSETS, "knha")
-cols = ["k", "mu", "tau2", "pval"]
-print("REML, z test\n", fits_z[cols].round(4).to_string(), sep="")
-print("\nREML, Knapp-Hartung\n", fits[cols].round(4).to_string(), sep="")
+fits_z, fits = (pd.concat({name: el.random_effects(s, method="REML", test=test).to_frame()
+                           for name, s in SUBSETS.items()}).droplevel(1) for test in ("z", "knha"))
 diff = el.subgroup_difference({name: el.random_effects(SUBSETS[name], method="REML", test="z")
                                for name in ("dyadic", "other")})
-print("\nsubgroup difference dyadic - other: {difference:.3f}; Q_between = {q_between:.3f}, "
-      "df = {df}, p = {pval:.3f}".format(**diff))
+
+# %% tags=["check"]
+# NBVAL_CHECK_OUTPUT
+print(pd.concat({"z": fits_z, "knha": fits})[["k", "estimate", "tau2", "pval"]].round(4).to_string())
 
 # %%
-assert abs(fits.loc["all", "mu"] - 0.6491) < 1e-4 and abs(fits.loc["all", "tau2"] - 0.2409) < 1e-4
-assert abs(fits.loc["all", "ci_low"] - 0.5102) < 1e-4 and abs(fits.loc["all", "ci_high"] - 0.7881) < 1e-4
+assert abs(fits.loc["all", "estimate"] - 0.6491) < 1e-4 and abs(fits.loc["all", "tau2"] - 0.2409) < 1e-4
+assert abs(fits.loc["all", "low"] - 0.5102) < 1e-4 and abs(fits.loc["all", "high"] - 0.7881) < 1e-4
 assert abs(fits.loc["all", "pi_low"] + 0.3404) < 1e-4 and abs(fits.loc["all", "pi_high"] - 1.6386) < 1e-4
-assert abs(fits.loc["dyadic", "mu"] - 0.5471) < 1e-4
-assert fits_z.loc["dyadic", "ci_low"] > 0 > fits.loc["dyadic", "ci_low"]  # z vs KH verdicts differ
+assert abs(fits.loc["dyadic", "estimate"] - 0.5471) < 1e-4
+assert fits_z.loc["dyadic", "low"] > 0 > fits.loc["dyadic", "low"]  # z vs KH verdicts differ
 assert diff["pval"] > 0.5
 
 # %%
 both = pd.concat({"z test": fits_z, "Knapp–Hartung": fits}, names=["kind", "subset"]).reset_index()
 both["row"] = both["subset"] + ", " + both["kind"]
-tables.reader_table(both.set_index("row"), ["k", "mu_ci", "pval", "tau2", "i2", "pi"], measure="SMD", index=True,
-                    table_id="fits", caption="Random effects (REML), Hedges' g, positive favours psychotherapy")
+el.reader_table(both.set_index("row"), ["k", "ci", "pval", "tau2", "i2", "pi"], measure="SMD", index=True,
+                table_id="fits", caption="Random effects (REML), Hedges' g, positive favours psychotherapy")
+
+# %%
+el.sentence("Subgroup difference, dyadic minus other psychotherapy: {difference:.2f}; Q between = {q_between:.2f}, "
+            "df = {df}, p = {pval:.2f}.".format(**diff))
 
 # %% [markdown]
 # Psychotherapy reduces perinatal depression on average by about two thirds of an SD, with
@@ -185,11 +180,13 @@ tables.reader_table(both.set_index("row"), ["k", "mu_ci", "pval", "tau2", "i2", 
 # metapsyTools releases):
 
 # %%
-# NBVAL_CHECK_OUTPUT
 rho6_studies = el.select_perinatal_effects(db, rho=0.6).studies
-rho6 = fit_table({"all": rho6_studies, "dyadic": rho6_studies.subset(dyadic), "other": rho6_studies.subset(~dyadic)},
-                 "knha")
-print(rho6[["k", "mu", "ci_low", "ci_high", "tau2"]].round(4).to_string())
+rho6 = pd.concat({name: el.random_effects(s, method="REML", test="knha").to_frame() for name, s in
+                  {"all": rho6_studies, "dyadic": rho6_studies.subset(dyadic), "other": rho6_studies.subset(~dyadic)}
+                  .items()}).droplevel(1)
+assert (rho6["estimate"] - fits["estimate"]).abs().max() < 0.02
+el.reader_table(rho6, ["k", "ci", "tau2"], measure="SMD", index=True, table_id="rho6",
+                caption="The same fits with ρ = 0.6 between a trial's instruments (REML, Knapp–Hartung)")
 
 # %% [markdown]
 # ## 6. Bayesian hierarchical model
@@ -205,20 +202,17 @@ print(rho6[["k", "mu", "ci_low", "ci_high", "tau2"]].round(4).to_string())
 # sampled by nutpie's NUTS) must agree.
 
 # %%
-# NBVAL_CHECK_OUTPUT
-TAU_PRIORS = {
-    "Rhodes 2015 (bayesmeta)": priors.rhodes2015("mental health outcome", "non-pharmacological (any)",
-                                                 reading="bayesmeta"),
-    "Rhodes 2015 (pattern)": priors.rhodes2015("mental health outcome", "non-pharmacological (any)",
-                                               reading="pattern"),
-    "half-normal(0.5)": priors.half_normal(0.5),
-}
+rhodes = "mental health outcome", "non-pharmacological (any)"
+TAU_PRIORS = {"Rhodes 2015 (bayesmeta)": el.priors.rhodes2015(*rhodes, reading="bayesmeta"),
+              "Rhodes 2015 (pattern)": el.priors.rhodes2015(*rhodes, reading="pattern"),
+              "half-normal(0.5)": el.priors.half_normal(0.5)}
 exact = pd.DataFrame({(label, name): el.summarise(el.exact_posterior(SUBSETS[name], tau_prior=prior), favours="higher")
-                      for label, prior in TAU_PRIORS.items() for name in ("all", "dyadic")}).T
+                      for label, prior in TAU_PRIORS.items() for name in ("all", "dyadic")}).T.astype(float)
 exact.index.names = ["prior", "subset"]
-exact.astype(float).round(3)
+el.reader_table(exact.reset_index(), ["prior", "subset", "posterior", "pred", "tau", "p_benefit"], measure="SMD",
+                table_id="exact", caption="Exact posteriors of μ (Hedges' g) under three τ priors")
 
-# %%
+# %% tags=["check"]
 checks = []
 for i, (label, prior) in enumerate(TAU_PRIORS.items()):
     fit = el.sample_posterior(SUBSETS["all"], tau_prior=prior, random_seed=20240601 + i, **SAMPLER)
@@ -251,25 +245,24 @@ assert d["p_benefit"].between(0.97, 0.995).all()
 # difference from the other psychotherapies.
 
 # %%
-x_dyadic = dyadic.astype(float)
 regression = {}
 for label, seed in [("half-normal(0.5)", 20240611), ("Rhodes 2015 (pattern)", 20240612)]:
-    fit = el.sample_meta_regression(SUBSETS["all"], x=x_dyadic, tau_prior=TAU_PRIORS[label],
+    fit = el.sample_meta_regression(SUBSETS["all"], x=dyadic.astype(float), tau_prior=TAU_PRIORS[label],
                                     random_seed=seed, **SAMPLER)
     el.assert_diagnostics(fit, var_names=["mu", "tau", "beta"])
-    regression[label] = el.linear_combinations(
-        fit, {"other psychotherapy (mu)": 0, "dyadic (mu + beta)": 1})
-print(pd.concat(regression, names=["tau prior"]).round(3).to_string())
+    regression[label] = el.linear_combinations(fit, {"other psychotherapy (mu)": 0, "dyadic (mu + beta)": 1})
+el.reader_table(pd.concat(regression, names=["prior"]).reset_index(), ["prior", "quantity", "posterior", "p_positive"],
+                measure="SMD", table_id="regression", caption="Meta-regression on dyadic therapy (MCMC), Hedges' g")
 
 # %%
 reg = regression["half-normal(0.5)"]
 p_dyadic_benefit = reg.loc["dyadic (mu + beta)", "p_positive"]
 p_dyadic_better = reg.loc["slope beta", "p_positive"]
-print(f"P(dyadic therapy reduces depression) = {p_dyadic_benefit:.2f}; "
-      f"P(dyadic better than other psychotherapies) = {p_dyadic_better:.2f}")
 assert 0.95 < p_dyadic_benefit < 0.99
 assert 0.3 < p_dyadic_better < 0.55
 assert all(0.3 < r.loc["slope beta", "p_positive"] < 0.55 for r in regression.values())
+el.sentence(f"P(dyadic therapy reduces depression) = {p_dyadic_benefit:.2f}; "
+            f"P(dyadic better than other psychotherapies) = {p_dyadic_better:.2f}.")
 
 # %% [markdown]
 # Dyadic therapy very probably reduces maternal depression, but the data say almost nothing
@@ -288,9 +281,9 @@ forest_studies = el.Studies(ordered["yi"], ordered["sei"], measure="SMD", favour
                             labels=[("* " if d else "") + lab for d, lab in zip(ordered["dyadic"], ordered["label"])])
 freq_all = el.random_effects(forest_studies, method="REML", test="knha")
 post_all = el.exact_posterior(forest_studies, tau_prior=TAU_PRIORS["half-normal(0.5)"])
-plots.forest(forest_studies, fit=freq_all, post=post_all, shrinkage=True, intervention="psychotherapy",
-             xlabel="Hedges' g (standardised mean difference)",
-             title="Perinatal depression, psychotherapy vs control (Metapsy), Hedges' g; * = dyadic")
+el.plots.forest(forest_studies, fit=freq_all, post=post_all, shrinkage=True, intervention="psychotherapy",
+                xlabel="Hedges' g (standardised mean difference)",
+                title="Perinatal depression, psychotherapy vs control (Metapsy), Hedges' g; * = dyadic")
 plt.show()
 
 # %% [markdown]
@@ -302,23 +295,24 @@ plt.show()
 # priors (half-normal(0.5) on τ, flat μ).
 
 # %%
-# NBVAL_CHECK_OUTPUT
 checks = {name: el.summary_level_check(SUBSETS[name], TAU_PRIORS["half-normal(0.5)"]) for name in ("all", "dyadic")}
 check = pd.concat({name: c.to_frame() for name, c in checks.items()}, names=["subset", "source"]).astype(float)
-check.round(3)
-
-# %%
 gap = check.xs("reconstruction", level="source") - check.xs("full data", level="source")
 assert gap[["estimate", "low", "high"]].abs().to_numpy().max() < 0.03
 assert gap["p_benefit"].abs().max() < 0.01
-gap.round(3)
+el.reader_table(check.reset_index(), ["subset", "source", "posterior", "pred", "p_benefit"], measure="SMD",
+                table_id="summary_check", caption="Full data against its published-style summary (exact posteriors)")
+
+# %% tags=["check"]
+# NBVAL_CHECK_OUTPUT
+check.round(3)
 
 # %%
-fig, axes = plots.subplots(1, 2, figsize=(12, 4.4))
+fig, axes = el.plots.subplots(1, 2, figsize=(12, 4.4))
 for ax, name in zip(axes, ["all", "dyadic"]):
-    for source, colour in [("full data", palette.BAYES), ("reconstruction", palette.CATEGORICAL[0])]:
+    for source, colour in [("full data", el.palette.BAYES), ("reconstruction", el.palette.CATEGORICAL[0])]:
         post = checks[name].full if source == "full data" else checks[name].reconstruction
-        plots.posterior_density(post, "mu", measure="SMD", favours="higher", ax=ax, label=source, colour=colour)
+        el.plots.posterior_density(post, "mu", measure="SMD", favours="higher", ax=ax, label=source, colour=colour)
     ax.set_xlabel("Hedges' g", labelpad=20)
     ax.set_title(f"{'all 68' if name == 'all' else 'the 4 dyadic'} comparisons: posterior of μ", loc="left")
 plt.show()
@@ -339,16 +333,15 @@ plt.show()
 # exploratory.
 
 # %%
-ax = plots.funnel(SUBSETS["all"], el.random_effects(SUBSETS["all"], method="REML"),
-                  groups=np.where(dyadic, "dyadic", "other psychotherapy"), intervention="psychotherapy",
-                  title="Funnel plot, 68 comparisons")
+ax = el.plots.funnel(SUBSETS["all"], el.random_effects(SUBSETS["all"], method="REML"),
+                     groups=np.where(dyadic, "dyadic", "other psychotherapy"), intervention="psychotherapy",
+                     title="Funnel plot, 68 comparisons")
 ax.set_xlabel("Hedges' g", labelpad=20)
 plt.show()
 
 # %%
-# NBVAL_CHECK_OUTPUT
 egger = el.egger_test(SUBSETS["all"])
-print("Egger: intercept {intercept:.3f} (SE {se:.3f}), t = {t:.3f} on {df} df, p = {pval:.3f}".format(**egger))
+el.sentence("Egger's test: intercept {intercept:.2f} (SE {se:.2f}), t = {t:.2f} on {df} df, p = {pval:.2f}.".format(**egger))
 assert abs(egger["intercept"] + 0.3704) < 1e-4 and egger["pval"] > 0.5
 
 # %%
@@ -356,7 +349,8 @@ pet = el.sample_meta_regression(SUBSETS["all"], x=studies["sei"], tau_prior=TAU_
                                 beta_prior=(0.0, 2.0), random_seed=20240621, **SAMPLER)
 el.assert_diagnostics(pet, var_names=["mu", "tau", "beta"])
 pet_table = el.linear_combinations(pet, {"effect at SE = 0 (PET)": 0})
-display(pet_table.round(3))
+display(el.reader_table(pet_table.reset_index(), ["quantity", "posterior", "p_positive"], measure="SMD",
+                        table_id="pet", caption="PET meta-regression on the SE (MCMC), Hedges' g"))
 pet_effect = pet_table.loc["effect at SE = 0 (PET)"]
 assert 0.35 < pet_effect["estimate"] < 0.55 and pet_effect["p_positive"] > 0.99
 assert 0.85 < pet_table.loc["slope beta", "p_positive"] < 0.97
@@ -392,26 +386,29 @@ theirs = el.harmonise(published).table
 theirs = theirs.assign(label=theirs["review"] + ": " + theirs["outcome"].str.split(",").str[0],
                        group="the three reviews (their own trial sets)")
 bayes = exact.xs("half-normal(0.5)", level="prior")
+
+# %%
 ours = [{"label": f"Metapsy perinatal, {name} (REML, KH, k {int(fits.loc[name, 'k'])})",
-         "group": "Metapsy perinatal: frequentist", "benefit_estimate": fits.loc[name, "mu"],
-         "benefit_ci_low": fits.loc[name, "ci_low"], "benefit_ci_high": fits.loc[name, "ci_high"],
+         "group": "Metapsy perinatal: frequentist", "benefit_estimate": fits.loc[name, "estimate"],
+         "benefit_ci_low": fits.loc[name, "low"], "benefit_ci_high": fits.loc[name, "high"],
          "estimate_derived": False} for name in ("all", "dyadic")]
 ours += [{"label": f"Metapsy perinatal, {name} (posterior median, CrI)", "group": "Metapsy perinatal: Bayesian",
           "benefit_estimate": bayes.loc[name, "estimate"], "benefit_ci_low": bayes.loc[name, "low"],
           "benefit_ci_high": bayes.loc[name, "high"], "estimate_derived": False} for name in ("all", "dyadic")]
 seeds = pd.concat([pd.DataFrame(ours), theirs[list(ours[0])]], ignore_index=True)
-assert len(seeds) == 7
-fig, ax = plots.subplots(figsize=(12, 4.5))
-plots.harmonised(seeds, label_col="label", colour_col="group", ax=ax,
-                 title="Maternal depression: Metapsy perinatal trials and the three reviews")
+assert len(seeds) == 7 and (seeds["benefit_ci_high"] > 0).all()
+
+# %%
+fig, ax = el.plots.subplots(figsize=(12, 4.5))
+el.plots.harmonised(seeds, label_col="label", colour_col="group", ax=ax,
+                    title="Maternal depression: Metapsy perinatal trials and the three reviews")
 plt.show()
-assert (seeds["benefit_ci_high"] > 0).all()
 
 # %% tags=["headline"]
-print(f"{len(studies)} comparisons, {studies['study'].nunique()} trials: g {fits.loc['all', 'mu']:.2f} "
-      f"(Knapp–Hartung 95 % CI {fits.loc['all', 'ci_low']:.2f} to {fits.loc['all', 'ci_high']:.2f}), "
-      f"I² {fits.loc['all', 'i2']:.0f} %; dyadic g {fits.loc['dyadic', 'mu']:.2f}, P(dyadic reduces depression) "
-      f"{p_dyadic_benefit:.2f}, P(dyadic better) {p_dyadic_better:.2f}")
+el.sentence(f"{len(studies)} comparisons, {studies['study'].nunique()} trials: g {fits.loc['all', 'estimate']:.2f} "
+            f"(Knapp–Hartung 95 % CI {fits.loc['all', 'low']:.2f} to {fits.loc['all', 'high']:.2f}), "
+            f"I² {fits.loc['all', 'i2']:.0f} %; dyadic g {fits.loc['dyadic', 'estimate']:.2f}, P(dyadic reduces "
+            f"depression) {p_dyadic_benefit:.2f}, P(dyadic better) {p_dyadic_better:.2f}.")
 
 # %% [markdown]
 # ## 12. What this adds

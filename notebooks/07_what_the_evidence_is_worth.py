@@ -38,32 +38,25 @@
 # reports its Monte Carlo error.
 
 # %%
-import json
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 import evidence_lib as el
-from evidence_lib.bayes import priors
-from evidence_lib.app.paths import REPO_ROOT
-from evidence_lib.figures import palette, plots
-from evidence_lib.published.readings import standard_prior_sets, summary_for_row
 
-pd.set_option("display.width", 180)
-pd.set_option("display.max_colwidth", 70)
 SEED = 20261129
-TAU_PRIOR = priors.half_normal(0.5)   # the project's default tau prior (notebook 02)
-MU_PRIOR = (0.0, 1.0)                 # proper, needed for Bayes factors: N(0, 1) on the analysis scale
+TAU_PRIOR = el.priors.half_normal(0.5)   # the project's default tau prior (notebook 02)
+MU_PRIOR = (0.0, 1.0)                    # proper, needed for Bayes factors: N(0, 1) on the analysis scale
 
+# %%
 published = el.load_published().set_index("result_id")
-depression = summary_for_row(published.loc["barlow2015_ctrl_depression_smd_post"])
-secure = summary_for_row(published.loc["barlow2015_ctrl_secure_post"])
+depression = el.summary_for_row(published.loc["barlow2015_ctrl_depression_smd_post"])
+secure = el.summary_for_row(published.loc["barlow2015_ctrl_secure_post"])
 metapsy = el.select_perinatal_effects().studies
 dyadic = metapsy.subset(metapsy.data["dyadic"].to_numpy())
 CASES = {"Barlow depression (SMD)": depression, "Metapsy dyadic (g)": dyadic, "Barlow secure attachment (RR)": secure}
 
-# %%
+# %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
 for name, s in CASES.items():
     print(f"{name}: k = {len(s)}, measure {s.measure}, favours {s.favours}")
@@ -87,15 +80,17 @@ assert len(dyadic) == 4 and dyadic.favours == "higher" and depression.favours ==
 # "no effect", which is no benefit.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 averages = {name: el.model_average(s, tau_prior=TAU_PRIOR, mu_prior=MU_PRIOR) for name, s in CASES.items()}
+el.reader_table(pd.concat({n: ma.to_frame() for n, ma in averages.items()}, names=["case"]).reset_index(),
+                ["case", "k", "bf_effect", "bf_heterogeneity", "p_benefit_averaged", "p_benefit"], table_id="averages",
+                caption="Model averaging: inclusion Bayes factors (> 1 favours an effect, heterogeneity), P(benefit) "
+                        "averaged over all four models and P(benefit) given an effect")
+
+# %% tags=["check"]
+# NBVAL_CHECK_OUTPUT
 for name, ma in averages.items():
     print(name)
     print(ma.table.round(4).to_string(index=False))
-    lo, hi = ma.mu_given_effect.interval(0.95)
-    print(f"   BF(effect) {ma.bf_effect:.3f}, BF(heterogeneity) {ma.bf_heterogeneity:.3f}; "
-          f"p_benefit_averaged {ma.p_benefit_averaged():.3f} (mu = 0 models included), p_benefit given an effect {ma.p_benefit():.3f}; "
-          f"95 % CrI of mu given an effect [{lo:.3f}, {hi:.3f}]\n")
 
 # %%
 bd = averages["Barlow depression (SMD)"]
@@ -113,47 +108,23 @@ assert abs(averages["Barlow secure attachment (RR)"].bf_effect - 20.556) < 1e-3
 # N(0, sd) spreads the prior over effects the data rule out and so favours the null more.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 lindley = pd.DataFrame([
-    {"mu prior sd": sd, "BF(effect)": m.bf_effect, "p_benefit_averaged": m.p_benefit_averaged(),
+    {"mu_prior": f"N(0, {sd}²)", "bf_effect": m.bf_effect, "p_benefit_averaged": m.p_benefit_averaged(),
      "p_benefit": m.p_benefit()}
     for sd in (0.2, 0.5, 1.0, 2.0)
-    for m in [el.model_average(depression, tau_prior=TAU_PRIOR, mu_prior=(0.0, sd))]
-]).set_index("mu prior sd")
-print(lindley.round(3).to_string())
-assert lindley["BF(effect)"].is_monotonic_decreasing
+    for m in [el.model_average(depression, tau_prior=TAU_PRIOR, mu_prior=(0.0, sd))]])
+assert lindley["bf_effect"].is_monotonic_decreasing
+el.reader_table(lindley, list(lindley.columns), table_id="lindley",
+                caption="Barlow depression: the Bayes factor for an effect depends on the width of the prior of μ")
 
 # %% [markdown]
 # ### Parity
 #
-# The log marginal likelihoods are checked three ways (tests/test_model_average.py):
+# The log marginal likelihoods are checked three ways in the tests (tests/test_model_average.py):
 # against independent adaptive quadrature of the multivariate-normal marginal (to 1e-8
-# relative), against R bayesmeta 3.4 (`tests/reference/bayesmeta_marginal.R` wrote the JSON
-# read here) and against PyMC's sequential Monte Carlo (within its Monte Carlo error). The
-# bayesmeta comparison, recomputed now:
-
-# %%
-reference = json.loads((REPO_ROOT / "tests" / "reference" / "bayesmeta_marginal.json").read_text())
-families = {"half_normal": lambda p: priors.half_normal(p["scale"]),
-            "half_cauchy": lambda p: priors.half_cauchy(p["scale"]),
-            "lognormal_tau2": lambda p: priors.lognormal_tau2(p["mean"], p["sd"])}
-rows = []
-for case in reference["cases"]:
-    if "error" in case:
-        rows.append({"data": case["data"], "prior": case["prior"], "max rel. deviation": np.nan,
-                     "note": case["error"]})
-        continue
-    ours = el.model_average(np.array(case["y"]), sei=np.array(case["sigma"]), mu_prior=tuple(case["mu_prior"]),
-                            tau_prior=families[case["tau_prior"]["family"]](case["tau_prior"]))
-    theirs = np.array([case["log_ml"][m] for m in ours.table["model"]])
-    rows.append({"data": case["data"], "prior": case["prior"],
-                 "max rel. deviation": np.max(np.abs(ours.table["log_ml"].to_numpy() / theirs - 1)), "note": ""})
-parity = pd.DataFrame(rows)
-print(parity.drop(columns="note").to_string(
-    index=False, na_rep="bayesmeta failed", formatters={"max rel. deviation": lambda v: f"{v:.1e}"}))
-for message in parity.loc[parity["note"] != "", "note"].unique():
-    print(f"bayesmeta's error: {message}")
-assert parity["max rel. deviation"].max() < 1e-8
+# relative), against R bayesmeta 3.4 (`tests/reference/bayesmeta_marginal.R`; agreement to
+# better than 1e-8 relative wherever bayesmeta's own integration succeeds) and against PyMC's
+# sequential Monte Carlo (within its Monte Carlo error).
 
 # %% [markdown]
 # bayesmeta's own `integrate()` fails on the Rhodes et al. log-t prior (its density has an
@@ -170,30 +141,28 @@ assert parity["max rel. deviation"].max() < 1e-8
 # need simulation: 4,000 seeded simulated reviews per effect, each refitted.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 effects_smd = [-0.1, -0.2, -0.3, -0.4, -0.5]
 design_z = el.design_analysis(depression, true_effects=effects_smd)
-print(f"Barlow depression: SE {design_z.se:.4f} at tau_hat {design_z.tau:.4f} ({design_z.method})")
-print(design_z.table[["true_effect", "power", "type_s", "exaggeration"]].round(4).to_string(index=False))
 at_02 = design_z.table.set_index("true_effect").loc[-0.2]
 assert abs(at_02["power"] - 0.3721) < 1e-4 and abs(at_02["exaggeration"] - 1.6224) < 1e-4
+el.reader_table(design_z.table, ["true_effect", "power", "type_s", "exaggeration"], table_id="design_z",
+                caption=f"Barlow depression, z test in closed form (SE {design_z.se:.3f} at τ̂ {design_z.tau:.3f}, "
+                        f"{design_z.method})")
+
+# %%
+simulated = dict(test="knha", draws=4000, random_seed=SEED), dict(test="z", tau="posterior", tau_prior=TAU_PRIOR,
+                                                                  draws=4000, random_seed=SEED)
+design_kh, design_post = (el.design_analysis(depression, true_effects=effects_smd, **kw) for kw in simulated)
+design_kh_post = el.design_analysis(depression, true_effects=effects_smd, **{**simulated[1], "test": "knha"})
+designs = {"z test, τ at its estimate (closed form)": design_z, "Knapp–Hartung, τ at its estimate": design_kh,
+           "z test, τ drawn from its posterior": design_post, "Knapp–Hartung, τ drawn from its posterior": design_kh_post}
+compare = pd.concat({name: d.table for name, d in designs.items()}, names=["design"]).reset_index()
+el.reader_table(compare, ["design", "true_effect", "power", "power_mcse", "type_s", "exaggeration",
+                          "exaggeration_mcse"], table_id="designs", caption="Barlow depression: four designs "
+                "(simulated: 4,000 seeded reviews per effect; MCSE = Monte Carlo SE)")
 
 # %% tags=["main-figure"]
-design_kh = el.design_analysis(depression, true_effects=effects_smd, test="knha", draws=4000, random_seed=SEED)
-design_post = el.design_analysis(depression, true_effects=effects_smd, test="z", tau="posterior", tau_prior=TAU_PRIOR,
-                                 draws=4000, random_seed=SEED)
-design_kh_post = el.design_analysis(depression, true_effects=effects_smd, test="knha", tau="posterior", tau_prior=TAU_PRIOR,
-                                    draws=4000, random_seed=SEED)
-compare = pd.concat({"z, tau_hat (closed form)": design_z.table.set_index("true_effect"),
-                     "Knapp-Hartung, tau_hat": design_kh.table.set_index("true_effect"),
-                     "z, tau ~ posterior": design_post.table.set_index("true_effect"),
-                     "Knapp-Hartung, tau ~ posterior": design_kh_post.table.set_index("true_effect")}, names=["design"])
-print(compare[["power", "power_mcse", "type_s", "exaggeration", "exaggeration_mcse"]].round(3).to_string())
-plots.design_curves({"z test, τ at its estimate (closed form)": design_z,
-                     "Knapp–Hartung, τ at its estimate": design_kh,
-                     "z test, τ drawn from its posterior": design_post,
-                     "Knapp–Hartung, τ drawn from its posterior": design_kh_post},
-                    title="Barlow depression: what the design could detect")
+el.plots.design_curves(designs, title="Barlow depression: what the design could detect")
 plt.show()
 
 # %%
@@ -211,15 +180,17 @@ assert kh02["power"] < at_02["power"] - 4 * kh02["power_mcse"]  # KH costs power
 # The Metapsy dyadic trials and the secure-attachment result, at effects of their own scale:
 
 # %%
-# NBVAL_CHECK_OUTPUT
 design_dyadic = el.design_analysis(dyadic, true_effects=[0.2, 0.3, 0.5, 0.8])
 design_secure = el.design_analysis(secure, true_effects=np.log([1.5, 2.0, 3.0, 5.0]))
-print(f"Metapsy dyadic: SE {design_dyadic.se:.4f}, tau_hat {design_dyadic.tau:.4f}")
-print(design_dyadic.table[["true_effect", "power", "type_s", "exaggeration"]].round(4).to_string(index=False))
-print(f"\nBarlow secure attachment (log RR): SE {design_secure.se:.4f}, tau_hat {design_secure.tau:.4f}")
-t = design_secure.table.assign(true_RR=np.exp(design_secure.table["true_effect"]))
-print(t[["true_RR", "power", "type_s", "exaggeration"]].round(4).to_string(index=False))
 assert design_secure.table["power"].iloc[1] < 0.2  # an RR of 2 would be detected less than 1 time in 5
+el.reader_table(design_dyadic.table, ["true_effect", "power", "type_s", "exaggeration"], table_id="design_dyadic",
+                caption=f"Metapsy dyadic (g): SE {design_dyadic.se:.3f}, τ̂ {design_dyadic.tau:.3f}")
+
+# %%
+el.reader_table(design_secure.table.assign(true_ratio=np.exp(design_secure.table["true_effect"])),
+                ["true_ratio", "power", "type_s", "exaggeration"], table_id="design_secure",
+                caption=f"Barlow secure attachment (true RR; log scale SE {design_secure.se:.3f}, "
+                        f"τ̂ {design_secure.tau:.3f})")
 
 # %% [markdown]
 # The secure-attachment result shows the exaggeration problem at its sharpest: with k = 2 and
@@ -237,15 +208,9 @@ assert design_secure.table["power"].iloc[1] < 0.2  # an RR of 2 would be detecte
 # decision threshold: P(benefit > 0.2 SD) >= 0.9.
 
 # %%
-# NBVAL_CHECK_OUTPUT
-nxt = {}
-for n_per_arm, n_trials in ((100, 1), (100, 3), (400, 1)):
-    nxt[n_per_arm, n_trials] = el.next_trial(depression, n_per_arm=n_per_arm, n_trials=n_trials, tau_prior=TAU_PRIOR, threshold=0.2,
-                                             target=0.9, draws=2000, random_seed=SEED, progress=False)
+nxt = {(m, n): el.next_trial(depression, n_per_arm=m, n_trials=n, tau_prior=TAU_PRIOR, threshold=0.2, target=0.9,
+                             draws=2000, random_seed=SEED, progress=False) for m, n in ((100, 1), (100, 3), (400, 1))}
 one = nxt[100, 1]
-print(f"now: P(benefit) {one.current['p_benefit']:.3f}, P(benefit > 0.2) {one.current['p_benefit_beyond']:.3f}")
-summary = pd.concat({f"{n} trial(s) of {m} per arm": r.table for (m, n), r in nxt.items()}, names=["design"])
-print(summary.round(4).to_string())
 p_cross = one.table.loc["P(benefit beyond the threshold) >= 0.9 after the update"]
 assert p_cross["probability"] < 0.01 and nxt[400, 1].table["probability"].iloc[0] < 0.01
 big = nxt[400, 1].draws["p_benefit_beyond"]
@@ -253,16 +218,17 @@ assert 0.15 < big.min() and big.max() < 0.88
 assert nxt[100, 3].table["probability"].iloc[0] > p_cross["probability"]
 
 # %%
-fig, ax = plots.subplots(figsize=(8, 3.8))
-for ((m, n), r), colour in zip(nxt.items(), palette.CATEGORICAL):
-    ax.hist(r.draws["p_benefit_beyond"], bins=40, histtype="step", density=True, lw=1.5, color=colour,
-            label=f"{n} trial{'s' if n > 1 else ''} of {m} per arm")
-ax.axvline(0.9, color="black", ls=":", lw=1, label="0.9, the bar to clear")
-ax.axvline(one.current["p_benefit_beyond"], color=palette.PRIOR, lw=1.5, label="today")
-ax.set_xlabel("updated P(benefit > 0.2 SD)")
-ax.set_ylabel("density")
-ax.set_title("Barlow depression: where the next trial(s) would leave P(benefit > 0.2 SD)", loc="left")
-ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+el.sentence(f"Now: P(benefit) {one.current['p_benefit']:.2f}, P(benefit > 0.2 SD) {one.current['p_benefit_beyond']:.2f}.")
+
+# %%
+summary = pd.concat({f"{n} trial(s) of {m} per arm": r.table for (m, n), r in nxt.items()}, names=["design"])
+el.reader_table(summary.reset_index(), ["design", "quantity", "probability", "mcse"], table_id="next_trial",
+                caption="Barlow depression: what one or more new trials would change (2,000 simulations each)")
+
+# %%
+el.plots.next_trial_histograms({f"{n} trial{'s' if n > 1 else ''} of {m} per arm": r for (m, n), r in nxt.items()},
+                               current=one.current["p_benefit_beyond"], target=0.9,
+                               title="Barlow depression: where the next trial(s) would leave P(benefit > 0.2 SD)")
 plt.show()
 
 # %% [markdown]
@@ -284,16 +250,20 @@ plt.show()
 # so two assumed values are shown, marked as assumptions):
 
 # %%
-# NBVAL_CHECK_OUTPUT
-rows = {"Metapsy dyadic, 100 per arm": el.next_trial(dyadic, n_per_arm=100, tau_prior=TAU_PRIOR, threshold=0.2, draws=2000,
-                                                     random_seed=SEED, progress=False)}
+rows = {"Metapsy dyadic, 100 per arm": el.next_trial(dyadic, n_per_arm=100, tau_prior=TAU_PRIOR, threshold=0.2,
+                                                     draws=2000, random_seed=SEED, progress=False)}
 for p0 in (0.2, 0.4):  # ASSUMED control risks of secure attachment, not data
     rows[f"secure attachment, 100 per arm, assumed control risk {p0}"] = el.next_trial(
-        secure, n_per_arm=100, tau_prior=TAU_PRIOR, threshold=np.log(1.25), control_risk=p0, draws=2000, random_seed=SEED,
-        progress=False)
-for name, r in rows.items():
-    print(f"{name}: now P(benefit) {r.current['p_benefit']:.3f}, P(benefit > 0.2) {r.current['p_benefit_beyond']:.3f}")
-print(pd.concat({k: r.table for k, r in rows.items()}, names=["case"]).round(3).to_string())
+        secure, n_per_arm=100, tau_prior=TAU_PRIOR, threshold=np.log(1.25), control_risk=p0, draws=2000,
+        random_seed=SEED, progress=False)
+now = pd.DataFrame([{"case": k, **r.current} for k, r in rows.items()])
+el.reader_table(now, ["case", "p_benefit", "p_benefit_beyond"], table_id="now",
+                caption="Now: P(benefit) and P(benefit beyond the threshold: 0.2 SD; RR 1.25)")
+
+# %%
+el.reader_table(pd.concat({k: r.table for k, r in rows.items()}, names=["case"]).reset_index(),
+                ["case", "quantity", "probability", "mcse"], table_id="next_trial_others",
+                caption="What one new trial of 100 per arm would change (2,000 simulations each)")
 
 # %% [markdown]
 # ## 4. How often are the readings right? Operating characteristics
@@ -306,21 +276,25 @@ print(pd.concat({k: r.table for k, r in rows.items()}, names=["case"]).round(3).
 # standard prior sets (notebook 03).
 
 # %%
-rhodes = priors.rhodes2015("mental health outcome", "non-pharmacological (any)")
+rhodes = el.priors.rhodes2015("mental health outcome", "non-pharmacological (any)")
 oc = el.operating_characteristics(depression.sei, [-0.4, -0.3, -0.2, -0.1, 0.0], tau_prior=rhodes,
-                                  prior_sets=standard_prior_sets(), reps=1000, random_seed=SEED,
+                                  prior_sets=el.standard_prior_sets(), reps=1000, random_seed=SEED,
                                   favours="lower", progress=False)
 
 # %%
-# NBVAL_CHECK_OUTPUT
 cov = oc.coverage_table()
-print("coverage of the 95 % intervals, pooled over the grid (MCSE = Monte Carlo SE):")
-print(cov.round(4).to_string())
-print("\nrate of 'significant' z-test results by true mu:")
-print(oc.significant.round(3).to_string(index=False))
-near = oc.calibration[oc.calibration["bin"] == "[0.85, 0.95)"].set_index("prior_set")
-print("\ncalibration: reviews with P(benefit) in [0.85, 0.95): share whose true mu is a benefit")
-print(near[["n", "mean_p_benefit", "share_true_benefit", "mcse"]].round(3).to_string())
+el.reader_table(cov.reset_index().rename(columns={"n": "reviews"}), ["interval", "coverage", "mcse", "reviews"], table_id="coverage",
+                caption="Coverage of the 95 % intervals, pooled over the grid of true μ (MCSE = Monte Carlo SE)")
+
+# %%
+el.reader_table(oc.significant, ["true_mu", "significant", "mcse"], table_id="significant",
+                caption="Share of simulated reviews with a 'significant' z test, by true μ")
+
+# %%
+near = oc.calibration[oc.calibration["bin"] == "[0.85, 0.95)"]
+el.reader_table(near.rename(columns={"n": "reviews"}), ["prior_set", "reviews", "mean_p_benefit", "share_true_benefit", "mcse"], table_id="calibration",
+                caption="Calibration: simulated reviews with P(benefit) in [0.85, 0.95), and the share whose true μ "
+                        "is a benefit")
 
 # %%
 z_cov = cov.loc["z CI (DL)"]
@@ -328,24 +302,15 @@ assert z_cov["coverage"] < 0.95 - 3 * z_cov["mcse"]  # the z CI under-covers at 
 assert abs(z_cov["coverage"] - 0.92) < 0.01
 kh_cov = cov.loc["Knapp-Hartung CI (DL)"]
 assert abs(kh_cov["coverage"] - 0.95) < 4 * kh_cov["mcse"]
-rhodes_label = standard_prior_sets()[1].label
+rhodes_label = el.standard_prior_sets()[1].label
 assert abs(cov.loc[f"CrI: {rhodes_label}", "coverage"] - 0.95) < 4 * cov.loc[f"CrI: {rhodes_label}", "mcse"]
 assert oc.significant.set_index("true_mu").loc[-0.2, "significant"] < 0.45
 sceptical = oc.coverage[oc.coverage["interval"].str.startswith("CrI: sceptical")].set_index("true_mu")["coverage"]
 assert sceptical[-0.4] < 0.88 and sceptical[0.0] > 0.98
 
 # %%
-by_mu = oc.coverage.pivot(index="true_mu", columns="interval", values="coverage")
-fig, ax = plots.subplots(figsize=(11, 5.2))
-for col, colour, marker in zip(by_mu, palette.CATEGORICAL, "osD^v<>"):
-    ax.plot(by_mu.index, by_mu[col], marker=marker, ms=5, lw=1.8, color=colour, label=col.replace("CrI: ", "95 % CrI, "))
-ax.axhline(0.95, color="black", ls=":", lw=1)
-ax.annotate("0.95", xy=(1, 0.95), xycoords=ax.get_yaxis_transform(), xytext=(4, 0), textcoords="offset points",
-            va="center", fontsize=9)
-ax.set_xlabel("true average effect μ (SMD; negative = benefit)")
-ax.set_ylabel("coverage of the 95 % interval")
-fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
-ax.set_title(f"Reviews like Barlow's (k = 4): coverage, {oc.coverage['n'].iloc[0]} reviews per point", loc="left")
+el.plots.coverage_by_mu(oc.coverage, title=f"Reviews like Barlow's (k = 4): coverage, {oc.coverage['n'].iloc[0]} "
+                                           "reviews per point")
 plt.show()
 
 # %% [markdown]
@@ -391,6 +356,7 @@ plt.show()
 # - Whether an effect of 0.2 SD matters to mothers: that threshold is a convention.
 
 # %% tags=["headline"]
-print(f"Barlow depression: BF(effect) {bd.bf_effect:.2f}; power for SMD -0.2 {at_02['power']:.2f}, "
-      f"exaggeration {at_02['exaggeration']:.2f}; P(one trial of 100/arm makes P(benefit > 0.2) >= 0.9) "
-      f"{p_cross['probability']:.3f}")
+el.sentence(f"Barlow depression: Bayes factor for an effect {bd.bf_effect:.2f} (P(benefit) {bd.p_benefit():.2f} given "
+            f"an effect, {bd.p_benefit_averaged():.2f} averaged with no effect); power for SMD -0.2 "
+            f"{at_02['power']:.2f}, exaggeration {at_02['exaggeration']:.2f}; one trial of 100 per arm makes "
+            f"P(benefit > 0.2 SD) ≥ 0.9 in {p_cross['probability']:.1%} of simulations.")

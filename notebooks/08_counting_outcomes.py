@@ -32,26 +32,13 @@
 # Odds ratio > 1 = more responders/remitters with psychotherapy = benefit throughout.
 
 # %%
-import json
-import logging
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import pymc  # noqa: F401  (imported before quieting its logger: importing it resets the logger to INFO)
 
 import evidence_lib as el
-from evidence_lib.frequentist import glmm
-from evidence_lib.loaders import metapsy
-from evidence_lib.loaders import metapsy_binary
-from evidence_lib.figures import plots
-from evidence_lib.bayes import priors
-from evidence_lib.app.paths import REPO_ROOT, REPORTS_DIR
 
-pd.set_option("display.width", 180)
-pd.set_option("display.max_colwidth", 50)
-logging.getLogger("pymc").setLevel(logging.WARNING)
-TAU_PRIOR = priors.half_normal(0.5)  # the project's default: tau ~ half-normal(0.5), mu flat
+TAU_PRIOR = el.priors.half_normal(0.5)  # the project's default: tau ~ half-normal(0.5), mu flat
 SAMPLER = dict(draws=1000, tune=1000, chains=4, cores=1)
 
 # %% [markdown]
@@ -67,12 +54,12 @@ SAMPLER = dict(draws=1000, tune=1000, chains=4, cores=1)
 # whole counts as the Cochrane Handbook (23.3.4) advises, so no participant counts twice.
 
 # %%
-# NBVAL_CHECK_OUTPUT
-db = metapsy.load_metapsy(target_group=None)
-perinatal, flow = metapsy_binary.select_binary(db[db["target_group"] == "ppd"].reset_index(drop=True))
-everyone, flow_all = metapsy_binary.select_binary(db, target_group=None)
-print(flow.to_string(index=False))
-print(f"\nall target groups: {len(everyone)} comparisons from {everyone['trial'].nunique()} studies")
+db = el.load_metapsy(target_group=None)
+perinatal, flow = el.select_binary(db[db["target_group"] == "ppd"].reset_index(drop=True))
+everyone, flow_all = el.select_binary(db, target_group=None)
+el.reader_table(flow, list(flow.columns), table_id="flow",
+                caption=f"Perinatal binary comparisons, step by step (all target groups: {len(everyone)} comparisons "
+                        f"from {everyone['trial'].nunique()} studies)")
 
 # %%
 assert flow["rows"].tolist() == [95, 15, 12, 12, 12, 12, 9, 9]
@@ -86,11 +73,10 @@ assert len(everyone) == 48 and everyone["trial"].nunique() == 36
 # 2/6, 2/6, 1/6.
 
 # %%
-# NBVAL_CHECK_OUTPUT
-cols = ["study", "e1", "n1", "e2", "n2", "outcome_type", "instrument", "rating", "split_arm2", "row_id", "set_aside"]
-print(perinatal[cols].to_string(index=False))
-export = metapsy_binary.export_binary(perinatal, REPORTS_DIR)
-print(f"\nwritten: {export.relative_to(REPO_ROOT)}")
+el.export_binary(perinatal, el.REPORTS_DIR)
+el.reader_table(perinatal.rename(columns={"e1": "events_1", "n1": "n_1", "e2": "events_2", "n2": "n_2"}),
+                ["study", "events_1", "n_1", "events_2", "n_2", "outcome_type", "instrument", "rating"],
+                table_id="perinatal", caption="The nine perinatal comparisons (arm 1: psychotherapy; arm 2: control)")
 
 # %% [markdown]
 # ## 2. The studies and the normal approximation
@@ -104,8 +90,8 @@ lor = el.log_or(perinatal["e1"], perinatal["n1"], perinatal["e2"], perinatal["n2
 assert len(lor.dropped) == 0
 reml = el.random_effects(lor.yi, vi=lor.vi, method="REML")
 post = el.exact_posterior(lor.yi, vi=lor.vi, tau_prior=TAU_PRIOR, mu_prior=None)
-fig, ax = plots.subplots(figsize=(11, 7.5))
-plots.forest(el.Studies(lor.yi, np.sqrt(lor.vi), labels=perinatal["study"], measure="OR", favours="higher"),
+fig, ax = el.plots.subplots(figsize=(11, 7.5))
+el.plots.forest(el.Studies(lor.yi, np.sqrt(lor.vi), labels=perinatal["study"], measure="OR", favours="higher"),
              fit=reml, post=post, ax=ax,
              title="Metapsy perinatal response/remission: odds ratios (escalc, REML, exact posterior)")
 plt.show()
@@ -120,36 +106,13 @@ plt.show()
 # quadrature (21 points; metafor's lme4 call uses 7, which moves the estimates by < 2e-6
 # relative). No continuity correction: a zero cell is just a binomial observation.
 #
-# Parity with R (metafor 3.8-1, lme4 1.1-31) on four data sets, from
-# `tests/reference/glmm_reference.json` (written by `glmm_reference.R`): the perinatal set
-# above, the all-groups set, metafor's `dat.nielweise2007` (zero cells and one trial without
-# events) and a two-study set with a zero cell. The reference fits use tightened glmer
+# Parity with R (metafor 3.8-1, lme4 1.1-31) is checked in the tests (`tests/test_glmm.py`,
+# against `tests/reference/glmm_reference.json`, written by `glmm_reference.R`) on four data
+# sets: the perinatal set above, the all-groups set, metafor's `dat.nielweise2007` (zero
+# cells and one trial without events) and a two-study set with a zero cell; estimates, SEs
+# and τ² agree to better than 1e-4 relative. The reference fits use tightened glmer
 # tolerances; with glmer's defaults (Nelder–Mead over all k + 2 parameters) metafor itself
-# stops up to 1e-3 away, shown in the last columns.
-
-# %%
-# NBVAL_CHECK_OUTPUT
-reference = json.loads((REPO_ROOT / "tests" / "reference" / "glmm_reference.json").read_text())
-rows = []
-for name, ref in reference["datasets"].items():
-    data = pd.DataFrame(ref["data"])
-    fit = el.random_effects_binomial(data["e1"], data["n1"], data["e2"], data["n2"])
-    dev = {q: abs(getattr(fit, ours) - ref["tight"][q]) / max(abs(ref["tight"][q]), 1e-8)
-           for q, ours in (("mu", "estimate"), ("se", "se"), ("tau2", "tau2"))}
-    rows.append({"data set": name, "k": fit.k, "mu": fit.estimate, "se": fit.se, "tau2": fit.tau2,
-                 **{f"rel dev {q}": v for q, v in dev.items()},
-                 "metafor default: rel dev tau2":
-                     abs(fit.tau2 - ref["default"]["tau2"]) / max(ref["default"]["tau2"], 1e-8)})
-parity = pd.DataFrame(rows).set_index("data set")
-with pd.option_context("display.float_format", "{:.2e}".format):
-    print(parity[[c for c in parity if c.startswith(("rel", "metafor"))]].to_string())
-print("\nlargest relative deviation from rma.glmm: "
-      + ", ".join(f"{q} {parity[f'rel dev {q}'].max():.1e}" for q in ("mu", "se", "tau2")))
-
-# %%
-assert (parity[["rel dev mu", "rel dev se", "rel dev tau2"]] < 1e-4).all().all()
-assert parity["k"].to_dict() == {"metapsy_perinatal": 9, "metapsy_all": 48, "two_study_zero_cell": 2,
-                                 "nielweise2007": 17}
+# stops up to 1e-3 away.
 
 # %% [markdown]
 # ## 4. The exact likelihood, Bayesian: the binomial-normal model
@@ -162,8 +125,10 @@ assert parity["k"].to_dict() == {"metapsy_perinatal": 9, "metapsy_all": 48, "two
 
 # %%
 fit_mcmc = el.sample_binomial(perinatal["e1"], perinatal["n1"], perinatal["e2"], perinatal["n2"], TAU_PRIOR, None,
-                           random_seed=20260815, **SAMPLER)
+                              random_seed=20260815, **SAMPLER)
 diag = el.assert_diagnostics(fit_mcmc, ["mu", "tau"])
+
+# %% tags=["check"]
 print(diag.to_frame().round(3).to_string())
 print(f"divergent transitions: {diag.divergences}")
 
@@ -177,18 +142,21 @@ print(f"divergent transitions: {diag.divergences}")
 
 
 # %%
-def four_readings(table, mcmc=None):
-    return glmm.readings_of_counts(table["e1"], table["n1"], table["e2"], table["n2"], tau_prior=TAU_PRIOR, mcmc=mcmc)
+side, glmm_peri = el.readings_of_counts(perinatal["e1"], perinatal["n1"], perinatal["e2"], perinatal["n2"],
+                                        tau_prior=TAU_PRIOR, mcmc=fit_mcmc)
+side_all, glmm_all = el.readings_of_counts(everyone["e1"], everyone["n1"], everyone["e2"], everyone["n2"],
+                                           tau_prior=TAU_PRIOR)
+el.reader_table(side.reset_index(), ["likelihood", "approach", "ci", "tau", "p_benefit"], measure="OR",
+                table_id="side", caption=f"Perinatal, k = {len(perinatal)}: odds ratio [95 % CI or CrI]")
 
+# %%
+el.reader_table(side_all.reset_index(), ["likelihood", "approach", "ci", "tau", "p_benefit"], measure="OR",
+                table_id="side_all", caption=f"All target groups, k = {len(everyone)}: odds ratio [95 % CI or CrI]")
 
-side, glmm_peri = four_readings(perinatal, fit_mcmc)
-side_all, glmm_all = four_readings(everyone)
-show = ["OR estimate", "OR low", "OR high", "tau", "p_benefit"]
-fmt = {"float_format": "{:.4f}".format}
-print(f"Perinatal, k = {len(perinatal)}\n{side[show].to_string(**fmt)}")
-print(f"\nAll target groups, k = {len(everyone)}\n{side_all[show].to_string(**fmt)}")
-print(f"\nGLMM likelihood-ratio test of tau^2 = 0: perinatal LRT {glmm_peri.lrt:.2f}, p = {glmm_peri.lrt_pval:.3f}; "
-      f"all groups LRT {glmm_all.lrt:.2f}, p = {glmm_all.lrt_pval:.2g}")
+# %%
+el.sentence(f"GLMM likelihood-ratio test of τ² = 0: perinatal LRT {glmm_peri.lrt:.2f}, p = "
+            f"{el.tables.fmt_p(glmm_peri.lrt_pval)}; all target groups LRT {glmm_all.lrt:.2f}, p "
+            f"{el.tables.fmt_p(glmm_all.lrt_pval)}.")
 
 # %%
 or_peri = side["OR estimate"]
@@ -200,8 +168,8 @@ assert side_all["OR estimate"].between(2.5, 3.3).all()
 
 # %% [markdown]
 # On the perinatal counts the four readings agree: an odds ratio of 3.2 to 3.4 for remission
-# or response with psychotherapy, every interval from about 1.8 to about 6, P(benefit)
-# > 0.999. The normal approximation does no harm here: the tables are not sparse (the
+# or response with psychotherapy, every interval from about 1.8 to about 6, and P(benefit)
+# above 0.999. The normal approximation does no harm here: the tables are not sparse (the
 # smallest cell is 1, in the split Milgrom control arm; no zero cells). On the 48 comparisons
 # of all target groups the GLMM's odds ratio (2.94) is 6 % above REML's (2.76): the escalc
 # values of the small tables are pulled toward the null, the binomial likelihood is not. The
@@ -227,19 +195,18 @@ assert side_all["OR estimate"].between(2.5, 3.3).all()
 
 # %%
 scenarios = [dict(odds_ratio=1.0, tau=0.0), dict(odds_ratio=4.0, tau=0.0), dict(odds_ratio=4.0, tau=0.8)]
-sims = []
-for i, scenario in enumerate(scenarios):
-    sim = glmm.coverage_simulation(random_seed=20261 + i, tau_prior=TAU_PRIOR, mu_prior=None, k=2, n=40,
-                                   control_risk=0.05, replicates=200, **scenario)
-    sims.append(sim.assign(**{"true OR": scenario["odds_ratio"], "true tau": scenario["tau"]}))
-coverage = pd.concat(sims).set_index(["true OR", "true tau", "approach"])
-print(coverage[["fitted", "coverage", "mcse", "median_estimate", "median_width", "zero_cell_share"]]
-      .round(3).to_string())
+coverage = pd.concat([el.coverage_simulation(random_seed=20261 + i, tau_prior=TAU_PRIOR, mu_prior=None, k=2, n=40,
+                                             control_risk=0.05, replicates=200, **scenario)
+                      .assign(true_or=scenario["odds_ratio"], true_tau=scenario["tau"])
+                      for i, scenario in enumerate(scenarios)]).set_index(["true_or", "true_tau", "approach"])
+el.reader_table(coverage.reset_index(), ["true_or", "true_tau", "approach", "fitted", "coverage", "mcse",
+                                         "median_estimate", "median_width", "zero_cell_share"], table_id="coverage",
+                caption="Two trials of 40 per arm, control risk 5 %: 200 simulated meta-analyses per scenario")
 
 # %%
 assert (coverage["replicates"] == 200).all()
 assert coverage["zero_cell_share"].between(0.25, 0.4).all()  # a zero cell in a quarter to two fifths
-heterogeneous = coverage.xs((4.0, 0.8), level=("true OR", "true tau"))
+heterogeneous = coverage.xs((4.0, 0.8), level=("true_or", "true_tau"))
 assert heterogeneous.loc["GLMM (exact likelihood, ML)", "coverage"] < 0.95
 assert (coverage["coverage"] > 0.8).all()
 
@@ -274,13 +241,12 @@ assert (coverage["coverage"] > 0.8).all()
 # 2006 gives percentages without denominators, `data/trials/LEADS_NOT_USED.md`).
 
 # %%
-# NBVAL_CHECK_OUTPUT
 secure = el.load_published().set_index("result_id").loc["barlow2015_ctrl_secure_post"]
-se_log = (np.log(secure["ci_high"]) - np.log(secure["ci_low"])) / (2 * 1.959964)
-print(f"Barlow 2015 secure attachment: RR {secure['estimate']}, 95 % CI {secure['ci_low']} to {secure['ci_high']}, "
-      f"k = {int(secure['k'])}, n = {int(secure['n'])}, I^2 = {secure['i2']} %")
-print(f"implied SE of the pooled log RR: {se_log:.3f} "
-      f"(a CI spanning a factor of {secure['ci_high'] / secure['ci_low']:.0f})")
+se_log = el.se_from_ci([secure["ci_low"]], [secure["ci_high"]], measure="RR")[0]
+el.sentence(f"Barlow 2015 secure attachment: RR {secure['estimate']:.2f}, 95 % CI {secure['ci_low']:.2f} to "
+            f"{secure['ci_high']:.2f}, k = {int(secure['k'])}, n = {int(secure['n'])}, I² = {secure['i2']:.0f} %; the "
+            f"implied SE of the pooled log RR is {se_log:.2f} (a CI spanning a factor of "
+            f"{secure['ci_high'] / secure['ci_low']:.0f}).")
 
 # %% [markdown]
 # A pooled log RR with a standard error of 1.0 from 168 infants means that some arm had very
@@ -313,6 +279,6 @@ print(f"implied SE of the pooled log RR: {se_log:.3f} "
 
 # %% tags=["headline"]
 glmm_or = np.exp([glmm_peri.estimate, glmm_peri.low, glmm_peri.high])
-print(f"Perinatal response/remission, k = {len(perinatal)}: GLMM OR {glmm_or[0]:.2f} [{glmm_or[1]:.2f}, "
-      f"{glmm_or[2]:.2f}]; two small trials, heterogeneous: 95 % coverage GLMM "
-      f"{heterogeneous.loc['GLMM (exact likelihood, ML)', 'coverage']:.2f}")
+el.sentence(f"Perinatal response/remission, k = {len(perinatal)}: GLMM odds ratio {glmm_or[0]:.2f} (95 % CI "
+            f"{glmm_or[1]:.2f} to {glmm_or[2]:.2f}); with two small, heterogeneous trials the GLMM's 95 % interval "
+            f"covers {heterogeneous.loc['GLMM (exact likelihood, ML)', 'coverage']:.2f} of the time.")

@@ -38,7 +38,7 @@ control = {"n": 50, "mean": 11.3, "sd": 4.8}
 n1, n2 = therapy["n"], control["n"]
 s_pooled = np.sqrt(((n1 - 1) * therapy["sd"] ** 2 + (n2 - 1) * control["sd"] ** 2) / (n1 + n2 - 2))
 d = (therapy["mean"] - control["mean"]) / s_pooled
-print(f"s_pooled = {s_pooled:.4f}, d = {d:.4f}")
+el.sentence(f"s_pooled = {s_pooled:.4f}, d = {d:.4f}")
 
 # %%
 assert round(s_pooled, 3) == 4.526, "s_pooled: check the weights (n - 1) and the divisor n1 + n2 - 2"
@@ -55,7 +55,7 @@ assert round(d, 3) == -0.530, "d: therapy mean minus control mean, over s_pooled
 # HINT: the m in J is the degrees of freedom of s_pooled (total sample size minus 2); multiply d by J. Name the result `g`.
 m = n1 + n2 - 2
 g = (1 - 3 / (4 * m - 1)) * d
-print(f"J = {1 - 3 / (4 * m - 1):.5f}, g = {g:.4f}")
+el.sentence(f"J = {1 - 3 / (4 * m - 1):.5f}, g = {g:.4f}")
 
 # %%
 assert round(g, 3) == -0.526, "g: multiply d by J = 1 - 3/(4m - 1)"
@@ -70,7 +70,7 @@ assert round(g, 3) == -0.526, "g: multiply d by J = 1 - 3/(4m - 1)"
 # HINT: v = 1/n1 + 1/n2 + g**2 / (2 * (n1 + n2)); se = np.sqrt(v); the CI is g - 1.96 * se to g + 1.96 * se.
 se = np.sqrt(1 / n1 + 1 / n2 + g**2 / (2 * (n1 + n2)))
 ci_low, ci_high = g - 1.96 * se, g + 1.96 * se
-print(f"SE = {se:.4f}; 95 % CI {ci_low:.3f} to {ci_high:.3f}")
+el.sentence(f"SE = {se:.4f}; 95 % CI {ci_low:.3f} to {ci_high:.3f}")
 
 # %% [markdown]
 # ## 4. Check against the library
@@ -81,11 +81,10 @@ print(f"SE = {se:.4f}; 95 % CI {ci_low:.3f} to {ci_high:.3f}")
 
 # %%
 g_lib, v_lib = el.smd(therapy["mean"], therapy["sd"], therapy["n"], control["mean"], control["sd"], control["n"])
-print(f"library: g = {g_lib[0]:.6f}, SE = {np.sqrt(v_lib[0]):.6f}")
-print(f"by hand: g = {g:.6f}, SE = {se:.6f}")
 assert abs(g - g_lib[0]) < 1e-5, "g differs from el.smd"
 assert abs(se - np.sqrt(v_lib[0])) < 1e-5, "SE differs from el.smd"
 assert ci_low < 0 and ci_high < 0 and abs(ci_high - ci_low - 2 * 1.96 * se) < 1e-12
+el.sentence(f"Library: g = {g_lib[0]:.6f}, SE = {np.sqrt(v_lib[0]):.6f}; by hand: g = {g:.6f}, SE = {se:.6f}.")
 
 # %% [markdown]
 # ## 5. Compare with the database, and mind the sign

@@ -6,9 +6,9 @@
 # 2015's maternal depression (SMD −0.22, 95 % CI −0.46 to 0.02, four trials, 356
 # participants), and explain why the probability that the therapy helps goes up or down.
 #
-# Tools: `readings.read_row(row, prior_set)` gives both readings of one published row;
-# `readings.PriorSet(label, tau_prior)` declares a prior set (μ stays flat);
-# `priors.half_normal(scale)` is a half-normal prior on τ. Notebook 03 tells the full story;
+# Tools: `el.read_row(row, prior_set)` gives both readings of one published row;
+# `el.PriorSet(label, tau_prior)` declares a prior set (μ stays flat);
+# `el.priors.half_normal(scale)` is a half-normal prior on τ. Notebook 03 tells the full story;
 # here you change one thing at a time.
 
 # %%
@@ -16,17 +16,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import evidence_lib as el
-from evidence_lib.figures import plots
-from evidence_lib.bayes import priors
-from evidence_lib.published import readings
 
 published = el.load_published()
 barlow = published[published["result_id"] == "barlow2015_ctrl_depression_smd_post"].iloc[0]
-default = readings.read_row(barlow)
-print(f"prior: {default['prior_set']}")
-print(f"frequentist: p = {default['pval']:.3f} (two-sided, from the CI)")
-print(f"Bayesian: P(benefit) = {default['p_benefit']:.3f}, 95 % CrI {default['cri_low']:.2f} to "
-      f"{default['cri_high']:.2f}, posterior median tau {default['post_tau']:.3f}")
+default = el.read_row(barlow)
+
+# %%
+el.sentence(f"Prior: {default['prior_set']}. Frequentist: p = {default['pval']:.3f} (two-sided, from the CI). "
+            f"Bayesian: P(benefit) = {default['p_benefit']:.3f}, 95 % CrI {default['cri_low']:.2f} to "
+            f"{default['cri_high']:.2f}, posterior median τ {default['post_tau']:.3f}.")
 
 # %% [markdown]
 # ## 1. A wider and a narrower prior on τ
@@ -37,12 +35,12 @@ print(f"Bayesian: P(benefit) = {default['p_benefit']:.3f}, 95 % CrI {default['cr
 # as `wide` and `narrow`.
 
 # %% tags=["solution"]
-# HINT: build each prior set with readings.PriorSet("a label", priors.half_normal(scale)) and pass it as the second argument of readings.read_row.
-wide = readings.read_row(barlow, readings.PriorSet("half-normal(1.0) tau, flat mu", priors.half_normal(1.0)))
-narrow = readings.read_row(barlow, readings.PriorSet("half-normal(0.1) tau, flat mu", priors.half_normal(0.1)))
-for name, r in [("narrow", narrow), ("default", default), ("wide", wide)]:
-    print(f"{name:8s} P(benefit) {r['p_benefit']:.3f}  CrI {r['cri_low']:.2f} to {r['cri_high']:.2f}  "
-          f"median tau {r['post_tau']:.3f}")
+# HINT: build each prior set with el.PriorSet("a label", el.priors.half_normal(scale)) and pass it as the second argument of el.read_row.
+wide = el.read_row(barlow, el.PriorSet("half-normal(1.0) tau, flat mu", el.priors.half_normal(1.0)))
+narrow = el.read_row(barlow, el.PriorSet("half-normal(0.1) tau, flat mu", el.priors.half_normal(0.1)))
+el.sentence("\n".join(f"- {name}: P(benefit) {r['p_benefit']:.3f}, CrI {r['cri_low']:.2f} to {r['cri_high']:.2f}, "
+                      f"median τ {r['post_tau']:.3f}"
+                      for name, r in [("narrow", narrow), ("default", default), ("wide", wide)]))
 
 # %%
 assert narrow["p_benefit"] > default["p_benefit"] > wide["p_benefit"]
@@ -53,17 +51,17 @@ assert width["narrow"] < width["default"] < width["wide"]
 # %% [markdown]
 # ## 2. The whole curve
 #
-# `readings.p_benefit_by_tau_scale(row, scales)` returns P(benefit) for a half-normal τ prior
+# `el.p_benefit_by_tau_scale(row, scales)` returns P(benefit) for a half-normal τ prior
 # at each scale. Compute it for 30 scales from 0.01 to 2 (evenly spaced on a log axis) as
-# `scales` and `curve`, and draw it with `plots.probability_curve`.
+# `scales` and `curve`, and draw it with `el.plots.probability_curve`.
 
 # %% tags=["solution"]
-# HINT: np.geomspace(0.01, 2, 30) gives the scales; plots.probability_curve(scales, {"label": curve}, xlabel="...") draws; logx=True gives a log axis.
+# HINT: np.geomspace(0.01, 2, 30) gives the scales; el.plots.probability_curve(scales, {"label": curve}, xlabel="...") draws; logx=True gives a log axis.
 scales = np.geomspace(0.01, 2, 30)
-curve = readings.p_benefit_by_tau_scale(barlow, scales)
-ax = plots.probability_curve(scales, {"Barlow 2015 depression (half-normal prior on τ)": curve},
-                             xlabel="scale of the half-normal prior on the between-study SD τ (SMD units)",
-                             title="Probability that the therapy reduces depression", logx=True)
+curve = el.p_benefit_by_tau_scale(barlow, scales)
+ax = el.plots.probability_curve(scales, {"Barlow 2015 depression (half-normal prior on τ)": curve},
+                                xlabel="scale of the half-normal prior on the between-study SD τ (SMD units)",
+                                title="Probability that the therapy reduces depression", logx=True)
 plt.show()
 
 # %%
@@ -79,12 +77,12 @@ assert len(curve) == len(scales) == 30 and np.all(np.diff(curve) < 0)  # wider p
 # approaches it.
 
 # %%
-summary = readings.summary_for_row(barlow)
+summary = el.summary_for_row(barlow)
 equal_effects = el.random_effects(summary.yi, vi=summary.sei**2, method="EE")
 limit = 1 - equal_effects.pval / 2
-print(f"equal effects: SE {equal_effects.se:.4f} (random effects: {summary.se:.4f}); "
-      f"P(benefit) at tau = 0: {limit:.4f}; curve at scale 0.01: {curve[0]:.4f}")
 assert abs(curve[0] - limit) < 0.002
+el.sentence(f"Equal effects: SE {equal_effects.se:.4f} (random effects: {summary.se:.4f}); "
+            f"P(benefit) at τ = 0: {limit:.4f}; curve at scale 0.01: {curve[0]:.4f}.")
 
 # %% [markdown] tags=["hint"]
 # **Hint:** in a random-effects model the uncertainty about the average effect μ has two

@@ -24,10 +24,9 @@
 
 # %%
 import numpy as np
+import pandas as pd
 
 import evidence_lib as el
-from evidence_lib.bayes import priors
-from evidence_lib.published import readings
 
 published = el.load_published()
 secure = published[published["result_id"] == "barlow2015_ctrl_secure_post"].iloc[0]
@@ -42,8 +41,8 @@ secure = published[published["result_id"] == "barlow2015_ctrl_secure_post"].iloc
 # %% tags=["solution"]
 # HINT: k and q are keyword arguments; measure="RR" tells the function the bounds are ratios.
 summary = el.from_published(8.93, 1.25, 63.70, k=2, q=3.71, measure="RR")
-print(summary.note)
-print("log RR of the pseudo-studies:", summary.yi.round(4), " SE:", summary.sei.round(4))
+el.sentence(f"{summary.note} Log RR of the pseudo-studies: {', '.join(f'{v:.4f}' for v in summary.yi)}; "
+            f"SE: {', '.join(f'{v:.4f}' for v in summary.sei)}.")
 
 # %%
 assert summary.k == 2 and summary.measure == "RR" and not summary.estimate_only
@@ -58,12 +57,12 @@ assert np.isclose(np.exp(summary.mu_hat), 8.93)
 # match the published 1.25 to 63.70 up to the rounding of the printed figures, and Q = 3.71.
 
 # %% tags=["solution"]
-# HINT: the fit has attributes ci_low, ci_high and q; np.exp turns log RR back into RR.
+# HINT: the fit has attributes low, high and q; np.exp turns log RR back into RR.
 fit = el.random_effects(summary.yi, vi=summary.sei**2, method="DL")
 refit_ci = (float(np.exp(fit.low)), float(np.exp(fit.high)))
 refit_q = fit.q
-print(f"refit: RR {np.exp(fit.estimate):.2f}, 95 % CI {refit_ci[0]:.3f} to {refit_ci[1]:.2f}, Q = {refit_q:.2f}, "
-      f"I² = {fit.i2:.0f} %, tau² = {fit.tau2:.3f}")
+el.sentence(f"Refit: RR {np.exp(fit.estimate):.2f}, 95 % CI {refit_ci[0]:.2f} to {refit_ci[1]:.2f}, "
+            f"Q = {refit_q:.2f}, I² = {fit.i2:.0f} %, τ² = {fit.tau2:.3f}.")
 
 # %%
 assert abs(refit_ci[0] - 1.25) < 0.005 and abs(refit_ci[1] - 63.70) < 0.05  # printed to 2 decimals
@@ -81,45 +80,47 @@ assert np.allclose(refit_ci, (library_check["ci_low"], library_check["ci_high"])
 
 # %% tags=["solution"]
 # HINT: post.prob("mu", lower=0) is P(mu > 0); post.interval(param, 0.95, "central") with param "mu" or "theta_new"; exponentiate.
-post = el.exact_posterior(summary, tau_prior=priors.half_normal(0.5))
+post = el.exact_posterior(summary, tau_prior=el.priors.half_normal(0.5))
 p_benefit = post.prob("mu", lower=0)
 cri = tuple(np.exp(post.interval("mu", 0.95, "central")))
 pred = tuple(np.exp(post.interval("theta_new", 0.95, "central")))
-print(f"P(RR > 1) = {p_benefit:.4f}; posterior median RR {np.exp(post.median('mu')):.2f}, "
-      f"95 % CrI {cri[0]:.2f} to {cri[1]:.2f}; new study 95 % {pred[0]:.2f} to {pred[1]:.2f}")
+el.sentence(f"P(RR > 1) = {p_benefit:.4f}; posterior median RR {np.exp(post.median('mu')):.2f}, "
+            f"95 % CrI {cri[0]:.2f} to {cri[1]:.2f}; new study 95 % {pred[0]:.2f} to {pred[1]:.2f}.")
 
 # %% [markdown]
 # The project's readings table computes the same thing for this row; your numbers must agree.
 
 # %%
-reading = readings.read_row(secure)
-print({key: round(float(reading[key]), 4) for key in ("pval", "kh_pval", "p_benefit", "cri_low", "cri_high")})
+reading = el.read_row(secure)
 assert np.isclose(p_benefit, reading["p_benefit"])
 assert np.allclose(cri, (reading["cri_low"], reading["cri_high"]))
 assert np.allclose(pred, (reading["pred_low"], reading["pred_high"]))
+el.reader_table(pd.DataFrame([reading]), ["pval", "kh_pval", "p_benefit", "cri"], measure="RR", table_id="reading",
+                caption="The library's reading of the published row")
 
 # %% [markdown]
 # ## 4. With two studies, the τ prior decides the width
 #
 # Repeat section 3 with a half-normal(1.0) prior on τ (keep `p_benefit_wide` and
-# `cri_wide`), then try the improper uniform prior `priors.uniform_tau()`. What happens,
+# `cri_wide`), then try the improper uniform prior `el.priors.uniform_tau()`. What happens,
 # and why?
 
 # %% tags=["solution"]
-# HINT: same calls with another tau_prior; wrap the uniform attempt in try/except ValueError and print the message.
-post_wide = el.exact_posterior(summary, tau_prior=priors.half_normal(1.0))
+# HINT: same calls with another tau_prior; wrap the uniform attempt in try/except ValueError and keep the message.
+post_wide = el.exact_posterior(summary, tau_prior=el.priors.half_normal(1.0))
 p_benefit_wide = post_wide.prob("mu", lower=0)
 cri_wide = tuple(np.exp(post_wide.interval("mu", 0.95, "central")))
-print(f"half-normal(1.0): P(RR > 1) = {p_benefit_wide:.4f}, 95 % CrI {cri_wide[0]:.2f} to {cri_wide[1]:.2f}")
 try:
-    el.exact_posterior(summary, tau_prior=priors.uniform_tau())
+    el.exact_posterior(summary, tau_prior=el.priors.uniform_tau())
 except ValueError as err:
-    print("uniform tau prior:", err)
+    refused = str(err)
+el.sentence(f"Half-normal(1.0): P(RR > 1) = {p_benefit_wide:.4f}, 95 % CrI {cri_wide[0]:.2f} to {cri_wide[1]:.2f}. "
+            f"Uniform prior on τ: *{refused}*")
 
 # %%
 assert p_benefit_wide < p_benefit and cri_wide[0] < cri[0] and cri_wide[1] > cri[1]
 try:
-    el.exact_posterior(summary, tau_prior=priors.uniform_tau())
+    el.exact_posterior(summary, tau_prior=el.priors.uniform_tau())
     raise AssertionError("a flat tau prior with k = 2 should be refused")
 except ValueError as err:
     assert "improper" in str(err)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Open every report in headless Chromium (Debian's package; installed with apt-get when
 # missing) and fail when an image does not decode, a table or figure is wider than a
-# 1280-pixel page, or a cell shows an error or stderr.
+# 1280-pixel page, or a cell shows an error or stderr; and, in the reader's edition
+# (reports/reader/), when a reader would see program output: a plain-text output block
+# (text/plain, stdout or stderr), NaN, a Python list or dict repr, a traceback or a log line.
 #
 #   bash scripts/check_reports.sh              # render the committed notebooks to a temporary
 #                                              # folder (no execution: CI's nbval run already
@@ -29,7 +31,7 @@ from pathlib import Path
 from evidence_lib.app.notebook_runner import render_committed
 
 WIDTH = 1280
-CHECK = """<script>
+CHECK = r"""<script>
 window.addEventListener("load", () => {
   const page = document.documentElement.clientWidth, problems = [];
   const where = el => { const c = el.closest(".jp-Cell"); return c ? "cell " + [...c.parentNode.children].indexOf(c) : "page"; };
@@ -43,6 +45,19 @@ window.addEventListener("load", () => {
   });
   document.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"], .jp-OutputArea-output.jp-mod-error, .output_error')
     .forEach(el => problems.push(`${where(el)} shows an error or stderr: ${el.textContent.trim().slice(0, 80)}`));
+  if (location.pathname.includes("/reader/")) {  // the reader's edition: tables, figures, sentences only
+    document.querySelectorAll('[data-mime-type="text/plain"], [data-mime-type="application/vnd.jupyter.stdout"], [data-mime-type="application/vnd.jupyter.stderr"]')
+      .forEach(el => problems.push(`${where(el)} shows a plain-text output block: ${el.textContent.trim().slice(0, 60)}`));
+    const text = el => el.innerText || el.textContent || "";
+    if (/\bNaN\b/.test(text(document.body))) problems.push("the page shows NaN");
+    document.querySelectorAll(".jp-OutputArea-output").forEach(el => {
+      const t = text(el);
+      if (/\[\s*'[^'\]]*'\s*[,\]]|\{\s*'[^']*'\s*:/.test(t)) problems.push(`${where(el)} shows a Python list or dict: ${t.trim().slice(0, 60)}`);
+      if (/Traceback \(most recent call last\)|^\s*File "[^"]+", line \d+/m.test(t)) problems.push(`${where(el)} shows a traceback`);
+      const log = t.match(/^\s*(?:(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\b[:\s].*|(?:written|wrote|saved)\b:?\s+\S+\.(?:csv|html|png|json)\b.*)$/im);
+      if (log) problems.push(`${where(el)} shows a log line: ${log[0].trim().slice(0, 60)}`);
+    });
+  }
   if (document.documentElement.scrollWidth > page + 1) problems.push(`the page scrolls sideways (${document.documentElement.scrollWidth} px)`);
   const out = document.createElement("pre");
   out.id = "report-check";
@@ -67,7 +82,7 @@ def main(argv):
             render_committed(work)
         pages = sorted(work.glob("*.html")) + sorted((work / "reader").glob("*.html"))
         shots = Path(os.environ["SCREENSHOTS"]) if os.environ.get("SCREENSHOTS") else None
-        failed = 0
+        failed = problems = 0
         for page in pages:
             name = str(page.relative_to(work))
             text = page.read_text(encoding="utf-8")
@@ -82,6 +97,7 @@ def main(argv):
             result = json.loads(raw.replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
             status = "FAIL" if result["problems"] else "ok  "
             failed += bool(result["problems"])
+            problems += len(result["problems"])
             print(f"{status} {name}: {result['images']} image(s), {result['tables']} table(s)")
             for problem in result["problems"]:
                 print(f"       {problem}")
@@ -90,7 +106,7 @@ def main(argv):
                 page.write_text(text, encoding="utf-8")
                 chromium(f"--screenshot={shots / name.replace('/', '_').replace('.html', '.png')}",
                          f"--window-size={WIDTH},3000", page.as_uri())
-        print(f"{len(pages)} page(s) checked, {failed} with problems")
+        print(f"{len(pages)} page(s) checked, {failed} with problems, {problems} problem(s) in all")
         return 1 if failed else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

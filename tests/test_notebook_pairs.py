@@ -63,3 +63,22 @@ def test_refresh_keeps_cell_ids_and_drops_timestamps(tmp_path):
     _settle(new, tmp_path / "nb.ipynb")
     assert [c.id for c in new.cells] == ["keep-a", fresh_x, "empty-1", "empty-2", fresh_last]
     assert "execution" not in new.cells[1].metadata
+
+
+#: what a notebook may import: the library as ``el`` and the tools a reader would use themselves
+READER_IMPORTS = {"import evidence_lib as el", "import numpy as np", "import pandas as pd",
+                  "import matplotlib.pyplot as plt"}
+LONGEST_CELL = 12
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_notebook_reads_like_a_paper(source):
+    """A notebook imports only ``evidence_lib as el`` (plus numpy, pandas, matplotlib) and no
+    code cell is longer than 12 lines: logic lives in the library, the notebook reads it."""
+    code = [c.source for c in jupytext.read(source).cells if c.cell_type == "code"]
+    imports = {line.strip() for cell in code for line in cell.splitlines()
+               if line.startswith(("import ", "from ")) or line.strip().startswith(("import ", "from "))}
+    assert imports <= READER_IMPORTS, f"{source.name} imports {sorted(imports - READER_IMPORTS)}; use el.<name>"
+    long = [(i, len(cell.strip().splitlines())) for i, cell in enumerate(code)
+            if len(cell.strip().splitlines()) > LONGEST_CELL]
+    assert not long, f"{source.name}: code cells (index, lines) longer than {LONGEST_CELL} lines: {long}"

@@ -4,7 +4,8 @@ Each ``notebooks/NN_name.py`` (jupytext percent format, the source of truth) is 
 top to bottom in a fresh kernel with nbclient (one kernel per core at a time) and rendered twice: ``reports/NN_name.html``
 (code and outputs) and ``reports/reader/NN_name.html`` (the reader's edition: text and
 outputs, no code). ``reports/index.html`` links them, one card per notebook with its
-question, its headline (the output of the cell tagged ``headline``) and its main figure
+question, its headline (the output of the cell tagged ``headline``; the page opens with
+notebook 00's cell tagged ``bottom-line``) and its main figure
 (the first image of the cell tagged ``main-figure``, else the first image). With
 ``update=True`` the executed outputs are also written back to ``notebooks/NN_name.ipynb``.
 
@@ -192,7 +193,8 @@ def render(nb: nbformat.NotebookNode, stem: str) -> tuple[str, str]:
 
     Cells tagged ``interactive`` (widgets, live in JupyterLab only) show their code without
     outputs in the full report and nothing in the reader's edition; cells tagged ``check``
-    (the compact text lines nbval compares) are left out of the reader's edition.
+    (checks, diagnostics, the compact text lines nbval compares) and ``bottom-line`` (shown
+    on the landing page) are left out of the reader's edition.
     """
     resources = {"metadata": {"name": stem}}
     for_full = nbformat.from_dict(nb)
@@ -200,8 +202,8 @@ def render(nb: nbformat.NotebookNode, stem: str) -> tuple[str, str]:
         if _tagged(cell, "interactive"):
             cell.outputs = []
     full, _ = HTMLExporter().from_notebook_node(for_full, resources=resources)
-    for_reader = nbformat.from_dict({**nb, "cells": [c for c in nb.cells
-                                                     if not _tagged(c, "check") and not _tagged(c, "interactive")]})
+    for_reader = nbformat.from_dict({**nb, "cells": [c for c in nb.cells if not any(
+        _tagged(c, tag) for tag in ("check", "interactive", "bottom-line"))]})
     reader, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                              exclude_output_prompt=True).from_notebook_node(for_reader, resources=resources)
     for name, text, shown in (("report", full, for_full), ("reader's edition", reader, for_reader)):
@@ -216,12 +218,21 @@ def _first_paragraph_after(label: str, text: str) -> str:
     return " ".join(match.group(1).split()) if match else ""
 
 
+def tagged_text(nb: nbformat.NotebookNode, tag: str) -> str:
+    """The text the cells tagged ``tag`` show: their stdout and their Markdown outputs (a
+    sentence displayed with ``el.sentence``), without Markdown emphasis."""
+    parts = [out.get("text", "") if out.get("output_type") == "stream" else out.get("data", {}).get("text/markdown", "")
+             for c in nb.cells if _tagged(c, tag) for out in c.get("outputs", [])
+             if (out.get("output_type") == "stream" and out["name"] == "stdout") or "text/markdown" in out.get("data", {})]
+    return re.sub(r"\*\*|__", "", " ".join(p.strip() for p in parts if p.strip()))
+
+
 def card(nb: nbformat.NotebookNode, stem: str) -> dict:
-    """What the landing page shows for one notebook, taken from its executed cells."""
+    """What the landing page shows for one notebook, taken from its executed cells: the
+    question, the headline (cells tagged ``headline``), the bottom line of the whole project
+    (cells tagged ``bottom-line``, notebook 00) and the main figure."""
     markdown = "\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     title = re.search(r"^#\s+(.+)$", markdown, flags=re.M)
-    headline = [out.get("text", "") for c in nb.cells if _tagged(c, "headline")
-                for out in c.get("outputs", []) if out.get("output_type") == "stream" and out["name"] == "stdout"]
     tagged = [i for i, c in enumerate(nb.cells) if _tagged(c, "main-figure")]
     images = image_outputs(nb)
     main = [im for im in images if im[0] in tagged] or images
@@ -230,7 +241,8 @@ def card(nb: nbformat.NotebookNode, stem: str) -> dict:
         thumbnail = main[0][2] if isinstance(main[0][2], str) else base64.b64encode(main[0][2]).decode()
     return {"stem": stem, "title": title.group(1).strip() if title else stem,
             "question": _first_paragraph_after("Question", markdown) or _first_paragraph_after("Goal", markdown),
-            "headline": "".join(headline).strip(), "thumbnail": thumbnail, "images": len(images),
+            "headline": tagged_text(nb, "headline"), "bottom_line": tagged_text(nb, "bottom-line"),
+            "thumbnail": thumbnail, "images": len(images),
             "rendered": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "stale": None}
 
 
@@ -261,7 +273,7 @@ def mark_stale(reports_dir: Path, stem: str, reason: str) -> bool:
 
 def write_index(reports_dir: Path, sources: list[Path]) -> Path:
     """``reports/index.html``: one card per notebook, in reading order."""
-    cards = []
+    cards, bottom = [], ""
     for source in sources:
         stem = source.stem
         path = _cards_dir(reports_dir) / f"{stem}.json"
@@ -270,16 +282,18 @@ def write_index(reports_dir: Path, sources: list[Path]) -> Path:
                          f'<code>bash scripts/report.sh {stem[:2]}</code></p></section>')
             continue
         c = json.loads(path.read_text(encoding="utf-8"))
+        bottom = bottom or c.get("bottom_line", "")
         thumb = (f'<img src="data:image/png;base64,{c["thumbnail"]}" alt="main figure of {html.escape(stem)}">'
                  if c["thumbnail"] else "")
         stale = f'<p class="stale">Stale: {html.escape(c["stale"])}</p>' if c["stale"] else ""
-        headline = f'<pre class="headline">{html.escape(c["headline"])}</pre>' if c["headline"] else ""
+        headline = f'<p class="headline">{html.escape(c["headline"])}</p>' if c["headline"] else ""
         cards.append(
             f'<section class="card"><h2>{html.escape(stem[:2])} · {html.escape(c["title"])}</h2>{stale}'
             f'<p class="question">{html.escape(c["question"])}</p>{headline}{thumb}'
             f'<p class="links"><a href="reader/{stem}.html">read (no code)</a> · '
             f'<a href="{stem}.html">full report with code</a> · {c["images"]} figure(s) · '
             f'rendered {html.escape(c["rendered"])}</p></section>')
+    bottom_line = f'<p class="bottom-line"><strong>The bottom line.</strong> {html.escape(bottom)}</p>' if bottom else ""
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>evidence_lib reports</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -289,11 +303,13 @@ body {{ font: 16px/1.45 system-ui, sans-serif; max-width: 1180px; margin: 1.5em 
 .card {{ border: 1px solid #ccc; border-radius: 6px; padding: 0.8em 1em; overflow: hidden; }}
 .card h2 {{ font-size: 1.1em; margin: 0 0 0.4em; }}
 .card img {{ width: 100%; height: auto; max-height: 320px; object-fit: cover; object-position: top; border: 1px solid #eee; }}
-.headline {{ white-space: pre-wrap; font-size: 0.85em; background: #f5f5f5; padding: 0.4em; }}
+.headline {{ font-size: 0.92em; background: #f5f5f5; padding: 0.4em 0.6em; border-left: 3px solid #888; }}
+.bottom-line {{ font-size: 1.1em; background: #eef3f8; padding: 0.7em 1em; border-left: 4px solid #1f5f99; }}
 .stale {{ color: #b3261e; font-weight: bold; }}
 .links {{ font-size: 0.9em; }}
 </style></head><body>
 <h1>Parent–infant psychotherapy: the published evidence read twice</h1>
+{bottom_line}
 <p>Three published meta-analyses (Barlow et al. 2015, Sleed et al. 2023, Huang et al. 2019) read as
 the reviews read them (estimate, 95 % confidence interval, p) and as Bayesian hierarchical models
 (posterior, credible interval, probability of benefit). Each card: the notebook's question, its

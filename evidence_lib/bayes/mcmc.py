@@ -21,6 +21,7 @@ target_accept 0.8 / 0.95 / 0.99: nutpie 10 / 1 / 0 of 10, PyMC's NUTS 10 / 2 / 0
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import contextmanager
 
@@ -130,11 +131,25 @@ def _compiled_once(key: tuple):
         _building.key = None
 
 
+@contextmanager
+def _quiet(quiet: bool):
+    """Without a progress bar, no sampler banner either: PyMC's INFO log lines are held back
+    while sampling (warnings still show)."""
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    if quiet:
+        logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _fit(model, settings: dict, attrs: dict, *, key: tuple, hide=()):
     """``pm.sample`` with ``settings`` (the public functions' sampler arguments); ``hide`` is dropped.
     ``key``: the inputs ``model`` was built from (:func:`model_key`), for :func:`_compiled_once`."""
     settings = {"nuts_sampler": NUTS_SAMPLER, **settings}
-    with model, _compiled_once(key):
+    with model, _compiled_once(key), _quiet(not settings.get("progressbar")):
         fit = pm.sample(compute_convergence_checks=False, **settings)
     post = fit["posterior"].to_dataset()
     for name in set(hide) & set(post.data_vars):  # not pm.sample's var_names: nutpie ignores it

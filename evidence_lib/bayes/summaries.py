@@ -92,3 +92,14 @@ def linear_combinations(fit, at: dict, *, level: float = 0.95) -> pd.DataFrame:
              "high": float(np.quantile(v, tails[1])), "p_positive": float(np.mean(v > 0))}
             for label, v in quantities.items()]
     return pd.DataFrame(rows).set_index("quantity")
+
+
+def p_benefit_given_tau(post, tau: float, favours: str) -> float:
+    """P(benefit | y, tau): the normal posterior of mu given tau (``post.conditional_mu``, mean m,
+    SD s) on the side favouring the intervention, Phi(m/s) when higher values favour it and
+    Phi(-m/s) when lower do. With a flat mu prior and tau at the REML estimate this is 1 - p/2
+    of the one-sided z test: the frequentist reading as a Bayesian one at one value of tau."""
+    from scipy import stats
+
+    m, s = post.conditional_mu(tau)
+    return float(stats.norm.cdf(benefit_sign(check_favours(favours, allow_none=False)) * m / s))

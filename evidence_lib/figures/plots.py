@@ -705,3 +705,117 @@ def harmonised(df, *, label_col="label", colour_col="review", title=None, ax=Non
         if title:
             ax.set_title(title)
     return fig if ax is None else ax
+
+
+@styled
+def tau_spread(mu, taus, *, ax=None, xlim=(-1.4, 1.0), favours="lower"):
+    """The distribution of true effects across settings, N(mu, tau²), for each tau in
+    ``taus``, with the share of settings on the side of benefit (Phi(-mu/tau) when lower
+    favours the intervention) in the legend."""
+    ax = _axes(ax, (7.5, 4.6))
+    x = np.linspace(*xlim, 400)
+    for tau, colour in zip(taus, categorical(len(taus))):
+        share = stats.norm.cdf(0, mu, tau) if favours == "lower" else stats.norm.sf(0, mu, tau)
+        ax.plot(x, stats.norm.pdf(x, mu, tau), color=colour, lw=2,
+                label=f"τ = {tau}: {share:.0%} of true effects {'below' if favours == 'lower' else 'above'} 0 (benefit)")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlim(*xlim)
+    ax.set_xlabel("true effect of therapy in one setting (SMD; negative = less depression)")
+    ax.set_ylabel("density")
+    ax.set_title(f"Same average effect μ = {fmt(mu)}, {len(taus)} amounts of heterogeneity τ")
+    ax.figure.legend(frameon=False, loc="outside lower center", ncols=1)
+    return ax
+
+
+@styled
+def tau_prior_effect(proper, flat, *, prior, tau_max=1.5, mu_xlim=(-2.5, 1.5), favours="lower",
+                     labels=("half-normal(0.5)", "uniform")):
+    """Two panels: the posterior of tau (left, capped at ``tau_max``, with the share of the
+    ``flat`` posterior beyond it) and of mu (right) under a proper tau ``prior`` (orange, the
+    prior dashed) and under the flat prior (blue). Returns the figure."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
+    other = categorical(2)[1]   # a prior family is a category, not a reading
+    posterior_density(proper, "tau", prior=prior, ax=axes[0], upper=tau_max, label=f"posterior, {labels[0]} prior")
+    posterior_density(flat, "tau", ax=axes[0], upper=tau_max, label=f"posterior, {labels[1]} prior", colour=other)
+    axes[0].set_title("between-study SD τ", loc="left")
+    axes[0].annotate(f"{labels[1]}: {flat.prob('tau', lower=tau_max):.0%} of the\nposterior lies beyond τ = {tau_max}",
+                     xy=(0.97, 0.55), xycoords="axes fraction", ha="right", fontsize=10, color=other)
+    # both curves to the edges of the mu panel (a flat prior's tails reach far beyond it)
+    posterior_density(proper, "mu", favours=favours, ax=axes[1], label=f"{labels[0]} prior on τ", span=mu_xlim)
+    posterior_density(flat, "mu", favours=favours, ax=axes[1], label=f"{labels[1]} prior on τ", span=mu_xlim,
+                      colour=other)
+    axes[1].set_title("average effect μ", loc="left")
+    return fig
+
+
+def log_slider(redraw, *, value, low, high, description, step=0.05):
+    """In JupyterLab: a slider on a log scale from ``low`` to ``high`` that calls ``redraw(value)``
+    (which draws one figure) whenever it moves (ipywidgets ``interact``)."""
+    import ipywidgets as widgets
+
+    slider = widgets.FloatLogSlider(value=value, base=10, min=np.log10(low), max=np.log10(high), step=step,
+                                    description=description)
+    return widgets.interact(redraw, value=slider)
+
+
+@styled
+def tau_posterior_grid(panels: dict, *, measure="SMD", upper=None, threshold=1.0, title=None, ncols=2):
+    """One panel per ``{title: (posterior, prior)}``: the posterior of tau (orange) over its
+    prior (grey, dashed), with P(tau > ``threshold``) in the corner and one legend below.
+    Returns the figure."""
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 3.5 * nrows), layout="constrained", sharex=True,
+                             squeeze=False)
+    for i, (ax, (name, (post, prior))) in enumerate(zip(axes.flat, panels.items())):
+        posterior_density(post, "tau", prior=prior, measure=measure, ax=ax, upper=upper)
+        ax.get_legend().remove()
+        ax.set_title(name, loc="left", fontsize=11)
+        ax.text(0.97, 0.92, f"P(τ > {threshold:g}) = {fmt_prob(post.prob('tau', lower=threshold))}",
+                transform=ax.transAxes, ha="right", fontsize=10)
+        if i < len(panels) - ncols:
+            ax.set_xlabel("")
+    fig.legend(handles=[plt.Line2D([], [], color=BAYES, lw=2, label="posterior of τ"),
+                        plt.Line2D([], [], color=PRIOR, lw=1.5, ls="--", label="prior of τ")],
+               loc="outside lower center", ncols=2, frameon=False)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+@styled
+def next_trial_histograms(results: dict, *, current, target=0.9, quantity="p_benefit_beyond",
+                          xlabel="updated P(benefit > 0.2 SD)", title=None, ax=None):
+    """Where new trials would leave a probability: one step histogram of ``quantity`` over the
+    simulations of each ``{label: NextTrial}``, the ``target`` to clear (dotted) and its
+    ``current`` value (grey)."""
+    ax = _axes(ax, (8, 3.8))
+    for (label, r), colour in zip(results.items(), categorical(len(results))):
+        ax.hist(r.draws[quantity], bins=40, histtype="step", density=True, lw=1.5, color=colour, label=label)
+    ax.axvline(target, color="black", ls=":", lw=1, label=f"{target:g}, the bar to clear")
+    ax.axvline(current, color=PRIOR, lw=1.5, label="today")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    if title:
+        ax.set_title(title, loc="left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return ax
+
+
+@styled
+def coverage_by_mu(coverage, *, level=0.95, xlabel="true average effect μ (SMD; negative = benefit)", title=None):
+    """Coverage of each interval (``coverage`` table: ``true_mu``, ``interval``, ``coverage``, as
+    ``OperatingCharacteristics.coverage``) against the true mu, with the nominal ``level``."""
+    by_mu = coverage.pivot(index="true_mu", columns="interval", values="coverage")
+    fig, ax = plt.subplots(figsize=(11, 5.2), layout="constrained")
+    for col, colour, marker in zip(by_mu, categorical(by_mu.shape[1]), "osD^v<>"):
+        ax.plot(by_mu.index, by_mu[col], marker=marker, ms=5, lw=1.8, color=colour,
+                label=col.replace("CrI: ", f"{level:.0%} CrI, ".replace("%", " %")))
+    ax.axhline(level, color="black", ls=":", lw=1)
+    ax.annotate(f"{level:g}", xy=(1, level), xycoords=ax.get_yaxis_transform(), xytext=(4, 0),
+                textcoords="offset points", va="center", fontsize=9)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(f"coverage of the {level:.0%} interval".replace("%", " %"))
+    fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
+    if title:
+        ax.set_title(title, loc="left")
+    return fig

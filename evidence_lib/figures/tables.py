@@ -9,6 +9,8 @@ Styler's element ids are fixed (``set_uuid``), so the HTML is the same on every 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
@@ -19,19 +21,30 @@ MINUS = "\u2212"
 
 
 def fmt(x, measure=None) -> str:
-    """A number as a reader sees it: two decimals, a true minus sign, ratios as ratios."""
+    """A number as a reader sees it: two decimals, a true minus sign, ratios as ratios (below
+    0.01 as "<0.01", from 100 as whole numbers)."""
     if x is None or not np.isfinite(x):
         return "–"
     if is_ratio(measure) and x >= 100:
         return f"{x:,.0f}"
     if is_ratio(measure) and x < 0.01:
-        return f"{x:.3g}"
+        return "<0.01"
     return minus(f"{x:.2f}")
 
 
 def minus(text: str) -> str:
-    """A formatted number with a true minus sign; a negative zero ("-0.00") loses its sign."""
-    return text[1:] if text.startswith("-") and not text.strip("-0.") else text.replace("-", MINUS)
+    """``text`` with a true minus sign (U+2212) for each hyphen that stands before a number; a
+    negative zero ("-0.00", "-0") loses its sign."""
+    text = re.sub(r"(?<![\w)\]])-(?=(?:0+\.0+|0+|\.0+)(?![\d.]))", "", text)
+    return re.sub(r"(?<![\w)\]])-(?=\.?\d)", MINUS, text)
+
+
+def sentence(text: str):
+    """A sentence for the reader, shown as Markdown in Jupyter and in the reports (not as
+    program output), with true minus signs (:func:`minus`)."""
+    from IPython.display import Markdown  # presentation, imported when shown
+
+    return Markdown(minus(text))
 
 
 #: composite columns: (label, centre column or None, low column, high column)
@@ -46,6 +59,7 @@ INTERVALS = {
     "pred": ("95 % predictive interval", None, "pred_low", "pred_high"),
     "mu_cri": ("posterior median of μ [95 % CrI]", "mu_median", "mu_low", "mu_high"),
     "theta_new": ("95 % predictive interval", None, "pred_low", "pred_high"),
+    "posterior": ("posterior median [95 % CrI]", "estimate", "low", "high"),
 }
 #: plain columns: name -> (label, kind)
 COLUMNS = {
@@ -70,6 +84,22 @@ COLUMNS = {
     "favours_intervention": ("favours therapy", "favours"), "reading_note": ("note", "text"),
     "check": ("check", "text"), "reported": ("as printed", "text"), "implied": ("implied", "text"),
     "detail": ("detail", "text"),
+    # the decision questions (model averaging, design, preposterior, operating characteristics)
+    "case": ("", "text"), "model": ("model", "text"), "effect": ("effect", "bool"),
+    "heterogeneity": ("heterogeneity", "bool"), "log_ml": ("log marginal likelihood", "decimal2"),
+    "prior_prob": ("prior probability", "decimal2"), "post_prob": ("posterior probability", "decimal3"),
+    "mu_prior": ("prior of μ", "text"), "design": ("design", "text"), "true_effect": ("true effect", "decimal2"),
+    "true_ratio": ("true ratio", "decimal2"), "power": ("power", "decimal3"), "power_mcse": ("MCSE", "decimal3"),
+    "type_s": ("Type S error", "decimal3"), "type_s_mcse": ("MCSE", "decimal3"),
+    "exaggeration": ("exaggeration ratio", "decimal2"), "exaggeration_mcse": ("MCSE", "decimal3"),
+    "n_significant": ("significant reviews", "count"), "quantity": ("", "text"),
+    "probability": ("probability", "decimal3"), "mcse": ("MCSE", "decimal3"), "interval": ("interval", "text"),
+    "coverage": ("coverage", "decimal3"), "true_mu": ("true μ", "decimal2"), "significant": ("share significant", "decimal3"),
+    "prior_set": ("prior set", "text"), "mean_p_benefit": ("mean P(benefit)", "decimal2"),
+    "share_true_benefit": ("share with a true benefit", "decimal2"),
+    "bf_null": ("Bayes factor for μ = 0 against μ free (BF₀₁)", "decimal2"), "reading": ("", "text"),
+    "tau_upper": ("τ, 97.5 % quantile", "decimal2"), "prior": ("prior", "text"),
+    "results": ("pooled results", "count"), "with_figures": ("with figures", "count"), "reviews": ("simulated reviews", "count"),
 }
 
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pathlib import Path
 
 from evidence_lib.core import checks
 from evidence_lib.effects.effect_sizes import aggregate_correlated, g_from_events, smd
@@ -243,3 +244,13 @@ def select_perinatal_effects(df: pd.DataFrame | None = None, *, rho: float = RHO
 
 #: columns of the comparison table the R reference script reads (tests/reference)
 EXPORT_COLUMNS = ["label", "study", "yi", "vi", "dyadic", "row_ids"]
+EXPORT_NAME = "metapsy_perinatal_studies.csv"
+
+
+def export_studies(studies: pd.DataFrame, directory, name: str = EXPORT_NAME) -> Path:
+    """Write the analysed comparisons' :data:`EXPORT_COLUMNS` (a ``PerinatalSelection.to_frame()``)
+    to ``directory/name`` (e.g. ``reports/``); returns the path."""
+    path = Path(directory) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    studies[EXPORT_COLUMNS].to_csv(path, index=False)
+    return path

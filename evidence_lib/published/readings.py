@@ -65,7 +65,7 @@ def standard_prior_sets() -> list[PriorSet]:
     2.-3. Rhodes et al. 2015 empirical tau prior for mental-health outcomes of
        non-pharmacological interventions, in both readings of its disputed cell
        (location -3.85 as coded in bayesmeta; -2.85 as the table's pattern implies);
-    4. a sceptical mu prior N(0, 0.2^2) with the default tau prior;
+    4. a sceptical mu prior N(0, 0.2²) with the default tau prior;
     5. flat: improper uniform tau and flat mu (proper posterior needs k >= 3).
     """
     rhodes = "Rhodes 2015 mental health, non-pharmacological"
@@ -75,7 +75,7 @@ def standard_prior_sets() -> list[PriorSet]:
                  priors.rhodes2015("mental health outcome", "non-pharmacological (any)", reading="bayesmeta")),
         PriorSet(f"{rhodes} (-2.85, table pattern), flat mu",
                  priors.rhodes2015("mental health outcome", "non-pharmacological (any)", reading="pattern")),
-        PriorSet("sceptical mu N(0, 0.2), half-normal(0.5) tau", priors.half_normal(0.5), SCEPTICAL_MU),
+        PriorSet("sceptical mu N(0, 0.2²), half-normal(0.5) tau", priors.half_normal(0.5), SCEPTICAL_MU),
         PriorSet("flat: uniform tau, flat mu", priors.uniform_tau(), None),
     ]
 
