@@ -144,8 +144,8 @@ el.bias_suite(barlow)
 
 # %%
 fig, ax = el.plots.subplots(figsize=(8, 4.5))
-for label, studies, colour in (("Barlow 2015 depression, k = 4", barlow, el.plots.BAYES),
-                               ("Metapsy perinatal, k = 68", perinatal, el.plots.FREQ)):
+for (label, studies), colour in zip({"Barlow 2015 depression, k = 4": barlow,
+                                     "Metapsy perinatal, k = 68": perinatal}.items(), el.plots.categorical(2)):
     profile = el.selection_profile(studies)
     ax.plot(profile["omega"], profile["relative"], color=colour, label=label)
 ax.set_ylim(-8, 0.5)
@@ -172,8 +172,9 @@ barlow_average
 # %%
 adjusted = el.adjusted_table(suite, {"bias-aware model average (RoBMA space)": average,
                                      "bias-aware model average, rob >= 3": low_risk})
-ax = el.plots.adjusted_estimates(adjusted, measure="SMD", favours="higher",
-                                 title="Metapsy perinatal: the benefit under each adjustment (95 % intervals)")
+el.plots.adjusted_estimates(adjusted, measure="SMD", favours="higher",
+                            title="Metapsy perinatal: the benefit under each adjustment (95 % intervals)")
+plt.show()
 
 # %% tags=["headline"]
 el.sentence(f"Metapsy perinatal, k = {len(perinatal)}: unadjusted SMD {table.iloc[0]['estimate']:.2f}; adjusted "

@@ -72,8 +72,8 @@ COLUMNS = {
     "kh_pval": ("Knapp–Hartung p", "p"),
     "p_benefit": ("P(benefit)", "prob"), "p_benefit_beyond": ("P(benefit beyond the threshold)", "prob"),
     "p_benefit_averaged": ("P(benefit), averaged over models incl. no effect", "prob"),
-    "bf_effect": ("BF (effect)", "decimal2"), "bf_heterogeneity": ("BF (heterogeneity)", "decimal2"),
-    "bf_bias": ("BF (bias)", "decimal2"),
+    "bf_effect": ("BF (effect)", "bf"), "bf_heterogeneity": ("BF (heterogeneity)", "bf"),
+    "bf_bias": ("BF (bias)", "bf"),
     "p_positive": ("P(> 0)", "prob"),
     "i2": ("I²", "percent"), "q": ("Chi² (Q)", "decimal2"), "tau2_reported": ("τ² as printed", "decimal2"), "tau2": ("τ²", "decimal3"), "tau": ("τ", "decimal3"),
     "post_tau": ("posterior median τ", "decimal2"), "recon_tau2": ("τ² implied", "decimal3"),
@@ -144,6 +144,9 @@ def _cell(value, kind):
         return "yes" if bool(value) else "no"
     if kind == "favours":
         return {"lower": "lower values", "higher": "higher values"}.get(value, str(value))
+    if kind == "bf":  # a Bayes factor: two decimals, beyond 1,000 (or below 1/1,000) as a bound
+        v = float(value)
+        return "> 1,000" if v > 1000 else "< 0.001" if v < 0.001 else f"{v:,.2f}"
     digits = {"decimal2": 2, "decimal3": 3}[kind]
     return minus(f"{float(value):.{digits}f}")
 
