@@ -481,8 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     rd = sub.add_parser(
         "readings", help="frequentist and Bayesian readings side by side",
         description="Without a file: every published result (data/published_results.csv).\n"
-                    "--studies FILE: columns study, yi, and sei or vi; optional measure (SMD, RR, OR;\n"
-                    "  yi is a log ratio for RR and OR).\n"
+                    "--studies FILE: columns study, yi, and sei or vi; optional measure (SMD, MD, RD, RR, OR,\n"
+                    "  HR; yi is a log ratio for RR, OR and HR).\n"
                     "--summary FILE: columns label, estimate (blank if only the CI was published),\n"
                     "  ci_low, ci_high (95 %, ratios as ratios), measure (SMD, RR, OR),\n"
                     "  favours_intervention (lower, higher); optional k (<= 10000), q, i2 (percent in [0, 100)), n,\n"
