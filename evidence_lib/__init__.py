@@ -36,6 +36,7 @@ _EXPORTS = {
     "fsn": "questions.bias.failsafe",
     "selmodel": "questions.bias.selection",
     "bias_suite": "questions.bias.suite",
+    "adjusted_table": "questions.bias.suite",
     "fit_meta_regression": "frequentist.meta_regression",
     # exact Bayesian engine, priors and posterior summaries
     "exact_posterior": "bayes.exact",
@@ -74,6 +75,10 @@ _EXPORTS = {
     "export_studies": "loaders.metapsy_selection",
     # what the borderline evidence is worth: model averaging, design and preposterior analysis
     "model_average": "questions.model_averaging",
+    "bias_model_average": "questions.bias_averaging",
+    "selection_profile": "questions.bias_averaging",
+    "risk_of_bias_readings": "questions.risk_of_bias",
+    "rob_scores": "questions.risk_of_bias",
     "design_analysis": "questions.design",
     "next_trial": "questions.preposterior",
     "operating_characteristics": "questions.operating",
@@ -90,6 +95,8 @@ _EXPORTS = {
     "ReconstructionError": "core.errors",
     "DataValidationError": "loaders.packaged",
     "InputError": "loaders.user_input",
+    "read_studies": "loaders.user_input",
+    "read_summaries": "loaders.user_input",
     "write_manifest": "loaders.packaged",
     # figures and reader tables
     "plots": "figures.plots",

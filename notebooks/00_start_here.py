@@ -138,6 +138,7 @@ el.sentence(f"A pooled result whose 95 % confidence interval crosses zero is not
 # | 06 Metapsy perinatal trials | the same questions from trial-level data |
 # | 07 what the evidence is worth | is there an effect at all, could the review detect one, would one more trial settle it |
 # | 08 counting outcomes | response, remission and secure attachment as events: binomial models |
+# | 09 small-study effects | does the benefit survive small-study effects, selective publication and risk of bias |
 # | 10–12 exercises | an SMD by hand; changing the τ prior; refitting a published summary |
 #
 # **Open** them with `bash scripts/lab.sh` (JupyterLab at the repository root). Each notebook is a pair:

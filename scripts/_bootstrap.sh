@@ -17,7 +17,9 @@ fi
 echo "==> syncing .venv from uv.lock (Python 3.12)"
 # --compile-bytecode: write the .pyc files once at install; with PYTHONDONTWRITEBYTECODE=1 (set on
 # some machines and containers) every kernel would otherwise compile the whole stack from source
-"${UV[@]}" sync --frozen --extra test --python 3.12 --quiet --compile-bytecode
+# from uv's cache first (works with no network once the packages were fetched), else from the index
+sync=(sync --frozen --extra test --python 3.12 --quiet --compile-bytecode)
+"${UV[@]}" "${sync[@]}" --offline 2>/dev/null || "${UV[@]}" "${sync[@]}"
 .venv/bin/python -m compileall -q -j 0 evidence_lib   # the project itself (an editable install)
 export MPLBACKEND=Agg   # this process draws no windows; notebook kernels render inline (notebook_runner)
 

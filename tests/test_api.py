@@ -15,7 +15,7 @@ PUBLIC = {
     "check_diagnostics", "assert_diagnostics", "compare_with_exact",
     "from_published", "summary_level_check", "readings_table", "read_row", "harmonise",
     "load_published", "load_trials", "result_counts", "audit_published", "load_metapsy",
-    "select_perinatal_effects", "model_average", "design_analysis", "next_trial", "operating_characteristics",
+    "select_perinatal_effects", "model_average", "bias_model_average", "risk_of_bias_readings", "design_analysis", "next_trial", "operating_characteristics",
     "random_effects_binomial", "select_binary",
     "ConvergenceError", "ReconstructionError", "DataValidationError", "InputError", "write_manifest",
 }
@@ -41,7 +41,9 @@ def test_layers_are_reachable():
 
 
 SPREAD_FUNCTIONS = ("random_effects", "leave_one_out", "egger_test", "exact_posterior", "sample_posterior",
-                    "sample_meta_regression", "model_average", "design_analysis", "next_trial", "as_studies")
+                    "sample_meta_regression", "model_average", "design_analysis", "next_trial", "as_studies",
+                    "regtest", "pet_peese", "ranktest", "trimfill", "fsn", "selmodel", "bias_suite",
+                    "bias_model_average", "fit_meta_regression")
 
 
 def test_a_second_positional_argument_names_both_keywords():

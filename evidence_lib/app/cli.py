@@ -2,25 +2,45 @@
 
 Commands: run (execute and render the notebooks), exercises (regenerate the student
 exercises, or --check that they are current), readings (the frequentist and the
-Bayesian reading side by side, for the published results or for a CSV of your own) and
+Bayesian reading side by side, for the published results or for a CSV of your own),
 worth (model-averaged Bayes factors, a design analysis and what one more trial would
-change, for the same inputs).
+change, for the same inputs) and bias (small-study effects and selective publication:
+metafor's methods and a bias-aware model average, for a CSV of study effects).
 A malformed input file or an invalid option ends with a one-line message and exit
-code 2, never a traceback, and nothing written: --out is checked before any work (not an
-input file, not a directory, its folder exists) and written to a temporary file in the same
-folder, then renamed. Help on one command: evidence-lib COMMAND --help.
+code 2, never a traceback, and nothing written: every output (--out, --plot) is checked
+before any work (not an input file, not another output, not a directory, its folder exists
+and is writable) and written to a temporary file in the same folder, then renamed (onto a
+symbolic link: written through it, to the file it points to). Only regular files are read.
+Ctrl-C or SIGTERM ends any command with one line and exit code 130; a reader that closes
+the pipe early (``| head``) ends it quietly with exit code 0.
+Help on one command: evidence-lib COMMAND --help.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
+import signal
 import sys
-import tempfile
-import warnings
-from pathlib import Path
 
-from evidence_lib.core.errors import ConvergenceError
+
+def _interrupted_on_import(signum, frame):
+    print("evidence-lib: interrupted", file=sys.stderr)
+    raise SystemExit(130)
+
+
+if __name__ == "__main__" or sys.argv[0].endswith("evidence-lib"):  # the console script: from its first
+    signal.signal(signal.SIGINT, _interrupted_on_import)  # instruction, Ctrl-C gives one line (main takes over)
+
+import argparse  # noqa: E402 (after the handler)
+import os  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from evidence_lib.core.errors import ConvergenceError  # noqa: E402
+
+INTERRUPTED = 130  # as a shell reports a command ended by SIGINT
+MAX_DRAWS = 1_000_000  # worth --draws: each draw is an exact refit of the review (2000 take seconds)
 
 USAGE_ERROR = 2
 READINGS_COLUMNS = ["measure", "estimate_used", "ci_low", "ci_high", "pval", "post_estimate", "cri_low",
@@ -37,7 +57,7 @@ def _cmd_run(args) -> int:
         timings = run_notebooks(args.notebooks or None, update=args.update, jobs=args.jobs)
     except Interrupted as err:  # SIGINT or SIGTERM: one line, exit 130 like a shell
         print(f"evidence-lib run: {err}", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except NotebooksFailed as err:  # each failure already had its line
         print(f"evidence-lib run: {err}", file=sys.stderr)
         return 1
@@ -72,6 +92,17 @@ def _number(text: str) -> float:
     if not NUMBER.fullmatch(text.strip()):
         raise argparse.ArgumentTypeError(f"expected a number such as 0.5, got {text!r}")
     return float(text)
+
+
+def _whole(minimum: int, maximum: int | None = None):
+    """An argparse type: a whole number in [minimum, maximum] (argparse names the option in the error)."""
+    def parse(text: str) -> int:
+        digits = text.strip()
+        if not digits.lstrip("+-").isdigit() or int(digits) < minimum or (maximum is not None and int(digits) > maximum):
+            upto = f" and <= {maximum:,}" if maximum is not None else ""
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum:,}{upto}, got {text!r}")
+        return int(digits)
+    return parse
 
 
 def _param(text: str) -> tuple[str, object]:
@@ -118,6 +149,8 @@ def _study_reading(path, prior_set, favours):
     from evidence_lib.bayes.exact import exact_posterior
     from evidence_lib.frequentist.rma import random_effects
     from evidence_lib.core.measures import from_analysis_scale
+    import pandas as pd
+
     from evidence_lib.bayes.summaries import summarise
     from evidence_lib.loaders.user_input import InputError, read_studies
 
@@ -186,31 +219,53 @@ def _defuse(table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return out, count
 
 
-def _check_out(out: Path, inputs) -> None:
-    """Refuse --out before any work: an input file, a directory, or in a folder that does not exist."""
-    if out.is_dir():
-        raise ValueError(f"--out {out} is a directory; name a file, e.g. {out / 'readings.csv'}")
-    if not out.parent.is_dir():
-        raise ValueError(f"--out {out}: folder {out.parent} does not exist")
-    for path in inputs:
-        if path is not None and (out.resolve() == Path(path).resolve()
-                                 or out.exists() and Path(path).exists() and os.path.samefile(out, path)):
-            raise ValueError(f"--out {out} is the input file {path}: it would be overwritten; name another file")
+def _check_outputs(outputs: dict, inputs) -> None:
+    """Refuse each output (option name -> path) before any work: a directory, in a folder that does not
+    exist or cannot be written, an input file, or the same file as another output."""
+    seen = {}
+    for option, out in outputs.items():
+        if out is None:
+            continue
+        if out.is_dir():
+            raise ValueError(f"{option} {out} is a directory; name a file, e.g. {out / 'readings.csv'}")
+        target = out.resolve()  # a symbolic link is written through: its target must pass the checks
+        if not target.parent.is_dir():
+            raise ValueError(f"{option} {out}: folder {target.parent} does not exist")
+        if not os.access(target.parent, os.W_OK | os.X_OK):
+            raise ValueError(f"{option} {out}: folder {target.parent} is not writable; name a file in another folder")
+        for path in inputs:
+            if path is not None and (target == Path(path).resolve()
+                                     or out.exists() and Path(path).exists() and os.path.samefile(out, path)):
+                raise ValueError(f"{option} {out} is the input file {path}: it would be overwritten; name another file")
+        if target in seen:
+            raise ValueError(f"{option} {out} is also {seen[target]}: one would overwrite the other; name two files")
+        seen[target] = f"{option} {out}"
 
 
-def _write_csv(table: pd.DataFrame, out: Path) -> None:
-    """Write to a temporary file in the same folder, then rename: ``out`` is complete or untouched."""
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+def _atomic_write(out: Path, write) -> None:
+    """``write(handle)`` into a temporary file beside the target, then rename: the target is complete or
+    untouched. A symbolic link is written through (its target replaced, the link kept); an error
+    names ``out``, the path the user gave, not the temporary file."""
+    target = out.resolve()
+    tmp = None
     try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            table.to_csv(handle)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        os.replace(tmp, target)
+    except OSError as err:
+        raise OSError(err.errno, err.strerror or str(err), str(out)) from None
+    finally:
+        if tmp is not None and Path(tmp).exists():
+            Path(tmp).unlink()
+
+
+def _write_csv(table, out: Path) -> None:
+    """The table as CSV (UTF-8), written atomically (:func:`_atomic_write`)."""
+    _atomic_write(out, lambda handle: handle.write(table.to_csv().encode("utf-8")))
 
 
 def _forest_plot(studies, fit, post, args) -> None:
@@ -221,8 +276,10 @@ def _forest_plot(studies, fit, post, args) -> None:
     from evidence_lib.figures import plots
 
     ax = plots.forest(studies, fit=fit, post=post, title=args.title, shrinkage=args.shrinkage, xlim=args.xlim)
-    plots.save(ax.figure, args.plot)
-    print(f"wrote {args.plot}")
+    out = args.plot
+    _atomic_write(out, lambda handle: ax.figure.savefig(handle, dpi=plots.DPI, bbox_inches="tight",
+                                                        format=out.suffix.lower()[1:]))
+    print(f"wrote {out}" + (f" (through the link to {out.resolve()})" if out.is_symlink() else ""))
 
 
 def _check_favours(args) -> None:
@@ -247,8 +304,8 @@ def _cmd_readings(args) -> int:
             raise ValueError(f"--{name} sets the forest plot: give --plot FILE.png too")
     if args.xlim and args.xlim[0] >= args.xlim[1]:
         raise ValueError(f"--xlim {args.xlim[0]:g} {args.xlim[1]:g}: LOW must be below HIGH")
-    if args.out:
-        _check_out(args.out, [args.studies, args.summary] if args.studies or args.summary else [PUBLISHED_PATH])
+    _check_outputs({"--out": args.out, "--plot": args.plot},
+                   [args.studies, args.summary] if args.studies or args.summary else [PUBLISHED_PATH])
     prior_set = _prior_set(args)
     _check_favours(args)
     notes = []
@@ -271,7 +328,7 @@ def _cmd_readings(args) -> int:
     if args.out:
         safe, defused = _defuse(table)
         _write_csv(safe, args.out)
-        print(f"wrote {args.out}")
+        print(f"wrote {args.out}" + (f" (through the link to {args.out.resolve()})" if args.out.is_symlink() else ""))
         if defused:
             print(f"note: {defused} text cell(s) starting with = + - or @ were written with a leading ' so that a "
                   "spreadsheet shows them as text, not as a formula (CSV injection guard, OWASP)")
@@ -291,8 +348,13 @@ def _cmd_worth(args) -> int:
     from evidence_lib.published.readings import summary_for_row
     from evidence_lib.loaders.user_input import InputError, read_studies, read_summaries
 
+    from evidence_lib.bayes.priors import normal_mu
+
     tau_prior = _prior_set(args).tau
-    mu_prior = (0.0, args.mu_sd)
+    try:
+        mu_prior = normal_mu(0.0, args.mu_sd)
+    except ValueError as err:
+        raise ValueError(f"--mu-sd {args.mu_sd:g}: {err}") from None
     _check_favours(args)
     if args.studies:
         cases = {args.studies.name: read_studies(args.studies, args.favours)}
@@ -328,6 +390,46 @@ def _cmd_worth(args) -> int:
               f"now P(benefit) {nt.current['p_benefit']:.3f}, "
               f"P(benefit beyond {threshold:.3g}) {nt.current['p_benefit_beyond']:.3f}:")
         print(nt.table.round(4).to_string())
+    return 0
+
+
+def _cmd_bias(args) -> int:
+    """Small-study effects and selective publication for a user's study file (issue 20)."""
+    from evidence_lib.figures.tables import fmt_p4
+    from evidence_lib.loaders.user_input import read_studies
+    from evidence_lib.questions.bias.suite import bias_suite
+
+    if args.plot and args.plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise ValueError(f"--plot {args.plot}: the file name must end in .png, .svg or .pdf")
+    _check_outputs({"--plot": args.plot}, [args.studies])
+    studies = read_studies(args.studies, args.favours)
+    suite = bias_suite(studies)
+    table = suite.to_frame().set_index("method")
+    shown = table[["estimate", "low", "high", "stat"]].round(3).astype(object).where(table[["estimate", "low", "high", "stat"]].notna(), "")
+    shown["pval"] = [fmt_p4(p) if p == p and p is not None else "" for p in table["pval"]]
+    shown["note"] = table["note"]
+    print(f"{args.studies.name}: k = {len(studies)}, {studies.measure or 'effects as given'} (analysis scale), "
+          f"favours {studies.favours}")
+    print(shown.to_string())
+    if args.bayes:
+        from evidence_lib.questions.bias_averaging import bias_model_average
+
+        ma = bias_model_average(studies)
+        print(f"bias-aware model averaging (RoBMA's model space and default priors, computed by quadrature): "
+              f"BF(effect) {ma.bf_effect:.3g}, BF(heterogeneity) {ma.bf_heterogeneity:.3g}, BF(bias) {ma.bf_bias:.3g}; "
+              f"model-averaged estimate {ma.estimate + 0.0:.3f} [{ma.low + 0.0:.3f}, {ma.high + 0.0:.3f}]; "
+              f"p_benefit_averaged {ma.p_benefit_averaged:.3f}, p_benefit {ma.p_benefit:.3f} (given an effect)")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from evidence_lib.figures import plots
+
+        ax = plots.funnel(studies, fit=None, contours=(0.90, 0.95, 0.99), title=args.title)
+        out = args.plot
+        _atomic_write(out, lambda handle: ax.figure.savefig(handle, dpi=plots.DPI, bbox_inches="tight",
+                                                            format=out.suffix.lower()[1:]))
+        print(f"wrote {out}")
     return 0
 
 
@@ -379,8 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     rd = sub.add_parser(
         "readings", help="frequentist and Bayesian readings side by side",
         description="Without a file: every published result (data/published_results.csv).\n"
-                    "--studies FILE: columns study, yi, and sei or vi; optional measure (SMD, RR, OR;\n"
-                    "  yi is a log ratio for RR and OR).\n"
+                    "--studies FILE: columns study, yi, and sei or vi; optional measure (SMD, MD, RD, RR, OR,\n"
+                    "  HR; yi is a log ratio for RR, OR and HR).\n"
                     "--summary FILE: columns label, estimate (blank if only the CI was published),\n"
                     "  ci_low, ci_high (95 %, ratios as ratios), measure (SMD, RR, OR),\n"
                     "  favours_intervention (lower, higher); optional k (<= 10000), q, i2 (percent in [0, 100)), n,\n"
@@ -423,43 +525,78 @@ def build_parser() -> argparse.ArgumentParser:
     wo.add_argument("--true-effect", type=_number, action="append", metavar="X",
                     help="assumed true effect magnitude for the design analysis, analysis scale (repeatable; "
                          "default 0.2 and 0.5 for SMD, log 1.5 and log 2 for ratios)")
-    wo.add_argument("--n-per-arm", type=int, default=100, metavar="N", help="size of each new trial's arms (100)")
-    wo.add_argument("--trials", type=int, default=1, metavar="T", help="number of new trials (1)")
+    wo.add_argument("--n-per-arm", type=_whole(2, 10**9), default=100, metavar="N",
+                    help="size of each new trial's arms (100)")
+    wo.add_argument("--trials", type=_whole(1, 1000), default=1, metavar="T", help="number of new trials (1)")
     wo.add_argument("--threshold", type=_number, metavar="X",
                     help="smallest effect that matters, analysis scale (default 0.2 SMD, log 1.25 for ratios)")
     wo.add_argument("--target", type=_number, default=0.9, metavar="P",
                     help="decision target for P(benefit beyond the threshold) (0.9)")
     wo.add_argument("--control-risk", type=_number, metavar="P", help="control arm's event risk (needed for RR/OR)")
-    wo.add_argument("--draws", type=int, default=2000, metavar="D", help="simulated next trials (2000)")
-    wo.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (1)")
+    wo.add_argument("--draws", type=_whole(1, MAX_DRAWS), default=2000, metavar="D",
+                    help=f"simulated next trials (2000; at most {MAX_DRAWS:,})")
+    wo.add_argument("--seed", type=_whole(0), default=1, metavar="S", help="random seed (1)")
     wo.set_defaults(func=_cmd_worth)
+
+    bi = sub.add_parser(
+        "bias", help="small-study effects and selective publication: the frequentist methods and a bias-aware average",
+        description="For a CSV of study effects: Egger's regression test, the rank test, trim and fill, fail-safe N,\n"
+                    "PET-PEESE and the 3PSM selection model (metafor parity), each with its adjusted estimate or\n"
+                    "a line saying why the data cannot identify it; with --bayes, RoBMA's model average over\n"
+                    "effect x heterogeneity x bias computed by quadrature. --plot draws the contour-enhanced funnel.",
+        epilog="example:\n  evidence-lib bias --studies trials.csv --favours lower --plot funnel.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    bi.add_argument("--studies", type=Path, required=True, metavar="FILE.csv", help="a CSV of study effects")
+    bi.add_argument("--favours", choices=("lower", "higher"), required=True,
+                    help="the side of 0 that favours the intervention")
+    bi.add_argument("--bayes", action=argparse.BooleanOptionalAction, default=True,
+                    help="also the bias-aware Bayesian model average (default on)")
+    bi.add_argument("--plot", type=Path, metavar="FILE.png", help="the contour-enhanced funnel plot (.png, .svg, .pdf)")
+    bi.add_argument("--title", metavar="TEXT", help="a title for the funnel plot")
+    bi.set_defaults(func=_cmd_bias)
     return parser
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-
-    def one_line(message, category, *_args, **_kwargs):
-        print(f"evidence-lib {args.command}: warning: {message}", file=sys.stderr)
-
+    # first: Ctrl-C or SIGTERM during the (slow) imports below ends with one line, not a traceback
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler), signal.signal(signal.SIGTERM, _stop)
+    command = "evidence-lib"
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = f"evidence-lib {args.command}"
+
+        def one_line(message, category, *_args, **_kwargs):
+            print(f"{command}: warning: {message}", file=sys.stderr)
+
         with warnings.catch_warnings():
             warnings.showwarning = one_line
-            return args.func(args)
-    except ValueError as err:  # bad file or option (user_input.InputError is one): a message, no traceback
-        print(f"evidence-lib {args.command}: error: {err}", file=sys.stderr)
-        return USAGE_ERROR
-    except ConvergenceError as err:  # an iterative fit on the user's figures did not converge
-        print(f"evidence-lib {args.command}: error: {err}", file=sys.stderr)
+            code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers below, not at interpreter exit
+        return code
+    except KeyboardInterrupt:
+        print(f"{command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:  # the reader stopped early (`... | head`): not an error (before OSError, its base)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (ValueError, ConvergenceError) as err:  # bad file or option (user_input.InputError is one), or a fit
+        print(f"{command}: error: {err}", file=sys.stderr)  # on the user's figures that did not converge
         return USAGE_ERROR
     except OSError as err:  # e.g. --out on a full disk or a read-only folder
         where = f"{err.filename}: " if err.filename else ""
-        print(f"evidence-lib {args.command}: error: {where}{err.strerror or err}", file=sys.stderr)
+        print(f"{command}: error: {where}{err.strerror or err}", file=sys.stderr)
         return USAGE_ERROR
-    except BrokenPipeError:  # the reader stopped early (`... | head`): not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous[0])
+            signal.signal(signal.SIGTERM, previous[1])
 
 
 if __name__ == "__main__":

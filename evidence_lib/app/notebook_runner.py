@@ -114,10 +114,16 @@ def execute(source: Path, *, timeout: int = 1200, kernel_stderr=None, clients: s
         nb.cells[i].source = "pass"
     try:
         client.execute(env=kernel_env(), stderr=kernel_stderr if kernel_stderr is not None else subprocess.DEVNULL)
+    except BaseException:
+        if getattr(client, "_async_cleanup_kernel_future", None) is not None:  # nbclient's signal handler ran
+            raise KeyboardInterrupt from None
+        raise
     finally:
         clients.discard(client)
         for i, source in live.items():
             nb.cells[i].source = source
+    if getattr(client, "_async_cleanup_kernel_future", None) is not None:  # a signal reached nbclient, which
+        raise KeyboardInterrupt  # stopped the kernel; the notebook may still have come back: never "done"
     return nb
 
 
@@ -351,6 +357,10 @@ def select(names: list[str] | None, notebook_dir: Path = NOTEBOOK_DIR) -> list[P
     sources = notebook_sources(notebook_dir)
     if not names:
         return sources
+    blank = [n for n in names if not str(n).strip()]
+    if blank:
+        raise ValueError(f"an empty notebook name {blank[0]!r} would match every notebook; give a stem or a "
+                         f"number prefix such as 03, or no name to run all")
     chosen = [s for s in sources if any(s.stem == n or s.stem.startswith(n) for n in names)]
     if not chosen:
         raise ValueError(f"no notebook matches {names}; have {[s.stem for s in sources]}")

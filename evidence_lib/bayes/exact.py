@@ -122,6 +122,13 @@ class NormalModel:
         return True, True
 
 
+def conditional_likelihood(yi, vi, tau, mu_prior):
+    """log L(tau), m(tau), v(tau) of the module docstring (mu integrated under ``mu_prior``,
+    flat or normal), broadcasting: ``yi`` (..., k) with ``tau`` (...)."""
+    model = NormalModel(np.asarray(yi, float), np.asarray(vi, float), as_tau_prior(None), as_mu_prior(mu_prior))
+    return model.cond(tau)
+
+
 # -------------------------------------------------------------------------- marginals
 class _Marginal:
     """A univariate posterior: subclasses give cdf, pdf, moments and a starting point."""
@@ -581,7 +588,7 @@ class _QuadMixture(_MixtureMarginal):
 
 # ------------------------------------------------------------------------- public API
 def _level(level) -> float:
-    level = float(np.asarray(level, float))
+    level = checks.scalar("level", level)  # a bool or "0.95" is refused, not coerced
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
     return level

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evidence_lib.core import checks
 from evidence_lib.core.measures import benefit_sign, check_favours
 
 PARAMS = ("mu", "tau", "theta_new")
@@ -43,8 +44,8 @@ def summarise(post, *, favours=None, level: float = 0.95, threshold: float | Non
     """
     from evidence_lib.bayes.exact import ExactPosterior
 
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
+    level = checks.level(level)
+    threshold = checks.scalar("threshold", threshold, allow_none=True)
     tails = (0.5 - level / 2, 0.5 + level / 2)
     bounds = benefit_bounds(favours)
     if isinstance(post, ExactPosterior):

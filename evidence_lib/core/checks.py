@@ -1,15 +1,22 @@
 """Input checks shared by every engine: bad input raises, it never becomes a number.
 
 Numbers are numbers: a bool (``True``) or a string (``"0.1"``) is refused, not coerced.
-Study effects and variances must lie in :data:`YI_MAX` / :data:`VI_RANGE` (see
-:func:`finite_range`); text is read with :func:`read_text`, which names the file on every
-failure (missing, a directory, unreadable, not UTF-8).
+Complex numbers are refused too (NumPy would drop the imaginary part with a warning).
+Study effects and variances must lie in :data:`YI_MAX` / :data:`VI_RANGE`, and the variances
+within :data:`VI_RATIO_MAX` of each other (see :func:`finite_range`); counts are whole
+(:func:`whole`: ``10.7`` or ``True`` refused, never rounded), levels lie in (0, 1)
+(:func:`level`), probabilities are finite and sum to one (:func:`probabilities`), and a large
+array is sized before it is allocated (:func:`memory`). Positions in messages count from 1.
+Text is read with :func:`read_text`, which names the file on every failure (missing, a
+directory, a FIFO or device, unreadable, not UTF-8).
 """
 
 from __future__ import annotations
 
 import numbers
+import os
 import re
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +25,16 @@ import numpy as np
 #: weights overflow (or underflow to 0) in double precision.
 YI_MAX = 1e100
 VI_RANGE = (1e-100, 1e100)
+#: largest ratio max(vi)/min(vi) (of the weights 1/vi) accepted together. Sums of weights are
+#: formed in double precision (relative rounding unit eps = 2.2e-16): a study whose weight is
+#: below eps times the largest adds nothing to Σw or Σwy, so its data would be silently ignored
+#: and the pooled value and its SE differ from the exact (rational) ones. At a ratio of 1e12 the
+#: smallest weight still counts with ~4500 rounding units (about 3.6 significant digits) in a
+#: sum dominated by the largest; beyond it the result is refused, not returned.
+VI_RATIO_MAX = 1e12
+#: largest array (bytes) a public function allocates at once; larger work is chunked or refused
+#: by :func:`memory` with the size and how to reduce it
+MEMORY_LIMIT = 2 * 2**30
 #: largest number of studies a published summary may claim: its reconstruction builds k pseudo-studies
 #: (k = 10,000 reads in about 0.5 s; 1e8 would need ~85 GiB)
 K_MAX = 10_000
@@ -26,20 +43,24 @@ NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def _not_coercible(name: str, x) -> None:
-    """Refuse bools and strings anywhere in ``x`` (NumPy would turn them into 1.0 and 0.1)."""
+    """Refuse None, bools, strings and complex numbers anywhere in ``x`` (NumPy would turn them
+    into NaN, 1.0 and 0.1, or drop the imaginary part)."""
+    if x is None:
+        raise ValueError(f"{name} is missing (None); give numbers")
     if isinstance(x, (list, tuple)):
         items = x  # checked one by one: np.asarray([True, 0.5]) is already [1.0, 0.5]
     else:
         arr = np.asarray(x)
-        items = arr.ravel() if arr.dtype.kind in "ObUS" else ()
+        items = arr.ravel() if arr.dtype.kind in "ObUSc" else ()
     for v in items:
         v = v.item() if isinstance(v, np.generic) else v
-        if isinstance(v, (bool, str, bytes)):
-            raise ValueError(f"{name} must be numeric: got {type(v).__name__} {v!r} (give numbers, not text or "
-                             "True/False)")
+        if isinstance(v, (bool, str, bytes, complex)):
+            raise ValueError(f"{name} must be numeric (real numbers): got {type(v).__name__} {v!r} (give numbers, not text, "
+                             "True/False or complex numbers)")
 
 
-def _positions(bad: np.ndarray) -> str:
+def positions(bad: np.ndarray) -> str:
+    """``position(s) [..] (counting from 1)`` for a boolean mask: messages count as a reader does."""
     return f"position(s) {(np.flatnonzero(bad) + 1).tolist()} (counting from 1)"
 
 
@@ -56,7 +77,7 @@ def as_vector(name: str, x, *, min_len: int = 1) -> np.ndarray:
         raise ValueError(f"{name} needs at least {min_len} value(s), got {len(arr)}")
     bad = ~np.isfinite(arr)
     if bad.any():
-        raise ValueError(f"{name} contains NaN or infinite values at {_positions(bad)}")
+        raise ValueError(f"{name} contains NaN or infinite values at {positions(bad)}")
     return arr
 
 
@@ -64,6 +85,9 @@ def scalar(name: str, value, *, strictly_positive: bool = False, allow_none: boo
     """One finite number (ValueError otherwise), > 0 if ``strictly_positive``; None passes if ``allow_none``."""
     if value is None and allow_none:
         return None
+    _not_coercible(name, value)
+    if np.ndim(value) == 0 and isinstance(value, numbers.Real) and not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
     arr = as_vector(name, value)
     if arr.size != 1:
         raise ValueError(f"{name} must be a single number, got {arr.size} values")
@@ -82,30 +106,84 @@ def whole(name: str, value, *, minimum: int = 1, maximum: int | None = None) -> 
     return int(value)
 
 
-def finite_range(yi: np.ndarray, vi: np.ndarray) -> None:
-    """Raise ValueError unless |yi| <= YI_MAX and vi in VI_RANGE, naming the studies (counting from 1)."""
+def finite_range(yi: np.ndarray, vi: np.ndarray, labels=None) -> None:
+    """Raise ValueError unless |yi| <= YI_MAX, vi in VI_RANGE and max(vi)/min(vi) <= VI_RATIO_MAX
+    (the dynamic-range rule on the weights 1/vi, see :data:`VI_RATIO_MAX`), naming the studies by
+    ``labels`` (default: "study 1", "study 2", ... counting from 1)."""
+    labels = labels or [f"study {i}" for i in range(1, len(yi) + 1)]
     lo, hi = VI_RANGE
     for arr, what, bad in ((yi, f"yi must lie within ±{YI_MAX:g}", np.abs(yi) > YI_MAX),
                            (vi, f"vi (sei²) must lie in [{lo:g}, {hi:g}]", (vi < lo) | (vi > hi))):
         if bad.any():
-            where = ", ".join(f"study {i + 1} ({arr[i]:g})" for i in np.flatnonzero(bad)[:5])
+            where = ", ".join(f"{labels[i]} ({arr[i]:g})" for i in np.flatnonzero(bad)[:5])
             raise ValueError(f"{what} (beyond it the weights 1/vi overflow double precision; change the "
                              f"units of the effect); got {where}")
+    small, large = int(np.argmin(vi)), int(np.argmax(vi))
+    if vi[large] > VI_RATIO_MAX * vi[small]:
+        raise ValueError(f"the variances span more than {VI_RATIO_MAX:.0e} ({labels[large]}: vi {vi[large]:g}, "
+                         f"{labels[small]}: vi {vi[small]:g}, ratio {vi[large] / vi[small]:.2g}): the weights 1/vi "
+                         "cannot be summed exactly in double precision, so the smallest weights would be lost; "
+                         "check those studies' standard errors, or leave out the studies that carry no information")
+
+
+def level(value, name: str = "level") -> float:
+    """A probability level strictly between 0 and 1 (0.95); bools and text ("0.95") are refused."""
+    value = scalar(name, value)
+    if not 0 < value < 1:
+        raise ValueError(f"{name} must lie strictly between 0 and 1 (e.g. 0.95), got {value:g}")
+    return value
+
+
+def probabilities(name: str, values, length: int) -> np.ndarray:
+    """``length`` finite probabilities > 0 that sum to one (within 1e-9)."""
+    arr = as_vector(name, values)
+    if arr.shape != (length,) or (arr <= 0).any() or abs(arr.sum() - 1) > 1e-9:
+        raise ValueError(f"{name} must be {length} positive probabilities summing to 1, got {arr.tolist()}")
+    return arr
+
+
+def memory(what: str, shape: tuple, *, copies: int = 1, hint: str) -> None:
+    """Raise ValueError before allocating ``copies`` float64 arrays of ``shape`` beyond MEMORY_LIMIT,
+    with the size and ``hint`` (how to reduce it)."""
+    size = 8.0 * copies * float(np.prod([float(n) for n in shape]))
+    if size > MEMORY_LIMIT:
+        dims = " x ".join(f"{int(n):,}" for n in shape)
+        raise ValueError(f"{what} would need {size / 2**30:.1f} GiB ({copies} array(s) of {dims} numbers; the limit "
+                         f"is {MEMORY_LIMIT / 2**30:g} GiB): {hint}")
+
+
+def _unreadable(path, err: OSError, error):
+    """``error(message)`` naming ``path`` and what the operating system said."""
+    if isinstance(err, FileNotFoundError):
+        return error(f"{path}: no such file")
+    if isinstance(err, PermissionError):
+        return error(f"{path}: permission denied (the file cannot be read)")
+    return error(f"{path}: cannot be read ({err.strerror or err})")
+
+
+def regular_file(path, error=ValueError) -> Path:
+    """``path`` if it names a regular file; ``error(message)`` naming it otherwise (missing, a
+    directory, a FIFO, device or socket: reading those could wait for ever)."""
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as err:
+        raise _unreadable(path, err, error) from None
+    if stat.S_ISDIR(mode):
+        raise error(f"{path} is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        raise error(f"{path} is not a regular file (a pipe, device or socket); save the data to a file and name it")
+    return path
 
 
 def read_text(path, error=ValueError) -> str:
-    """The text of a UTF-8 file (a byte-order mark is fine); ``error(message)`` naming the file otherwise."""
-    path = Path(path)
+    """The text of a UTF-8 regular file (a byte-order mark is fine); ``error(message)`` naming the file
+    otherwise (:func:`regular_file`)."""
+    path = regular_file(path, error)
     try:
         raw = path.read_bytes()
-    except IsADirectoryError:
-        raise error(f"{path} is a directory, not a file") from None
-    except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
-    except PermissionError:
-        raise error(f"{path}: permission denied (the file cannot be read)") from None
     except OSError as err:
-        raise error(f"{path}: cannot be read ({err.strerror or err})") from None
+        raise _unreadable(path, err, error) from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise error(f"{path} is UTF-16 text; save it as 'CSV UTF-8 (comma delimited)'")
     if raw.startswith(b"PK\x03\x04"):
@@ -132,7 +210,7 @@ def positive(name: str, arr: np.ndarray) -> np.ndarray:
     """Raise ValueError unless every value is > 0."""
     bad = arr <= 0
     if bad.any():
-        raise ValueError(f"{name} must be > 0; offending {_positions(bad)}")
+        raise ValueError(f"{name} must be > 0; offending {positions(bad)}")
     return arr
 
 
@@ -140,8 +218,24 @@ def at_least(name: str, arr: np.ndarray, lower: float) -> np.ndarray:
     """Raise ValueError unless every value is >= lower."""
     bad = arr < lower
     if bad.any():
-        raise ValueError(f"{name} must be >= {lower}; offending {_positions(bad)}")
+        raise ValueError(f"{name} must be >= {lower}; offending {positions(bad)}")
     return arr
+
+
+def seed(value, name: str = "random_seed"):
+    """A random seed: None, a whole number >= 0 (not a bool), or a NumPy Generator/SeedSequence."""
+    if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence)):
+        return value
+    return whole(name, value, minimum=0)
+
+
+def columns(what: str, table, required) -> None:
+    """Raise ValueError unless ``table`` is a DataFrame holding every ``required`` column (named)."""
+    if not hasattr(table, "columns"):
+        raise ValueError(f"{what} takes a table (pandas DataFrame), got {type(table).__name__}")
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise ValueError(f"{what}: the table lacks column(s) {missing}")
 
 
 def choice(name: str, value: str, options) -> str:

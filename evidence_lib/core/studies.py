@@ -56,7 +56,7 @@ class Studies:
         if len(set(labels)) != len(labels):
             raise ValueError(f"study labels must be unique; repeated: "
                              f"{sorted({x for x in labels if labels.count(x) > 1})}")
-        checks.finite_range(yi, sei**2)  # every engine takes a Studies: one range check for all
+        checks.finite_range(yi, sei**2, labels)  # every engine takes a Studies: one range check for all
         if self.estimate_only and len(yi) != 1:
             raise ValueError(f"an estimate-only summary holds one estimate, got {len(yi)}")
         if self.data is not None:
@@ -93,14 +93,23 @@ class Studies:
         regress on, rank by or fill along the SE and then have nothing to work with."""
         if len(self) and np.ptp(self.sei) <= 1e-12 * float(self.sei.max()):
             raise ValueError(f"{method} is not identified: every study has the same standard error "
-                             "(as the pseudo-studies of a published summary have), so effects cannot be "
+                             "(as the pseudo-studies of a published summary have), so the model is not of full rank and effects cannot be "
                              "related to study size; it needs study-level data")
 
     def subset(self, rows) -> Studies:
         """The studies selected by a boolean mask or positions (same measure and direction)."""
-        idx = np.arange(len(self))[np.asarray(rows)]
+        rows = np.asarray(rows)
+        if rows.size == 0:
+            raise ValueError("subset: the selection holds no study (an empty list or mask); select at least one")
+        if rows.dtype == bool and rows.shape != (len(self),):
+            raise ValueError(f"subset: a mask needs one True/False per study ({len(self)}), got {rows.shape}")
+        if rows.dtype != bool and (rows.dtype.kind not in "iu" or rows.ndim != 1):
+            raise ValueError(f"subset: give a mask or whole positions (counting from 0, as Python does), got {rows!r}")
+        if rows.dtype != bool and ((rows >= len(self)) | (rows < -len(self))).any():
+            raise ValueError(f"subset: positions must lie in 0..{len(self) - 1} (counting from 0), got {rows.tolist()}")
+        idx = np.arange(len(self))[rows]
         if len(idx) == 0:
-            raise ValueError("the selection holds no study")
+            raise ValueError("subset: the selection holds no study (the mask is all False); select at least one")
         return replace(self, yi=self.yi[idx], sei=self.sei[idx], labels=tuple(self.labels[i] for i in idx),
                        data=None if self.data is None else self.data.iloc[idx])
 

@@ -12,7 +12,8 @@ import pandas as pd
 from scipy.special import gammaln
 from scipy.stats import norm
 
-from evidence_lib.core.checks import as_vector, at_least, positive, same_length
+from evidence_lib.core import checks
+from evidence_lib.core.checks import as_vector, at_least, positions, positive, same_length
 from evidence_lib.core.measures import MEASURES, check_measure, is_ratio
 from evidence_lib.core.studies import Studies
 
@@ -59,14 +60,14 @@ def check_counts(e1, n1, e2, n2, *, min_len: int = 1):
     for name, arr in arrays.items():
         off = arr != np.round(arr)
         if off.any():
-            raise ValueError(f"{name} must hold whole counts; offending positions {np.flatnonzero(off).tolist()}")
+            raise ValueError(f"{name} must hold whole counts; offending {positions(off)}")
     for arm in ("1", "2"):
         events, total = arrays["e" + arm], arrays["n" + arm]
         at_least("e" + arm, events, 0)
         at_least("n" + arm, total, 1)
         over = events > total
         if over.any():
-            raise ValueError(f"e{arm} must be <= n{arm}; offending positions {np.flatnonzero(over).tolist()}")
+            raise ValueError(f"e{arm} must be <= n{arm}; offending {positions(over)}")
     return arrays["e1"], arrays["n1"], arrays["e2"], arrays["n2"]
 
 
@@ -116,15 +117,14 @@ def se_from_ci(ci_low, ci_high, *, measure: str = "SMD", level: float = 0.95) ->
     scale; linear measures are "SMD", "MD", "RD".
     """
     check_measure(measure, allow_none=False, options=MEASURES)
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
+    level = checks.level(level)
     low, high = as_vector("ci_low", ci_low), as_vector("ci_high", ci_high)
     same_length(ci_low=low, ci_high=high)
     if is_ratio(measure):
         low, high = np.log(positive("ci_low", low)), np.log(positive("ci_high", high))
     inverted = low >= high
     if inverted.any():
-        raise ValueError(f"ci_low must be < ci_high; offending positions {np.flatnonzero(inverted).tolist()}")
+        raise ValueError(f"ci_low must be < ci_high; offending {positions(inverted)}")
     return (high - low) / (2 * norm.ppf((1 + level) / 2))
 
 

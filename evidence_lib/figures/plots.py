@@ -584,6 +584,30 @@ def design_curves(designs: dict, *, axes=None, title=None):
 
 
 @styled
+def adjusted_estimates(table, *, measure="SMD", favours=None, ax=None, title=None):
+    """A forest of adjusted estimates: one row per method (``table`` columns ``method``,
+    ``estimate``, ``low``, ``high`` and ``reading``, "frequentist" or "Bayesian"), frequentist
+    squares in blue, Bayesian circles in orange; rows without an estimate are left out."""
+    rows = table[np.isfinite(table["estimate"].to_numpy(float))].reset_index(drop=True)
+    ax = _axes(ax, (9, 0.5 * len(rows) + 1.6))
+    y = np.arange(len(rows))[::-1].astype(float)
+    for yi, (_, r) in zip(y, rows.iterrows()):
+        bayes = r["reading"] == "Bayesian"
+        lo, hi = (r["low"], r["high"]) if np.isfinite(r["low"]) else (r["estimate"], r["estimate"])
+        ax.errorbar(r["estimate"], yi, xerr=[[r["estimate"] - lo], [hi - r["estimate"]]], fmt="o" if bayes else "s",
+                    color=BAYES if bayes else FREQ, capsize=2, ms=5)
+    ax.set_yticks(y, [textwrap.fill(str(m), 44) for m in rows["method"]])
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(-0.8, len(rows) - 0.2)
+    ax.set_xlim(*_ratio_span(np.nanmin(rows["low"].fillna(rows["estimate"])),
+                             np.nanmax(rows["high"].fillna(rows["estimate"])), measure))
+    measure_axis(ax, measure, favours)
+    if title:
+        ax.set_title(title, loc="left")
+    return ax
+
+
+@styled
 def funnel(studies, fit=None, *, groups=None, level=0.95, contours=None, ax=None, title=None,
            intervention="intervention"):
     """Funnel plot: each study's effect against its standard error (inverted axis); ``groups``

@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from evidence_lib.core.measures import is_ratio
 
@@ -71,8 +72,8 @@ COLUMNS = {
     "kh_pval": ("Knapp–Hartung p", "p"),
     "p_benefit": ("P(benefit)", "prob"), "p_benefit_beyond": ("P(benefit beyond the threshold)", "prob"),
     "p_benefit_averaged": ("P(benefit), averaged over models incl. no effect", "prob"),
-    "bf_effect": ("BF (effect)", "decimal2"), "bf_heterogeneity": ("BF (heterogeneity)", "decimal2"),
-    "bf_bias": ("BF (bias)", "decimal2"),
+    "bf_effect": ("BF (effect)", "bf"), "bf_heterogeneity": ("BF (heterogeneity)", "bf"),
+    "bf_bias": ("BF (bias)", "bf"),
     "p_positive": ("P(> 0)", "prob"),
     "i2": ("I²", "percent"), "q": ("Chi² (Q)", "decimal2"), "tau2_reported": ("τ² as printed", "decimal2"), "tau2": ("τ²", "decimal3"), "tau": ("τ", "decimal3"),
     "post_tau": ("posterior median τ", "decimal2"), "recon_tau2": ("τ² implied", "decimal3"),
@@ -146,6 +147,9 @@ def _cell(value, kind):
         return "yes" if bool(value) else "no"
     if kind == "favours":
         return {"lower": "lower values", "higher": "higher values"}.get(value, str(value))
+    if kind == "bf":  # a Bayes factor: two decimals, beyond 1,000 (or below 1/1,000) as a bound
+        v = float(value)
+        return "> 1,000" if v > 1000 else "< 0.001" if v < 0.001 else f"{v:,.2f}"
     digits = {"decimal2": 2, "decimal3": 3}[kind]
     return minus(f"{float(value):.{digits}f}")
 
@@ -182,6 +186,14 @@ def reader_frame(df: pd.DataFrame, columns: list[str], *, measure=None) -> pd.Da
     return pd.DataFrame(out, index=df.index)
 
 
+class ReaderTable(Styler):
+    """A Styler whose plain-text form is the table's text, not ``<Styler at 0x7f...>``: a notebook
+    stores both forms, and a memory address would change the output on every run."""
+
+    def __repr__(self) -> str:
+        return self.data.to_string(index=not all(self.hide_index_))
+
+
 def reader_table(df: pd.DataFrame, columns: list[str], *, measure=None, caption=None, index=False,
                  table_id="t"):
     """A styled HTML table of ``columns`` of ``df`` for readers (see the module doc).
@@ -194,7 +206,7 @@ def reader_table(df: pd.DataFrame, columns: list[str], *, measure=None, caption=
     frame = reader_frame(df, columns, measure=measure)
     if index:
         frame.index = [str(i) for i in df.index]
-    styler = frame.style.set_uuid(table_id)
+    styler = ReaderTable(frame, uuid=table_id)
     if not index:
         styler = styler.hide(axis="index")
     if caption:

@@ -41,6 +41,7 @@ from scipy import stats
 from scipy.optimize import minimize
 from scipy.special import expit, gammaln, log_expit, logsumexp
 
+from evidence_lib.core import checks
 from evidence_lib.core.checks import choice
 from evidence_lib.core.results import Result
 from evidence_lib.effects.effect_sizes import check_counts
@@ -50,6 +51,7 @@ from evidence_lib.questions.many_fits import binomial_mcse
 FITTED_MEASURES = ("OR",)
 MODELS = ("UM.FS",)
 N_AGQ = 21
+ANALYTIC_AGQ = 5  # from this many nodes on, the analytic posterior-mean derivatives are used
 _MODE_TOL = 1e-12
 _MODE_MAXITER = 200
 _POLISH = 20
@@ -113,31 +115,85 @@ class _Likelihood:
         self.const = float((gammaln(n1 + 1) - gammaln(e1 + 1) - gammaln(n1 - e1 + 1)
                             + gammaln(n2 + 1) - gammaln(e2 + 1) - gammaln(n2 - e2 + 1)).sum())
 
+    def _log_f(self, a, mu, tau, z):
+        """log f_i(tau z) - z²/2 per study (binomial coefficients left out)."""
+        eta1, eta2 = a + mu + tau * z / 2, a - tau * z / 2
+        return (self.e1 * log_expit(eta1) + (self.n1 - self.e1) * log_expit(-eta1)
+                + self.e2 * log_expit(eta2) + (self.n2 - self.e2) * log_expit(-eta2) - z**2 / 2)
+
     def _mode(self, a, mu, tau):
-        """Mode and curvature scale of z -> log f_i(tau z) - z²/2 (strictly concave), by Newton."""
+        """Mode and curvature scale of z -> log f_i(tau z) - z²/2 (strictly concave), by Newton with
+        step halving: for a large tau the full logistic Newton step can overshoot and oscillate (the
+        mode search for nAGQ = 1, where the optimiser tries tau near 7, did not converge without it)."""
         z = np.zeros(self.k)
+        value = self._log_f(a, mu, tau, z)
         for _ in range(_MODE_MAXITER):
             p1, p2 = expit(a + mu + tau * z / 2), expit(a - tau * z / 2)
             grad = tau / 2 * ((self.e1 - self.n1 * p1) - (self.e2 - self.n2 * p2)) - z
             curv = 1 + tau**2 / 4 * (self.n1 * p1 * (1 - p1) + self.n2 * p2 * (1 - p2))
             step = grad / curv
-            z = z + step
             if np.max(np.abs(step)) < _MODE_TOL:
-                return z, 1 / np.sqrt(curv)
+                return z + step, 1 / np.sqrt(curv)
+            new = self._log_f(a, mu, tau, z + step)
+            for _ in range(60):  # halve the steps that lower the (concave) objective
+                worse = new < value - 1e-13 * (1 + np.abs(value))
+                if not worse.any():
+                    break
+                step = np.where(worse, step / 2, step)
+                new = np.where(worse, self._log_f(a, mu, tau, z + step), new)
+            z, value = z + step, new
         raise ConvergenceError("adaptive quadrature: the mode search did not converge")
 
-    def evaluate(self, a, mu, tau, derivatives: bool = True):
-        """log L and, per study, the gradient (k, 3) and Hessian (k, 3, 3) in (alpha_i, mu, tau)."""
+    def _terms(self, a, mu, tau):
+        """Nodes z (k, J), linear predictors and log terms of each study's quadrature sum;
+        ``mu`` and ``tau`` may be scalars or one value per study."""
+        mu, tau = (np.broadcast_to(np.asarray(v, float), (self.k,)) for v in (mu, tau))
         centre, scale = self._mode(a, mu, tau)
         z = centre[:, None] + scale[:, None] * self.x                      # (k, J) nodes
-        eta1, eta2 = a[:, None] + mu + tau * z / 2, a[:, None] - tau * z / 2
+        eta1 = a[:, None] + mu[:, None] + tau[:, None] * z / 2
+        eta2 = a[:, None] - tau[:, None] * z / 2
         e1, n1, e2, n2 = (v[:, None] for v in (self.e1, self.n1, self.e2, self.n2))
         log_f = (e1 * log_expit(eta1) + (n1 - e1) * log_expit(-eta1)
                  + e2 * log_expit(eta2) + (n2 - e2) * log_expit(-eta2))
-        terms = np.log(scale)[:, None] + self.log_w - z**2 / 2 + log_f
+        return z, eta1, eta2, np.log(scale)[:, None] + self.log_w - z**2 / 2 + log_f
+
+    def _numeric_derivatives(self, a, mu, tau):
+        """Gradient (k, 3) and Hessian (k, 3, 3) of each study's quadrature log L_i in (alpha_i, mu, tau)
+        by central differences: with few nodes (``n_agq < ANALYTIC_AGQ``) the posterior-mean score
+        of :meth:`evaluate` is the derivative of the exact integral, not of the quadrature sum that
+        is maximised (the node placement moves with the parameters), and the optimiser stalls."""
+        theta = np.column_stack([a, np.full(self.k, mu), np.full(self.k, tau)])
+
+        def f(shift):
+            t = theta + shift
+            return logsumexp(self._terms(t[:, 0], t[:, 1], t[:, 2])[3], axis=1)
+
+        def e(p, h):
+            out = np.zeros(3)
+            out[p] = h
+            return out
+
+        f0, grad, hess = f(0.0), np.empty((self.k, 3)), np.empty((self.k, 3, 3))
+        for p in range(3):
+            hg, hh = 1e-5 * (1 + abs(theta[:, p])), 1e-3 * (1 + abs(theta[:, p]))
+            grad[:, p] = (f(e(p, 1) * hg[:, None]) - f(-e(p, 1) * hg[:, None])) / (2 * hg)
+            hess[:, p, p] = (f(e(p, 1) * hh[:, None]) - 2 * f0 + f(-e(p, 1) * hh[:, None])) / hh**2
+            for q in range(p):
+                hq = 1e-3 * (1 + abs(theta[:, q]))
+                d = [f((sp * e(p, 1))[None, :] * hh[:, None] + (sq * e(q, 1))[None, :] * hq[:, None])
+                     for sp, sq in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
+                hess[:, p, q] = hess[:, q, p] = (d[0] - d[1] - d[2] + d[3]) / (4 * hh * hq)
+        return grad, hess
+
+    def evaluate(self, a, mu, tau, derivatives: bool = True):
+        """log L and, per study, the gradient (k, 3) and Hessian (k, 3, 3) in (alpha_i, mu, tau)."""
+        z, eta1, eta2, terms = self._terms(a, mu, tau)
         log_l = logsumexp(terms, axis=1)
         if not derivatives:
             return float(log_l.sum() + self.const)
+        if len(self.x) < ANALYTIC_AGQ:
+            return (float(log_l.sum() + self.const), *self._numeric_derivatives(a, mu, tau))
+        e1, n1, e2, n2 = (v[:, None] for v in (self.e1, self.n1, self.e2, self.n2))
         post = np.exp(terms - log_l[:, None])                              # node weights, rows sum to 1
         p1, p2 = expit(eta1), expit(eta2)
         r1, r2, h1, h2 = e1 - n1 * p1, e2 - n2 * p2, n1 * p1 * (1 - p1), n2 * p2 * (1 - p2)
@@ -213,8 +269,7 @@ def random_effects_binomial(e1, n1, e2, n2, measure: str = "OR", model: str = "U
     """
     choice("measure", measure, FITTED_MEASURES)
     choice("model", model, MODELS)
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
+    level = checks.level(level)
     if isinstance(n_agq, bool) or not isinstance(n_agq, (int, np.integer)) or n_agq < 1:
         raise ValueError(f"n_agq must be a positive integer, got {n_agq!r}")
     e1, n1, e2, n2 = check_counts(e1, n1, e2, n2)
@@ -313,7 +368,7 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
     from evidence_lib.bayes.exact import exact_posterior
     from evidence_lib.frequentist.rma import random_effects
 
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(checks.seed(random_seed))
     mu = float(np.log(odds_ratio))
     alpha = float(np.log(control_risk / (1 - control_risk)))
     sizes = np.full(k, n)

@@ -17,6 +17,7 @@ from scipy import stats
 
 from evidence_lib.core.checks import choice
 from evidence_lib.core.errors import ConvergenceError
+from evidence_lib.core.studies import spread_by_keyword
 
 METHODS = ("REML", "ML", "DL", "EE")
 TESTS = ("z", "knha")
@@ -75,7 +76,8 @@ def _tau2(yi, vi, X, method: str) -> float:
     raise ConvergenceError(f"meta-regression: Fisher scoring for {method} tau2 did not converge in {_MAXITER} steps")
 
 
-def fit_meta_regression(yi, vi, X, *, method: str = "REML", test: str = "z", level: float = 0.95) -> MetaRegression:
+@spread_by_keyword
+def fit_meta_regression(yi, *, vi, X, method: str = "REML", test: str = "z", level: float = 0.95) -> MetaRegression:
     """Fit y ~ X (X holds the intercept column if wanted) with tau² by ``method``; see the module doc."""
     choice("method", method, METHODS)
     choice("test", test, TESTS)

@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import special, stats
 from scipy.optimize import brentq
 
+from evidence_lib.core import checks
 from evidence_lib.core.checks import choice
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.core.results import Result
@@ -232,8 +233,7 @@ def _check(studies, sei, vi, method, test, level, pi=PI_TYPES[0]):
     choice("method", method, METHODS)
     choice("test", test, TESTS)
     choice("pi", pi, PI_TYPES)
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
+    checks.level(level)
     return studies.yi, studies.vi
 
 
@@ -262,7 +262,7 @@ def random_effects(studies, *, sei=None, vi=None, method: str = "REML", test: st
     (:data:`ROOT_TOL_METAFOR` reproduces metafor's defaults; module docstring).
     """
     yi, vi = _check(studies, sei, vi, method, test, level, pi)
-    if tol is not None and not (np.isfinite(tol) and tol > 0):
+    if tol is not None and not checks.scalar("tol", tol) > 0:
         raise ValueError(f"tol must be a positive number or None (full precision), got {tol!r}")
     k = len(yi)
     tau2, tau2_se = _tau2(yi, vi, method, tol)
@@ -336,8 +336,18 @@ def subgroup_difference(fits: dict) -> dict:
     Introduction to Meta-Analysis, ch. 19): Q_b = Σ w_j (mu_j - mu_w)², w_j = 1/se_j², against
     chi²(J - 1). ``fits`` maps a subgroup name to its :func:`random_effects` fit (z test);
     ``difference`` is the first subgroup's mu minus the second's."""
+    if not isinstance(fits, dict):
+        raise ValueError(f"fits must map each subgroup name to its random_effects fit, got {type(fits).__name__}")
     if len(fits) < 2:
         raise ValueError(f"a subgroup difference needs at least 2 subgroups, got {len(fits)}")
+    for name, fit in fits.items():
+        if not (hasattr(fit, "estimate") and hasattr(fit, "se")):
+            raise ValueError(f"fits[{name!r}] must be a random_effects fit (with estimate and se), "
+                             f"got {type(fit).__name__}")
+        checks.scalar(f"fits[{name!r}].estimate", fit.estimate)
+        checks.scalar(f"fits[{name!r}].se", fit.se, strictly_positive=True)
+        if getattr(fit, "test", "z") != "z":
+            raise ValueError(f"fits[{name!r}] uses test={fit.test!r}; the Q_between test needs z-test fits")
     mu = np.array([f.estimate for f in fits.values()])
     w = 1 / np.array([f.se for f in fits.values()]) ** 2
     q = float(w @ (mu - w @ mu / w.sum()) ** 2)
@@ -346,7 +356,11 @@ def subgroup_difference(fits: dict) -> dict:
 
 
 def funnel_limits(mu: float, se_max: float, level: float = 0.95, n: int = 50) -> pd.DataFrame:
-    """Pseudo-confidence region of a funnel plot: mu ± z se for se in [0, se_max]."""
+    """Pseudo-confidence region of a funnel plot: mu ± z se for se in [0, se_max] at ``n`` points."""
+    mu = checks.scalar("mu", mu)
+    se_max = checks.scalar("se_max", se_max, strictly_positive=True)
+    level = checks.level(level)
+    n = checks.whole("n", n, minimum=2, maximum=100_000)
     se = np.linspace(0, se_max, n)
     z = stats.norm.ppf(0.5 + level / 2)
     return pd.DataFrame({"se": se, "low": mu - z * se, "high": mu + z * se})

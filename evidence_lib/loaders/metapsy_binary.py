@@ -42,7 +42,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evidence_lib.loaders.metapsy_selection import CONTROL_ARMS, Flow, arm_label, earliest_time_point, with_comparison_key
+from evidence_lib.core import checks
+from evidence_lib.loaders.metapsy_selection import COMPARISON, CONTROL_ARMS, Flow, arm_label, earliest_time_point, with_comparison_key
 
 COUNTS = [".event_arm1", ".totaln_arm1", ".event_arm2", ".totaln_arm2"]
 REPORTED = ["event_arm1", "totaln_arm1", "event_arm2", "totaln_arm2"]
@@ -50,6 +51,9 @@ OUTCOME_PRIORITY = ("remission", "response", "other dich")
 RATING_PRIORITY = ("clinician", "self-report")
 EXPORT_COLUMNS = ["study", "e1", "n1", "e2", "n2", "definition", "row_id", "set_aside"]
 EXPORT_NAME = "metapsy_perinatal_binary.csv"
+#: Metapsy columns the selection reads
+COLUMNS = COMPARISON + COUNTS + REPORTED + ["row_id", "time", "time_weeks", "outcome_type", "rating", "dich_paper",
+                                           "instrument", "target_group"]
 
 
 def split_counts(events: int, total: int, parts: int) -> list[tuple[int, int]]:
@@ -58,6 +62,17 @@ def split_counts(events: int, total: int, parts: int) -> list[tuple[int, int]]:
     n = [total // parts + (i < total % parts) for i in range(parts)]
     e = [events // parts + (i < events % parts) for i in range(parts)]
     return list(zip(e, n))
+
+
+def _check_counts(d: pd.DataFrame) -> None:
+    """ValueError naming the rows (by row_id) whose counts are not whole or whose events lie outside [0, total]."""
+    e1, n1, e2, n2 = (d[c].to_numpy(float) for c in COUNTS)
+    bad = ((np.round(d[COUNTS].to_numpy(float)) != d[COUNTS].to_numpy(float)).any(axis=1)
+           | (e1 < 0) | (e2 < 0) | (n1 < 1) | (n2 < 1) | (e1 > n1) | (e2 > n2))
+    if bad.any():
+        shown = d.loc[bad, ["row_id", "study", *COUNTS]].head(5).to_dict("records")
+        raise ValueError(f"select_binary: {int(bad.sum())} row(s) with impossible counts (whole numbers, 0 <= events "
+                         f"<= total, total >= 1, per arm): {shown}")
 
 
 def _priority(values: pd.Series, order) -> pd.Series:
@@ -105,12 +120,14 @@ def select_binary(df: pd.DataFrame | None = None, *, target_group: str | None = 
         from evidence_lib.loaders.metapsy import load_metapsy
 
         df = load_metapsy(target_group=target_group)
+    checks.columns("select_binary", df, COLUMNS)
     df = with_comparison_key(df)
     count = Flow()
 
     count("database rows" + ("" if target_group is None else f" (target_group == {target_group!r})"), df)
     d = df[df[COUNTS].notna().all(axis=1)]
     count("harmonised counts (.event_*, .totaln_*) filled", d)
+    _check_counts(d)
     d = d[d[REPORTED].notna().all(axis=1)]
     count("counts reported by the trial (not imputed from means)", d)
     d = d[(d[REPORTED].to_numpy() == d[COUNTS].to_numpy()).all(axis=1)]

@@ -38,12 +38,16 @@ import numpy as np
 import pandas as pd
 from pathlib import Path
 
+from evidence_lib.core import checks
 from evidence_lib.effects.effect_sizes import aggregate_correlated, g_from_events, smd
 from evidence_lib.core.studies import Studies
 
 RHO = 0.5
 CONTROL_ARMS = ("cau", "wl", "other ctr")
 COMPARISON = ["study", "condition_arm1", "multi_arm1", "condition_arm2", "multi_arm2"]
+#: Metapsy columns the selection reads
+COLUMNS = COMPARISON + ["row_id", "time", "time_weeks", ".g", ".g_se", "outcome_type", "instrument", "format",
+                        *(f"{v}_arm{a}" for v in ("n", "mean", "sd", "event", "totaln") for a in (1, 2))]
 
 DYADIC_RULE = (
     "An arm is dyadic when its psychotherapy treats the mother together with her infant and "
@@ -212,6 +216,10 @@ def select_perinatal_effects(df: pd.DataFrame | None = None, *, rho: float = RHO
         from evidence_lib.loaders.metapsy import load_metapsy
 
         df = load_metapsy()
+    checks.columns("select_perinatal_effects", df, COLUMNS)
+    rho = checks.scalar("rho", rho)
+    if not -1 <= rho <= 1:
+        raise ValueError(f"rho is a correlation in [-1, 1], got {rho:g}")
     df = with_comparison_key(df)
     count = Flow()
     count("perinatal rows (target_group == 'ppd')", df)

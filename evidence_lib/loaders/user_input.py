@@ -125,14 +125,14 @@ def read_studies(path, favours=None) -> Studies:
     for row, v in rows:
         spread_value = _number(name, row, col, v[col], positive=True)
         yi = _number(name, row, "yi", v["yi"])
-        vi = spread_value**2 if col == "sei" else spread_value
         if abs(yi) > YI_MAX:
             raise InputError(f"{name}, row {row}, column yi: expected |yi| <= {YI_MAX:g} (beyond it squares "
                              f"overflow double precision; change the units), got {v['yi']!r}")
-        if not VI_RANGE[0] <= vi <= VI_RANGE[1]:
-            limits = VI_RANGE if col == "vi" else tuple(math.sqrt(b) for b in VI_RANGE)
+        limits = VI_RANGE if col == "vi" else tuple(math.sqrt(b) for b in VI_RANGE)
+        if not limits[0] <= spread_value <= limits[1]:  # sei checked before squaring: 1e300**2 overflows
             raise InputError(f"{name}, row {row}, column {col}: expected {col} in [{limits[0]:g}, {limits[1]:g}] "
                              f"(beyond it the weights 1/vi overflow double precision), got {v[col]!r}")
+        vi = spread_value**2 if col == "sei" else spread_value
         out.append({"row": row, "study": v["study"], "yi": yi, "sei": math.sqrt(vi),
                     "measure": _word(name, row, "measure", v["measure"], MEASURES) if "measure" in v else ""})
     measures = {r["measure"] for r in out}
@@ -142,8 +142,11 @@ def read_studies(path, favours=None) -> Studies:
         raise InputError(f"{name}, row {other['row']}, column measure: expected the same measure in every row "
                          f"({first}, as in row {out[0]['row']}), got {other['measure']!r}")
     table = pd.DataFrame(out)
-    return Studies.from_frame(table.drop(columns="measure"), sei="sei", label="study",
-                              measure=table["measure"].iloc[0] or None, favours=favours)
+    try:
+        return Studies.from_frame(table.drop(columns="measure"), sei="sei", label="study",
+                                  measure=table["measure"].iloc[0] or None, favours=favours)
+    except ValueError as err:  # e.g. the variances' dynamic range (studies named by the column study)
+        raise InputError(f"{name}: {err}") from None
 
 
 def read_summaries(path) -> pd.DataFrame:
@@ -180,7 +183,7 @@ def read_summaries(path) -> pd.DataFrame:
                "estimate_used": estimate_or_midpoint(measure, est, lo, hi)[0], "ci_low": lo, "ci_high": hi}
         for col in ("k", "q", "i2", "n"):
             rec[col] = _number(name, row, col, v.get(col, ""), blank_ok=True,
-                               whole=col == "k", positive=col == "n")
+                               whole=col in ("k", "n"))
         definition = v.get("i2_definition", "")
         if definition not in ("", "Q", "tau2"):
             raise InputError(f"{name}, row {row}, column i2_definition: expected Q (RevMan's (Q - df)/Q) or "
@@ -201,6 +204,9 @@ def _check_heterogeneity(name, row, text, rec) -> None:
     if rec["k"] > K_MAX:
         raise InputError(f"{name}, row {row}, column k: expected k <= {K_MAX:,} (the reconstruction builds k "
                          f"pseudo-studies), got {text['k']!r}")
+    if rec["n"] < 2 * rec["k"]:
+        raise InputError(f"{name}, row {row}, column n: n = {text['n']} participants cannot fill k = {text['k']} "
+                         f"two-arm studies: expected n >= 2k = {2 * int(rec['k'])}")
     if not math.isnan(rec["i2"]) and not 0 <= rec["i2"] < 100:
         raise InputError(f"{name}, row {row}, column i2: expected I² as a percent in [0, 100), got {text['i2']!r}")
     usable_n = rec["measure"] == "SMD" and not math.isnan(rec["n"])

@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from evidence_lib.bayes import priors
+from evidence_lib.core import checks
 from evidence_lib.loaders.packaged import load_published
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.frequentist.rma import random_effects
@@ -121,6 +122,8 @@ def summary_for_row(row) -> object:
 def read_row(row, prior_set: PriorSet | None = None) -> dict:
     """Both readings of one published row (a mapping with the published_results columns)."""
     prior_set = prior_set or default_prior_set()
+    if not isinstance(prior_set, PriorSet):
+        raise ValueError(f"prior_set must be a PriorSet (e.g. default_prior_set()), got {type(prior_set).__name__}")
     measure = row["measure"]
     out = {"prior_set": prior_set.label}
 
@@ -200,6 +203,8 @@ def harmonise(published: pd.DataFrame) -> Harmonised:
     positive always means benefit (columns ``benefit_estimate``, ``benefit_ci_low``,
     ``benefit_ci_high``). Rows whose direction is unknown are left out and listed.
     """
+    checks.columns("harmonise", published, ("result_id", "measure", "estimate_used", "ci_low", "ci_high",
+                                            "favours_intervention"))
     df = published[published["ci_low"].notna()].copy()
     sign = df["favours_intervention"].map(benefit_sign)
     unknown = sign.isna()

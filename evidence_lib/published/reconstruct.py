@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evidence_lib.core import checks
 from evidence_lib.core.results import Result
 from evidence_lib.core.checks import K_MAX, YI_MAX, scalar, whole
 from evidence_lib.effects.effect_sizes import se_from_ci
@@ -118,9 +119,7 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
     the I² is used. ``favours`` ("lower"/"higher") and ``label`` travel with the result.
     """
     check_measure(measure, allow_none=False, options=PUBLISHED)
-    level = scalar("level", level)
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level}")
+    level = checks.level(level)
     lo, hi = scalar("ci_low", ci_low), scalar("ci_high", ci_high)
     est = scalar("estimate", estimate, allow_none=True)
     for name, value in (("estimate", est), ("ci_low", lo), ("ci_high", hi)):
@@ -136,13 +135,16 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
         raise ValueError(f"estimate {est} lies outside its CI ({lo}, {hi})")
     if k is not None:
         k = whole("k", k, maximum=K_MAX)
-    q, i2, n_total = (scalar(name, v, allow_none=True) for name, v in (("q", q), ("i2", i2), ("n_total", n_total)))
+    q, i2 = (scalar(name, v, allow_none=True) for name, v in (("q", q), ("i2", i2)))
+    if n_total is not None:
+        n_total = whole("n_total", n_total, minimum=2)
+        if k is not None and n_total < 2 * k:
+            raise ValueError(f"n_total = {n_total} participants cannot fill k = {k} two-arm studies: "
+                             f"n_total must be >= 2k = {2 * k}")
     if q is not None and q < 0:
         raise ValueError(f"q must be >= 0, got {q}")
     if i2 is not None and not 0 <= i2 < 100:
         raise ValueError(f"i2 is a percentage in [0, 100); got {i2}")
-    if n_total is not None and n_total <= 0:
-        raise ValueError(f"n_total must be > 0, got {n_total}")
 
     y_lo, y_hi = float(to_analysis_scale(lo, measure)), float(to_analysis_scale(hi, measure))
     se = float(se_from_ci(lo, hi, measure=measure, level=level)[0])

@@ -115,8 +115,7 @@ def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z"
     needs_tau(studies, "design analysis")
     checks.choice("test", test, ("z", "knha"))
     checks.choice("tau", tau, TAU_SOURCES)
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
+    level = checks.level(level)
     effects = checks.as_vector("true_effects", true_effects)
     fit = random_effects(studies, method="DL", test="z", level=level)
     tau_hat, se = fit.tau, fit.se
@@ -128,8 +127,10 @@ def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z"
         if random_seed is None:
             raise ValueError("random_seed is required for the simulated design analysis (test='knha' or "
                              "tau='posterior')")
-        draws = int(checks.scalar("draws", draws, strictly_positive=True))
-        rng = np.random.default_rng(random_seed)
+        draws = checks.whole("draws", draws)
+        checks.memory("the simulated design analysis", (draws, len(studies)), copies=8,
+                      hint="give fewer draws (e.g. draws=4000)")
+        rng = np.random.default_rng(checks.seed(random_seed))
         if tau == "posterior":
             if tau_prior is None:
                 raise ValueError("tau='posterior' needs tau_prior (the prior of the exact posterior)")

@@ -30,7 +30,8 @@ from evidence_lib.core.studies import Studies, spread_by_keyword
 PANEL = 0.25       # panel width in u = log tau (0.5 is 1e-7 off for a posterior sd of log tau ~0.08)
 LOW = 1e-4         # tau_lo = LOW · min(s): below it L(tau) = L(0) to ~1e-8
 DROP = 46.0        # log-density drop treated as negligible (as the exact engine)
-CHUNK = 250        # data sets per batch (memory: CHUNK x nodes x k doubles)
+CHUNK = 250        # data sets per batch at most (memory: CHUNK x nodes x k doubles, see batch_rows)
+TEMPORARIES = 5    # (nodes, data sets, k) arrays alive at once in _Model.cond
 
 
 def needs_tau(studies: Studies, what: str) -> None:
@@ -56,6 +57,17 @@ def chunks(n: int, *, desc: str, progress: bool | None = None, size: int = CHUNK
     starts = range(0, n, size)
     return progress_bar((slice(i, min(i + size, n)) for i in starts), total=len(starts), desc=desc,
                         progress=progress)
+
+
+def batch_rows(sei) -> int:
+    """Data sets per :class:`ExactBatch` (at most CHUNK) whose (nodes x data sets x k) temporaries fit in
+    a quarter of :data:`~evidence_lib.core.checks.MEMORY_LIMIT`; nodes estimated from the span of
+    the quadrature rule (tau_lo to max(s)·e⁴, plus one extension) for the SEs ``sei`` ((k,) or (N, k))."""
+    s = np.asarray(sei, float)
+    span = np.log(s.max()) + 4 + 8 - np.log(LOW * s.min())
+    nodes = len(GL_X) * int(np.ceil(span / PANEL))
+    per_row = TEMPORARIES * 8 * nodes * s.shape[-1]
+    return int(max(1, min(CHUNK, checks.MEMORY_LIMIT // 4 // per_row)))
 
 
 def binomial_mcse(p, n):

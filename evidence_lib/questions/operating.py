@@ -24,7 +24,7 @@ import pandas as pd
 
 from evidence_lib.core.results import Result
 from evidence_lib.core import checks
-from evidence_lib.questions.many_fits import ExactBatch, binomial_mcse, chunks, dl_fits, sign_of
+from evidence_lib.questions.many_fits import ExactBatch, batch_rows, binomial_mcse, chunks, dl_fits, sign_of
 from evidence_lib.bayes.priors import as_tau_prior
 
 BINS = (0.0, 0.5, 0.7, 0.8, 0.85, 0.95, 0.99, 1.0)
@@ -69,8 +69,11 @@ def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int,
     if not tau_prior.proper:
         raise ValueError(f"tau_prior generates the simulated heterogeneity and must be proper, got {tau_prior.name}")
     sign = sign_of(favours)
-    reps = int(checks.scalar("reps", reps, strictly_positive=True))
-    rng = np.random.default_rng(random_seed)
+    reps = checks.whole("reps", reps)
+    level = checks.level(level)
+    checks.memory("operating_characteristics", (len(grid) * reps, len(sei)), copies=8,
+                  hint="give fewer reps or fewer true_mu values")
+    rng = np.random.default_rng(checks.seed(random_seed))
     mu = np.repeat(grid, reps)
     n, k = len(mu), len(sei)
     tau = tau_prior.ppf(rng.uniform(size=n))
@@ -87,7 +90,7 @@ def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int,
     p_benefit = {}
     for ps in prior_sets:
         at_mu, at_0 = np.empty(n), np.empty(n)
-        for part in chunks(n, desc=ps.label[:30], progress=progress):
+        for part in chunks(n, desc=ps.label[:30], progress=progress, size=batch_rows(sei)):
             batch = ExactBatch(y[part], sei, ps.tau, ps.mu)
             at_mu[part] = batch.cdf(mu[part])
             at_0[part] = batch.cdf(0.0)

@@ -30,7 +30,7 @@ from evidence_lib.core.results import Result
 from evidence_lib.core import checks
 from evidence_lib.effects.effect_sizes import log_or, log_rr
 from evidence_lib.bayes.exact import exact_posterior
-from evidence_lib.questions.many_fits import ExactBatch, binomial_mcse, chunks, dl_fits, needs_tau, sign_of
+from evidence_lib.questions.many_fits import ExactBatch, batch_rows, binomial_mcse, chunks, dl_fits, needs_tau, sign_of
 from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.bayes.summaries import benefit_bounds
 
@@ -100,13 +100,8 @@ def next_trial(studies, *, n_per_arm, n_trials: int = 1, sei=None, vi=None, tau_
     sign = sign_of(favours)
     measure = studies.measure
     checks.choice("measure", measure, ("SMD", "RR", "OR"))
-    n = checks.scalar("n_per_arm", n_per_arm, strictly_positive=True)
-    if n != int(n) or n < 2:
-        raise ValueError(f"n_per_arm must be a whole number >= 2, got {n_per_arm}")
-    n = int(n)
-    if int(n_trials) != n_trials or n_trials < 1:
-        raise ValueError(f"n_trials must be a whole number >= 1, got {n_trials}")
-    n_trials = int(n_trials)
+    n = checks.whole("n_per_arm", n_per_arm, minimum=2, maximum=10**9)
+    n_trials = checks.whole("n_trials", n_trials, maximum=1000)
     threshold = checks.scalar("threshold", threshold)
     if threshold < 0:
         raise ValueError(f"threshold is a magnitude on the analysis scale (>= 0), got {threshold}")
@@ -118,10 +113,13 @@ def next_trial(studies, *, n_per_arm, n_trials: int = 1, sei=None, vi=None, tau_
         if p0 is None or not 0 < p0 < 1:
             raise ValueError(f"{measure} needs control_risk, the control arm's event risk in (0, 1), "
                              f"got {control_risk}")
-    draws = int(checks.scalar("draws", draws, strictly_positive=True))
+    draws = checks.whole("draws", draws)
+    checks.level(level)
+    checks.memory("next_trial", (draws, len(studies) + n_trials), copies=8,
+                  hint="give fewer draws (e.g. draws=2000) or fewer new trials")
 
     post = exact_posterior(studies, tau_prior=tau_prior, mu_prior=mu_prior)
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(checks.seed(random_seed))
     drawn = post.sample(draws, rng)
     tau, mu = drawn["tau"].to_numpy(), drawn["mu"].to_numpy()
     theta = mu[:, None] + tau[:, None] * rng.standard_normal((draws, n_trials))
@@ -130,7 +128,7 @@ def next_trial(studies, *, n_per_arm, n_trials: int = 1, sei=None, vi=None, tau_
     se_all = np.hstack([np.broadcast_to(studies.sei, (draws, len(studies))), se_new])
 
     p_benefit, p_beyond = np.empty(draws), np.empty(draws)
-    for part in chunks(draws, desc="next trial", progress=progress):
+    for part in chunks(draws, desc="next trial", progress=progress, size=batch_rows(se_all)):
         batch = ExactBatch(y_all[part], se_all[part], post.tau_prior, post.mu_prior)
         p_benefit[part] = batch.p_benefit(favours)
         p_beyond[part] = batch.p_benefit(favours, threshold)

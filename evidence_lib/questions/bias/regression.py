@@ -106,7 +106,7 @@ def regtest(studies, *, sei=None, vi=None, ni=None, model: str = "rma", predicto
         x = s.sei if predictor == "sei" else s.vi
     X = np.column_stack([np.ones(len(s)), x])
     if model == "rma":
-        fit = fit_meta_regression(s.yi, s.vi, X, method=method, test=test, level=level)
+        fit = fit_meta_regression(s.yi, vi=s.vi, X=X, method=method, test=test, level=level)
         beta, se, stat, pval, low, high, df = fit.beta, fit.se, fit.stat, fit.pval, fit.low, fit.high, fit.df
         tau2, used_method, used_test = fit.tau2, method, test
     else:

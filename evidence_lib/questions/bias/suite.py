@@ -15,7 +15,7 @@ import pandas as pd
 
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.core.results import Result
-from evidence_lib.core.studies import as_studies
+from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.frequentist.rma import random_effects
 from evidence_lib.questions.bias.failsafe import fsn
 from evidence_lib.questions.bias.rank import ranktest
@@ -46,6 +46,7 @@ def _row(method, res=None, *, estimate=None, note="", stat=None, pval=None):
             "pval": pval if pval is not None else getattr(res, "pval", None), "note": note}
 
 
+@spread_by_keyword
 def bias_suite(studies, *, sei=None, vi=None, level: float = 0.95) -> BiasSuite:
     """The methods of the module docstring on ``studies`` (a Studies with ``favours`` set, or
     ``yi`` with ``sei=``/``vi=``); one row per method: ``estimate``, ``low``/``high`` (its
@@ -57,7 +58,7 @@ def bias_suite(studies, *, sei=None, vi=None, level: float = 0.95) -> BiasSuite:
     fit = random_effects(s, level=level)
     rows = [_row("random effects (REML), no adjustment", fit, note=f"tau² {fit.tau2:.3g}, I² {fit.i2:.0f} %")]
     methods = [
-        ("Egger regression test (sei, REML)",
+        ("Egger regression, limit as SE → 0 (sei, REML)",
          lambda: regtest(s, level=level), lambda r: {"estimate": r.estimate, "note": "estimate: the limit as SE → 0"}),
         ("Begg and Mazumdar rank test", lambda: ranktest(s),
          lambda r: {"estimate": np.nan, "stat": r.tau, "note": "stat: Kendall's tau"}),
@@ -75,8 +76,22 @@ def bias_suite(studies, *, sei=None, vi=None, level: float = 0.95) -> BiasSuite:
         try:
             res = run()
         except (ValueError, ConvergenceError) as err:
-            rows.append(_row(name, estimate=np.nan, note=f"not identified here: {err}"))
+            why = ("all studies share one standard error (as a published summary's pseudo-studies do)"
+                   if "same standard error" in str(err) else str(err))
+            rows.append(_row(name, estimate=np.nan, note=f"not identified here: {why}"))
             continue
         rows.append({**_row(name, res), **extra(res)})
     table = pd.DataFrame(rows, columns=COLUMNS)
     return BiasSuite(table, s.measure, len(s))
+
+
+def adjusted_table(suite: BiasSuite, averages: dict | None = None) -> pd.DataFrame:
+    """The estimates of ``suite`` that adjust (or do not adjust) the pooled effect, with the
+    Bayesian ``averages`` (label -> :func:`~evidence_lib.questions.bias_averaging.bias_model_average`
+    result) below them: columns method, estimate, low, high, reading (frequentist / Bayesian),
+    for :func:`evidence_lib.figures.plots.adjusted_estimates`."""
+    t = suite.table[np.isfinite(suite.table["estimate"].to_numpy(float))]
+    rows = [{**r[["method", "estimate", "low", "high"]].to_dict(), "reading": "frequentist"} for _, r in t.iterrows()]
+    rows += [{"method": label, "estimate": a.estimate, "low": a.low, "high": a.high, "reading": "Bayesian"}
+             for label, a in (averages or {}).items()]
+    return pd.DataFrame(rows)

@@ -59,7 +59,7 @@ class TrimFillResult(BiasResult):
 
 
 def _side(s: Studies, method: str) -> str:
-    slope = fit_meta_regression(s.yi, s.vi, np.column_stack([np.ones(len(s)), s.sei]), method=method).beta[1]
+    slope = fit_meta_regression(s.yi, vi=s.vi, X=np.column_stack([np.ones(len(s)), s.sei]), method=method).beta[1]
     return "right" if slope < 0 else "left"
 
 
