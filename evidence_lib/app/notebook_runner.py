@@ -107,6 +107,11 @@ def execute(source: Path, *, timeout: int = 1200, kernel_stderr=None, clients: s
                             resources={"metadata": {"path": str(source.parent)}})
     clients = set() if clients is None else clients
     clients.add(client)
+    # a cell tagged interactive (a live widget) is for JupyterLab only: here it runs as ``pass``, so that a
+    # widget waiting for a frontend cannot stall the run; its code is put back for the reports
+    live = {i: c.source for i, c in enumerate(nb.cells) if c.cell_type == "code" and _tagged(c, "interactive")}
+    for i in live:
+        nb.cells[i].source = "pass"
     try:
         client.execute(env=kernel_env(), stderr=kernel_stderr if kernel_stderr is not None else subprocess.DEVNULL)
     except BaseException:
@@ -115,6 +120,8 @@ def execute(source: Path, *, timeout: int = 1200, kernel_stderr=None, clients: s
         raise
     finally:
         clients.discard(client)
+        for i, source in live.items():
+            nb.cells[i].source = source
     if getattr(client, "_async_cleanup_kernel_future", None) is not None:  # a signal reached nbclient, which
         raise KeyboardInterrupt  # stopped the kernel; the notebook may still have come back: never "done"
     return nb

@@ -99,7 +99,10 @@ COLUMNS = {
     "share_true_benefit": ("share with a true benefit", "decimal2"),
     "bf_null": ("Bayes factor for μ = 0 against μ free (BF₀₁)", "decimal2"), "reading": ("", "text"),
     "tau_upper": ("τ, 97.5 % quantile", "decimal2"), "prior": ("prior", "text"),
-    "results": ("pooled results", "count"), "with_figures": ("with figures", "count"), "reviews": ("simulated reviews", "count"),
+    "results": ("pooled results", "count"), "with_figures": ("with figures", "count"),
+    "rows": ("rows", "count"), "comparisons": ("comparisons", "count"), "fitted": ("fitted", "count"),
+    "events_1": ("events 1", "count"), "n_1": ("n 1", "count"), "events_2": ("events 2", "count"),
+    "n_2": ("n 2", "count"), "reviews": ("simulated reviews", "count"),
 }
 
 
