@@ -35,6 +35,7 @@ _EXPORTS = {
     "trimfill": "questions.bias.trim_and_fill",
     "fsn": "questions.bias.failsafe",
     "selmodel": "questions.bias.selection",
+    "bias_suite": "questions.bias.suite",
     "fit_meta_regression": "frequentist.meta_regression",
     # exact Bayesian engine, priors and posterior summaries
     "exact_posterior": "bayes.exact",

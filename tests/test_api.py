@@ -9,7 +9,7 @@ PUBLIC = {
     "Studies", "as_studies", "to_analysis_scale", "from_analysis_scale",
     "smd", "log_rr", "log_or", "se_from_ci", "smd_table", "aggregate_correlated", "g_from_events",
     "random_effects", "leave_one_out", "egger_test", "subgroup_difference", "funnel_limits",
-    "regtest", "pet_peese", "ranktest", "trimfill", "fsn", "selmodel", "fit_meta_regression",
+    "regtest", "pet_peese", "ranktest", "trimfill", "fsn", "selmodel", "bias_suite", "fit_meta_regression",
     "exact_posterior", "priors", "summarise", "linear_combinations",
     "sample_posterior", "sample_binomial", "sample_meta_regression",
     "check_diagnostics", "assert_diagnostics", "compare_with_exact",
@@ -56,3 +56,28 @@ def test_a_second_positional_argument_names_both_keywords():
         el.questions.many_fits.dl_fits(yi, vi)
     fit = el.random_effects(yi, vi=vi)
     assert abs(fit.tau2 - 0.0270) < 5e-5  # the intended fit (issue 18: mu -0.1957, tau² 0.0270)
+
+
+def test_no_private_name_crosses_a_module_boundary():
+    """The library imports only public names from its own modules (tests may reach further)."""
+    import ast
+    from pathlib import Path
+
+    crossing = []
+    for path in Path(el.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("evidence_lib"):
+                crossing += [f"{path.name}: {a.name}" for a in node.names
+                             if a.name.startswith("_") or (a.asname or "").startswith("_")]
+    assert not crossing
+
+
+def test_read_studies_takes_every_measure_studies_takes(tmp_path):
+    """issue 18: read_studies refused MD/RD/HR files that Studies accepts."""
+    from evidence_lib.core.measures import MEASURES
+    from evidence_lib.loaders.user_input import read_studies
+
+    for measure in MEASURES:
+        path = tmp_path / f"{measure}.csv"
+        path.write_text(f"study,yi,sei,measure\nA,-0.3,0.2,{measure}\nB,0.1,0.25,{measure}\n")
+        assert read_studies(path, "lower").measure == measure

@@ -215,3 +215,17 @@ def test_results_make_frames():
     for r in (regtest(s), regtest(s, predictor="ni"), pet_peese(s, favours="higher"), ranktest(s), trimfill(s), fsn(s),
               selmodel(s)):
         assert "<table" in r._repr_html_()
+
+
+def test_methods_on_equal_standard_errors_say_they_are_not_identified():
+    """A published summary's pseudo-studies share one SE: regression, rank and fill have nothing to use."""
+    from evidence_lib.published.reconstruct import from_published
+    from evidence_lib.questions.bias.suite import bias_suite
+
+    barlow = from_published(-0.22, -0.46, 0.02, k=4, n_total=356, favours="lower")
+    for method in (regtest, ranktest, trimfill, pet_peese):
+        with pytest.raises(ValueError, match="not identified: every study has the same standard error"):
+            method(barlow)
+    table = bias_suite(barlow).to_frame().set_index("method")
+    assert table["note"].str.contains("not identified").sum() == 4
+    assert table.loc["random effects (REML), no adjustment", "estimate"] == pytest.approx(-0.22, abs=1e-9)

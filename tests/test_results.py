@@ -39,6 +39,7 @@ def _results():
         "TrimFillResult": el.trimfill(s),
         "FailSafeResult": el.fsn(s),
         "SelectionResult": el.selmodel(s, alternative="less", method="EE"),
+        "BiasSuite": el.bias_suite(s),
     }
 
 
@@ -65,7 +66,7 @@ def test_every_result_class_is_exercised(results):
 @pytest.mark.parametrize("name", ["REResult", "GLMMResult", "ExactPosterior", "ModelAverage", "DesignAnalysis",
                                   "NextTrial", "SummaryCheck", "OperatingCharacteristics", "RegTestResult",
                                   "PetPeeseResult", "RankTestResult", "TrimFillResult", "FailSafeResult",
-                                  "SelectionResult"])
+                                  "SelectionResult", "BiasSuite"])
 def test_result_shows_itself(results, name):
     res = results[name]
     frame = res.to_frame()

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evidence_lib.core import checks as _checks
+from evidence_lib.core import checks
 from evidence_lib.loaders.packaged import check_manifest
 from evidence_lib.app.paths import DATA_DIR
 
@@ -56,7 +56,7 @@ LOG_SCALE_RANGE = (1e-6, 100.0)
 
 def _scale(name: str, value, bounds=TAU_SCALE_RANGE) -> float:
     """A positive number within ``bounds`` (ValueError stating the range otherwise)."""
-    value = _checks.scalar(name, value, strictly_positive=True)
+    value = checks.scalar(name, value, strictly_positive=True)
     if not bounds[0] <= value <= bounds[1]:
         raise ValueError(f"{name} must lie in [{bounds[0]:g}, {bounds[1]:g}], got {value:g}: beyond that range "
                          "the prior is a point mass or flat to double precision")
@@ -248,7 +248,7 @@ def half_cauchy(scale) -> HalfPrior:
 def half_t(scale, df) -> HalfPrior:
     """tau ~ half-Student-t(df) with ``scale``."""
     scale = _scale("scale", scale)
-    df = _checks.scalar("df", df, strictly_positive=True)
+    df = checks.scalar("df", df, strictly_positive=True)
     return HalfPrior(name=f"half-t({_fmt(scale)}, df={_fmt(df)})", family="t", scale=scale, df=df)
 
 
@@ -259,22 +259,22 @@ def uniform_tau() -> UniformTau:
 
 def inverse_gamma_tau2(shape, scale) -> InverseGammaTau2:
     """tau² ~ InvGamma(shape, scale) (the metaBMA/RoBMA default family)."""
-    shape = _checks.scalar("shape", shape, strictly_positive=True)
-    scale = _checks.scalar("scale", scale, strictly_positive=True)
+    shape = checks.scalar("shape", shape, strictly_positive=True)
+    scale = checks.scalar("scale", scale, strictly_positive=True)
     return InverseGammaTau2(name=f"tau^2 ~ inverse-gamma({_fmt(shape)}, {_fmt(scale)})", shape=shape, scale=scale)
 
 
 def lognormal_tau2(mean, sd) -> LogTau2Prior:
     """log tau² ~ Normal(mean, sd²) (Turner et al. 2015 family)."""
-    mean, sd = _checks.scalar("mean", mean), _scale("sd", sd, LOG_SCALE_RANGE)
+    mean, sd = checks.scalar("mean", mean), _scale("sd", sd, LOG_SCALE_RANGE)
     return LogTau2Prior(name=f"log tau^2 ~ N({_fmt(mean)}, {_fmt(sd)}^2)", location=mean, scale=sd)
 
 
 def logt_tau2(location, scale, df=5) -> LogTau2Prior:
     """log tau² ~ Student-t(df, location, scale) (Rhodes et al. 2015 family, df = 5)."""
-    location = _checks.scalar("location", location)
+    location = checks.scalar("location", location)
     scale = _scale("scale", scale, LOG_SCALE_RANGE)
-    df = _checks.scalar("df", df, strictly_positive=True)
+    df = checks.scalar("df", df, strictly_positive=True)
     return LogTau2Prior(name=f"log tau^2 ~ t{_fmt(df)}({_fmt(location)}, {_fmt(scale)})",
                         location=location, scale=scale, df=df)
 
@@ -333,7 +333,7 @@ def rhodes2015(outcome: str, comparison: str, area: str = "other", reading: str 
     (``data/priors/SOURCES.md``). Prior median tau = exp(location/2): 0.146 vs 0.241. Both
     readings are rows of ``data/priors/rhodes2015.csv``.
     """
-    _checks.choice("reading", reading, RHODES_READINGS)
+    checks.choice("reading", reading, RHODES_READINGS)
     if _key(outcome) == "any":
         area = "any"
     rows = _pick(_table("rhodes2015"), area=area, outcome=outcome, comparison=comparison)
@@ -399,7 +399,7 @@ class FlatMu(MuPrior):
 
 def normal_mu(mean, sd) -> NormalMu:
     """mu ~ Normal(mean, sd²)."""
-    mean, sd = _checks.scalar("mean", mean), _checks.scalar("sd", sd, strictly_positive=True)
+    mean, sd = checks.scalar("mean", mean), checks.scalar("sd", sd, strictly_positive=True)
     return NormalMu(name=f"N({_fmt(mean)}, {_fmt(sd)}^2)", mean=mean, sd=sd)
 
 
@@ -457,7 +457,7 @@ REGISTRY = {
 
 def get_prior(name: str, **params):
     """Build a prior by registry name, e.g. ``get_prior("half_normal", scale=0.5)``."""
-    _checks.choice("prior name", name, REGISTRY)
+    checks.choice("prior name", name, REGISTRY)
     try:
         return REGISTRY[name](**params)
     except TypeError as err:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from evidence_lib.core import checks as _checks
+from evidence_lib.core import checks
 from evidence_lib.core.measures import check_favours, check_measure, from_analysis_scale
 
 
@@ -46,9 +46,9 @@ class Studies:
     data: pd.DataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self):
-        yi = _checks.as_vector("yi", self.yi)
-        sei = _checks.positive("sei", _checks.as_vector("sei", self.sei))
-        _checks.same_length(yi=yi, sei=sei)
+        yi = checks.as_vector("yi", self.yi)
+        sei = checks.positive("sei", checks.as_vector("sei", self.sei))
+        checks.same_length(yi=yi, sei=sei)
         labels = tuple(str(x) for x in self.labels) if len(self.labels) else \
             tuple(f"study {i}" for i in range(1, len(yi) + 1))
         if len(labels) != len(yi):
@@ -56,7 +56,7 @@ class Studies:
         if len(set(labels)) != len(labels):
             raise ValueError(f"study labels must be unique; repeated: "
                              f"{sorted({x for x in labels if labels.count(x) > 1})}")
-        _checks.finite_range(yi, sei**2)  # every engine takes a Studies: one range check for all
+        checks.finite_range(yi, sei**2)  # every engine takes a Studies: one range check for all
         if self.estimate_only and len(yi) != 1:
             raise ValueError(f"an estimate-only summary holds one estimate, got {len(yi)}")
         if self.data is not None:
@@ -87,6 +87,15 @@ class Studies:
             df = pd.concat([df, self.data.drop(columns=[c for c in df if c in self.data])], axis=1)
         return df
 
+    def require_spread_in_sei(self, method: str) -> None:
+        """ValueError naming ``method`` when every study has the same standard error (a
+        reconstruction from a published summary has, by construction): small-study methods
+        regress on, rank by or fill along the SE and then have nothing to work with."""
+        if len(self) and np.ptp(self.sei) <= 1e-12 * float(self.sei.max()):
+            raise ValueError(f"{method} is not identified: every study has the same standard error "
+                             "(as the pseudo-studies of a published summary have), so effects cannot be "
+                             "related to study size; it needs study-level data")
+
     def subset(self, rows) -> Studies:
         """The studies selected by a boolean mask or positions (same measure and direction)."""
         idx = np.arange(len(self))[np.asarray(rows)]
@@ -102,7 +111,7 @@ class Studies:
         columns are kept in ``data``."""
         if (sei is None) == (vi is None):
             raise ValueError("name exactly one of sei= or vi= (the column of standard errors or variances)")
-        spread = df[sei].to_numpy(float) if sei else np.sqrt(_checks.positive(vi, _checks.as_vector(vi, df[vi])))
+        spread = df[sei].to_numpy(float) if sei else np.sqrt(checks.positive(vi, checks.as_vector(vi, df[vi])))
         used = [c for c in (yi, sei, vi, label) if c]
         return cls(df[yi].to_numpy(float), spread, tuple(df[label]) if label else (), measure, favours, note,
                    data=df.drop(columns=used).reset_index(drop=True))
@@ -141,7 +150,7 @@ def as_studies(studies, *, sei=None, vi=None, min_len: int = 1) -> Studies:
         if (sei is None) == (vi is None):
             raise ValueError("give the spread of yi once: sei= (standard errors) or vi= (variances)")
         if vi is not None:
-            vi = _checks.positive("vi", _checks.as_vector("vi", vi))
+            vi = checks.positive("vi", checks.as_vector("vi", vi))
             sei = np.sqrt(vi)
         out = Studies(studies, sei)
     if len(out) < min_len and not out.estimate_only:

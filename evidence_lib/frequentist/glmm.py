@@ -47,7 +47,7 @@ from evidence_lib.effects.effect_sizes import check_counts
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.questions.many_fits import binomial_mcse
 
-MEASURES = ("OR",)
+FITTED_MEASURES = ("OR",)
 MODELS = ("UM.FS",)
 N_AGQ = 21
 _MODE_TOL = 1e-12
@@ -211,7 +211,7 @@ def random_effects_binomial(e1, n1, e2, n2, measure: str = "OR", model: str = "U
     < 1e-10); metafor's printed ML log-likelihood is not (lme4's deviance of a GLMM is
     conditional on the predicted random effects), so its LRT is not comparable.
     """
-    choice("measure", measure, MEASURES)
+    choice("measure", measure, FITTED_MEASURES)
     choice("model", model, MODELS)
     if not 0 < level < 1:
         raise ValueError(f"level must lie strictly between 0 and 1, got {level}")

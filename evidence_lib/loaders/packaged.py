@@ -24,14 +24,15 @@ import numpy as np
 import pandas as pd
 
 from evidence_lib.core.checks import read_text
-from evidence_lib.core.measures import PUBLISHED as MEASURES
+from evidence_lib.core.measures import FAVOURS, PUBLISHED
 from evidence_lib.core.measures import from_analysis_scale, is_ratio, to_analysis_scale
 from evidence_lib.app.paths import DATA_DIR, REPO_ROOT
 
 PUBLISHED_PATH = DATA_DIR / "published_results.csv"
 TRIALS_DIR = DATA_DIR / "trials"
 
-FAVOURS = ("lower", "higher", "unknown")
+#: a favours_intervention cell: a side, or "unknown" when the source does not say
+FAVOURS_CELL = FAVOURS + ("unknown",)
 NO_FIGURES = ("not significant; no figures reported", "not estimable; no figures reported")
 REPORTED_AS = ("figures", "CI only") + NO_FIGURES
 
@@ -68,7 +69,11 @@ def _fingerprint(raw: bytes) -> str:
 
 
 def _data_rows(raw: bytes) -> int:
-    return len(pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False))
+    """Data rows of a CSV separated by commas or, when its header has more of them, semicolons
+    (the Metapsy database)."""
+    header = raw.split(b"\n", 1)[0]
+    sep = ";" if header.count(b";") > header.count(b",") else ","
+    return len(pd.read_csv(io.BytesIO(raw), sep=sep, dtype=str, keep_default_na=False))
 
 
 def manifest_entries(folder=None) -> dict:
@@ -97,20 +102,43 @@ def _restore_hint(path: Path) -> str:
         return ""
 
 
-def check_manifest(path) -> None:
-    """Raise DataValidationError when ``path`` is listed in a MANIFEST.json of its folder or the folder
-    above and its content differs from the listed rows and SHA-256."""
-    path = Path(path)
-    for folder in (path.parent, path.parent.parent):
-        manifest = folder / MANIFEST_NAME
-        if manifest.is_file():
-            break
+def _manifest_entry(path: Path) -> tuple[Path, dict | None]:
+    """The manifest governing ``path`` and its entry (None: not listed). A file under the package's
+    data folder needs that folder's manifest, which must list it; elsewhere (a copy of the folder)
+    a MANIFEST.json in the file's folder or the folder above is used when there is one."""
+    if path.resolve().is_relative_to(DATA_DIR.resolve()):
+        folder = DATA_DIR
     else:
+        folder = next((f for f in (path.parent, path.parent.parent) if (f / MANIFEST_NAME).is_file()), None)
+        if folder is None:
+            return path, None
+    manifest = folder / MANIFEST_NAME
+    if not manifest.is_file():
+        raise DataValidationError(f"{manifest}: missing, so {path.name} cannot be checked; restore it from the "
+                                  "project repository (or write it: evidence_lib.loaders.packaged.write_manifest())")
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        entry = files.get(path.resolve().relative_to(folder.resolve()).as_posix())
+        if entry is not None:
+            entry = {"rows": int(entry["rows"]), "sha256": str(entry["sha256"])}
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise DataValidationError(f"{manifest}: not a valid manifest ({type(err).__name__}: {err}); restore it from "
+                                  "the project repository") from None
+    if entry is None and folder == DATA_DIR:
+        raise DataValidationError(f"{path}: not listed in {manifest}; after adding a data file, refresh the "
+                                  "manifest: evidence_lib.loaders.packaged.write_manifest()")
+    return manifest, entry
+
+
+def check_manifest(path) -> None:
+    """Raise DataValidationError when ``path`` differs from the rows and SHA-256 its manifest lists,
+    or when a packaged file's manifest is missing, unreadable or does not list it."""
+    path = Path(path)
+    manifest, entry = _manifest_entry(path)
+    if entry is None:
         return
-    key = path.resolve().relative_to(folder.resolve()).as_posix()
-    entry = json.loads(manifest.read_text(encoding="utf-8"))["files"].get(key)
     raw = path.read_bytes()
-    if entry is None or _fingerprint(raw) == entry["sha256"]:
+    if _fingerprint(raw) == entry["sha256"]:
         return
     try:
         rows = f"{_data_rows(raw)} data row(s)"
@@ -260,9 +288,9 @@ def load_published(path=None) -> pd.DataFrame:
     _required_text(table, ("result_id", "review", "comparison", "outcome", "source"), problems)
     for i in np.flatnonzero(table["result_id"].duplicated() & (table["result_id"] != "")):
         problems(i, "result_id", "result_id must be unique", table["result_id"][i])
-    _vocabulary(table, "measure", sorted(MEASURES), problems, allow_empty=True)
+    _vocabulary(table, "measure", sorted(PUBLISHED), problems, allow_empty=True)
     _vocabulary(table, "measure_stated", ("yes", "no"), problems)
-    _vocabulary(table, "favours_intervention", FAVOURS, problems)
+    _vocabulary(table, "favours_intervention", FAVOURS_CELL, problems)
     _vocabulary(table, "reported_as", REPORTED_AS, problems)
     for i in range(len(table)):
         _check_published_row(i, table, values, problems)

@@ -19,13 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 from evidence_lib.core.checks import K_MAX, NUMBER, VI_RANGE, YI_MAX, read_text
-from evidence_lib.loaders.packaged import MEASURES, estimate_or_midpoint
+from evidence_lib.core.measures import FAVOURS, MEASURES, PUBLISHED
+from evidence_lib.loaders.packaged import estimate_or_midpoint
 from evidence_lib.core.studies import Studies
 
 STUDY_COLUMNS = {"required": ("study", "yi"), "optional": ("sei", "vi", "measure")}
 SUMMARY_COLUMNS = {"required": ("label", "estimate", "ci_low", "ci_high", "measure", "favours_intervention"),
                    "optional": ("k", "q", "i2", "i2_definition", "n")}
-FAVOURS = ("lower", "higher")
 
 
 class InputError(ValueError):
@@ -168,7 +168,7 @@ def read_summaries(path) -> pd.DataFrame:
     _unique(name, rows, "label")
     out = []
     for row, v in rows:
-        measure = _word(name, row, "measure", v["measure"], MEASURES)
+        measure = _word(name, row, "measure", v["measure"], PUBLISHED)
         est, lo, hi = (_number(name, row, col, v[col], blank_ok=col == "estimate")
                        for col in ("estimate", "ci_low", "ci_high"))
         for col, value in (("estimate", est), ("ci_low", lo), ("ci_high", hi)):

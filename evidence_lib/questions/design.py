@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import special, stats
 
 from evidence_lib.core.results import Result
-from evidence_lib.core import checks as _checks
+from evidence_lib.core import checks
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.frequentist.rma import random_effects
 from evidence_lib.questions.many_fits import binomial_mcse, dl_fits, needs_tau
@@ -57,31 +57,16 @@ class DesignAnalysis(Result):
         return self.table.copy()
 
     def plot(self, axes=None, label=None):
-        """Power (left) and exaggeration ratio (right) against |true effect|, with ±2 MCSE bands
-        when simulated; returns the two axes."""
-        import matplotlib.pyplot as plt
+        """Power and exaggeration ratio against |true effect| (:func:`plots.design_curves`);
+        ``axes`` from an earlier call adds this design in the next colour. Returns the two axes."""
+        from evidence_lib.figures.plots import design_curves
 
-        if axes is None:
-            _, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-        t = self.table.sort_values("true_effect", key=np.abs)
-        x = np.abs(t["true_effect"])
-        label = label or f"{self.test}, tau {self.tau_source}"
-        for ax, col, ylabel in zip(axes, ("power", "exaggeration"), ("power", "exaggeration ratio (Type M)")):
-            line, = ax.plot(x, t[col], marker="o", ms=3, label=label)
-            if (t[f"{col}_mcse"] > 0).any():
-                ax.fill_between(x, t[col] - 2 * t[f"{col}_mcse"], t[col] + 2 * t[f"{col}_mcse"],
-                                color=line.get_color(), alpha=0.2, lw=0)
-            ax.set_xlabel(f"|true effect| ({self.measure or 'analysis scale'})")
-            ax.set_ylabel(ylabel)
-        axes[0].axhline(0.8, color="grey", lw=0.8, ls=":")
-        axes[1].axhline(1.0, color="grey", lw=0.8, ls=":")
-        axes[0].legend(fontsize=8)
-        return axes
+        return design_curves({label or f"{self.test}, tau {self.tau_source}": self}, axes=axes)
 
 
 def closed_form(true_effects, se: float, level: float = 0.95) -> pd.DataFrame:
     """Power, Type S and exaggeration ratio of a z test of an N(D, se²) estimate (module docstring)."""
-    d = _checks.as_vector("true_effects", true_effects)
+    d = checks.as_vector("true_effects", true_effects)
     c = stats.norm.ppf((1 + level) / 2)
     lam = d / se
     up, down = special.ndtr(-c + lam), special.ndtr(-c - lam)
@@ -128,11 +113,11 @@ def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z"
     """
     studies = as_studies(studies, sei=sei, vi=vi)
     needs_tau(studies, "design analysis")
-    _checks.choice("test", test, ("z", "knha"))
-    _checks.choice("tau", tau, TAU_SOURCES)
+    checks.choice("test", test, ("z", "knha"))
+    checks.choice("tau", tau, TAU_SOURCES)
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
-    effects = _checks.as_vector("true_effects", true_effects)
+    effects = checks.as_vector("true_effects", true_effects)
     fit = random_effects(studies, method="DL", test="z", level=level)
     tau_hat, se = fit.tau, fit.se
     closed = test == "z" and tau == "estimate" and not simulate
@@ -143,7 +128,7 @@ def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z"
         if random_seed is None:
             raise ValueError("random_seed is required for the simulated design analysis (test='knha' or "
                              "tau='posterior')")
-        draws = int(_checks.scalar("draws", draws, strictly_positive=True))
+        draws = int(checks.scalar("draws", draws, strictly_positive=True))
         rng = np.random.default_rng(random_seed)
         if tau == "posterior":
             if tau_prior is None:

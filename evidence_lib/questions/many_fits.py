@@ -2,7 +2,7 @@
 N data sets (rows of a matrix) in a few array operations.
 
 :class:`ExactBatch` is the exact engine (:mod:`evidence_lib.bayes.exact`; the same conditional
-normal update ``_Model.cond``) with one quadrature rule in u = log tau shared by all N data
+normal update ``NormalModel.cond``) with one quadrature rule in u = log tau shared by all N data
 sets instead of one adaptive rule each: 10-point Gauss-Legendre on panels of width 1/4 from
 tau_lo = 1e-4·min(s_i) up to where every data set's log posterior has dropped 46 below its
 maximum, plus the piece below tau_lo, where L(tau) = L(0)(1 + O(tau_lo²/s²)) = L(0) to 1e-8,
@@ -21,8 +21,8 @@ import os
 import numpy as np
 from scipy import special, stats
 
-from evidence_lib.core import checks as _checks
-from evidence_lib.bayes.exact import GL_W, GL_X, U_CAP, _Model
+from evidence_lib.core import checks
+from evidence_lib.bayes.exact import GL_W, GL_X, U_CAP, NormalModel
 from evidence_lib.core.measures import benefit_sign, check_favours
 from evidence_lib.bayes.priors import as_mu_prior, as_tau_prior, require_proper_posterior
 from evidence_lib.core.studies import Studies, spread_by_keyword
@@ -82,7 +82,7 @@ class ExactBatch:
         y = np.atleast_2d(np.asarray(yi, float))
         s2 = np.broadcast_to(np.asarray(sei, float) ** 2, y.shape)
         require_proper_posterior(tau_prior, mu_prior, y.shape[1])
-        model = _Model(y, s2, tau_prior, mu_prior)
+        model = NormalModel(y, s2, tau_prior, mu_prior)
         tau_lo = LOW * float(np.sqrt(s2.min()))
         start, stop = np.log(tau_lo), np.log(np.sqrt(s2.max())) + 4
         parts = []
@@ -125,7 +125,7 @@ def dl_fits(yi, *, vi, test: str = "z", level: float = 0.95) -> dict:
     ``test="knha"`` multiplies Var(mu) by Σ w*(y - mu)²/(k-1) and uses t(k-1) quantiles.
     Returns arrays ``estimate, se, low, high, tau2`` (one value per row).
     """
-    _checks.choice("test", test, ("z", "knha"))
+    checks.choice("test", test, ("z", "knha"))
     y = np.atleast_2d(np.asarray(yi, float))
     v = np.broadcast_to(np.asarray(vi, float), y.shape)
     k = y.shape[1]

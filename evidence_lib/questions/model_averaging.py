@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from evidence_lib.bayes.exact import _GridTau, _Model, exact_posterior
+from evidence_lib.bayes.exact import TauGrid, NormalModel, exact_posterior
 from evidence_lib.questions.many_fits import needs_tau, sign_of
 from evidence_lib.bayes.priors import as_mu_prior, as_tau_prior
 from evidence_lib.core.results import Result
@@ -45,7 +45,7 @@ EFFECT = np.array([False, True, False, True])
 HETEROGENEITY = np.array([False, False, True, True])
 
 
-class _NullModel(_Model):
+class _NullModel(NormalModel):
     """mu fixed at 0: L0(tau) = prod N(y_i; 0, s_i² + tau²) (conditional moments of mu are 0)."""
 
     def cond(self, tau):
@@ -54,9 +54,9 @@ class _NullModel(_Model):
         return log_l, np.zeros_like(log_l), np.zeros_like(log_l)
 
 
-def _log_ml_tau(model: _Model) -> float:
+def _log_ml_tau(model: NormalModel) -> float:
     """log ∫ p(tau) L(tau) dtau on the exact engine's adaptive grid."""
-    grid = _GridTau(model)
+    grid = TauGrid(model)
     return float(grid.log_c + np.log(grid.z))
 
 

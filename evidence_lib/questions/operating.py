@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_lib.core.results import Result
-from evidence_lib.core import checks as _checks
+from evidence_lib.core import checks
 from evidence_lib.questions.many_fits import ExactBatch, binomial_mcse, chunks, dl_fits, sign_of
 from evidence_lib.bayes.priors import as_tau_prior
 
@@ -63,13 +63,13 @@ def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int,
     SEs ``sei`` and tau drawn from ``tau_prior`` (proper); read each under the z and
     Knapp-Hartung CIs and the exact posterior of every ``prior_sets`` entry (objects with
     ``label``, ``tau``, ``mu``, e.g. :func:`evidence_lib.published.readings.standard_prior_sets`)."""
-    sei = _checks.positive("sei", _checks.as_vector("sei", sei, min_len=2))
-    grid = _checks.as_vector("true_mu", true_mu)
+    sei = checks.positive("sei", checks.as_vector("sei", sei, min_len=2))
+    grid = checks.as_vector("true_mu", true_mu)
     tau_prior = as_tau_prior(tau_prior)
     if not tau_prior.proper:
         raise ValueError(f"tau_prior generates the simulated heterogeneity and must be proper, got {tau_prior.name}")
     sign = sign_of(favours)
-    reps = int(_checks.scalar("reps", reps, strictly_positive=True))
+    reps = int(checks.scalar("reps", reps, strictly_positive=True))
     rng = np.random.default_rng(random_seed)
     mu = np.repeat(grid, reps)
     n, k = len(mu), len(sei)

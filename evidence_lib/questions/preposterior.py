@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_lib.core.results import Result
-from evidence_lib.core import checks as _checks
+from evidence_lib.core import checks
 from evidence_lib.effects.effect_sizes import log_or, log_rr
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.questions.many_fits import ExactBatch, binomial_mcse, chunks, dl_fits, needs_tau, sign_of
@@ -99,26 +99,26 @@ def next_trial(studies, *, n_per_arm, n_trials: int = 1, sei=None, vi=None, tau_
     favours = favours or studies.favours
     sign = sign_of(favours)
     measure = studies.measure
-    _checks.choice("measure", measure, ("SMD", "RR", "OR"))
-    n = _checks.scalar("n_per_arm", n_per_arm, strictly_positive=True)
+    checks.choice("measure", measure, ("SMD", "RR", "OR"))
+    n = checks.scalar("n_per_arm", n_per_arm, strictly_positive=True)
     if n != int(n) or n < 2:
         raise ValueError(f"n_per_arm must be a whole number >= 2, got {n_per_arm}")
     n = int(n)
     if int(n_trials) != n_trials or n_trials < 1:
         raise ValueError(f"n_trials must be a whole number >= 1, got {n_trials}")
     n_trials = int(n_trials)
-    threshold = _checks.scalar("threshold", threshold)
+    threshold = checks.scalar("threshold", threshold)
     if threshold < 0:
         raise ValueError(f"threshold is a magnitude on the analysis scale (>= 0), got {threshold}")
-    target = _checks.scalar("target", target)
+    target = checks.scalar("target", target)
     if not 0 < target < 1:
         raise ValueError(f"target must lie in (0, 1), got {target}")
     if measure in ("RR", "OR"):
-        p0 = _checks.scalar("control_risk", control_risk, allow_none=True)
+        p0 = checks.scalar("control_risk", control_risk, allow_none=True)
         if p0 is None or not 0 < p0 < 1:
             raise ValueError(f"{measure} needs control_risk, the control arm's event risk in (0, 1), "
                              f"got {control_risk}")
-    draws = int(_checks.scalar("draws", draws, strictly_positive=True))
+    draws = int(checks.scalar("draws", draws, strictly_positive=True))
 
     post = exact_posterior(studies, tau_prior=tau_prior, mu_prior=mu_prior)
     rng = np.random.default_rng(random_seed)

@@ -56,6 +56,7 @@ def ranktest(studies, *, sei=None, vi=None) -> RankTestResult:
     n = len(s)
     if n < MIN_K:
         raise ValueError(f"ranktest needs k >= {MIN_K} studies, got k = {n}")
+    s.require_spread_in_sei("ranktest")
     w = 1 / s.vi
     ystar = (s.yi - w @ s.yi / w.sum()) / np.sqrt(s.vi - 1 / w.sum())
     x, y = ystar, s.vi

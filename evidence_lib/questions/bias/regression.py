@@ -102,6 +102,7 @@ def regtest(studies, *, sei=None, vi=None, ni=None, model: str = "rma", predicto
         n = sample_sizes(s, ni)
         x = n if predictor == "ni" else 1 / n
     else:
+        s.require_spread_in_sei("regtest")
         x = s.sei if predictor == "sei" else s.vi
     X = np.column_stack([np.ones(len(s)), x])
     if model == "rma":

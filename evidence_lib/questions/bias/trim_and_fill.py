@@ -105,6 +105,7 @@ def trimfill(studies, *, sei=None, vi=None, estimator: str = "L0", side: str | N
     s = as_studies(studies, sei=sei, vi=vi)
     if len(s) < MIN_K:
         raise ValueError(f"trimfill needs k >= {MIN_K} studies, got k = {len(s)}")
+    s.require_spread_in_sei("trimfill")
     side = side or _side(s, method)
     sign = -1.0 if side == "right" else 1.0
     order = np.argsort(sign * s.yi, kind="stable")
