@@ -25,9 +25,18 @@ _EXPORTS = {
     # frequentist engine and tests
     "random_effects": "frequentist.rma",
     "leave_one_out": "frequentist.rma",
-    "egger_test": "frequentist.rma",
     "subgroup_difference": "frequentist.rma",
     "funnel_limits": "frequentist.rma",
+    # publication bias and small-study effects
+    "egger_test": "questions.bias.regression",
+    "regtest": "questions.bias.regression",
+    "pet_peese": "questions.bias.regression",
+    "ranktest": "questions.bias.rank",
+    "trimfill": "questions.bias.trim_and_fill",
+    "fsn": "questions.bias.failsafe",
+    "selmodel": "questions.bias.selection",
+    "bias_suite": "questions.bias.suite",
+    "fit_meta_regression": "frequentist.meta_regression",
     # exact Bayesian engine, priors and posterior summaries
     "exact_posterior": "bayes.exact",
     "priors": "bayes.priors",

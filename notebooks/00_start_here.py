@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Start here
 #
@@ -33,7 +23,7 @@ import numpy as np
 from scipy import stats
 
 import evidence_lib as el
-from evidence_lib.figures import plots
+from evidence_lib.figures import palette, plots
 
 published = el.load_published()
 
@@ -67,8 +57,8 @@ published = el.load_published()
 # %%
 mu = -0.22
 x = np.linspace(-1.4, 1.0, 400)
-fig, ax = plt.subplots(figsize=(7.5, 4.6), layout="constrained")
-for tau, colour in [(0.05, plots.FREQ), (0.2, plots.BAYES), (0.4, plots.PRIOR)]:
+fig, ax = plots.subplots(figsize=(7.5, 4.6))
+for tau, colour in zip([0.05, 0.2, 0.4], palette.CATEGORICAL):
     share = stats.norm.cdf(0, mu, tau)
     ax.plot(x, stats.norm.pdf(x, mu, tau), color=colour, lw=2,
             label=f"τ = {tau}: {share:.0%} of true effects below 0 (benefit)")
@@ -138,7 +128,7 @@ print(f"{len(counts)} reviews, {counts['results'].sum()} pooled results "
 # | 06 Metapsy perinatal trials | the same questions from trial-level data |
 # | 10–12 exercises | an SMD by hand; changing the τ prior; refitting a published summary |
 #
-# **Open** them with `.venv/bin/jupyter lab notebooks/`. Each notebook is a pair:
+# **Open** them with `bash scripts/lab.sh` (JupyterLab at the repository root). Each notebook is a pair:
 # `NN_name.py` (the source, plain text, what git reviews) and `NN_name.ipynb` (the same
 # cells with their outputs). Edit either one in JupyterLab; saving updates the other.
 #

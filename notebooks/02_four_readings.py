@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Reading a pooled result four ways
 #
@@ -33,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 import evidence_lib as el
-from evidence_lib.figures import plots
+from evidence_lib.figures import palette, plots
 from evidence_lib.bayes import priors
 
 trials = el.load_trials("maternal_depression_continuous")
@@ -128,17 +118,19 @@ compare.round(4)
 
 # %%
 tau_max = 1.5   # the uniform prior's tail runs on (97.5 % quantile in the table); the comparison is below 1.5
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
+fig, axes = plots.subplots(1, 2, figsize=(12, 4.4))
 plots.posterior_density(post, "tau", prior=priors.half_normal(0.5), ax=axes[0], upper=tau_max,
                         label="posterior, half-normal(0.5) prior")
-plots.posterior_density(flat, "tau", ax=axes[0], upper=tau_max, label="posterior, uniform prior", colour=plots.FREQ)
+plots.posterior_density(flat, "tau", ax=axes[0], upper=tau_max, label="posterior, uniform prior",
+                        colour=palette.CATEGORICAL[1])
 axes[0].set_title("between-study SD τ", loc="left")
 axes[0].annotate(f"uniform: {flat.prob('tau', lower=tau_max):.0%} of the\nposterior lies beyond τ = {tau_max}",
-                 xy=(0.97, 0.55), xycoords="axes fraction", ha="right", fontsize=9, color=plots.FREQ)
-plots.posterior_density(post, "mu", favours="lower", ax=axes[1], label="half-normal(0.5) prior on τ")
-plots.posterior_density(flat, "mu", favours="lower", ax=axes[1], label="uniform prior on τ", colour=plots.FREQ)
+                 xy=(0.97, 0.55), xycoords="axes fraction", ha="right", fontsize=10, color=palette.CATEGORICAL[1])
+span = (-2.5, 1.5)   # both curves to the edges; the uniform prior's tails reach beyond ±6
+plots.posterior_density(post, "mu", favours="lower", ax=axes[1], label="half-normal(0.5) prior on τ", span=span)
+plots.posterior_density(flat, "mu", favours="lower", ax=axes[1], label="uniform prior on τ", span=span,
+                        colour=palette.CATEGORICAL[1])
 axes[1].set_title("average effect μ", loc="left")
-axes[1].set_xlim(-2.5, 1.5)   # the uniform prior's tails reach beyond ±6
 plt.show()
 
 # %% tags=["headline"]

@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Maternal depression: the borderline result
 #
@@ -209,7 +199,7 @@ plt.show()
 # Barlow's heterogeneity prior, posterior of τ against its prior:
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+fig, ax = plots.subplots(figsize=(7, 3.6))
 plots.posterior_density(exact, "tau", prior=priors.half_normal(0.5), measure="SMD", ax=ax,
                         label="posterior of τ")
 ax.set_title("Barlow 2015: heterogeneity τ, posterior (orange) and half-normal(0.5) prior (grey)", fontsize=11)
@@ -220,10 +210,10 @@ plt.show()
 # multiples; P(benefit) for a continuous range of scales follows):
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(12.5, 3.4), layout="constrained", sharex=True)
-for ax, scale in zip(axes, (0.1, 0.25, 0.5, 1.0)):
+fig, axes = plots.subplots(1, 4, figsize=(12.5, 3.6))
+for ax, scale in zip(axes, (0.1, 0.25, 0.5, 1.0)):   # one x axis for all four, each curve to its edges
     plots.two_readings(el.exact_posterior(summary, tau_prior=priors.half_normal(scale)), estimate=-0.22,
-                       ci=(-0.46, 0.02), measure="SMD", favours="lower", ax=ax, compact=True,
+                       ci=(-0.46, 0.02), measure="SMD", favours="lower", ax=ax, compact=True, xlim=(-1.4, 1.0),
                        title=f"τ ~ half-normal({scale:g}), flat μ")
 plt.show()
 
@@ -248,10 +238,10 @@ widgets.interact(redraw, scale=widgets.FloatLogSlider(value=0.5, base=10, min=-1
 # %%
 scales = np.geomspace(0.05, 2.0, 25)
 curve = readings.p_benefit_by_tau_scale(barlow, scales)
-ax = plots.probability_curve(scales, {"Barlow 2015, half-normal tau prior, flat mu": curve},
-                             xlabel="scale of the half-normal prior on tau (SMD units)",
-                             title="P(PIP reduces depression) as the tau prior widens")
-ax.set_xscale("log")
+ax = plots.probability_curve(scales, {"Barlow 2015 (half-normal prior on τ, flat prior on μ)": curve},
+                             xlabel="scale of the half-normal prior on the between-study SD τ (SMD units)",
+                             title="Probability that the therapy reduces depression,\nas the prior on "
+                                   "heterogeneity widens", logx=True)
 plt.show()
 assert curve.min() > 0.85 and curve.max() < 0.99
 assert np.all(np.diff(curve) < 0)   # the wider the tau prior, the lower P(benefit)

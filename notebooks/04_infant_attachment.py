@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Infant attachment: what two studies can and cannot tell us
 #
@@ -114,7 +104,7 @@ assert by_prior["cri_high"].iloc[-1] > 3 * by_prior["cri_high"].iloc[0]  # the v
 # %%
 short = {"half-normal(0.5)": "half-normal(0.5)", "half-normal(1.0)": "half-normal(1.0)",
          "half-Cauchy(1.0)": "half-Cauchy(1.0)"}
-fig, axes = plt.subplots(2, 2, figsize=(11, 7), layout="constrained", sharex=True)
+fig, axes = plots.subplots(2, 2, figsize=(11, 7), sharex=True)
 for ax, (name, prior) in zip(axes.flat, tau_priors.items()):
     post = el.exact_posterior(summary, tau_prior=prior)
     plots.posterior_density(post, "tau", prior=prior, measure="RR", ax=ax, upper=4.0)

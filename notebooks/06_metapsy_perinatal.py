@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Real trial data: psychotherapy for perinatal depression in the Metapsy database
 #
@@ -40,8 +30,8 @@ import pandas as pd
 import pymc  # noqa: F401  (imported here because importing it sets its logger to INFO)
 
 import evidence_lib as el
-from evidence_lib.loaders import metapsy_selection
-from evidence_lib.figures import plots
+from evidence_lib.loaders import metapsy, metapsy_selection
+from evidence_lib.figures import palette, plots
 from evidence_lib.bayes import priors
 from evidence_lib.figures import tables
 from evidence_lib.app.paths import REPORTS_DIR
@@ -54,18 +44,18 @@ SAMPLER = dict(draws=1000, tune=500, chains=4, cores=1)  # 4000 draws; diagnosti
 #
 # Metapsy's psychotherapy-versus-control database for depression (Cuijpers, Miguel, Harrer,
 # Plessen, Ciharova, Ebert, Karyotaki et al.) is pinned to one commit of its GitHub repository
-# and checked against a SHA-256 before use. `load_metapsy()` looks for the file in the
-# `path` argument, `$EVIDENCE_LIB_METAPSY`, the shared copy beside the checkout
-# (`../shared/data/metapsy-depression-psyctr/data.csv`, which CI uses), the user cache, and
-# only then downloads the pinned file. It parses the semicolon-separated, decimal-comma file
+# and checked against a SHA-256 before use. The database is licensed ODC-By 1.0, so the pinned
+# file ships with the package (`data/metapsy/`, attribution in `data/metapsy/SOURCE.md`):
+# `load_metapsy()` reads that copy, with no network, unless the `path` argument or
+# `$EVIDENCE_LIB_METAPSY` names another. It parses the semicolon-separated, decimal-comma file
 # and keeps the database's row id as `row_id`, so every number below traces to database rows.
 # Perinatal trials are the rows with `target_group == "ppd"`.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 db = el.load_metapsy()
-print(el.metapsy.CITATION)
-print(f"SHA-256 {el.metapsy.SHA256}")
+print(metapsy.CITATION)
+print(f"SHA-256 {metapsy.SHA256}")
 print(f"perinatal rows: {len(db)}, studies: {db['study'].nunique()}, "
       f"time points: {sorted(db['time'].unique())}, controls: {sorted(db['condition_arm2'].unique())}")
 
@@ -298,7 +288,8 @@ forest_studies = el.Studies(ordered["yi"], ordered["sei"], measure="SMD", favour
                             labels=[("* " if d else "") + lab for d, lab in zip(ordered["dyadic"], ordered["label"])])
 freq_all = el.random_effects(forest_studies, method="REML", test="knha")
 post_all = el.exact_posterior(forest_studies, tau_prior=TAU_PRIORS["half-normal(0.5)"])
-plots.forest(forest_studies, fit=freq_all, post=post_all, intervention="psychotherapy",
+plots.forest(forest_studies, fit=freq_all, post=post_all, shrinkage=True, intervention="psychotherapy",
+             xlabel="Hedges' g (standardised mean difference)",
              title="Perinatal depression, psychotherapy vs control (Metapsy), Hedges' g; * = dyadic")
 plt.show()
 
@@ -323,9 +314,9 @@ assert gap["p_benefit"].abs().max() < 0.01
 gap.round(3)
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
+fig, axes = plots.subplots(1, 2, figsize=(12, 4.4))
 for ax, name in zip(axes, ["all", "dyadic"]):
-    for source, colour in [("full data", plots.BAYES), ("reconstruction", plots.GREEN)]:
+    for source, colour in [("full data", palette.BAYES), ("reconstruction", palette.CATEGORICAL[0])]:
         post = checks[name].full if source == "full data" else checks[name].reconstruction
         plots.posterior_density(post, "mu", measure="SMD", favours="higher", ax=ax, label=source, colour=colour)
     ax.set_xlabel("Hedges' g", labelpad=20)
@@ -410,7 +401,7 @@ ours += [{"label": f"Metapsy perinatal, {name} (posterior median, CrI)", "group"
           "benefit_ci_high": bayes.loc[name, "high"], "estimate_derived": False} for name in ("all", "dyadic")]
 seeds = pd.concat([pd.DataFrame(ours), theirs[list(ours[0])]], ignore_index=True)
 assert len(seeds) == 7
-fig, ax = plt.subplots(figsize=(12, 4.5), layout="constrained")
+fig, ax = plots.subplots(figsize=(12, 4.5))
 plots.harmonised(seeds, label_col="label", colour_col="group", ax=ax,
                  title="Maternal depression: Metapsy perinatal trials and the three reviews")
 plt.show()

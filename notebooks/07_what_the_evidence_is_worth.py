@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # What the borderline evidence is worth
 #
@@ -57,6 +47,7 @@ import pandas as pd
 import evidence_lib as el
 from evidence_lib.bayes import priors
 from evidence_lib.app.paths import REPO_ROOT
+from evidence_lib.figures import palette, plots
 from evidence_lib.published.readings import standard_prior_sets, summary_for_row
 
 pd.set_option("display.width", 180)
@@ -198,12 +189,11 @@ compare = pd.concat({"z, tau_hat (closed form)": design_z.table.set_index("true_
                      "z, tau ~ posterior": design_post.table.set_index("true_effect"),
                      "Knapp-Hartung, tau ~ posterior": design_kh_post.table.set_index("true_effect")}, names=["design"])
 print(compare[["power", "power_mcse", "type_s", "exaggeration", "exaggeration_mcse"]].round(3).to_string())
-axes = design_z.plot(label="z, tau_hat (closed form)")
-for d, lab in ((design_kh, "Knapp-Hartung, tau_hat"), (design_post, "z, tau ~ posterior"),
-               (design_kh_post, "Knapp-Hartung, tau ~ posterior")):
-    d.plot(axes=axes, label=lab)
-axes[0].figure.suptitle("Barlow depression: what the design could detect")
-plt.tight_layout()
+plots.design_curves({"z test, τ at its estimate (closed form)": design_z,
+                     "Knapp–Hartung, τ at its estimate": design_kh,
+                     "z test, τ drawn from its posterior": design_post,
+                     "Knapp–Hartung, τ drawn from its posterior": design_kh_post},
+                    title="Barlow depression: what the design could detect")
 plt.show()
 
 # %%
@@ -251,7 +241,7 @@ assert design_secure.table["power"].iloc[1] < 0.2  # an RR of 2 would be detecte
 nxt = {}
 for n_per_arm, n_trials in ((100, 1), (100, 3), (400, 1)):
     nxt[n_per_arm, n_trials] = el.next_trial(depression, n_per_arm=n_per_arm, n_trials=n_trials, tau_prior=TAU_PRIOR, threshold=0.2,
-                                             threshold=0.9, draws=2000, random_seed=SEED, progress=False)
+                                             target=0.9, draws=2000, random_seed=SEED, progress=False)
 one = nxt[100, 1]
 print(f"now: P(benefit) {one.current['p_benefit']:.3f}, P(benefit > 0.2) {one.current['p_benefit_beyond']:.3f}")
 summary = pd.concat({f"{n} trial(s) of {m} per arm": r.table for (m, n), r in nxt.items()}, names=["design"])
@@ -263,16 +253,16 @@ assert 0.15 < big.min() and big.max() < 0.88
 assert nxt[100, 3].table["probability"].iloc[0] > p_cross["probability"]
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 3.2))
-for (m, n), r in nxt.items():
-    ax.hist(r.draws["p_benefit_beyond"], bins=40, histtype="step", density=True, label=f"{n} x {m} per arm")
-ax.axvline(0.9, color="k", ls=":", lw=1)
-ax.axvline(one.current["p_benefit_beyond"], color="grey", lw=1)
+fig, ax = plots.subplots(figsize=(8, 3.8))
+for ((m, n), r), colour in zip(nxt.items(), palette.CATEGORICAL):
+    ax.hist(r.draws["p_benefit_beyond"], bins=40, histtype="step", density=True, lw=1.5, color=colour,
+            label=f"{n} trial{'s' if n > 1 else ''} of {m} per arm")
+ax.axvline(0.9, color="black", ls=":", lw=1, label="0.9, the bar to clear")
+ax.axvline(one.current["p_benefit_beyond"], color=palette.PRIOR, lw=1.5, label="today")
 ax.set_xlabel("updated P(benefit > 0.2 SD)")
 ax.set_ylabel("density")
-ax.set_title("Barlow depression: where the next trial(s) would leave P(benefit > 0.2)")
-ax.legend(fontsize=8)
-plt.tight_layout()
+ax.set_title("Barlow depression: where the next trial(s) would leave P(benefit > 0.2 SD)", loc="left")
+ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 plt.show()
 
 # %% [markdown]
@@ -346,15 +336,16 @@ assert sceptical[-0.4] < 0.88 and sceptical[0.0] > 0.98
 
 # %%
 by_mu = oc.coverage.pivot(index="true_mu", columns="interval", values="coverage")
-fig, ax = plt.subplots(figsize=(11, 3.6))
-for col in by_mu:
-    ax.plot(by_mu.index, by_mu[col], marker="o", ms=3, label=col[:60])
-ax.axhline(0.95, color="k", ls=":", lw=1)
-ax.set_xlabel("true mu (SMD; negative = benefit)")
+fig, ax = plots.subplots(figsize=(11, 5.2))
+for col, colour, marker in zip(by_mu, palette.CATEGORICAL, "osD^v<>"):
+    ax.plot(by_mu.index, by_mu[col], marker=marker, ms=5, lw=1.8, color=colour, label=col.replace("CrI: ", "95 % CrI, "))
+ax.axhline(0.95, color="black", ls=":", lw=1)
+ax.annotate("0.95", xy=(1, 0.95), xycoords=ax.get_yaxis_transform(), xytext=(4, 0), textcoords="offset points",
+            va="center", fontsize=9)
+ax.set_xlabel("true average effect μ (SMD; negative = benefit)")
 ax.set_ylabel("coverage of the 95 % interval")
-ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-ax.set_title(f"Reviews like Barlow's (k = 4): coverage, {oc.coverage['n'].iloc[0]} reviews per point")
-plt.tight_layout()
+fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
+ax.set_title(f"Reviews like Barlow's (k = 4): coverage, {oc.coverage['n'].iloc[0]} reviews per point", loc="left")
 plt.show()
 
 # %% [markdown]

@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Counting outcomes: when the normal approximation of a log odds ratio misleads
 #
@@ -114,7 +104,7 @@ lor = el.log_or(perinatal["e1"], perinatal["n1"], perinatal["e2"], perinatal["n2
 assert len(lor.dropped) == 0
 reml = el.random_effects(lor.yi, vi=lor.vi, method="REML")
 post = el.exact_posterior(lor.yi, vi=lor.vi, tau_prior=TAU_PRIOR, mu_prior=None)
-fig, ax = plt.subplots(figsize=(9, 7.5), layout="constrained")
+fig, ax = plots.subplots(figsize=(11, 7.5))
 plots.forest(el.Studies(lor.yi, np.sqrt(lor.vi), labels=perinatal["study"], measure="OR", favours="higher"),
              fit=reml, post=post, ax=ax,
              title="Metapsy perinatal response/remission: odds ratios (escalc, REML, exact posterior)")

@@ -1,13 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # Exercise 11: how the prior on tau moves P(benefit)
 #
@@ -68,12 +58,12 @@ assert width["narrow"] < width["default"] < width["wide"]
 # `scales` and `curve`, and draw it with `plots.probability_curve`.
 
 # %% tags=["solution"]
-# HINT: np.geomspace(0.01, 2, 30) gives the scales; plots.probability_curve(scales, {"label": curve}, xlabel="...") draws; ax.set_xscale("log") helps.
+# HINT: np.geomspace(0.01, 2, 30) gives the scales; plots.probability_curve(scales, {"label": curve}, xlabel="...") draws; logx=True gives a log axis.
 scales = np.geomspace(0.01, 2, 30)
 curve = readings.p_benefit_by_tau_scale(barlow, scales)
-ax = plots.probability_curve(scales, {"Barlow 2015 depression, half-normal tau prior": curve},
-                             xlabel="scale of the half-normal prior on tau (SMD units)")
-ax.set_xscale("log")
+ax = plots.probability_curve(scales, {"Barlow 2015 depression (half-normal prior on τ)": curve},
+                             xlabel="scale of the half-normal prior on the between-study SD τ (SMD units)",
+                             title="Probability that the therapy reduces depression", logx=True)
 plt.show()
 
 # %%

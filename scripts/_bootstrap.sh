@@ -15,5 +15,13 @@ else
 fi
 
 echo "==> syncing .venv from uv.lock (Python 3.12)"
-"${UV[@]}" sync --frozen --extra test --python 3.12 --quiet
+# --compile-bytecode: write the .pyc files once at install; with PYTHONDONTWRITEBYTECODE=1 (set on
+# some machines and containers) every kernel would otherwise compile the whole stack from source
+"${UV[@]}" sync --frozen --extra test --python 3.12 --quiet --compile-bytecode
+.venv/bin/python -m compileall -q -j 0 evidence_lib   # the project itself (an editable install)
 export MPLBACKEND=Agg   # this process draws no windows; notebook kernels render inline (notebook_runner)
+
+# JupyterLab settings shipped with the project: a .py opens as a notebook (jupytext), so
+# saving notebooks/NN_name.py in JupyterLab writes both files of the pair (scripts/lab.sh)
+lab_settings=.venv/share/jupyter/lab/settings/overrides.d
+mkdir -p "$lab_settings" && cp scripts/jupyterlab_settings.json "$lab_settings/evidence_lib.json"

@@ -4,7 +4,8 @@
   A user's clone has no such folder: those checks skip with the reason, and fail under
   ``CI=true``, where the folder is always laid beside the checkout.
 - ``metapsy_csv``: the pinned Metapsy database, found by the library's own loader (``$EVIDENCE_LIB_METAPSY``,
-  the shared copy, the user cache, then the verified download); when none is reachable the
+  else the copy shipped in ``data/metapsy/``, so no network and no ``../shared`` are needed);
+  when none is reachable (the shipped copy removed, no shared copy, cache or network) the
   tests that need it skip with the loader's message (fail under ``CI=true``).
 """
 

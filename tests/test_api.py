@@ -9,6 +9,7 @@ PUBLIC = {
     "Studies", "as_studies", "to_analysis_scale", "from_analysis_scale",
     "smd", "log_rr", "log_or", "se_from_ci", "smd_table", "aggregate_correlated", "g_from_events",
     "random_effects", "leave_one_out", "egger_test", "subgroup_difference", "funnel_limits",
+    "regtest", "pet_peese", "ranktest", "trimfill", "fsn", "selmodel", "bias_suite", "fit_meta_regression",
     "exact_posterior", "priors", "summarise", "linear_combinations",
     "sample_posterior", "sample_binomial", "sample_meta_regression",
     "check_diagnostics", "assert_diagnostics", "compare_with_exact",

@@ -155,6 +155,20 @@ def test_spreadsheet_bom_and_case_are_accepted(capsys, tmp_path):
 
 
 # ---------------------------------------------------------------------- exercises
+def test_help_names_every_command_and_each_command_describes_itself(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    description = capsys.readouterr().out.split("positional arguments")[0]
+    commands = ["run", "exercises", "readings", "worth"]
+    assert all(f" {name} (" in " ".join(description.split()) for name in commands), description
+    for name in commands:
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        usage, _, rest = capsys.readouterr().out.partition("\n\n")
+        assert usage.startswith(f"usage: evidence-lib {name}")
+        assert not rest.startswith(("positional arguments", "options")), f"`evidence-lib {name} --help` has no description"
+
+
 def test_exercises_check_passes_on_the_repository(capsys):
     assert main(["exercises", "--check"]) == 0
     assert "up to date" in capsys.readouterr().out
@@ -172,3 +186,30 @@ def test_exercises_check_lists_stale_files(capsys, tmp_path, monkeypatch):
     assert main(["exercises"]) == 0
     assert "wrote exercises/90_exercise_toy.ipynb" in capsys.readouterr().out
     assert main(["exercises", "--check"]) == 0
+
+
+# ------------------------------------------------------------------ light imports
+HEAVY = ("pymc", "pytensor", "arviz", "nutpie", "matplotlib", "nbconvert", "nbclient", "jupytext", "statsmodels")
+
+
+def _modules_after(code: str) -> set[str]:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code + "; import sys; print(' '.join(sys.modules))"],
+                          capture_output=True, text=True, check=True)
+    return {name.split(".")[0] for name in done.stdout.split()}
+
+
+def test_help_imports_nothing_heavy():
+    """`evidence-lib --help` loads neither the engines' stack nor the notebook machinery."""
+    loaded = _modules_after("from evidence_lib.app.cli import build_parser; build_parser().format_help()")
+    assert not loaded & {*HEAVY, "pandas", "scipy", "numpy"}, loaded & {*HEAVY, "pandas", "scipy", "numpy"}
+
+
+def test_readings_of_a_studies_file_imports_no_sampler_or_plotting(tmp_path):
+    path = _write(tmp_path, STUDIES)
+    loaded = _modules_after("import contextlib, io; from evidence_lib.app.cli import main\n"
+                            f"with contextlib.redirect_stdout(io.StringIO()): main(['readings', '--studies', {str(path)!r}, "
+                            "'--favours', 'lower'])")
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)

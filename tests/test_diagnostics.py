@@ -94,3 +94,16 @@ def test_centred_eight_schools_diverges():
     with pytest.warns(SamplerWarning, match="divergent"):
         result = check_diagnostics(fit, ["mu", "tau"])
     assert result.divergences > 0
+
+
+def test_tree_depth_and_energy_failures_are_named(iid):
+    """arviz_stats.diagnose's sampler checks: a saturated tree depth and a low E-BFMI fail."""
+    rng = np.random.default_rng(2)
+    depth = np.zeros((4, 1000), bool)
+    depth[0, :5] = True
+    energy = np.cumsum(rng.standard_normal((4, 1000)) * 0.05, axis=1)  # a random walk: E-BFMI far below 0.3
+    tree = az.from_dict({"posterior": {"mu": iid}, "sample_stats": {
+        "diverging": np.zeros((4, 1000), bool), "reached_max_treedepth": depth, "energy": energy}})
+    result = check_diagnostics(tree, warn=False)
+    assert any("5 transition(s) at the maximum tree depth" in p for p in result.problems)
+    assert any(p.startswith("E-BFMI < 0.3") for p in result.problems)

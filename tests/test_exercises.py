@@ -3,9 +3,13 @@
 import json
 
 import jupytext
+import nbformat
 import pytest
+from nbclient import NotebookClient
 
 from evidence_lib.app import exercises
+from evidence_lib.app.answer_checks import check_answer
+from evidence_lib.app.notebook_runner import kernel_env
 
 TOY = '''# %% [markdown]
 # # Toy exercise
@@ -48,8 +52,9 @@ def test_solution_cells_become_hint_and_stub(toy, tmp_path):
     assert ("markdown", "**Hint:** square x and call it y.", ["hint"]) in cells
     assert ("code", "# your code here", ["exercise"]) in cells
     assert ("markdown", "*Your answer here.*", ["exercise"]) in cells
-    assert ("code", "assert y == 4", []) in cells  # the check stays for the student
-    assert cells[0] == ("markdown", exercises.STUDENT_NOTE, ["note"])
+    assert ("code", "with check_answer():\n    assert y == 4", []) in cells  # the check stays for the student
+    assert ("code", "x = 2", []) in cells  # set-up before the first answer is not a check
+    assert cells[:2] == [("markdown", exercises.STUDENT_NOTE, ["note"]), ("code", exercises.CHECK_IMPORT, ["note"])]
     text = dest.read_text()
     assert "y = x ** 2" not in text and "Because 2 squared" not in text
     assert all(not c.get("outputs") for c in json.loads(text)["cells"])
@@ -109,3 +114,25 @@ def test_no_answer_leaks_into_the_exercise(source):
                       if " = " in line and not line.startswith(exercises.HINT_PREFIX)]
             leaked = [line for line in answer if json.dumps(line, ensure_ascii=False)[1:-1] in student]
             assert not leaked, f"{source.name}: solution lines in the exercise: {leaked}"
+
+
+def test_check_answer_says_not_done_yet_for_a_missing_name(capsys):
+    with check_answer():
+        s_pooled  # noqa: B018, F821 - the blank the student has not filled yet
+    assert capsys.readouterr().out.startswith("Not done yet: `s_pooled` is not defined.")
+    with pytest.raises(AssertionError, match="wrong"), check_answer():
+        assert 1 == 2, "wrong"  # a filled but wrong answer still fails its check
+
+
+@pytest.mark.parametrize("source", exercises.solution_sources(), ids=lambda p: p.stem)
+def test_untouched_exercise_says_not_done_yet_in_every_check(source):
+    """The committed student notebook, run from the top as a student who has filled nothing."""
+    path = exercises.exercise_path(source)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client.execute(env=kernel_env())  # CellExecutionError if any cell raises
+    checks = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("with check_answer():")]
+    assert checks, f"{path.name}: no check cells"
+    for cell in checks:
+        stdout = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+        assert "Not done yet: `" in stdout, f"{path.name}, cell {cell.id}: {stdout!r}"

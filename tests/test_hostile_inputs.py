@@ -318,6 +318,42 @@ def test_restore_hint_names_the_git_command():
     assert data._restore_hint(PUBLISHED_PATH) == "; restore it: git checkout -- data/published_results.csv"
 
 
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A copy of data/ standing in for the package's data folder."""
+    folder = tmp_path / "data"
+    shutil.copytree(data.DATA_DIR, folder, ignore=shutil.ignore_patterns("metapsy"))
+    monkeypatch.setattr(data, "DATA_DIR", folder)
+    return folder
+
+
+def _broken_manifest(folder, how):
+    manifest = folder / data.MANIFEST_NAME
+    if how == "missing":
+        manifest.unlink()
+    elif how == "not JSON":
+        manifest.write_text(manifest.read_text(encoding="utf-8")[:200], encoding="utf-8")
+    elif how == "no files":
+        manifest.write_text('{"about": "x"}', encoding="utf-8")
+    else:  # the file is not listed
+        doc = json.loads(manifest.read_text(encoding="utf-8"))
+        del doc["files"]["published_results.csv"]
+        manifest.write_text(json.dumps(doc), encoding="utf-8")
+    return manifest
+
+
+@pytest.mark.parametrize("how, words", [("missing", ["MANIFEST.json: missing", "published_results.csv"]),
+                                        ("not JSON", ["MANIFEST.json: not a valid manifest"]),
+                                        ("no files", ["MANIFEST.json: not a valid manifest"]),
+                                        ("unlisted", ["published_results.csv: not listed in", "MANIFEST.json"])])
+def test_a_broken_manifest_is_an_error_naming_it(data_copy, how, words):
+    _broken_manifest(data_copy, how)
+    with pytest.raises(DataValidationError) as caught:
+        load_published(data_copy / "published_results.csv")
+    for word in words:
+        assert word in str(caught.value), str(caught.value)
+
+
 def test_manifest_is_current():
     """data/MANIFEST.json lists every CSV under data/ as it is; after an intended edit run data.write_manifest()."""
     listed = json.loads((data.DATA_DIR / data.MANIFEST_NAME).read_text(encoding="utf-8"))["files"]
@@ -327,8 +363,9 @@ def test_manifest_is_current():
 # ------------------------------------------------------------------------- Metapsy
 @pytest.fixture
 def fake_pin(monkeypatch, tmp_path):
-    """A pinned 'database' of b'good': no shared copy, an isolated cache."""
+    """A pinned 'database' of b'good': no shipped or shared copy, an isolated cache."""
     monkeypatch.delenv(metapsy.ENV_VAR, raising=False)
+    monkeypatch.setattr(metapsy, "PACKAGED", tmp_path / "not-shipped" / "data.csv")
     monkeypatch.setenv("EVIDENCE_LIB_SHARED", str(tmp_path / "no-shared"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(metapsy, "SHA256", hashlib.sha256(b"good").hexdigest())

@@ -1,13 +1,16 @@
-"""The pinned Metapsy loader, on the copy the loader finds (never downloaded in tests: the
-download is patched where it is exercised)."""
+"""The pinned Metapsy loader, on the copy the loader finds (the one shipped in data/metapsy/;
+never downloaded in tests: the download is patched where it is exercised)."""
 
 import hashlib
+import json
 import re
 import shutil
 
 import pytest
 
+from evidence_lib.app.paths import DATA_DIR
 from evidence_lib.loaders import metapsy
+from evidence_lib.loaders.packaged import MANIFEST_NAME
 from evidence_lib.loaders.metapsy import ChecksumError, load_metapsy
 
 
@@ -18,8 +21,9 @@ def shared_csv(metapsy_csv):
 
 @pytest.fixture
 def isolated(monkeypatch, tmp_path):
-    """No env var, no shared copy, an empty cache: only the (patched) download remains."""
+    """No env var, no shipped copy, no shared copy, an empty cache: only the (patched) download remains."""
     monkeypatch.delenv(metapsy.ENV_VAR, raising=False)
+    monkeypatch.setattr(metapsy, "PACKAGED", tmp_path / "not-shipped" / "data.csv")
     monkeypatch.setenv("EVIDENCE_LIB_SHARED", str(tmp_path / "no-shared"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return tmp_path
@@ -39,9 +43,42 @@ def test_perinatal_rows_and_cooper_2003(shared_csv):
     assert row[".g_se"] == pytest.approx(0.2091, abs=5e-5)
 
 
-def test_default_location_is_the_shared_copy(shared, monkeypatch):
+def _offline(url, dest):
+    raise OSError("network is unreachable")
+
+
+def test_default_location_is_the_shipped_copy_offline(monkeypatch, tmp_path):
     monkeypatch.delenv(metapsy.ENV_VAR, raising=False)
+    monkeypatch.setenv("EVIDENCE_LIB_SHARED", str(tmp_path / "no-shared"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(metapsy, "_download", _offline)
+    assert metapsy.locate() == metapsy.PACKAGED == DATA_DIR / "metapsy" / "data.csv"
     assert len(load_metapsy()) == 95
+
+
+def test_shipped_copy_carries_its_attribution():
+    source = (metapsy.PACKAGED.parent / "SOURCE.md").read_text(encoding="utf-8")
+    for needed in ("ODC-By", "opendatacommons.org/licenses/by/1-0", metapsy.DOI, metapsy.COMMIT, metapsy.SHA256):
+        assert needed in source, needed
+    listed = json.loads((DATA_DIR / MANIFEST_NAME).read_text(encoding="utf-8"))["files"]["metapsy/data.csv"]
+    assert listed == {"rows": 900, "sha256": metapsy.SHA256}
+
+
+def test_altered_shipped_copy_is_an_error(isolated, shared_csv, monkeypatch):
+    copy = isolated / "shipped" / "data.csv"
+    copy.parent.mkdir()
+    copy.write_bytes(shared_csv.read_bytes().replace(b"Cooper, 2003", b"Cooper, 2004"))
+    monkeypatch.setattr(metapsy, "PACKAGED", copy)
+    with pytest.raises(ChecksumError, match=re.escape(str(copy)) + ".*does not match the pinned"):
+        load_metapsy()
+
+
+def test_without_the_shipped_copy_the_shared_copy_is_used(isolated, shared_csv, monkeypatch):
+    copy = isolated / "no-shared" / "data" / "metapsy-depression-psyctr" / "data.csv"
+    copy.parent.mkdir(parents=True)
+    shutil.copyfile(shared_csv, copy)
+    monkeypatch.setattr(metapsy, "_download", _offline)
+    assert metapsy.locate() == copy
 
 
 def test_all_rows_and_unknown_target_group(shared_csv):
@@ -76,10 +113,7 @@ def test_missing_path_is_an_error(tmp_path):
 
 
 def test_offline_without_a_copy_says_how_to_supply_it(isolated, monkeypatch):
-    def offline(url, dest):
-        raise OSError("network is unreachable")
-
-    monkeypatch.setattr(metapsy, "_download", offline)
+    monkeypatch.setattr(metapsy, "_download", _offline)
     with pytest.raises(FileNotFoundError, match=r"load_metapsy\(path=\.\.\.\).*EVIDENCE_LIB_METAPSY"):
         load_metapsy()
     assert not list((isolated / "cache" / "evidence_lib").glob("*.csv"))

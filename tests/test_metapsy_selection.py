@@ -17,7 +17,8 @@ from evidence_lib.loaders import metapsy_selection as selection
 from evidence_lib.bayes import priors
 from evidence_lib.effects.effect_sizes import aggregate_correlated, g_from_events, log_or
 from evidence_lib.bayes.exact import exact_posterior
-from evidence_lib.frequentist.rma import egger_test, funnel_limits, random_effects, subgroup_difference
+from evidence_lib.frequentist.rma import funnel_limits, random_effects, subgroup_difference
+from evidence_lib.questions.bias.regression import egger_test
 from evidence_lib.loaders.metapsy import load_metapsy
 from evidence_lib.published.reconstruct import summary_level_check
 from evidence_lib.bayes.summaries import linear_combinations, summarise

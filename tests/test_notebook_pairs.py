@@ -4,7 +4,7 @@ import jupytext
 import pytest
 from nbformat import v4, write
 
-from evidence_lib.app.notebook_runner import NOTEBOOK_DIR, _settle, notebook_sources
+from evidence_lib.app.notebook_runner import NOTEBOOK_DIR, _settle, notebook_sources, read_source
 
 SOURCES = notebook_sources()
 
@@ -37,6 +37,19 @@ def test_ipynb_has_outputs(source):
     unexecuted = [i for i, c in enumerate(code) if c.get("execution_count") is None]
     assert code and not unexecuted, f"{source.stem}: code cells {unexecuted} were never executed"
     assert any(c.get("outputs") for c in code), f"{source.stem}: no outputs at all"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_ipynb_metadata_is_what_jupyterlab_keeps(source):
+    """The committed notebook metadata is what the runner writes and what JupyterLab's jupytext
+    contents manager reads and saves back unchanged (the installed kernel's spec, the filters of
+    jupytext.toml): opening a committed notebook does not mark it as changed."""
+    committed = jupytext.read(source.with_suffix(".ipynb")).metadata
+    assert committed.pop("language_info")["name"] == "python"  # written by the kernel at execution
+    written = jupytext.reads(jupytext.writes(read_source(source), fmt="ipynb"), fmt="ipynb").metadata
+    assert committed == written, (
+        f"{source.stem}.ipynb metadata differs from what `evidence-lib run --update {source.stem[:2]}` writes")
+    assert not source.read_text(encoding="utf-8").startswith("# ---"), f"{source.name}: no YAML header (jupytext.toml)"
 
 
 def test_refresh_keeps_cell_ids_and_drops_timestamps(tmp_path):

@@ -85,15 +85,37 @@ def test_estimate_only_is_mu_alone():
     assert_matches_exact(fit, exact_posterior(summary, tau_prior=priors.half_normal(0.5)), params=("mu",))
 
 
-def test_same_seed_same_draws_other_seed_other_draws():
+def test_same_seed_same_draws_other_seed_other_draws(monkeypatch):
+    """Also: a refit compiles nothing (the model of the same inputs is compiled once per process)
+    and its draws are those of a fresh compile."""
+    from evidence_lib.bayes import mcmc
+
     def draws(seed):
         fit = sample_posterior(CRINS_Y, sei=CRINS_S, **CRINS_PRIORS, random_seed=seed, **SMALL)
         return {v: fit.posterior[v].values for v in ("mu", "tau", "theta", "theta_new")}
 
-    first, again, other = draws(5), draws(5), draws(6)
+    monkeypatch.setattr(mcmc, "_compiled", {})            # a fresh compile first
+    first = draws(5)
+    compiles = []
+    original = mcmc._compile_cached.original
+    monkeypatch.setattr(mcmc._compile_cached, "original", lambda *a, **k: compiles.append(1) or original(*a, **k))
+    again, other = draws(5), draws(6)
+    assert compiles == []
     for v in first:
         np.testing.assert_array_equal(first[v], again[v])
         assert not np.array_equal(first[v], other[v])
+    sample_posterior(CRINS_Y + 0.01, sei=CRINS_S, **CRINS_PRIORS, random_seed=5, **SMALL)   # other data: compiled
+    assert compiles == [1]
+
+
+def test_model_key_is_exact():
+    from evidence_lib.bayes.mcmc import model_key
+
+    y = np.array([0.1, 0.2])
+    assert model_key(y, priors.half_normal(0.5)) == model_key(y.copy(), priors.half_normal(0.5))
+    assert model_key(y) != model_key(y + 1e-15) and model_key(y) != model_key(y.astype(np.float32))
+    assert model_key(priors.half_normal(0.5)) != model_key(priors.half_normal(0.5 + 1e-12))
+    assert model_key(priors.half_normal(0.5)) != model_key(priors.half_cauchy(0.5))
 
 
 @pytest.mark.parametrize("sampler", ["nutpie", "pymc"])
@@ -134,7 +156,7 @@ def test_meta_regression_recovers_slope():
     dict(parameterisation="centred"),
     dict(random_seed=None),
     dict(random_seed=1.5),
-    dict(tau_prior=None),
+    dict(tau_prior="half_normal"),
     dict(mu_prior=(0, -1)),
 ])
 def test_sample_posterior_bad_input(kwargs):

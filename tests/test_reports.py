@@ -3,6 +3,7 @@ no partial file and mark what they did not refresh; the landing page and reader'
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -83,8 +84,10 @@ def test_figures_reach_both_editions_under_agg(tmp_path, monkeypatch):
     # an update that would drop the figure is refused and leaves the committed notebook as it was
     committed = (tmp_path / "nb" / "01_plot.ipynb").read_bytes()
     (tmp_path / "nb" / "01_plot.py").write_text(TEXT)
-    with pytest.raises(nr.FigureLoss, match="hold 0 figure.*committed notebook 1"):
+    with pytest.raises(nr.NotebooksFailed) as caught:
         _run(tmp_path, update=True)
+    with pytest.raises(nr.FigureLoss, match="hold 0 figure.*committed notebook 1"):
+        raise caught.value.errors["01_plot"]
     assert (tmp_path / "nb" / "01_plot.ipynb").read_bytes() == committed
 
 
@@ -98,20 +101,65 @@ def test_render_refuses_a_report_without_the_notebooks_images(monkeypatch):
         nr.render(nb, "00_x")
 
 
-def test_failed_run_marks_reports_it_did_not_refresh(tmp_path):
-    _notebooks(tmp_path / "nb", **{"01_text": TEXT, "02_text": TEXT})
-    _run(tmp_path)
+def test_a_failing_notebook_costs_one_line_and_the_others_go_on(tmp_path):
+    _notebooks(tmp_path / "nb", **{"01_text": TEXT, "02_text": TEXT, "03_text": TEXT})
+    _run(tmp_path, ["01"])   # an earlier report of the notebook that will fail
     (tmp_path / "nb" / "01_text.py").write_text(FAIL)
-    with pytest.raises(CellExecutionError):
-        _run(tmp_path)
+    (tmp_path / "nb" / "03_text.py").write_text(TEXT.replace("no figure", "changed"))
+    lines = []
+    with pytest.raises(nr.NotebooksFailed) as caught:
+        nr.run_notebooks(None, reports_dir=tmp_path / "reports", notebook_dir=tmp_path / "nb", jobs=2,
+                         echo=lambda *a, **k: lines.append(" ".join(map(str, a))))
+    assert list(caught.value.errors) == ["01_text"] and isinstance(caught.value.errors["01_text"], CellExecutionError)
+    assert "1 of 3 notebook(s) failed: 01_text" in str(caught.value)
+    failures = [line for line in lines if "failed" in line]
+    assert failures == ["[1/3] 01_text failed: RuntimeError: broken on purpose "
+                        "(full traceback in reports/01_text.log)"] or failures[0].endswith(
+        "01_text failed: RuntimeError: broken on purpose (full traceback in reports/01_text.log)"), lines
+    assert len([line for line in lines if " done in " in line]) == 2, lines
     reports = tmp_path / "reports"
-    for path in (reports / "01_text.html", reports / "02_text.html", reports / "reader" / "02_text.html"):
+    log = (reports / "01_text.log").read_text()
+    assert "broken on purpose" in log and "Traceback" in log and "\x1b[" not in log
+    for path in (reports / "01_text.html", reports / "reader" / "01_text.html"):
         assert path.read_text().count(nr.STALE_CLASS) == 1, path
-    assert json.loads((reports / "cards" / "02_text.json").read_text())["stale"].endswith("failed at 01_text.")
+    assert json.loads((reports / "cards" / "01_text.json").read_text())["stale"].endswith("failed at 01_text.")
+    assert nr.STALE_CLASS not in (reports / "02_text.html").read_text()   # written by this run
+    assert "changed" in (reports / "03_text.html").read_text()         # the run went on after the failure
     assert "Stale: the run of" in (reports / "index.html").read_text()
     (tmp_path / "nb" / "01_text.py").write_text(TEXT)
-    _run(tmp_path)
-    assert nr.STALE_CLASS not in (reports / "02_text.html").read_text()
+    _run(tmp_path, ["01"])
+    assert nr.STALE_CLASS not in (reports / "01_text.html").read_text()
+    assert not (reports / "01_text.log").exists()
+
+
+def test_run_command_lists_the_failures_and_exits_non_zero(tmp_path, monkeypatch, capsys):
+    from evidence_lib.app import cli
+
+    _notebooks(tmp_path / "nb", **{"01_fail": FAIL, "02_text": TEXT})
+    monkeypatch.setitem(nr.run_notebooks.__kwdefaults__, "reports_dir", tmp_path / "reports")
+    monkeypatch.setitem(nr.run_notebooks.__kwdefaults__, "notebook_dir", tmp_path / "nb")
+    assert cli.main(["run", "--jobs", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert "01_fail failed: RuntimeError: broken on purpose (full traceback in reports/01_fail.log)" in out
+    assert "02_text done in" in out and "Traceback" not in out + err
+    assert err.strip() == ("evidence-lib run: 1 of 2 notebook(s) failed: 01_fail (their reports are marked stale; "
+                           "tracebacks in the .log beside each report)")
+    assert cli.main(["run", "--jobs", "0"]) == 2
+
+
+def test_parallel_run_matches_the_serial_one(tmp_path):
+    """Each notebook has its own kernel and seeds: outputs do not depend on the number of workers."""
+    seeded = '# %%\nimport numpy as np\nprint(np.random.default_rng(7).normal(size=3))\n'
+    _notebooks(tmp_path / "nb", **{"01_a": seeded, "02_b": seeded.replace("7", "8"), "03_c": TEXT})
+    outputs = {}
+    for jobs in (1, 2):
+        reports = tmp_path / f"reports{jobs}"
+        timings = nr.run_notebooks(None, reports_dir=reports, notebook_dir=tmp_path / "nb", jobs=jobs,
+                                   echo=lambda *a, **k: None)
+        assert [t["notebook"] for t in timings] == ["01_a", "02_b", "03_c"]   # reading order
+        outputs[jobs] = {p.name: re.sub(r"rendered \d{4}-[^<]*|cell-id=\w+", "", p.read_text())  # time, random ids
+                         for p in reports.glob("*.html")}
+    assert outputs[1] == outputs[2]
 
 
 SLEEP = '''# %%
@@ -124,11 +172,12 @@ time.sleep(120)
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_ends_the_run_with_one_line(tmp_path, sig):
     _notebooks(tmp_path / "nb", **{"01_text": TEXT, "02_sleep": SLEEP})
-    _run(tmp_path, ["01"])
     pid_file = tmp_path / "kernel.pid"
+    # one at a time, so that 01 is refreshed before 02 starts (and the signal comes)
     script = (f"import sys; from evidence_lib.app import cli, notebook_runner as nr; "
               f"nr.run_notebooks.__kwdefaults__.update(reports_dir=__import__('pathlib').Path({str(tmp_path / 'reports')!r}), "
-              f"notebook_dir=__import__('pathlib').Path({str(tmp_path / 'nb')!r})); sys.exit(cli.main(['run']))")
+              f"notebook_dir=__import__('pathlib').Path({str(tmp_path / 'nb')!r})); "
+              f"sys.exit(cli.main(['run', '--jobs', '1']))")
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "KERNEL_PID_FILE": str(pid_file)})
     deadline = time.monotonic() + 120
@@ -143,9 +192,18 @@ def test_signal_ends_the_run_with_one_line(tmp_path, sig):
     assert not list(reports.rglob(".*.tmp*"))
     assert not (reports / "02_sleep.html").exists()
     assert nr.STALE_CLASS not in (reports / "01_text.html").read_text()   # refreshed before the signal
-    time.sleep(1)
-    with pytest.raises(ProcessLookupError):                                # the kernel is gone
-        os.kill(int(pid_file.read_text()), 0)
+    kernel, deadline = int(pid_file.read_text()), time.monotonic() + 10
+    while _alive(kernel):                                                  # the kernel is gone
+        assert time.monotonic() < deadline, f"kernel {kernel} still runs"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @pytest.mark.parametrize("source", nr.notebook_sources(), ids=lambda p: p.stem)

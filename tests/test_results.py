@@ -33,6 +33,13 @@ def _results():
         "OperatingCharacteristics": el.operating_characteristics(
             np.array(SEI), [0.0], tau_prior=HN, prior_sets=[PriorSet("half-normal(0.5)", HN, None)], reps=20,
             random_seed=1, progress=False),
+        "RegTestResult": el.regtest(s),
+        "PetPeeseResult": el.pet_peese(s),
+        "RankTestResult": el.ranktest(s),
+        "TrimFillResult": el.trimfill(s),
+        "FailSafeResult": el.fsn(s),
+        "SelectionResult": el.selmodel(s, alternative="less", method="EE"),
+        "BiasSuite": el.bias_suite(s),
     }
 
 
@@ -52,11 +59,14 @@ def _result_classes():
 
 
 def test_every_result_class_is_exercised(results):
-    assert _result_classes() - {"Diagnostics"} == set(results)  # Diagnostics: tests/test_diagnostics.py
+    # Diagnostics: tests/test_diagnostics.py; BiasResult: the base of the bias results below
+    assert _result_classes() - {"Diagnostics", "BiasResult"} == set(results)
 
 
 @pytest.mark.parametrize("name", ["REResult", "GLMMResult", "ExactPosterior", "ModelAverage", "DesignAnalysis",
-                                  "NextTrial", "SummaryCheck", "OperatingCharacteristics"])
+                                  "NextTrial", "SummaryCheck", "OperatingCharacteristics", "RegTestResult",
+                                  "PetPeeseResult", "RankTestResult", "TrimFillResult", "FailSafeResult",
+                                  "SelectionResult", "BiasSuite"])
 def test_result_shows_itself(results, name):
     res = results[name]
     frame = res.to_frame()

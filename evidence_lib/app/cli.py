@@ -1,8 +1,10 @@
 """evidence-lib: the project's command line.
 
 Commands: run (execute and render the notebooks), exercises (regenerate the student
-exercises, or --check that they are current) and readings (the frequentist and the
-Bayesian reading side by side, for the published results or for a CSV of your own).
+exercises, or --check that they are current), readings (the frequentist and the
+Bayesian reading side by side, for the published results or for a CSV of your own) and
+worth (model-averaged Bayes factors, a design analysis and what one more trial would
+change, for the same inputs).
 A malformed input file or an invalid option ends with a one-line message and exit
 code 2, never a traceback, and nothing written: every output (--out, --plot) is checked
 before any work (not an input file, not another output, not a directory, its folder exists
@@ -45,20 +47,23 @@ READINGS_COLUMNS = ["measure", "estimate_used", "ci_low", "ci_high", "pval", "po
 
 
 def _cmd_run(args) -> int:
-    from nbclient.exceptions import CellExecutionError
+    import time
 
-    from evidence_lib.app.notebook_runner import Interrupted, run_notebooks
 
+    from evidence_lib.app.notebook_runner import Interrupted, NotebooksFailed, run_notebooks
+
+    start = time.perf_counter()
     try:
-        timings = run_notebooks(args.notebooks or None, update=args.update)
+        timings = run_notebooks(args.notebooks or None, update=args.update, jobs=args.jobs)
     except Interrupted as err:  # SIGINT or SIGTERM: one line, exit 130 like a shell
         print(f"evidence-lib run: {err}", file=sys.stderr)
         return INTERRUPTED
-    except CellExecutionError as err:  # a cell raised: its error in one line (the report is marked stale)
-        print(f"evidence-lib run: error: a notebook cell raised {err.ename}: {err.evalue}", file=sys.stderr)
+    except NotebooksFailed as err:  # each failure already had its line
+        print(f"evidence-lib run: {err}", file=sys.stderr)
         return 1
     total = sum(t["seconds"] for t in timings)
-    print(f"all {len(timings)} notebook(s) done in {total:.1f} s; HTML in reports/")
+    print(f"all {len(timings)} notebook(s) done in {time.perf_counter() - start:.1f} s wall "
+          f"({total:.1f} s of notebook time); HTML in reports/")
     return 0
 
 
@@ -169,6 +174,8 @@ def _study_reading(path, prior_set, favours):
            "post_estimate": natural(bayes["estimate"]), "cri_low": natural(bayes["low"]),
            "cri_high": natural(bayes["high"]), "p_benefit": bayes["p_benefit"],
            "post_tau": bayes["tau"], "pred_low": natural(bayes["pred_low"]), "pred_high": natural(bayes["pred_high"])}
+    import pandas as pd
+
     return studies, fit, post, pd.DataFrame([row], index=[path.name])
 
 
@@ -261,16 +268,16 @@ def _write_csv(table, out: Path) -> None:
     _atomic_write(out, lambda handle: handle.write(table.to_csv().encode("utf-8")))
 
 
-def _forest_plot(studies, fit, post, title, out) -> None:
-    """The annotated forest plot (plots.forest) of a user's study effects, saved by extension."""
+def _forest_plot(studies, fit, post, args) -> None:
+    """The annotated forest plot (plots.forest) of a user's study effects, saved by extension at 150 dpi."""
     import matplotlib
 
     matplotlib.use("Agg")
     from evidence_lib.figures import plots
 
-    ax = plots.forest(studies, fit=fit, post=post, title=title)
-    _atomic_write(out, lambda handle: ax.figure.savefig(handle, bbox_inches="tight", format=out.suffix.lower()[1:]))
-    print(f"wrote {out}" + (f" (through the link to {out.resolve()})" if out.is_symlink() else ""))
+    ax = plots.forest(studies, fit=fit, post=post, title=args.title, shrinkage=args.shrinkage, xlim=args.xlim)
+    _atomic_write(args.plot, lambda handle: plots.save(ax.figure, handle, format=args.plot.suffix.lower()[1:]))
+    print(f"wrote {args.plot}" + (f" (through the link to {args.plot.resolve()})" if args.plot.is_symlink() else ""))
 
 
 def _check_favours(args) -> None:
@@ -282,6 +289,7 @@ def _check_favours(args) -> None:
 
 
 def _cmd_readings(args) -> int:
+    from evidence_lib.figures.tables import fmt_p4
     from evidence_lib.loaders.packaged import PUBLISHED_PATH
     from evidence_lib.published.readings import readings_table
 
@@ -289,6 +297,11 @@ def _cmd_readings(args) -> int:
         raise ValueError("--plot draws the forest plot of --studies FILE; give --studies")
     if args.plot and args.plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise ValueError(f"--plot {args.plot}: the file name must end in .png, .svg or .pdf")
+    for name in ("title", "shrinkage", "xlim"):
+        if getattr(args, name) and not args.plot:
+            raise ValueError(f"--{name} sets the forest plot: give --plot FILE.png too")
+    if args.xlim and args.xlim[0] >= args.xlim[1]:
+        raise ValueError(f"--xlim {args.xlim[0]:g} {args.xlim[1]:g}: LOW must be below HIGH")
     _check_outputs({"--out": args.out, "--plot": args.plot},
                    [args.studies, args.summary] if args.studies or args.summary else [PUBLISHED_PATH])
     prior_set = _prior_set(args)
@@ -296,7 +309,7 @@ def _cmd_readings(args) -> int:
     notes = []
     if args.studies:
         studies, fit, post, table = _study_reading(args.studies, prior_set, args.favours)
-        shown = table.round(4).T
+        shown = table.round(4).assign(pval=table["pval"].map(fmt_p4)).T   # metafor's <0.0001, not a rounded 0.0001
     elif args.summary:
         table = _summary_readings(args.summary, prior_set)
         shown = table[[c for c in READINGS_COLUMNS if c in table]].round(3)
@@ -318,7 +331,7 @@ def _cmd_readings(args) -> int:
             print(f"note: {defused} text cell(s) starting with = + - or @ were written with a leading ' so that a "
                   "spreadsheet shows them as text, not as a formula (CSV injection guard, OWASP)")
     if args.plot:
-        _forest_plot(studies, fit, post, f"{args.studies.name}: both readings ({prior_set.label})", args.plot)
+        _forest_plot(studies, fit, post, args)
     return 0
 
 
@@ -397,13 +410,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evidence-lib", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="execute every notebook in order and render HTML to reports/")
+    run = sub.add_parser(
+        "run", help="execute every notebook in order and render HTML to reports/",
+        description="Execute notebooks/NN_name.py in order, each in a fresh kernel, and write reports/NN_name.html\n"
+                    "(with code), reports/reader/NN_name.html (the reader's edition) and reports/index.html.\n"
+                    "A notebook that fails or is interrupted leaves the earlier reports marked stale.",
+        epilog="examples:\n  evidence-lib run\n  evidence-lib run 03 --update   # refresh notebooks/03_*.ipynb too",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("notebooks", nargs="*", help="only these notebooks (stem or number prefix, e.g. 03)")
     run.add_argument("--update", action="store_true",
                      help="also write the executed outputs back to notebooks/*.ipynb (refresh the pairs)")
+    run.add_argument("--jobs", "-j", type=int, metavar="N",
+                     help="notebooks executed at once (default: the number of cores)")
     run.set_defaults(func=_cmd_run)
 
-    ex = sub.add_parser("exercises", help="regenerate exercises/*.ipynb from notebooks/NN_exercise_*.py")
+    ex = sub.add_parser(
+        "exercises", help="regenerate exercises/*.ipynb from notebooks/NN_exercise_*.py",
+        description="Write the student version of each solution notebook notebooks/NN_exercise_*.py to\n"
+                    "exercises/NN_exercise_*.ipynb: every cell tagged 'solution' becomes a hint and a blank\n"
+                    "('# your code here' or 'Your answer here.'); the checks after it stay and say \"not done yet\"\n"
+                    "until the blank is filled. Exercises whose solution is gone are removed.",
+        epilog="examples:\n  evidence-lib exercises\n  evidence-lib exercises --check   # CI: exit 1 if any is stale",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     ex.add_argument("--check", action="store_true",
                     help="write nothing; exit 1 listing the exercises that are stale")
     ex.set_defaults(func=_cmd_exercises)
@@ -433,6 +461,12 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--out", type=Path, metavar="FILE.csv", help="also save the full table as CSV")
     rd.add_argument("--plot", type=Path, metavar="FILE.png", help="with --studies: save the annotated forest "
                                                                   "plot (.png, .svg or .pdf by extension)")
+    rd.add_argument("--title", help="with --plot: the forest plot's title (default: none)")
+    rd.add_argument("--shrinkage", action="store_true",
+                    help="with --plot: draw each study's Bayesian shrinkage estimate and CrI in its row")
+    rd.add_argument("--xlim", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                    help="with --plot: x-axis limits on the natural scale (ratios as ratios; must contain the "
+                         "null); longer intervals end in arrows")
     rd.set_defaults(func=_cmd_readings)
 
     wo = sub.add_parser(

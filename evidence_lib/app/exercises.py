@@ -7,20 +7,27 @@ has, in place of that cell, a hint and an empty cell
 (``# your code here`` or *Your answer here.*). The hint is either a code cell's leading
 ``# HINT: ...`` comment lines or, when the markdown cell just before it is tagged
 ``hint``, that cell (kept in both versions). A solution cell with neither is an error. Untagged cells, such as the checks that follow an answer, are
-kept so students can test their own answers.
+kept so students can test their own answers; every code cell after the first answer runs
+inside ``with check_answer():`` (:mod:`evidence_lib.app.answer_checks`), so that until the blank it depends on is filled it prints
+"Not done yet" and the name it misses instead of raising ``NameError`` (a wrong answer still
+fails its assertion).
 
 Exercises live outside ``notebooks/`` so that nbval and the pair checks, which expect
 complete notebooks, never collect them. Generation is deterministic (fixed cell ids, no
-outputs, sorted JSON): a committed exercise is stale exactly when regeneration changes it.
+outputs, sorted JSON; kernel metadata as JupyterLab writes it, from the installed kernel and
+the solution's executed ``.ipynb``, so that opening an exercise does not mark it as changed):
+a committed exercise is stale exactly when regeneration changes it.
 """
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import jupytext
 import nbformat
 
+from evidence_lib.app.notebook_runner import kernelspec
 from evidence_lib.app.paths import NOTEBOOK_DIR, REPO_ROOT
 
 EXERCISE_DIR = REPO_ROOT / "exercises"
@@ -29,6 +36,8 @@ STUDENT_NOTE = ("*Exercise.* Run the cells from the top. Where a cell says `# yo
                 "(the hint above it helps); the cell after it checks your answer. Where it says "
                 "*Your answer here.*, write a few sentences.")
 STUB = {"code": "# your code here", "markdown": "*Your answer here.*"}
+CHECK_IMPORT = ("# The checks below say \"not done yet\" until you fill in the blank they check.\n"
+                "from evidence_lib.app.answer_checks import check_answer")
 
 
 def solution_sources(notebook_dir: Path | None = None) -> list[Path]:
@@ -52,11 +61,17 @@ def _hint_lines(source: str) -> list[str]:
 def _student_cells(nb, name: str) -> list[tuple[str, str, list[str]]]:
     """(cell_type, source, tags) of the student version of ``nb``."""
     cells = []
+    answered = False  # a solution cell came before: code cells from here on are checks
     for i, cell in enumerate(nb.cells):
         tags = _tags(cell)
         if "solution" not in tags:
-            cells.append((cell.cell_type, cell.source, tags))
+            source = cell.source
+            if answered and cell.cell_type == "code" and source.strip():
+                source = "with check_answer():\n" + textwrap.indent(source, "    ")
+                compile(source, f"{name}, cell {i + 1}", "exec")  # the wrapped check is still valid Python
+            cells.append((cell.cell_type, source, tags))
             continue
+        answered = True
         hint = _hint_lines(cell.source) if cell.cell_type == "code" else []
         previous_is_hint = i > 0 and "hint" in _tags(nb.cells[i - 1])
         if hint:
@@ -75,14 +90,17 @@ def render(source: Path) -> str:
     source = Path(source)
     solution = jupytext.read(source)
     nb = nbformat.v4.new_notebook()
+    executed = source.with_suffix(".ipynb")
+    language = nbformat.read(executed, as_version=4).metadata.get("language_info") if executed.exists() else None
     nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
+        "kernelspec": kernelspec(),
+        "language_info": language or {"name": "python"},
         "jupytext": {"formats": "ipynb"},  # not paired: overrides jupytext.toml for this file
         "evidence_lib": {"generated_from": f"notebooks/{source.name}",
                          "regenerate_with": "evidence-lib exercises"},
     }
-    cells = [("markdown", STUDENT_NOTE, ["note"])] + _student_cells(solution, source.name)
+    cells = [("markdown", STUDENT_NOTE, ["note"]), ("code", CHECK_IMPORT, ["note"])]
+    cells += _student_cells(solution, source.name)
     for i, (cell_type, text, tags) in enumerate(cells, 1):
         make = nbformat.v4.new_code_cell if cell_type == "code" else nbformat.v4.new_markdown_cell
         cell = make(text, id=f"cell-{i:02d}")

@@ -1,7 +1,7 @@
-"""Execute the paired notebooks in order and render them: the project's main job.
+"""Execute the paired notebooks and render them: the project's main job.
 
 Each ``notebooks/NN_name.py`` (jupytext percent format, the source of truth) is executed
-top to bottom in a fresh kernel with nbclient and rendered twice: ``reports/NN_name.html``
+top to bottom in a fresh kernel with nbclient (one kernel per core at a time) and rendered twice: ``reports/NN_name.html``
 (code and outputs) and ``reports/reader/NN_name.html`` (the reader's edition: text and
 outputs, no code). ``reports/index.html`` links them, one card per notebook with its
 question, its headline (the output of the cell tagged ``headline``) and its main figure
@@ -11,8 +11,9 @@ question, its headline (the output of the cell tagged ``headline``) and its main
 Guards: kernels draw figures inline whatever ``MPLBACKEND`` the caller exported; a report
 with fewer images than its notebook's outputs is an error, and so is an update that would
 leave the committed ``.ipynb`` with fewer figures than before. Files are written atomically
-(temporary file, then rename). When a run stops early (an error, SIGINT or SIGTERM), the
-reports it did not refresh get a visible "stale" banner and their cards say so.
+(temporary file, then rename). A notebook that fails gets a visible "stale" banner on its
+earlier report (its card says so) and its traceback in ``reports/NN_name.log``; the others
+go on. When a run is stopped (SIGINT or SIGTERM), every report it did not refresh is marked so.
 """
 
 from __future__ import annotations
@@ -23,15 +24,20 @@ import json
 import os
 import re
 import signal
-import sys
+import subprocess
 import tempfile
 import threading
 import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import jupytext
 import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from jupytext.config import load_jupytext_config
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
@@ -51,6 +57,15 @@ class Interrupted(Exception):
     """The run was stopped by SIGINT or SIGTERM; the message says what was kept."""
 
 
+class NotebooksFailed(Exception):
+    """Some notebooks failed (the others were rendered); ``errors`` maps each stem to its exception."""
+
+    def __init__(self, errors: dict[str, BaseException], total: int):
+        self.errors = errors
+        super().__init__(f"{len(errors)} of {total} notebook(s) failed: {', '.join(errors)} (their reports are "
+                         f"marked stale; tracebacks in the .log beside each report)")
+
+
 def notebook_sources(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
     """The numbered notebook sources ``NN_*.py``, in order."""
     return sorted(p for p in notebook_dir.glob("[0-9][0-9]_*.py"))
@@ -61,29 +76,57 @@ def kernel_env() -> dict[str, str]:
     return {**os.environ, "MPLBACKEND": KERNEL_MPLBACKEND}
 
 
-def execute(source: Path, *, timeout: int = 1200) -> nbformat.NotebookNode:
+def kernelspec(name: str = "python3") -> dict[str, str]:
+    """The notebook metadata of the installed kernel ``name``, as JupyterLab writes it when the
+    kernel starts (so that opening a committed notebook does not mark it as changed)."""
+    spec = KernelSpecManager().get_kernel_spec(name)
+    return {"display_name": spec.display_name, "language": spec.language, "name": name}
+
+
+def read_source(source: Path) -> nbformat.NotebookNode:
+    """A percent-format source read as JupyterLab's jupytext contents manager reads it: with the
+    repository's ``jupytext.toml`` (pairing and metadata filters) and the installed python3 kernel."""
+    nb = jupytext.read(source, config=load_jupytext_config(str(Path(source).resolve())))
+    nb.metadata["kernelspec"] = kernelspec()
+    return nb
+
+
+def execute(source: Path, *, timeout: int = 1200, kernel_stderr=None, clients: set | None = None
+            ) -> nbformat.NotebookNode:
     """Execute one percent-format source in a fresh python3 kernel; return the notebook.
 
-    KeyboardInterrupt when SIGINT or SIGTERM stopped it (nbclient then shuts the kernel down);
-    the kernel's own stderr is shown only when it died for another reason.
+    ``kernel_stderr``: a file for the kernel's own stderr (default: discarded). ``clients``: a set
+    holding the NotebookClient while it runs, so that another thread can end its kernel
+    (:func:`_kill_kernels`). Outside the main thread nbclient installs no signal handlers: the
+    runner's main thread handles SIGINT and SIGTERM.
     """
-    nb = jupytext.read(source)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = read_source(source)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP warning in the progress
                             resources={"metadata": {"path": str(source.parent)}})
-    with tempfile.TemporaryFile("w+") as kernel_stderr:
-        try:
-            client.execute(env=kernel_env(), stderr=kernel_stderr)
-        except BaseException:
-            if getattr(client, "_async_cleanup_kernel_future", None) is not None:  # nbclient's signal handler ran
-                raise KeyboardInterrupt from None
-            kernel_stderr.seek(0)
-            sys.stderr.write(kernel_stderr.read())
-            raise
-    if getattr(client, "_async_cleanup_kernel_future", None) is not None:  # a signal reached nbclient, which
-        raise KeyboardInterrupt  # stopped the kernel; the notebook may still have come back: never "done"
+    clients = set() if clients is None else clients
+    clients.add(client)
+    try:
+        client.execute(env=kernel_env(), stderr=kernel_stderr if kernel_stderr is not None else subprocess.DEVNULL)
+    finally:
+        clients.discard(client)
     return nb
+
+
+def _kill_kernels(clients: set) -> None:
+    """SIGKILL the process group of every running kernel (each kernel is its own session)."""
+    for client in list(clients):
+        provisioner = getattr(getattr(client, "km", None), "provisioner", None)
+        process = getattr(provisioner, "process", None)
+        if process is None:
+            continue
+        try:
+            if getattr(provisioner, "pgid", None):
+                os.killpg(provisioner.pgid, signal.SIGKILL)
+            else:
+                process.kill()
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def image_outputs(nb: nbformat.NotebookNode) -> list[tuple[int, str, str]]:
@@ -275,8 +318,9 @@ def render_committed(reports_dir: Path, notebook_dir: Path = NOTEBOOK_DIR) -> li
     return [*written, write_index(reports_dir, notebook_sources(notebook_dir))]
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
+def default_jobs() -> int:
+    """The number of cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def select(names: list[str] | None, notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -294,59 +338,152 @@ def select(names: list[str] | None, notebook_dir: Path = NOTEBOOK_DIR) -> list[P
     return chosen
 
 
-def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS_DIR,
-                  update: bool = False, notebook_dir: Path = NOTEBOOK_DIR, echo=print) -> list[dict]:
-    """Execute and render notebooks in order, printing progress; return per-notebook timings.
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
-    ``names`` selects notebooks (see :func:`select`). On an error the failing notebook and
-    those after it are marked stale and the error is raised; on SIGINT/SIGTERM the same, and
-    :class:`Interrupted` is raised with a one-line message.
+
+def last_line(err: BaseException) -> str:
+    """The exception's last line, e.g. ``RuntimeError: broken on purpose`` (a cell's error as the kernel
+    raised it), without terminal colours."""
+    if getattr(err, "ename", None):  # nbclient's CellExecutionError
+        text = f"{err.ename}: {err.evalue}"
+    else:
+        lines = str(err).strip().splitlines()
+        text = f"{type(err).__name__}: {lines[-1]}" if lines else type(err).__name__
+    return ANSI.sub("", text).strip()
+
+
+@dataclass
+class _Outcome:
+    """What a worker did with one notebook: seconds of execution, figures published, or the error."""
+    source: Path
+    seconds: float
+    figures: int = 0
+    error: BaseException | None = None
+    kernel_stderr: str = ""
+
+
+def _run_one(source: Path, clients: set, reports_dir: Path, update: bool) -> _Outcome:
+    """Run in a worker thread: execute ``source`` and publish it (:func:`_publish`), so that a worker
+    finishes one notebook before it starts the next; never raises (the error is returned)."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as kernel_stderr:
+        try:
+            nb = execute(source, kernel_stderr=kernel_stderr, clients=clients)
+        except Exception as err:
+            kernel_stderr.seek(0)
+            return _Outcome(source, time.perf_counter() - start, error=err, kernel_stderr=kernel_stderr.read())
+    seconds = time.perf_counter() - start
+    try:
+        return _Outcome(source, seconds, figures=_publish(nb, source, seconds, reports_dir, update))
+    except Exception as err:
+        return _Outcome(source, seconds, error=err)
+
+
+def _previous_seconds(reports_dir: Path, stem: str) -> float:
+    try:
+        return float(json.loads((_cards_dir(reports_dir) / f"{stem}.json").read_text(encoding="utf-8"))["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
+
+
+def _publish(nb: nbformat.NotebookNode, source: Path, seconds: float, reports_dir: Path, update: bool) -> int:
+    """Render an executed notebook, write its reports and card (and with ``update`` its .ipynb);
+    return its number of figures."""
+    full, reader = render(nb, source.stem)
+    target = source.with_suffix(".ipynb")
+    if update:
+        check_figures_kept(nb, target)
+    _write_atomic(reports_dir / f"{source.stem}.html", full)
+    _write_atomic(reports_dir / "reader" / f"{source.stem}.html", reader)
+    _write_atomic(_cards_dir(reports_dir) / f"{source.stem}.json",
+                  json.dumps({**card(nb, source.stem), "seconds": round(seconds, 1)}))
+    if update:
+        _settle(nb, target)
+        text = jupytext.writes(nb, fmt="ipynb")
+        _write_atomic(target, text if text.endswith("\n") else text + "\n")
+    (reports_dir / f"{source.stem}.log").unlink(missing_ok=True)
+    return len(image_outputs(nb))
+
+
+def _write_log(path: Path, err: BaseException, kernel_stderr: str) -> None:
+    text = "".join(traceback.format_exception(err))
+    if kernel_stderr.strip():
+        text += "\nkernel stderr:\n" + kernel_stderr
+    _write_atomic(path, ANSI.sub("", text))
+
+
+def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS_DIR, update: bool = False,
+                  notebook_dir: Path = NOTEBOOK_DIR, jobs: int | None = None, echo=print) -> list[dict]:
+    """Execute and render notebooks, ``jobs`` at a time (default :func:`default_jobs`), printing one
+    line per notebook as it finishes; the index is written last. Return per-notebook timings in
+    reading order.
+
+    ``names`` selects notebooks (see :func:`select`). The notebooks that took longest in the last
+    run start first (their cards keep the time). Each notebook runs in its own kernel with its own
+    seeds, so results do not depend on ``jobs``. A failing notebook costs one line ("NN_name failed:
+    <last line of the error> (full traceback in reports/NN_name.log)"), its report is marked stale and
+    the others go on; :class:`NotebooksFailed` is raised at the end. On SIGINT/SIGTERM the kernels are
+    ended, every report not refreshed is marked stale, and :class:`Interrupted` is raised.
     """
     sources = select(names, notebook_dir)
+    jobs = default_jobs() if jobs is None else jobs
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs (--jobs) must be a whole number of at least 1; got {jobs!r}")
+    jobs = min(jobs, len(sources))
     reports_dir.mkdir(parents=True, exist_ok=True)
-    timings: list[dict] = []
-    current = sources[0]
-    # SIGTERM stops the run like SIGINT; nbclient resets both handlers after each kernel, so trap again
+    start_order = sorted(sources, key=lambda s: -_previous_seconds(reports_dir, s.stem))
+    timings: dict[str, float] = {}
+    failed: dict[str, BaseException] = {}
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    clients: set = set()
+    # SIGINT and SIGTERM only set a flag, read between waits: an exception raised at a random point of
+    # the main thread could leave a future's lock held and its worker blocked
+    stop = threading.Event()
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.getsignal(signal.SIGTERM) if main else None
-    trap = (lambda: signal.signal(signal.SIGTERM, _raise_interrupt)) if main else (lambda: None)
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)} if main else {}
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="notebook")
     try:
-        trap()
-        for i, source in enumerate(sources, 1):
-            current = source
-            echo(f"[{i}/{len(sources)}] {source.stem} ...", end=" ", flush=True)
-            start = time.perf_counter()
-            nb = execute(source)
-            trap()
-            seconds = time.perf_counter() - start
-            full, reader = render(nb, source.stem)
-            target = source.with_suffix(".ipynb")
-            if update:
-                check_figures_kept(nb, target)
-            _write_atomic(reports_dir / f"{source.stem}.html", full)
-            _write_atomic(reports_dir / "reader" / f"{source.stem}.html", reader)
-            _write_atomic(_cards_dir(reports_dir) / f"{source.stem}.json", json.dumps(card(nb, source.stem)))
-            if update:
-                _settle(nb, target)
-                text = jupytext.writes(nb, fmt="ipynb")
-                _write_atomic(target, text if text.endswith("\n") else text + "\n")
-            echo(f"done in {seconds:.1f} s, {len(image_outputs(nb))} figure(s) -> "
-                 f"{reports_dir.name}/{source.stem}.html")
-            timings.append({"notebook": source.stem, "seconds": round(seconds, 1)})
-    except (Exception, KeyboardInterrupt) as err:
-        interrupted = isinstance(err, KeyboardInterrupt)
-        echo("INTERRUPTED" if interrupted else "FAILED")
-        when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        reason = f"the run of {when} {'was interrupted' if interrupted else 'failed'} at {current.stem}."
-        left = sources[sources.index(current):]
-        stale = [s.stem for s in left if mark_stale(reports_dir, s.stem, reason)]
+        echo(f"running {len(sources)} notebook(s), {jobs} at a time")
+        futures = {pool.submit(_run_one, source, clients, reports_dir, update): source.stem for source in start_order}
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            if stop.is_set():
+                raise KeyboardInterrupt
+            for done in sorted((f.result() for f in finished), key=lambda d: sources.index(d.source)):
+                stem, count = done.source.stem, len(timings) + len(failed) + 1
+                if done.error is not None:
+                    failed[stem] = done.error
+                    log = reports_dir / f"{stem}.log"
+                    _write_log(log, done.error, done.kernel_stderr)
+                    mark_stale(reports_dir, stem, f"the run of {when} failed at {stem}.")
+                    echo(f"[{count}/{len(sources)}] {stem} failed: {last_line(done.error)} "
+                         f"(full traceback in {reports_dir.name}/{log.name})")
+                    continue
+                timings[stem] = done.seconds
+                echo(f"[{count}/{len(sources)}] {stem} done in {done.seconds:.1f} s, {done.figures} figure(s) -> "
+                     f"{reports_dir.name}/{stem}.html")
+    except KeyboardInterrupt:
+        running = [stem for future, stem in futures.items() if future.running()]
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + 60
+        while not all(future.done() for future in futures) and time.monotonic() < deadline:
+            _kill_kernels(clients)  # again and again: a kernel may have been starting
+            wait(futures, timeout=0.1)
+        refreshed = {f.result().source.stem for f in futures
+                     if f.done() and not f.cancelled() and f.result().error is None}
+        reason = f"the run of {when} was interrupted."
+        left = [s.stem for s in sources if s.stem not in refreshed and s.stem not in failed]
+        stale = [stem for stem in left if mark_stale(reports_dir, stem, reason)]
         write_index(reports_dir, notebook_sources(notebook_dir))
-        if interrupted:
-            raise Interrupted(f"interrupted during {current.stem}: {len(timings)} report(s) refreshed, "
-                              f"{len(stale)} older report(s) marked stale, no partial file written") from None
-        raise
+        raise Interrupted(f"interrupted during {', '.join(sorted(running)) or 'start-up'}: {len(refreshed)} report(s) "
+                          f"refreshed, {len(stale)} older report(s) marked stale, no partial file written") from None
     finally:
-        if main:
-            signal.signal(signal.SIGTERM, previous)
+        pool.shutdown(wait=True, cancel_futures=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     write_index(reports_dir, notebook_sources(notebook_dir))
-    return timings
+    if failed:
+        raise NotebooksFailed(failed, len(sources))
+    return [{"notebook": s.stem, "seconds": round(timings[s.stem], 1)} for s in sources]

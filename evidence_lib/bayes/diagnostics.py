@@ -1,8 +1,10 @@
 """MCMC convergence diagnostics, all computed by ArviZ.
 
 Thresholds follow Vehtari et al. 2021 (Bayesian Analysis 16:667): rank-normalised split
-R-hat <= 1.01 and bulk/tail ESS >= 400 (100 per chain for 4 chains); any divergent
-transition of NUTS is a failure too (Betancourt 2017, arXiv:1701.02434).
+R-hat <= 1.01 and bulk/tail ESS >= 400 (100 per chain for 4 chains), from ``az.summary``.
+The sampler's own checks come from :func:`arviz_stats.diagnose` (CmdStan's diagnose): any
+divergent transition, any transition at the maximum tree depth, and E-BFMI below 0.3 in
+any chain are failures too (Betancourt 2017, arXiv:1701.02434).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import warnings
 from dataclasses import dataclass
 
 import arviz as az
+import arviz_stats
 import numpy as np
 import pandas as pd
 
@@ -50,7 +53,8 @@ def check_diagnostics(idata, var_names=None, *, rhat_max: float = 1.01, ess_min:
     single chain, which counts as a failure.
     """
     df = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
-    divergences = int(idata["sample_stats"]["diverging"].sum())
+    _, sampler = arviz_stats.diagnose(idata, var_names=var_names, show_diagnostics=False, return_diagnostics=True)
+    divergences = int(sampler["divergent"]["n_divergent"])
     problems = []
     bad_rhat = df.index[~(df["r_hat"] <= rhat_max)].tolist()
     if bad_rhat:
@@ -60,6 +64,10 @@ def check_diagnostics(idata, var_names=None, *, rhat_max: float = 1.01, ess_min:
         problems.append(f"bulk or tail ESS < {ess_min} for {bad_ess}")
     if divergences:
         problems.append(f"{divergences} divergent transition(s)")
+    if sampler.get("treedepth", {}).get("n_max"):
+        problems.append(f"{sampler['treedepth']['n_max']} transition(s) at the maximum tree depth")
+    if sampler.get("bfmi", {}).get("failed_chains"):
+        problems.append(f"E-BFMI < {sampler['bfmi']['threshold']} in chain(s) {sampler['bfmi']['failed_chains']}")
     if problems and warn:
         warnings.warn("MCMC diagnostics failed: " + "; ".join(problems), SamplerWarning, stacklevel=2)
     return Diagnostics(df, divergences, problems)

@@ -19,19 +19,21 @@ DIRECT grid with delta = 0.01 does, so its mu figures can be ~1e-4 off):
   posterior (and tau² times it) is within 46 of its maximum; below tau_0 = 1e-8·min(s_i),
   L(tau) = L(0) to double precision, so that piece is L(0)·P(tau < tau_0) from the prior's own
   cdf. The tau cdf integrates each panel's degree-9 interpolant (quantiles: its polynomial
-  roots); mixtures are sums over the nodes, their quantiles brentq/Newton roots of the cdf.
+  roots); mixtures are sums over the nodes, their quantiles Newton roots of the cdf (bracketed
+  brentq where Newton does not converge).
 - ``method="quad"``: adaptive ``scipy.integrate.quad`` on log tau for every cdf, density and
   moment: the reference. tests/test_exact.py checks that the paths agree to 1e-8 (measured:
   < 1e-10).
 
 Shortest intervals assume a unimodal density (as bayesmeta does): they solve
-f(a) = f(b) with F(b) - F(a) = level, or start at 0 when the tau density decreases from 0.
+f(a) = f(b) with F(b) - F(a) = level, or start at 0 when the tau density decreases from 0
+(normal mixtures: Newton's method on (a, b) with the analytic slope f'; otherwise, or where
+Newton does not settle, a bracketed root in a).
 """
 
 from __future__ import annotations
 
-import warnings
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -54,6 +56,7 @@ TAIL = 46.0        # log-density drop treated as negligible (e^-46 ~ 1e-20)
 U_CAP = 340.0      # largest log tau scanned (tau² stays finite)
 SCAN_STEP = 0.25   # step of the scan that locates the posterior in u = log tau
 SPLIT_TOL = 1e-11  # panel refinement tolerance, relative to the total
+FAR_U = np.array([200.0, 300.0])  # log tau far beyond any data: where moments are checked to decay
 
 
 # ------------------------------------------------------------------------------ model
@@ -69,6 +72,7 @@ class NormalModel:
             self.prior_prec, self.m0, self.prior_logvar = 0.0, 0.0, 0.0
         self.n = np.shape(y)[-1] + mu_prior.proper  # y may be (data sets, k): cond broadcasts
         self.tau0 = 1e-8 * float(np.sqrt(s2.min()))
+        self.far_tail = None  # log p(tau) L(tau) tau at u = log tau in FAR_U, once computed
 
     def cond(self, tau):
         """log L(tau), m(tau), v(tau) for an array of tau (module docstring)."""
@@ -94,8 +98,9 @@ class NormalModel:
 
     def moment_exists(self, r: int) -> bool:
         """Whether E[tau^r | y] is finite: tau^r p(tau | y) must decay in the far tail."""
-        u = np.array([200.0, 300.0])
-        g = self.log_joint_u(u) + r * u
+        if self.far_tail is None:
+            self.far_tail = self.log_joint_u(FAR_U)
+        g = self.far_tail + r * FAR_U
         return bool(g[1] < g[0] - 1)
 
     def components(self, tau, which):
@@ -132,19 +137,57 @@ class _Marginal:
     def pdf1(self, x: float) -> float:
         return float(self.pdf(np.atleast_1d(float(x)))[0])
 
+    def cdf_pdf(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """F and f at the points x (a mixture shares the work between them)."""
+        return self.cdf(x), self.pdf(x)
+
+    def _cdf_pdf_slope(self, x: np.ndarray):
+        """F, f and f' at the points x; None where f' is not available."""
+        return None
+
+    def _newton(self, p: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Newton's method for F(x) = p from x, elementwise: at most 10 steps, stopping when a
+        step is below 1e-13 spread; NaN where it does not converge (e.g. f = 0)."""
+        tol = 1e-13 * self.spread
+        x, out, todo = np.array(x, float), np.full(len(p), np.nan), np.arange(len(p))
+        for _ in range(10):
+            cdf, pdf = self.cdf_pdf(x[todo])
+            hit = cdf == p[todo]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step = x[todo] - (cdf - p[todo]) / pdf
+            done = ~hit & (np.abs(step - x[todo]) <= tol)
+            out[todo[hit]], out[todo[done]] = x[todo[hit]], step[done]
+            x[todo] = step
+            todo = todo[~hit & ~done & (pdf != 0)]
+            if not len(todo):
+                break
+        return out
+
+    def ppfs(self, p: np.ndarray) -> np.ndarray:
+        """Quantiles at each of p: off the log scale one Newton run for all from the normal
+        approximation center + spread·z_p, then :meth:`ppf` for any not converged."""
+        p = np.asarray(p, float)
+        out = np.full(len(p), np.nan)
+        if not self.log_scale:
+            inner = (p > 0) & (p < 1)
+            out[inner] = self._newton(p[inner], self.center + self.spread * special.ndtri(p[inner]))
+        left = np.isnan(out)
+        out[left] = [self.ppf(v) for v in p[left]]
+        return out
+
     def ppf(self, p: float, start: float | None = None) -> float:
-        """Quantile: Newton from ``start`` when given and it converges, else bracketed brentq."""
+        """Quantile: Newton from ``start`` (default, off the log scale: the normal approximation
+        center + spread·z_p) when it converges, else bracketed brentq."""
         if p == 0:
             return self.lower
         if p == 1:
             return np.inf
+        if start is None and not self.log_scale:
+            start = self.center + self.spread * float(special.ndtri(p))
         if start is not None:
-            with warnings.catch_warnings():  # a zero derivative just means no convergence
-                warnings.simplefilter("ignore", RuntimeWarning)
-                x, info = optimize.newton(lambda x: self.cdf1(x) - p, start, fprime=self.pdf1,
-                                          tol=1e-13 * self.spread, maxiter=10, full_output=True, disp=False)
-            if info.converged:
-                return float(x)
+            x = float(self._newton(np.array([p]), np.array([start]))[0])
+            if not np.isnan(x):
+                return x
         to_x = np.exp if self.log_scale else float
 
         def f(z):
@@ -164,10 +207,39 @@ class _Marginal:
                 return np.inf
         return float(to_x(optimize.brentq(f, lo, hi, xtol=1e-13 * self.spread)))
 
+    def _shortest_newton(self, level: float) -> tuple[float, float] | None:
+        """Shortest interval by Newton's method on (a, b) for F(b) - F(a) = level, f(a) = f(b),
+        from the normal approximation (steps capped at one spread, stopping below 1e-12
+        spread); None without f', or unless it settles with 0 < F(a) < 1 - level, f rising at a
+        and falling at b (then bracketing decides)."""
+        z = float(special.ndtri((1 + level) / 2))
+        ab = np.array([self.center - z * self.spread, self.center + z * self.spread])
+        for _ in range(30):
+            values = self._cdf_pdf_slope(ab)
+            if values is None:
+                return None
+            (cdf_a, cdf_b), (pdf_a, pdf_b), (slope_a, slope_b) = values
+            r_mass, r_height = cdf_b - cdf_a - level, pdf_a - pdf_b
+            step = np.array([slope_b * r_mass + pdf_b * r_height,
+                             slope_a * r_mass + pdf_a * r_height]) / (pdf_a * slope_b - pdf_b * slope_a)
+            size = np.abs(step).max()
+            if not np.isfinite(size):
+                return None
+            if size <= 1e-12 * self.spread:
+                a, b = (float(v) for v in ab + step)
+                ok = a < b and 0 < cdf_a < 1 - level and slope_a > 0 > slope_b
+                return (a, b) if ok else None
+            ab = ab + step * min(1.0, self.spread / size)
+        return None
+
     def interval(self, level: float, kind: str) -> tuple[float, float]:
-        """Central interval, or the shortest one: f(a) = f(b) with F(b) - F(a) = level."""
+        """Central interval, or the shortest one: f(a) = f(b) with F(b) - F(a) = level
+        (Newton on (a, b) where f' is known, else a bracketed root in a)."""
         if kind == "central":
             return self.ppf((1 - level) / 2), self.ppf((1 + level) / 2)
+        found = self._shortest_newton(level)
+        if found is not None:
+            return found
         last = {}  # previous (a, b, f(b)): seeds Newton for the next b via db/da = f(a)/f(b)
 
         def upper(a, fa):
@@ -269,11 +341,9 @@ class TauGrid(_TauMarginal):
         self.log_c = g.max()  # densities are stored as exp(g - log_c)
         keep = (g > self.log_c - TAIL) | (h > h.max() - TAIL)
         a, b = max(u[keep][0] - SCAN_STEP, u[0]), u[keep][-1] + SCAN_STEP
-        self.left, self.width, self.nodes, q = self._panels(a, b)
+        self.left, self.width, self.nodes, self.q = self._panels(a, b)  # q: density at the nodes
         self.a, self.b = a, self.left[-1] + self.width[-1]
-        self.wq = self.width[:, None] * GL_W / 2 * q
-        # integral from each panel's left edge of its degree-9 interpolant (Legendre coefficients)
-        self.icoef = legendre.legint(LEG_INV @ q.T, lbnd=-1, axis=0)
+        self.wq = self.width[:, None] * GL_W / 2 * self.q
         self.mass0 = model.prior_mass(model.tau0)
         lower = np.exp(model.cond(0.0)[0] - self.log_c) * self.mass0
         totals = self.wq.sum(1)
@@ -284,16 +354,22 @@ class TauGrid(_TauMarginal):
         self.center = float(w @ self.nodes.ravel())  # mean and sd of log tau, to start root finding
         self.spread = float(np.sqrt(w @ (self.nodes.ravel() - self.center) ** 2))
 
+    @cached_property
+    def icoef(self):
+        """Integral from each panel's left edge of its degree-9 interpolant (Legendre coefficients)."""
+        return legendre.legint(LEG_INV @ self.q.T, lbnd=-1, axis=0)
+
     def _q(self, u):
         return np.exp(self.model.log_joint_u(u) - self.log_c)
 
     def _scan(self):
         """log posterior g on a grid in u from tau_0, extended until g and h = g + r·u are
         negligible, r <= 2 the highest existing moment E[tau^r] (so moments are covered too)."""
-        r = next(r for r in (2, 1, 0) if r == 0 or self.model.moment_exists(r))
         grid = np.arange(np.log(self.model.tau0), U_CAP, SCAN_STEP)
         n = int(np.searchsorted(grid, np.log(self.model.s2.max()) / 2 + 10))
-        g = self.model.log_joint_u(grid[:n])
+        g = self.model.log_joint_u(np.concatenate([grid[:n], FAR_U]))  # one call: the far tail too
+        g, self.model.far_tail = g[:n], g[n:]
+        r = next(r for r in (2, 1, 0) if r == 0 or self.model.moment_exists(r))
         while n < len(grid):
             h = g + r * grid[:n]
             if g[-1] < g.max() - TAIL and h[-1] < h.max() - TAIL:
@@ -312,15 +388,19 @@ class TauGrid(_TauMarginal):
 
     def _panels(self, a, b):
         """Split panels in halves until the halves' sum matches the whole (SPLIT_TOL)."""
+        def halves(left, width):
+            return np.concatenate([left, left + width / 2]), np.concatenate([width, width]) / 2
+
         edges = np.linspace(a, b, int(np.ceil(b - a)) + 1)
         left, width = edges[:-1], np.diff(edges)
-        whole = width / 2 * (self._rule(left, width)[1] @ GL_W)
+        hl, hw = halves(left, width)
+        n = len(left)
+        nodes, q = self._rule(np.concatenate([left, hl]), np.concatenate([width, hw]))  # one call: both
+        whole = width / 2 * (q[:n] @ GL_W)
+        nodes, q = nodes[n:], q[n:]
         tol = SPLIT_TOL * whole.sum()
         done = []
         for _ in range(40):
-            hl = np.concatenate([left, left + width / 2])
-            hw = np.concatenate([width, width]) / 2
-            nodes, q = self._rule(hl, hw)
             parts = hw / 2 * (q @ GL_W)
             n = len(left)
             ok = np.abs(parts[:n] + parts[n:] - whole) <= tol
@@ -329,6 +409,8 @@ class TauGrid(_TauMarginal):
             left, width, whole = hl[~ok2], hw[~ok2], parts[~ok2]
             if not len(left):
                 break
+            hl, hw = halves(left, width)
+            nodes, q = self._rule(hl, hw)
         else:
             raise ConvergenceError("tau quadrature did not converge")
         left, width, nodes, q = (np.concatenate(x) for x in zip(*done))
@@ -412,6 +494,16 @@ class _GridMixture(_MixtureMarginal):
 
     def pdf(self, x):
         return (np.exp(-0.5 * self._z(x) ** 2) / self.sds) @ self.w / np.sqrt(2 * np.pi)
+
+    def cdf_pdf(self, x):
+        z = self._z(x)
+        return special.ndtr(z) @ self.w, (np.exp(-0.5 * z**2) / self.sds) @ self.w / np.sqrt(2 * np.pi)
+
+    def _cdf_pdf_slope(self, x):
+        """f' = -sum_j w_j z_j phi(z_j) / sd_j²."""
+        z = self._z(x)
+        phi = np.exp(-0.5 * z**2) / self.sds / np.sqrt(2 * np.pi)
+        return special.ndtr(z) @ self.w, phi @ self.w, -(z * phi / self.sds) @ self.w
 
     def _expect(self, h):
         return float(self.w @ h(self.means, self.sds))
@@ -559,7 +651,7 @@ class ExactPosterior(Result):
         arr = checks.as_vector("p", p)
         if ((arr < 0) | (arr > 1)).any():
             raise ValueError(f"p must lie in [0, 1], got {arr.tolist()}")
-        out = np.array([d.ppf(v) for v in arr])
+        out = d.ppfs(arr)
         return out if np.ndim(p) else float(out[0])
 
     def median(self, param: str) -> float:
@@ -677,6 +769,12 @@ class ExactPosterior(Result):
 PRIOR_REACH = 1e4  # data may spread this many times the tau prior's 1 - 1e-6 quantile
 
 
+@lru_cache(maxsize=64)
+def _far_quantile(tau_prior) -> float:
+    """The tau prior's 1 - 1e-6 quantile, computed once per prior."""
+    return float(tau_prior.ppf(1 - 1e-6))
+
+
 def _check_prior_scale(yi, sei, tau_prior) -> None:
     """Refuse a proper tau prior on another scale than the data (the tau grid cannot hold both):
     all its mass below tau_0 = 1e-8·min(sei), or yi spread beyond PRIOR_REACH times its 1 - 1e-6 quantile."""
@@ -687,7 +785,10 @@ def _check_prior_scale(yi, sei, tau_prior) -> None:
         raise ValueError(f"the tau prior {tau_prior.name} puts all its mass below 1e-8 times the smallest SE "
                          f"({tau0:g}): on the scale of these standard errors it fixes tau at 0; choose a prior "
                          "on the scale of the data or change the units of yi and sei")
-    reach = PRIOR_REACH * float(tau_prior.ppf(1 - 1e-6))
+    try:
+        reach = PRIOR_REACH * _far_quantile(tau_prior)
+    except TypeError:  # an unhashable user-defined prior
+        reach = PRIOR_REACH * float(tau_prior.ppf(1 - 1e-6))
     spread = float(np.ptp(yi))
     if spread > reach:
         raise ValueError(f"the study effects spread over {spread:g}, more than {PRIOR_REACH:g} times the "

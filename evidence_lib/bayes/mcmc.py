@@ -21,6 +21,9 @@ target_accept 0.8 / 0.95 / 0.99: nutpie 10 / 1 / 0 of 10, PyMC's NUTS 10 / 2 / 0
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -29,7 +32,7 @@ import xarray as xr
 from evidence_lib.core.checks import as_vector, choice, same_length, whole
 from evidence_lib.bayes.diagnostics import check_diagnostics
 from evidence_lib.effects.effect_sizes import check_counts
-from evidence_lib.bayes.priors import TauPrior, as_mu_prior, require_proper_posterior
+from evidence_lib.bayes.priors import TauPrior, as_mu_prior, as_tau_prior, require_proper_posterior
 from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 PARAMETERISATIONS = ("marginal", "noncentred")
@@ -60,7 +63,7 @@ def _normal_prior(name: str, pair) -> tuple[float, float]:
 
 def _prior_attrs(tau_prior, mu_prior) -> dict:
     if not isinstance(tau_prior, TauPrior):
-        raise ValueError(f"tau_prior is required: pass an evidence_lib.bayes.priors.TauPrior, got {tau_prior!r}")
+        raise ValueError(f"tau_prior must be a TauPrior (evidence_lib.bayes.priors), got {tau_prior!r}")
     return {"tau_prior": tau_prior.name, "mu_prior": as_mu_prior(mu_prior).name}
 
 
@@ -75,17 +78,71 @@ def _mu_tau(model, tau_prior, mu_prior):
 
 
 NUTS_SAMPLER = "nutpie"
+#: compiled nutpie models, by the inputs their model was built from (see :func:`_compiled_once`)
+COMPILE_CACHE_SIZE = 32
+_compiled: dict[tuple, object] = {}
+_building = threading.local()
 
 
-def _fit(model, settings: dict, attrs: dict, *, hide=()):
-    """``pm.sample`` with ``settings`` (the public functions' sampler arguments); ``hide`` is dropped."""
+def model_key(*parts) -> tuple:
+    """A hashable, exact key of a model builder's inputs: arrays by dtype, shape and bytes, priors
+    (frozen dataclasses) by their repr, numbers by repr (which round-trips floats exactly)."""
+    def freeze(part):
+        if isinstance(part, np.ndarray):
+            return ("array", part.dtype.str, part.shape, part.tobytes())
+        if isinstance(part, (tuple, list)):
+            return tuple(freeze(p) for p in part)
+        if isinstance(part, dict):
+            return tuple(sorted((k, freeze(v)) for k, v in part.items()))
+        return repr(part)
+    return tuple(freeze(p) for p in parts)
+
+
+def _compile_cached(model, **kwargs):
+    """nutpie.compile_pymc_model, answered from the cache when this thread samples a model built by
+    this module (``_building.key`` set); any other caller gets a fresh compile."""
+    key = getattr(_building, "key", None)
+    if key is None:
+        return _compile_cached.original(model, **kwargs)
+    full = (key, model_key(kwargs))
+    if full not in _compiled:
+        if len(_compiled) >= COMPILE_CACHE_SIZE:
+            _compiled.pop(next(iter(_compiled)))
+        _compiled[full] = _compile_cached.original(model, **kwargs)
+    return _compiled[full]
+
+
+@contextmanager
+def _compiled_once(key: tuple):
+    """While PyMC samples with nutpie in this block, a model built from the same inputs (``key``) is
+    compiled once per process: refits with another seed, draws or chains reuse the compiled logp
+    and gradient (compiling takes seconds, sampling a small model a fraction of that). The same
+    inputs build the same graph, so the draws of a seed are those of a fresh compile."""
+    import nutpie
+
+    if nutpie.compile_pymc_model is not _compile_cached:
+        _compile_cached.original = nutpie.compile_pymc_model
+        nutpie.compile_pymc_model = _compile_cached
+    _building.key = key
+    try:
+        yield
+    finally:
+        _building.key = None
+
+
+def _fit(model, settings: dict, attrs: dict, *, key: tuple, hide=()):
+    """``pm.sample`` with ``settings`` (the public functions' sampler arguments); ``hide`` is dropped.
+    ``key``: the inputs ``model`` was built from (:func:`model_key`), for :func:`_compiled_once`."""
     settings = {"nuts_sampler": NUTS_SAMPLER, **settings}
-    with model:
+    with model, _compiled_once(key):
         fit = pm.sample(compute_convergence_checks=False, **settings)
     post = fit["posterior"].to_dataset()
     for name in set(hide) & set(post.data_vars):  # not pm.sample's var_names: nutpie ignores it
         post = post.drop_vars([name, *post[name].dims[2:]], errors="ignore")
     fit["posterior"] = post
+    stats = fit["sample_stats"].to_dataset()
+    if "maxdepth_reached" in stats and "reached_max_treedepth" not in stats:  # nutpie's name -> PyMC's and ArviZ's
+        fit["sample_stats"] = stats.assign(reached_max_treedepth=stats["maxdepth_reached"])
     fit.attrs.update(random_seed=settings["random_seed"], nuts_sampler=settings["nuts_sampler"], **attrs)
     return fit
 
@@ -129,7 +186,9 @@ def sample_posterior(studies, *, sei=None, vi=None, tau_prior=None, mu_prior=Non
     ``parameterisation="marginal"`` samples (mu, tau) from y_i ~ N(mu, s_i² + tau²) and then
     draws ``theta`` from its conditional normal (shrinkage) per posterior draw;
     ``"noncentred"`` samples theta_i = mu + tau·z_i, z_i ~ N(0, 1). ``tau_prior`` is a
-    :class:`~evidence_lib.bayes.priors.TauPrior`; ``mu_prior`` None (flat), (mean, sd) or a MuPrior.
+    :class:`~evidence_lib.bayes.priors.TauPrior` or None, the improper uniform (as in
+    :func:`~evidence_lib.bayes.exact.exact_posterior`, with the same proper-posterior rule);
+    ``mu_prior`` None (flat), (mean, sd) or a MuPrior.
 
     For a reconstruction (:class:`~evidence_lib.published.reconstruct.PublishedSummary`) pseudo-study
     effects are not reported, and when it is ``estimate_only`` the model is mu with likelihood
@@ -139,6 +198,7 @@ def sample_posterior(studies, *, sei=None, vi=None, tau_prior=None, mu_prior=Non
 
     choice("parameterisation", parameterisation, PARAMETERISATIONS)
     settings = _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, sample_kwargs)
+    tau_prior = as_tau_prior(tau_prior)
     attrs = _prior_attrs(tau_prior, mu_prior)
     studies = as_studies(studies, sei=sei, vi=vi, min_len=2)
     pseudo = isinstance(studies, PublishedSummary)
@@ -150,12 +210,14 @@ def sample_posterior(studies, *, sei=None, vi=None, tau_prior=None, mu_prior=Non
             mu = _named(model, "mu", as_mu_prior(mu_prior).to_pymc("mu"))
             pm.Normal("y", mu, s[0], observed=y[0])
         attrs.update(model="pooled estimate only: estimate ~ N(mu, SE^2); no tau, no study effects")
-        return _diagnose(_fit(model, settings, attrs))
+        key = model_key("estimate only", y[0], s[0], as_mu_prior(mu_prior))
+        return _diagnose(_fit(model, settings, attrs, key=key))
 
     require_proper_posterior(tau_prior, as_mu_prior(mu_prior), len(y))
     model = _normal_model(y, s, tau_prior, mu_prior, parameterisation, report_theta=not pseudo)
     attrs.update(model=f"normal-normal random effects ({parameterisation})", parameterisation=parameterisation)
-    fit = _fit(model, settings, attrs, hide=("z",) if pseudo else ())
+    key = model_key("normal", y, s, tau_prior, as_mu_prior(mu_prior), parameterisation, not pseudo)
+    fit = _fit(model, settings, attrs, key=key, hide=("z",) if pseudo else ())
     if parameterisation == "marginal" and not pseudo:
         return _diagnose(_add_draws(fit, mean=fit["posterior"]["mu"], y=y, s=s))
     return _diagnose(_add_draws(fit))
@@ -206,7 +268,8 @@ def sample_binomial(e1, n1, e2, n2, tau_prior, mu_prior=None, *, random_seed, sc
     attrs.update(model="binomial-normal random effects, log odds ratio (treatment e1/n1 vs control e2/n2)",
                  scale=scale, baseline_prior=f"alpha_i ~ N({b_mean:g}, {b_sd:g}^2)",
                  data_note=f"{len(e1)} studies (2x2 counts)", estimate_only=0)
-    return _diagnose(_add_draws(_fit(model, settings, attrs)))
+    key = model_key("binomial", e1, n1, e2, n2, tau_prior, as_mu_prior(mu_prior), (b_mean, b_sd))
+    return _diagnose(_add_draws(_fit(model, settings, attrs, key=key)))
 
 
 @spread_by_keyword
@@ -218,13 +281,15 @@ def sample_meta_regression(studies, *, sei=None, x=None, tau_prior=None, mu_prio
 
     y_i ~ N(mu + beta·x_i, s_i² + tau²) with beta ~ N(``beta_prior`` = (mean, sd)) and tau the
     residual heterogeneity; mu is the mean effect at x = 0 (x binary, e.g. dyadic = 1, or
-    continuous). ``studies`` as in :func:`sample_posterior`; ``x`` is required.
+    continuous). ``studies`` and the priors as in :func:`sample_posterior`; ``x`` is required.
     ``theta`` (shrunken study effects) as in :func:`sample_posterior`;
     ``theta_new`` is a new study at x = 0.
     """
     settings = _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, sample_kwargs)
+    tau_prior = as_tau_prior(tau_prior)
     attrs = _prior_attrs(tau_prior, mu_prior)
     studies = as_studies(studies, sei=sei, vi=vi, min_len=3)
+    require_proper_posterior(tau_prior, as_mu_prior(mu_prior), len(studies))
     y, s = studies.yi, studies.sei
     if x is None:
         raise ValueError("x (the moderator, one value per study) is required")
@@ -237,6 +302,7 @@ def sample_meta_regression(studies, *, sei=None, x=None, tau_prior=None, mu_prio
     attrs.update(model="normal-normal meta-regression mu + beta*x (marginal)",
                  beta_prior="beta ~ N({:g}, {:g}^2)".format(*beta_prior), data_note=f"{len(y)} studies",
                  estimate_only=0)
-    fit = _fit(model, settings, attrs)
+    key = model_key("regression", y, s, x, tau_prior, as_mu_prior(mu_prior), beta_prior)
+    fit = _fit(model, settings, attrs, key=key)
     post = fit["posterior"]
     return _diagnose(_add_draws(fit, mean=post["mu"] + post["beta"] * xr.DataArray(x, dims="study"), y=y, s=s))

@@ -87,6 +87,16 @@ class Studies:
             df = pd.concat([df, self.data.drop(columns=[c for c in df if c in self.data])], axis=1)
         return df
 
+    def require_spread_in_sei(self, method: str) -> None:
+        """ValueError naming ``method`` when every study has the same standard error (a
+        reconstruction from a published summary has, by construction): small-study methods
+        regress on, rank by or fill along the SE and then have nothing to work with."""
+        if len(self) and np.ptp(self.sei) <= 1e-12 * float(self.sei.max()):
+            raise ValueError(f"{method} is not identified: every study has the same standard error "
+                             "(as the pseudo-studies of a published summary have), so effects cannot be "
+                             "related to study size (the model matrix is not of full rank, as metafor says); "
+                             "it needs study-level data")
+
     def subset(self, rows) -> Studies:
         """The studies selected by a boolean mask or positions (same measure and direction)."""
         rows = np.asarray(rows)

@@ -17,6 +17,7 @@ from evidence_lib.core.measures import is_ratio
 
 MINUS = "\u2212"
 
+
 def fmt(x, measure=None) -> str:
     """A number as a reader sees it: two decimals, a true minus sign, ratios as ratios."""
     if x is None or not np.isfinite(x):
@@ -25,7 +26,12 @@ def fmt(x, measure=None) -> str:
         return f"{x:,.0f}"
     if is_ratio(measure) and x < 0.01:
         return f"{x:.3g}"
-    return f"{x:.2f}".replace("-", MINUS)
+    return minus(f"{x:.2f}")
+
+
+def minus(text: str) -> str:
+    """A formatted number with a true minus sign; a negative zero ("-0.00") loses its sign."""
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text.replace("-", MINUS)
 
 
 #: composite columns: (label, centre column or None, low column, high column)
@@ -75,6 +81,13 @@ def fmt_p(p) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
 
 
+def fmt_p4(p) -> str:
+    """A p-value as metafor prints it: four decimals, "<0.0001" below (7e-5 is "<0.0001", not "0.0001")."""
+    if p is None or pd.isna(p):
+        return "–"
+    return "<0.0001" if float(p) < 0.0001 else f"{float(p):.4f}"
+
+
 def fmt_prob(p) -> str:
     """A probability with two decimals; ">0.99" and "<0.01" rather than a rounded certainty."""
     p = float(p)
@@ -102,7 +115,7 @@ def _cell(value, kind):
     if kind == "favours":
         return {"lower": "lower values", "higher": "higher values"}.get(value, str(value))
     digits = {"decimal2": 2, "decimal3": 3}[kind]
-    return f"{float(value):.{digits}f}".replace("-", "\u2212")
+    return minus(f"{float(value):.{digits}f}")
 
 
 def _interval(row, centre, low, high, measure):

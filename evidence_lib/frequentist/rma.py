@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 from scipy.optimize import brentq
 
 from evidence_lib.core import checks
@@ -159,7 +159,7 @@ def _fisher_scoring(yi, vi, reml: bool, exact: bool) -> float:
     """
     c = _unit_scale(yi, vi, always=exact)
     if c != 1.0:
-        return c**2 * _fisher_scoring((yi - yi.mean()) / c, vi / c**2, reml, exact)
+        yi, vi = (yi - yi.mean()) / c, vi / c**2
     k = len(yi)
     tau2 = max(0.0, (((yi - yi.mean()) ** 2).sum() - vi.sum() * (k - 1) / k) / (k - 1))
     for _ in range((_FS_MAXITER_EXACT if exact else _FS_MAXITER) + 1):
@@ -178,7 +178,7 @@ def _fisher_scoring(yi, vi, reml: bool, exact: bool) -> float:
     if tau2 > _FS_THRESHOLD and _loglik(yi, vi, 0.0, reml) - _loglik(yi, vi, tau2, reml) > _LOCAL_MAX_TOL:
         warnings.warn("Fisher scoring stopped at a local maximum; tau2 set to 0 (as metafor)", stacklevel=4)
         return 0.0
-    return tau2
+    return c**2 * tau2
 
 
 def _loglik(yi, vi, tau2: float, reml: bool) -> float:
@@ -214,7 +214,8 @@ def _tau2(yi, vi, method: str, tol: float | None) -> tuple[float, float | None]:
 def _q_profile(yi, vi, tau2: float, level: float, tol: float | None) -> tuple[float, float]:
     """Q-profile CI for tau²: Q(tau²) equal to the chi²(k-1) quantiles; bounds below 0 -> 0."""
     df = len(yi) - 1
-    crit_high, crit_low = stats.chi2.isf((1 - level) / 2, df), stats.chi2.ppf((1 - level) / 2, df)
+    # scipy.stats.chi2's isf and ppf, without its frozen-distribution overhead
+    crit_high, crit_low = special.chdtri(df, (1 - level) / 2), 2 * special.gammaincinv(df / 2, (1 - level) / 2)
     q0 = _q(yi, vi, 0.0)
     if q0 < crit_low:
         return 0.0, 0.0
@@ -274,14 +275,15 @@ def random_effects(studies, *, sei=None, vi=None, method: str = "REML", test: st
                           "(as metafor warns)", stacklevel=2)
         rss = w @ (yi - mu) ** 2
         var_mu *= rss / (k - 1) if rss > _EPS else 0.0  # metafor: all yi equal -> s2w = 0, a zero-width CI
-        dist = stats.t(k - 1)
-    else:
-        dist = stats.norm()
     se = float(np.sqrt(var_mu))
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = float(np.divide(mu, se))  # inf (nan for mu = 0) when se = 0, as metafor's zval
     half = (1 + level) / 2
-    crit = dist.ppf(half)
+    # the test's quantile and two-sided p-value, computed as scipy.stats.t(k-1) / norm() do
+    if test == "knha":
+        crit, pval = special.stdtrit(k - 1, half), 2 * special.stdtr(k - 1, -abs(stat))
+    else:
+        crit, pval = special.ndtri(half), 2 * special.ndtr(-abs(stat))
 
     q = _q(yi, vi, 0.0)
     tr_p = _sums(1 / vi)[1]
@@ -293,16 +295,16 @@ def random_effects(studies, *, sei=None, vi=None, method: str = "REML", test: st
 
     pi_low = pi_high = tau2_ci = i2_ci = None
     if method != "EE":
-        pi_half = (crit if pi == "normal" else stats.t.ppf(half, max(1, k - 2))) * np.sqrt(var_mu + tau2)
+        pi_half = (crit if pi == "normal" else special.stdtrit(max(1, k - 2), half)) * np.sqrt(var_mu + tau2)
         pi_low, pi_high = float(mu - pi_half), float(mu + pi_half)
         tau2_ci = _q_profile(yi, vi, tau2, level, tol)
         i2_ci = tuple(100 * t / (s2_typical + t) for t in tau2_ci)
     return REResult(
         method=method, test=test, level=level, pi_type=pi, k=k, estimate=mu, se=se,
         low=mu - crit * se, high=mu + crit * se, stat=stat,
-        pval=float(2 * dist.sf(abs(stat))), df_test=k - 1 if test == "knha" else None,
+        pval=float(pval), df_test=k - 1 if test == "knha" else None,
         tau2=tau2, tau=float(np.sqrt(tau2)), tau2_se=tau2_se, i2=float(i2), h2=float(h2),
-        q=q, q_df=k - 1, q_pval=float(stats.chi2.sf(q, k - 1)),
+        q=q, q_df=k - 1, q_pval=float(special.chdtrc(k - 1, q)),
         pi_low=pi_low, pi_high=pi_high,
         tau2_ci=tau2_ci, i2_ci=i2_ci, weights=100 * w / w.sum(),
     )
@@ -351,23 +353,6 @@ def subgroup_difference(fits: dict) -> dict:
     q = float(w @ (mu - w @ mu / w.sum()) ** 2)
     return {"difference": float(mu[0] - mu[1]), "q_between": q, "df": len(mu) - 1,
             "pval": float(stats.chi2.sf(q, len(mu) - 1))}
-
-
-@spread_by_keyword
-def egger_test(studies, *, sei=None, vi=None) -> dict:
-    """Egger's regression test (Egger et al. 1997, BMJ 315:629): OLS of y_i/se_i on 1/se_i;
-    the intercept measures funnel asymmetry (small-study effects), t-test on k - 2 df.
-    Equals metafor ``regtest(rma(yi, vi, method="EE"), model="lm")`` (its coefficient on sei)."""
-    studies = as_studies(studies, sei=sei, vi=vi, min_len=3)
-    if np.ptp(1 / studies.sei) <= 1e-12 * np.max(1 / studies.sei):
-        raise ValueError("egger_test: the model is not of full rank: every study has the same standard error, "
-                         "so the precision 1/se cannot separate the intercept from the slope (as metafor regtest "
-                         "says); the test needs studies of different sizes")
-    import statsmodels.api as sm
-
-    fit = sm.OLS(studies.yi / studies.sei, sm.add_constant(1 / studies.sei)).fit()
-    return {"intercept": float(fit.params[0]), "se": float(fit.bse[0]), "t": float(fit.tvalues[0]),
-            "df": int(fit.df_resid), "pval": float(fit.pvalues[0]), "slope": float(fit.params[1])}
 
 
 def funnel_limits(mu: float, se_max: float, level: float = 0.95, n: int = 50) -> pd.DataFrame:

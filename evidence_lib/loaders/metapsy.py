@@ -1,12 +1,14 @@
 """The open Metapsy database of psychotherapy versus control for depression, pinned to one commit.
 
-The file is found, in order: the ``path`` argument; ``$EVIDENCE_LIB_METAPSY``; the shared copy
-``shared_dir()/data/metapsy-depression-psyctr/data.csv``; the user cache
-(``$XDG_CACHE_HOME`` or ``~/.cache``, then ``evidence_lib/``); else it is downloaded from the
-pinned commit into the cache. Every copy is checked against the pinned SHA-256: a corrupted
-cached copy is downloaded again (and, if that fails, the message names the file to delete); a
-download that does not match is discarded and the message names the address, not a temporary
-file. The project never commits the database.
+The file is found, in order: the ``path`` argument; ``$EVIDENCE_LIB_METAPSY``; the copy shipped
+with the package (``data/metapsy/data.csv``, licensed ODC-By 1.0, attribution in
+``data/metapsy/SOURCE.md``), so that the default needs no network; then, when that copy was
+removed, the shared copy ``shared_dir()/data/metapsy-depression-psyctr/data.csv``, the user
+cache (``$XDG_CACHE_HOME`` or ``~/.cache``, then ``evidence_lib/``), else it is downloaded from
+the pinned commit into the cache. Every copy is checked against the pinned SHA-256 (the shipped
+one also against ``data/MANIFEST.json``): a corrupted cached copy is downloaded again (and, if
+that fails, the message names the file to delete); a download that does not match is discarded
+and the message names the address, not a temporary file.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from evidence_lib.app.paths import shared_dir
+from evidence_lib.app.paths import DATA_DIR, shared_dir
+from evidence_lib.loaders.packaged import check_manifest
 
 DOI = "10.5281/zenodo.7254845"
 COMMIT = "ceeabb718db4a8ed6d5c5e265262d6ed7a392b72"
@@ -31,6 +34,8 @@ CITATION = ("Cuijpers P, Miguel C, Harrer M, Plessen CY, Ciharova M, Ebert D, Ka
             f"commit {COMMIT[:7]} (2025-08-29). Zenodo. doi:{DOI}")
 ENV_VAR = "EVIDENCE_LIB_METAPSY"
 CACHE_NAME = f"metapsy-depression-psyctr-{COMMIT[:7]}.csv"
+#: the pinned file as shipped with the package (unmodified; ODC-By 1.0, see SOURCE.md beside it)
+PACKAGED = DATA_DIR / "metapsy" / "data.csv"
 
 
 class ChecksumError(ValueError):
@@ -90,6 +95,9 @@ def locate(path=None) -> Path:
         if not path.is_file():
             raise FileNotFoundError(f"Metapsy data.csv not found at {path}")
         return _verify(path)
+    if PACKAGED.is_file():
+        check_manifest(PACKAGED)
+        return _verify(PACKAGED)
     shared, cached = shared_dir() / "data" / "metapsy-depression-psyctr" / "data.csv", cache_dir() / CACHE_NAME
     if shared.is_file():
         return _verify(shared)

@@ -57,26 +57,11 @@ class DesignAnalysis(Result):
         return self.table.copy()
 
     def plot(self, axes=None, label=None):
-        """Power (left) and exaggeration ratio (right) against |true effect|, with ±2 MCSE bands
-        when simulated; returns the two axes."""
-        import matplotlib.pyplot as plt
+        """Power and exaggeration ratio against |true effect| (:func:`plots.design_curves`);
+        ``axes`` from an earlier call adds this design in the next colour. Returns the two axes."""
+        from evidence_lib.figures.plots import design_curves
 
-        if axes is None:
-            _, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-        t = self.table.sort_values("true_effect", key=np.abs)
-        x = np.abs(t["true_effect"])
-        label = label or f"{self.test}, tau {self.tau_source}"
-        for ax, col, ylabel in zip(axes, ("power", "exaggeration"), ("power", "exaggeration ratio (Type M)")):
-            line, = ax.plot(x, t[col], marker="o", ms=3, label=label)
-            if (t[f"{col}_mcse"] > 0).any():
-                ax.fill_between(x, t[col] - 2 * t[f"{col}_mcse"], t[col] + 2 * t[f"{col}_mcse"],
-                                color=line.get_color(), alpha=0.2, lw=0)
-            ax.set_xlabel(f"|true effect| ({self.measure or 'analysis scale'})")
-            ax.set_ylabel(ylabel)
-        axes[0].axhline(0.8, color="grey", lw=0.8, ls=":")
-        axes[1].axhline(1.0, color="grey", lw=0.8, ls=":")
-        axes[0].legend(fontsize=8)
-        return axes
+        return design_curves({label or f"{self.test}, tau {self.tau_source}": self}, axes=axes)
 
 
 def closed_form(true_effects, se: float, level: float = 0.95) -> pd.DataFrame:
