@@ -64,6 +64,8 @@ _EXPORTS = {
     "select_perinatal_effects": "loaders.metapsy_selection",
     # what the borderline evidence is worth: model averaging, design and preposterior analysis
     "model_average": "questions.model_averaging",
+    "bias_model_average": "questions.bias_averaging",
+    "risk_of_bias_readings": "questions.risk_of_bias",
     "design_analysis": "questions.design",
     "next_trial": "questions.preposterior",
     "operating_characteristics": "questions.operating",

@@ -15,7 +15,7 @@ PUBLIC = {
     "check_diagnostics", "assert_diagnostics", "compare_with_exact",
     "from_published", "summary_level_check", "readings_table", "read_row", "harmonise",
     "load_published", "load_trials", "result_counts", "audit_published", "load_metapsy",
-    "select_perinatal_effects", "model_average", "design_analysis", "next_trial", "operating_characteristics",
+    "select_perinatal_effects", "model_average", "bias_model_average", "risk_of_bias_readings", "design_analysis", "next_trial", "operating_characteristics",
     "random_effects_binomial", "select_binary",
     "ConvergenceError", "ReconstructionError", "DataValidationError", "InputError", "write_manifest",
 }

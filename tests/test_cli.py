@@ -213,3 +213,20 @@ def test_readings_of_a_studies_file_imports_no_sampler_or_plotting(tmp_path):
                             f"with contextlib.redirect_stdout(io.StringIO()): main(['readings', '--studies', {str(path)!r}, "
                             "'--favours', 'lower'])")
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_bias_command_prints_every_method_and_draws_the_funnel(tmp_path, capsys):
+    studies = tmp_path / "s.csv"
+    studies.write_text("study,yi,sei,measure\nA,-0.53,0.2,SMD\nB,-0.10,0.14,SMD\nC,0.05,0.17,SMD\nD,-0.30,0.22,SMD\n"
+                       "E,-0.41,0.12,SMD\nF,-0.7,0.3,SMD\nG,-0.2,0.1,SMD\nH,0.1,0.15,SMD\nI,-0.9,0.35,SMD\n")
+    before = studies.read_bytes()
+    assert main(["bias", "--studies", str(studies), "--favours", "lower", "--no-bayes",
+                 "--plot", str(tmp_path / "f.png")]) == 0
+    out = capsys.readouterr().out
+    for method in ("Egger regression test", "rank test", "trim and fill", "fail-safe N", "PET-PEESE", "3PSM"):
+        assert method in out
+    assert (tmp_path / "f.png").stat().st_size > 1000 and studies.read_bytes() == before
+    as_png = tmp_path / "data.png"  # the issue-22 case: the input named like a figure
+    as_png.write_bytes(before)
+    assert main(["bias", "--studies", str(as_png), "--favours", "lower", "--plot", str(as_png)]) == 2
+    assert as_png.read_bytes() == before and "it would be overwritten" in capsys.readouterr().err

@@ -342,9 +342,9 @@ def _broken_manifest(folder, how):
     return manifest
 
 
-@pytest.mark.parametrize("how, words", [("missing", ["MANIFEST.json: missing", "published_results.csv"]),
-                                        ("not JSON", ["MANIFEST.json: not a valid manifest"]),
-                                        ("no files", ["MANIFEST.json: not a valid manifest"]),
+@pytest.mark.parametrize("how, words", [("missing", ["MANIFEST.json is missing", "published_results.csv"]),
+                                        ("not JSON", ["MANIFEST.json: not valid JSON"]),
+                                        ("no files", ["MANIFEST.json: expected {\"files\""]),
                                         ("unlisted", ["published_results.csv: not listed in", "MANIFEST.json"])])
 def test_a_broken_manifest_is_an_error_naming_it(data_copy, how, words):
     _broken_manifest(data_copy, how)

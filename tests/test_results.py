@@ -40,6 +40,8 @@ def _results():
         "FailSafeResult": el.fsn(s),
         "SelectionResult": el.selmodel(s, alternative="less", method="EE"),
         "BiasSuite": el.bias_suite(s),
+        "BiasAverage": el.bias_model_average(s),
+        "RiskOfBias": el.risk_of_bias_readings(s, [4, 3, 1, 2, 4]),
     }
 
 

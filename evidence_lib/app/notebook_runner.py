@@ -108,8 +108,14 @@ def execute(source: Path, *, timeout: int = 1200, kernel_stderr=None, clients: s
     clients.add(client)
     try:
         client.execute(env=kernel_env(), stderr=kernel_stderr if kernel_stderr is not None else subprocess.DEVNULL)
+    except BaseException:
+        if getattr(client, "_async_cleanup_kernel_future", None) is not None:  # nbclient's signal handler ran
+            raise KeyboardInterrupt from None
+        raise
     finally:
         clients.discard(client)
+    if getattr(client, "_async_cleanup_kernel_future", None) is not None:  # a signal reached nbclient, which
+        raise KeyboardInterrupt  # stopped the kernel; the notebook may still have come back: never "done"
     return nb
 
 

@@ -6,6 +6,9 @@ log tau² the Jacobian 2/tau) and ``to_pymc(name)``, which adds the prior to the
 ``pm.Model`` and returns the tau variable. A :class:`MuPrior` gives ``logpdf``/``pdf`` and
 ``to_pymc``. Distributions are scipy.stats ones; nothing is hand-coded.
 
+:class:`CumulativeDirichlet` is the prior on the weights of a selection model and
+:func:`robma_priors` RoBMA's default set (effect, heterogeneity, weight functions, PET, PEESE).
+
 Empirical priors come from the published tables kept in ``data/priors`` (see SOURCES.md there):
 Turner et al. 2015 (Stat Med 34:984, Table IV; log tau² ~ Normal) and Rhodes et al. 2015
 (J Clin Epidemiol 68:52, Table 3 and companions; log tau² ~ Student-t, 5 df).
@@ -19,7 +22,7 @@ from functools import cache, cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from evidence_lib.core import checks
 from evidence_lib.loaders.packaged import check_manifest
@@ -88,6 +91,15 @@ class TauPrior:
     def ppf(self, q):
         raise NotImplementedError
 
+    def isf(self, q):
+        """Upper quantile, ``ppf(1 - q)`` (subclasses keep precision for small q)."""
+        return self.ppf(1 - _probabilities(q))
+
+    def from_normal(self, z):
+        """tau = F⁻¹(Φ(z)): the prior as a transform of z ~ N(0, 1) (for quadrature)."""
+        z = _values("z", z)
+        return np.where(z < 0, self.ppf(special.ndtr(z)), self.isf(special.ndtr(-z)))[()]
+
     def to_pymc(self, name: str = "tau"):
         raise NotImplementedError
 
@@ -125,6 +137,9 @@ class HalfPrior(TauPrior):
     def ppf(self, q):
         return (self.scale * np.sqrt(self._squared.ppf(_probabilities(q))))[()]
 
+    def isf(self, q):
+        return (self.scale * np.sqrt(self._squared.isf(_probabilities(q))))[()]
+
     def to_pymc(self, name: str = "tau"):
         import pymc as pm
 
@@ -136,8 +151,8 @@ class HalfPrior(TauPrior):
 
 
 @dataclass(frozen=True, kw_only=True)
-class InverseGammaTau2(TauPrior):
-    """tau² ~ InvGamma(shape, scale): density on tau is invgamma.pdf(tau²)·2·tau."""
+class InverseGammaFamily(TauPrior):
+    """Base of the inverse-gamma priors: ``shape``, ``scale`` and the scipy distribution."""
 
     shape: float
     scale: float
@@ -145,6 +160,11 @@ class InverseGammaTau2(TauPrior):
     @cached_property
     def _dist(self):
         return stats.invgamma(self.shape, scale=self.scale)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InverseGammaTau2(InverseGammaFamily):
+    """tau² ~ InvGamma(shape, scale): density on tau is invgamma.pdf(tau²)·2·tau."""
 
     def logpdf(self, tau):
         tau = _values("tau", tau)
@@ -164,6 +184,38 @@ class InverseGammaTau2(TauPrior):
 
         tau2 = pm.InverseGamma(f"{name}2", alpha=self.shape, beta=self.scale)
         return pm.Deterministic(name, pm.math.sqrt(tau2))
+
+
+@dataclass(frozen=True, kw_only=True)
+class InverseGammaTau(InverseGammaFamily):
+    """tau ~ InvGamma(shape, scale) on tau itself (RoBMA's and metaBMA's heterogeneity prior):
+    density scale^shape / Gamma(shape) · tau^-(shape+1) · exp(-scale / tau)."""
+
+    def logpdf(self, tau):
+        tau = _values("tau", tau)
+        with np.errstate(divide="ignore"):
+            out = self._dist.logpdf(np.where(tau > 0, tau, 1.0))
+        return np.where(tau > 0, out, -np.inf)[()]
+
+    def cdf(self, tau):
+        return self._dist.cdf(np.maximum(_values("tau", tau), 0.0))[()]
+
+    def ppf(self, q):
+        return self._dist.ppf(_probabilities(q))[()]
+
+    def isf(self, q):
+        return self._dist.isf(_probabilities(q))[()]
+
+    def from_normal(self, z):
+        """As TauPrior; for shape 1, F(tau) = exp(-scale/tau) gives tau = -scale / log Φ(z)."""
+        if self.shape != 1:
+            return super().from_normal(z)
+        return (-self.scale / special.log_ndtr(_values("z", z)))[()]
+
+    def to_pymc(self, name: str = "tau"):
+        import pymc as pm
+
+        return pm.InverseGamma(name, alpha=self.shape, beta=self.scale)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -262,6 +314,13 @@ def inverse_gamma_tau2(shape, scale) -> InverseGammaTau2:
     shape = checks.scalar("shape", shape, strictly_positive=True)
     scale = checks.scalar("scale", scale, strictly_positive=True)
     return InverseGammaTau2(name=f"tau^2 ~ inverse-gamma({_fmt(shape)}, {_fmt(scale)})", shape=shape, scale=scale)
+
+
+def inverse_gamma_tau(shape, scale) -> InverseGammaTau:
+    """tau ~ InvGamma(shape, scale) (RoBMA's default is shape 1, scale 0.15: :func:`robma_priors`)."""
+    shape = checks.scalar("shape", shape, strictly_positive=True)
+    scale = checks.scalar("scale", scale, strictly_positive=True)
+    return InverseGammaTau(name=f"tau ~ inverse-gamma({_fmt(shape)}, {_fmt(scale)})", shape=shape, scale=scale)
 
 
 def lognormal_tau2(mean, sd) -> LogTau2Prior:
@@ -441,6 +500,96 @@ def as_tau_prior(x) -> TauPrior:
     raise ValueError(f"tau_prior must be None (improper uniform) or a TauPrior, got {x!r}")
 
 
+# ------------------------------------------------------------- publication-bias priors
+@dataclass(frozen=True, kw_only=True)
+class CumulativeDirichlet:
+    """Prior on the weights omega of a one-sided selection model (RoBMA's "cumulative Dirichlet").
+
+    ``steps``: increasing one-sided p-value cut points; interval j = 0 is p < steps[0] (the
+    most significant), j = J - 1 is p > steps[-1]. With d ~ Dirichlet(``alpha``) (alpha in the
+    same order), omega_j = d_j + ... + d_{J-1}, so omega_0 = 1 >= omega_1 >= ... (BayesTools
+    0.2.22 R/JAGS-fit.R ``.JAGS_prior.weightfunction``: omega = cumsum of the Dirichlet on the
+    intervals ordered from the least significant; R/priors.R reverses the user's steps/alpha).
+    Equivalently (stick breaking) omega_j = r_0 ··· r_{j-1} with independent
+    r_l ~ Beta(alpha_{l+1} + ... + alpha_{J-1}, alpha_l); quadrature uses r_l = F_l⁻¹(Φ(z_l)),
+    so that z ~ N(0, I) under the prior (:meth:`omega_from_normal`).
+    """
+
+    name: str
+    steps: tuple
+    alpha: tuple
+
+    @property
+    def dim(self) -> int:
+        """Free coordinates: J - 1."""
+        return len(self.steps)
+
+    def omega_from_normal(self, z):
+        """The weights (..., J) at standard-normal coordinates z (..., J - 1) (class docstring)."""
+        z = np.asarray(z, float)
+        a = np.asarray(self.alpha, float)
+        rest = np.cumsum(a[::-1])[::-1][1:]  # alpha_{l+1} + ... + alpha_{J-1}
+        if (a[:-1] == 1).all():  # Beta(b, 1): r = Φ(z)^(1/b), exact in logs
+            r = np.exp(special.log_ndtr(z) / rest)
+        else:
+            with np.errstate(divide="ignore"):
+                low = special.betaincinv(rest, a[:-1], special.ndtr(z))
+                high = 1 - special.betaincinv(a[:-1], rest, special.ndtr(-z))  # precise near r = 1
+            r = np.where(z < 0, low, high)
+        ones = np.ones(z.shape[:-1] + (1,))
+        return np.concatenate([ones, np.cumprod(r, axis=-1)], axis=-1)
+
+    def to_pymc(self, name: str = "omega"):
+        import pymc as pm
+
+        d = pm.Dirichlet(f"{name}_shares", a=np.asarray(self.alpha, float))
+        return pm.Deterministic(name, pm.math.cumsum(d[::-1])[::-1])
+
+
+def cumulative_dirichlet(steps, alpha=None) -> CumulativeDirichlet:
+    """Weights of a one-sided selection model cut at one-sided p-values ``steps`` (increasing,
+    in (0, 1)); ``alpha`` (len(steps) + 1 positive values) defaults to all 1 (RoBMA's default)."""
+    steps = tuple(float(x) for x in checks.as_vector("steps", steps))
+    if any(not 0 < x < 1 for x in steps) or any(b <= a for a, b in zip(steps, steps[1:])):
+        raise ValueError(f"steps must be increasing one-sided p-values in (0, 1), got {list(steps)}")
+    alpha = (1.0,) * (len(steps) + 1) if alpha is None else tuple(
+        float(x) for x in checks.positive("alpha", checks.as_vector("alpha", alpha)))
+    if len(alpha) != len(steps) + 1:
+        raise ValueError(f"alpha needs len(steps) + 1 = {len(steps) + 1} values, got {len(alpha)}")
+    return CumulativeDirichlet(name=f"one-sided weights at p = {', '.join(_fmt(x) for x in steps)} "
+                                    f"~ cumulative Dirichlet({', '.join(_fmt(a) for a in alpha)})",
+                               steps=steps, alpha=alpha)
+
+
+@dataclass(frozen=True)
+class RobmaPriors:
+    """RoBMA's default priors (R package RoBMA 3.6.1, R/priors.R ``set_default_priors``), the
+    one-sided weight functions restricted to the one-step and two-step ones:
+
+    - effect mu ~ N(0, 1); heterogeneity tau ~ InvGamma(1, 0.15) (on tau);
+    - one-sided weight functions, steps p = .05 with alpha (1, 1) and p = .025, .05 with
+      alpha (1, 1, 1) (cumulative Dirichlet);
+    - PET coefficient ~ Cauchy(0, 1) truncated to [0, inf); PEESE ~ Cauchy(0, 5) truncated to
+      [0, inf) (both half-Cauchy).
+
+    RoBMA states them on Cohen's d; with ``y=`` input (prior_scale "none") they apply to the
+    effects as given, which is how they are used here (SMD effects).
+    """
+
+    effect: MuPrior
+    heterogeneity: TauPrior
+    weight_functions: tuple
+    pet: TauPrior
+    peese: TauPrior
+
+
+def robma_priors() -> RobmaPriors:
+    """RoBMA's default priors (see :class:`RobmaPriors`)."""
+    return RobmaPriors(effect=normal_mu(0, 1), heterogeneity=inverse_gamma_tau(1, 0.15),
+                       weight_functions=(cumulative_dirichlet([0.05]), cumulative_dirichlet([0.025, 0.05])),
+                       pet=half_cauchy(1), peese=half_cauchy(5))
+
+
 # --------------------------------------------------------------------------- registry
 REGISTRY = {
     "half_normal": half_normal,
@@ -448,8 +597,10 @@ REGISTRY = {
     "half_t": half_t,
     "uniform_tau": uniform_tau,
     "inverse_gamma_tau2": inverse_gamma_tau2,
+    "inverse_gamma_tau": inverse_gamma_tau,
     "lognormal_tau2": lognormal_tau2,
     "logt_tau2": logt_tau2,
+    "cumulative_dirichlet": cumulative_dirichlet,
     "turner2015": turner2015,
     "rhodes2015": rhodes2015,
     "normal_mu": normal_mu,

@@ -93,9 +93,8 @@ class Studies:
         regress on, rank by or fill along the SE and then have nothing to work with."""
         if len(self) and np.ptp(self.sei) <= 1e-12 * float(self.sei.max()):
             raise ValueError(f"{method} is not identified: every study has the same standard error "
-                             "(as the pseudo-studies of a published summary have), so effects cannot be "
-                             "related to study size (the model matrix is not of full rank, as metafor says); "
-                             "it needs study-level data")
+                             "(as the pseudo-studies of a published summary have), so the model is not of full rank and effects cannot be "
+                             "related to study size; it needs study-level data")
 
     def subset(self, rows) -> Studies:
         """The studies selected by a boolean mask or positions (same measure and direction)."""

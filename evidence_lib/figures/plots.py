@@ -57,10 +57,9 @@ def subplots(*args, **kwargs):
 
 
 @styled
-def save(fig, path, format: str | None = None) -> None:
-    """Save at 150 dpi with the tight bounding box (nothing clipped); the format by extension (or ``format``,
-    for a file handle)."""
-    fig.savefig(path, dpi=DPI, bbox_inches="tight", format=format)
+def save(fig, path) -> None:
+    """Save at 150 dpi with the tight bounding box (nothing clipped); the format by extension."""
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
 
 
 def _axes(ax, size):

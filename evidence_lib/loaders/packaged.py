@@ -103,43 +103,52 @@ def _restore_hint(path: Path) -> str:
         return ""
 
 
-def _manifest_entry(path: Path) -> tuple[Path, dict | None]:
-    """The manifest governing ``path`` and its entry (None: not listed). A file under the package's
-    data folder needs that folder's manifest, which must list it; elsewhere (a copy of the folder)
-    a MANIFEST.json in the file's folder or the folder above is used when there is one."""
-    if path.resolve().is_relative_to(DATA_DIR.resolve()):
-        folder = DATA_DIR
-    else:
-        folder = next((f for f in (path.parent, path.parent.parent) if (f / MANIFEST_NAME).is_file()), None)
-        if folder is None:
-            return path, None
-    manifest = folder / MANIFEST_NAME
-    if not manifest.is_file():
-        raise DataValidationError(f"{manifest}: missing, so {path.name} cannot be checked; restore it from the "
-                                  "project repository (or write it: evidence_lib.loaders.packaged.write_manifest())")
+def _packaged(path: Path) -> bool:
+    return path.resolve().is_relative_to(DATA_DIR.resolve())
+
+
+def read_manifest(manifest: Path) -> dict:
+    """The ``files`` entries of a MANIFEST.json; DataValidationError naming it when it is unreadable,
+    not JSON, or not shaped {"files": {path: {"rows": int, "sha256": str}}}."""
+    hint = _restore_hint(manifest) or "; restore it from the project repository"
     try:
-        files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
-        entry = files.get(path.resolve().relative_to(folder.resolve()).as_posix())
-        if entry is not None:
-            entry = {"rows": int(entry["rows"]), "sha256": str(entry["sha256"])}
-    except (ValueError, KeyError, TypeError, AttributeError) as err:
-        raise DataValidationError(f"{manifest}: not a valid manifest ({type(err).__name__}: {err}); restore it from "
-                                  "the project repository") from None
-    if entry is None and folder == DATA_DIR:
-        raise DataValidationError(f"{path}: not listed in {manifest}; after adding a data file, refresh the "
-                                  "manifest: evidence_lib.loaders.packaged.write_manifest()")
-    return manifest, entry
+        files = json.loads(read_text(manifest, DataValidationError))["files"]
+        ok = isinstance(files, dict) and all(isinstance(e, dict) and isinstance(e.get("rows"), int)
+                                             and isinstance(e.get("sha256"), str) for e in files.values())
+    except json.JSONDecodeError as err:
+        raise DataValidationError(f"{manifest}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}), "
+                                  f"so the data files cannot be checked{hint}") from None
+    except (KeyError, TypeError):
+        ok = False
+    if not ok:
+        raise DataValidationError(f"{manifest}: expected {{\"files\": {{path: {{\"rows\": ..., \"sha256\": ...}}}}}}, "
+                                  f"so the data files cannot be checked{hint}")
+    return files
 
 
-def check_manifest(path) -> None:
-    """Raise DataValidationError when ``path`` differs from the rows and SHA-256 its manifest lists,
-    or when a packaged file's manifest is missing, unreadable or does not list it."""
+def check_manifest(path, required: bool | None = None) -> None:
+    """Raise DataValidationError when ``path`` is listed in a MANIFEST.json of its folder or the folder
+    above and its content differs from the listed rows and SHA-256; when the manifest is unreadable;
+    and, if ``required`` (default: for the packaged data under data/), when there is no manifest or
+    it does not list the file (the check is never skipped for the packaged data)."""
     path = Path(path)
-    manifest, entry = _manifest_entry(path)
-    if entry is None:
+    required = _packaged(path) if required is None else required
+    for folder in (path.parent, path.parent.parent):
+        manifest = folder / MANIFEST_NAME
+        if manifest.exists() or manifest.is_symlink():
+            break
+    else:
+        if required:
+            raise DataValidationError(f"{path.parent / MANIFEST_NAME} is missing, so {path.name} cannot be checked "
+                                      f"against it{_restore_hint(path.parent / MANIFEST_NAME) or "; restore it from the project repository"}")
         return
+    key = path.resolve().relative_to(folder.resolve()).as_posix()
+    entry = read_manifest(manifest).get(key)
+    if entry is None and required:
+        raise DataValidationError(f"{path}: not listed in {manifest}; after adding a data file refresh the "
+                                  "manifest: evidence_lib.loaders.packaged.write_manifest()")
     raw = path.read_bytes()
-    if _fingerprint(raw) == entry["sha256"]:
+    if entry is None or _fingerprint(raw) == entry["sha256"]:
         return
     try:
         rows = f"{_data_rows(raw)} data row(s)"
@@ -166,13 +175,13 @@ class _Problems:
             raise DataValidationError(f"{len(self.lines)} problem(s) in {self.path}:\n" + "\n".join(self.lines))
 
 
-def _read_text(path: Path, required) -> pd.DataFrame:
+def _read_text(path: Path, required, manifest_required: bool | None = None) -> pd.DataFrame:
     """Every cell as text ('' when empty); raise when the file cannot be read, differs from the
     manifest (:func:`check_manifest`), repeats or lacks a required column or has no data rows."""
     if not path.exists():
         raise FileNotFoundError(f"data file not found: {path}")
     text = read_text(path, DataValidationError)
-    check_manifest(path)
+    check_manifest(path, manifest_required)
     header = next(csv.reader(io.StringIO(text)), [])
     twice = sorted({c for c in header if header.count(c) > 1})
     if twice:
@@ -284,8 +293,10 @@ def load_published(path=None) -> pd.DataFrame:
     columns in :data:`PRINTED_PRECISION` (decimal places as printed, for rounding tolerances).
     Raises :class:`DataValidationError` listing every broken rule.
     """
+    table = _read_text(Path(path) if path is not None else PUBLISHED_PATH,
+                       PUBLISHED_TEXT + PUBLISHED_DECIMAL + PUBLISHED_INTEGER,
+                       manifest_required=True if path is None else None)
     path = Path(path) if path is not None else PUBLISHED_PATH
-    table = _read_text(path, PUBLISHED_TEXT + PUBLISHED_DECIMAL + PUBLISHED_INTEGER)
     _not_empty(table, path)
     problems = _Problems(path, table["result_id"].where(table["result_id"] != "", "no result_id"))
     values = _parse(table, PUBLISHED_DECIMAL, _DECIMAL, "a decimal number", problems)
@@ -349,7 +360,7 @@ def load_trials(outcome: str, path=None) -> pd.DataFrame:
     if outcome not in available:
         raise ValueError(f"unknown outcome {outcome!r}; available in {folder}: {available}")
     file = folder / f"{outcome}.csv"
-    table = _read_text(file, TRIAL_TEXT)
+    table = _read_text(file, TRIAL_TEXT, manifest_required=True if path is None else None)
     kind, schema = _trial_schema(table, file)
     _not_empty(table, file)
     keys = (table["study"] + " / " + table["arm"]).where(table["study"] != "", "no study")

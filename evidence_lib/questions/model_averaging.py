@@ -61,19 +61,19 @@ def _log_ml_tau(model: NormalModel) -> float:
     return float(grid.log_c + np.log(grid.z))
 
 
-class MuMixture:
-    """Posterior of mu: a point mass ``atom`` at 0, weight ``w_ee`` on N(``m_ee``, ``sd_ee``²)
-    and weight ``w_re`` on the random-effects posterior ``post`` (an ExactPosterior)."""
+class PointMassMixture:
+    """Posterior of mu: a point mass ``atom`` at 0 plus continuous ``parts``, each a triple
+    (weight, cdf, ppf) of a posterior of mu (weights and atom sum to 1)."""
 
-    def __init__(self, atom, w_ee, m_ee, sd_ee, w_re, post):
-        self.atom, self.w_ee, self.m_ee, self.sd_ee, self.w_re, self.post = atom, w_ee, m_ee, sd_ee, w_re, post
+    def __init__(self, atom, parts):
+        self.atom, self.parts = atom, [p for p in parts if p[0] > 0]
 
     def _continuous(self, x):
         x = np.asarray(x, float)
-        if np.isinf(x).any():  # the engine's cdf takes finite x only
+        if np.isinf(x).any():  # some cdfs take finite x only
             inner = self._continuous(np.where(np.isinf(x), 0.0, x))
-            return np.where(np.isinf(x), (x > 0) * (self.w_ee + self.w_re), inner)[()]
-        return self.w_ee * special.ndtr((x - self.m_ee) / self.sd_ee) + self.w_re * self.post.cdf("mu", x)
+            return np.where(np.isinf(x), (x > 0) * sum(w for w, _, _ in self.parts), inner)[()]
+        return sum(w * np.asarray(cdf(x), float) for w, cdf, _ in self.parts) + 0.0 * x
 
     def cdf(self, x):
         """P(mu <= x) (the point mass at 0 counts for x >= 0)."""
@@ -94,9 +94,8 @@ class MuMixture:
         below = float(self._continuous(0.0))
         if below < p <= below + self.atom:
             return 0.0
-        parts = [(self.w_ee, stats.norm(self.m_ee, self.sd_ee).ppf), (self.w_re, lambda q: self.post.quantile("mu", q))]
         ends = [0.0] if self.atom > 0 else []
-        ends += [ppf(p) for w, ppf in parts if w > 0]
+        ends += [ppf(p) for _, _, ppf in self.parts]
         lo, hi = min(ends), max(ends)  # a mixture's quantile lies between its components' quantiles
         if hi - lo < 1e-14:
             return lo
@@ -109,6 +108,17 @@ class MuMixture:
     def p_benefit(self, favours: str, threshold: float = 0.0) -> float:
         """P(mu beyond ``threshold`` on the side that favours the intervention) (0 itself is no benefit)."""
         return self.prob(lower=threshold) if sign_of(favours) > 0 else self.prob(upper=-threshold)
+
+
+class MuMixture(PointMassMixture):
+    """Posterior of mu: a point mass ``atom`` at 0, weight ``w_ee`` on N(``m_ee``, ``sd_ee``²)
+    and weight ``w_re`` on the random-effects posterior ``post`` (an ExactPosterior)."""
+
+    def __init__(self, atom, w_ee, m_ee, sd_ee, w_re, post):
+        self.w_ee, self.m_ee, self.sd_ee, self.w_re, self.post = w_ee, m_ee, sd_ee, w_re, post
+        normal = stats.norm(m_ee, sd_ee)
+        super().__init__(atom, [(w_ee, normal.cdf, normal.ppf),
+                                (w_re, lambda x: post.cdf("mu", x), lambda q: post.quantile("mu", q))])
 
 
 @dataclass(frozen=True, eq=False)
