@@ -378,10 +378,11 @@ def test_closed_pipe_ends_quietly(tmp_path):
     assert proc.wait(timeout=300) == 0 and err == "", err
 
 
-@pytest.mark.parametrize("delay", [0.3, 1.0])
+@pytest.mark.parametrize("delay", [0.5, 1.0])
 def test_ctrl_c_early_in_run_is_one_line(delay):
     """Ctrl-C while `run` is still importing (before any notebook: the name matches none, so nothing is
-    written if the signal came too late) gives one line and exit 130, not a traceback."""
+    written if the signal came too late) gives one line and exit 130, not a traceback. (The first
+    ~0.1 s are the interpreter's own start-up, before any project code runs: not covered.)"""
     proc = _console("run", "99_no_such_notebook")
     time.sleep(delay)
     if proc.poll() is not None:
