@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import evidence_lib as el
-from evidence_lib.core.results import INTERVAL_PREFIXES, VOCABULARY, Result
+from evidence_lib.core.results import INTERVAL_PREFIXES, VOCABULARY, Pooled, Result
 from evidence_lib.published.readings import PriorSet
 
 YI, SEI = [-0.53, -0.10, 0.05, -0.30, -0.41], [0.2, 0.14, 0.17, 0.22, 0.12]
@@ -55,7 +55,7 @@ def _result_classes():
     for info in pkgutil.walk_packages(el.__path__, "evidence_lib."):
         module = importlib.import_module(info.name)
         for obj in vars(module).values():
-            if isinstance(obj, type) and issubclass(obj, Result) and obj is not Result and obj.__module__ == info.name:
+            if isinstance(obj, type) and issubclass(obj, Result) and obj not in (Result, Pooled) and obj.__module__ == info.name:
                 found.add(obj.__name__)
     return found
 
@@ -97,3 +97,9 @@ def test_pooled_results_carry_the_shared_fields(results, name):
 def test_two_probabilities_of_benefit_have_two_names(results):
     frame = results["ModelAverage"].to_frame()
     assert frame.loc[0, "p_benefit_averaged"] < frame.loc[0, "p_benefit"]  # the mu = 0 models count as none
+
+
+def test_pooled_estimates_share_one_set_of_fields(results):
+    """REResult, GLMMResult, SelectionResult and TrimFillResult take their estimate fields from core.results.Pooled."""
+    for name in ("REResult", "GLMMResult", "SelectionResult", "TrimFillResult"):
+        assert isinstance(results[name], Pooled), name

@@ -32,7 +32,7 @@ predictive); an interval of another quantity is prefixed by it (``tau2_low``, ``
 
 from __future__ import annotations
 
-from dataclasses import fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 
 import numpy as np
 import pandas as pd
@@ -83,3 +83,18 @@ class Result:
 
 def _scalar(value) -> bool:
     return value is None or isinstance(value, (str, bool, int, float, np.integer, np.floating))
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Pooled(Result):
+    """The fields every pooled estimate shares (vocabulary above): ``estimate``, ``se``, its
+    interval ``low``/``high`` at ``level``, and the test of no effect, ``stat`` and ``pval``."""
+
+    estimate: float
+    se: float
+    low: float
+    high: float
+    stat: float
+    pval: float
+    level: float
+

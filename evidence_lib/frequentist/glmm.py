@@ -43,7 +43,7 @@ from scipy.special import expit, gammaln, log_expit, logsumexp
 
 from evidence_lib.core import checks
 from evidence_lib.core.checks import choice
-from evidence_lib.core.results import Result
+from evidence_lib.core.results import Pooled
 from evidence_lib.effects.effect_sizes import check_counts
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.questions.many_fits import binomial_mcse
@@ -59,7 +59,7 @@ _TAU_ZERO = 1e-8
 
 
 @dataclass(frozen=True, eq=False)
-class GLMMResult(Result):
+class GLMMResult(Pooled):
     """A binomial GLMM fit; ``estimate``, ``low``, ``high`` and ``se`` on the log odds-ratio scale,
     ``stat`` the Wald z (metafor ``zval``).
 
@@ -70,15 +70,8 @@ class GLMMResult(Result):
 
     measure: str
     model: str
-    level: float
     k: int
     dropped: np.ndarray
-    estimate: float
-    se: float
-    low: float
-    high: float
-    stat: float
-    pval: float
     tau2: float
     loglik: float
     loglik_ee: float

@@ -32,7 +32,7 @@ from scipy.optimize import brentq
 from evidence_lib.core import checks
 from evidence_lib.core.checks import choice
 from evidence_lib.core.errors import ConvergenceError
-from evidence_lib.core.results import Result
+from evidence_lib.core.results import Pooled
 from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 METHODS = ("REML", "ML", "DL", "PM", "EE")
@@ -50,7 +50,7 @@ _LOCAL_MAX_TOL = _EPS**0.25  # metafor's log-likelihood margin of its local-maxi
 
 
 @dataclass(frozen=True, eq=False)
-class REResult(Result):
+class REResult(Pooled):
     """One random-effects fit (vocabulary: :mod:`evidence_lib.core.results`): ``estimate`` is
     metafor's ``b``, ``low``/``high`` its ``ci.lb``/``ci.ub``, ``stat``/``pval`` its
     ``zval``/``pval``; ``weights`` are percent (metafor ``weights()``)."""
@@ -64,15 +64,8 @@ class REResult(Result):
 
     method: str
     test: str
-    level: float
     pi_type: str
     k: int
-    estimate: float
-    se: float
-    low: float
-    high: float
-    stat: float
-    pval: float
     df_test: int | None
     tau2: float
     tau: float

@@ -31,6 +31,7 @@ from scipy.special import ndtr
 
 from evidence_lib.core.checks import choice
 from evidence_lib.core.errors import ConvergenceError
+from evidence_lib.core.results import Pooled
 from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.frequentist.rma import random_effects
 from evidence_lib.questions.bias.result import BiasResult
@@ -42,7 +43,7 @@ _DELTA_MIN = 1e-10  # an interval holding a study makes delta = 0 impossible; ke
 
 
 @dataclass(frozen=True, eq=False)
-class SelectionResult(BiasResult):
+class SelectionResult(BiasResult, Pooled):
     """mu (``estimate``, ``se``, z test, interval at ``level``), ``tau2`` and ``tau2_se``, the
     selection weights ``delta`` (the first fixed at 1, its SE None) with ``delta_se``, the
     likelihood-ratio test of no selection (``lrt``, ``lrt_df``, ``lrt_pval``), the log-likelihoods
@@ -56,12 +57,6 @@ class SelectionResult(BiasResult):
     k: int
     steps: tuple
     k_per_interval: tuple
-    estimate: float
-    se: float
-    low: float
-    high: float
-    stat: float
-    pval: float
     tau2: float
     tau2_se: float | None
     delta: tuple
@@ -72,7 +67,6 @@ class SelectionResult(BiasResult):
     ll: float
     ll0: float
     delta_at_bound: bool
-    level: float
 
 
 def _cutpoints(vi, steps):

@@ -20,6 +20,7 @@ import pandas as pd
 
 from evidence_lib.core.checks import choice
 from evidence_lib.core.errors import ConvergenceError
+from evidence_lib.core.results import Pooled
 from evidence_lib.core.studies import Studies, as_studies, spread_by_keyword
 from evidence_lib.frequentist.meta_regression import METHODS, fit_meta_regression
 from evidence_lib.frequentist.rma import random_effects
@@ -32,7 +33,7 @@ _MAXITER = 100
 
 
 @dataclass(frozen=True, eq=False)
-class TrimFillResult(BiasResult):
+class TrimFillResult(BiasResult, Pooled):
     """The refit after filling (``estimate``, ``se``, ``low``, ``high``, ``stat``, ``pval``,
     ``tau2`` over ``k`` = observed + k0 studies) and ``studies``: the observed and filled
     studies, ``data["filled"]`` flagging the filled ones (labelled "Filled 1", ...)."""
@@ -47,14 +48,7 @@ class TrimFillResult(BiasResult):
     se_k0: float | None
     p_k0: float | None
     k: int
-    estimate: float
-    se: float
-    low: float
-    high: float
-    stat: float
-    pval: float
     tau2: float
-    level: float
     studies: Studies
 
 
