@@ -83,3 +83,24 @@ def test_read_studies_takes_every_measure_studies_takes(tmp_path):
         path = tmp_path / f"{measure}.csv"
         path.write_text(f"study,yi,sei,measure\nA,-0.3,0.2,{measure}\nB,0.1,0.25,{measure}\n")
         assert read_studies(path, "lower").measure == measure
+
+
+LAYER_ORDER = ("core", "effects", "loaders", "frequentist", "bayes", "published", "questions", "figures", "app")
+
+
+def test_each_layer_imports_only_the_layers_before_it():
+    """The README's layer order, at module level (a function may import presentation lazily)."""
+    import ast
+    from pathlib import Path
+
+    upward = []
+    for path in Path(el.__file__).parent.rglob("*.py"):
+        layer = path.parent.name
+        if layer not in LAYER_ORDER:
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("evidence_lib."):
+                other = node.module.split(".")[1]
+                if other in LAYER_ORDER and LAYER_ORDER.index(other) > LAYER_ORDER.index(layer):
+                    upward.append(f"{layer}/{path.name} imports {node.module}")
+    assert not upward

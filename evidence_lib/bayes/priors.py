@@ -26,7 +26,7 @@ from scipy import special, stats
 
 from evidence_lib.core import checks
 from evidence_lib.loaders.packaged import check_manifest
-from evidence_lib.app.paths import DATA_DIR
+from evidence_lib.loaders.location import DATA_DIR
 
 PRIOR_DIR = DATA_DIR / "priors"
 LOG2 = float(np.log(2.0))

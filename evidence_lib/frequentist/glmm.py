@@ -46,7 +46,7 @@ from evidence_lib.core.checks import choice
 from evidence_lib.core.results import Pooled
 from evidence_lib.effects.effect_sizes import check_counts
 from evidence_lib.core.errors import ConvergenceError
-from evidence_lib.questions.many_fits import binomial_mcse
+from evidence_lib.core.mcse import binomial_mcse
 
 FITTED_MEASURES = ("OR",)
 MODELS = ("UM.FS",)

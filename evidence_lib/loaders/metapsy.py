@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evidence_lib.app.paths import DATA_DIR, shared_dir
+from evidence_lib.loaders.location import DATA_DIR, shared_dir
 from evidence_lib.loaders.packaged import check_manifest
 
 DOI = "10.5281/zenodo.7254845"

@@ -27,7 +27,7 @@ import pandas as pd
 from evidence_lib.core.checks import read_text
 from evidence_lib.core.measures import FAVOURS, PUBLISHED
 from evidence_lib.core.measures import from_analysis_scale, is_ratio, to_analysis_scale
-from evidence_lib.app.paths import DATA_DIR, REPO_ROOT
+from evidence_lib.loaders.location import DATA_DIR
 
 PUBLISHED_PATH = DATA_DIR / "published_results.csv"
 TRIALS_DIR = DATA_DIR / "trials"
@@ -98,7 +98,7 @@ def write_manifest(folder=None) -> Path:
 
 def _restore_hint(path: Path) -> str:
     try:
-        return f"; restore it: git checkout -- {path.resolve().relative_to(REPO_ROOT).as_posix()}"
+        return f"; restore it: git checkout -- {path.resolve().relative_to(DATA_DIR.parent).as_posix()}"
     except ValueError:
         return ""
 

@@ -30,7 +30,8 @@ from evidence_lib.core.results import Result
 from evidence_lib.core import checks
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.frequentist.rma import random_effects
-from evidence_lib.questions.many_fits import binomial_mcse, dl_fits, needs_tau
+from evidence_lib.core.mcse import binomial_mcse
+from evidence_lib.questions.many_fits import dl_fits, needs_tau
 from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 TAU_SOURCES = ("estimate", "posterior")

@@ -70,11 +70,6 @@ def batch_rows(sei) -> int:
     return int(max(1, min(CHUNK, checks.MEMORY_LIMIT // 4 // per_row)))
 
 
-def binomial_mcse(p, n):
-    """Monte Carlo SE of a proportion p estimated from n independent draws: sqrt(p(1 - p)/n)."""
-    return np.sqrt(p * (1 - p) / n)
-
-
 def sign_of(favours) -> float:
     """+1 when higher values favour the intervention, -1 when lower do; ValueError when unknown."""
     return benefit_sign(check_favours(favours, allow_none=False))
