@@ -49,14 +49,6 @@ COMPARISON = ["study", "condition_arm1", "multi_arm1", "condition_arm2", "multi_
 COLUMNS = COMPARISON + ["row_id", "time", "time_weeks", ".g", ".g_se", "outcome_type", "instrument", "format",
                         *(f"{v}_arm{a}" for v in ("n", "mean", "sd", "event", "totaln") for a in (1, 2))]
 
-DYADIC_RULE = (
-    "An arm is dyadic when its psychotherapy treats the mother together with her infant and "
-    "targets their relationship (mother-infant / parent-infant psychotherapy, the intervention "
-    "class of the three reviews re-read here: Barlow 2015, Sleed 2023, Huang 2019). Metapsy has no field for this, so arms are classed by an "
-    "explicit list (DYADIC_ARMS), each entry with its reason; every other perinatal study whose "
-    "reference title mentions infants, babies, dyads, parenting, bonding or attachment "
-    "(SCREEN_PATTERN) was checked and is listed with the reason it is not dyadic (NOT_DYADIC)."
-)
 # (study, multi_arm1 or None) -> reason
 DYADIC_ARMS = {
     ("Clark, 2008", None): "title: 'A mother-infant therapy group model for postpartum depression'",
