@@ -55,7 +55,7 @@ def test_a_second_positional_argument_names_both_keywords():
         with pytest.raises(TypeError, match=r"sei=.*vi="):
             getattr(el, name)(yi, vi)
     with pytest.raises(TypeError, match=r"sei=.*vi="):
-        el.questions.many_fits.dl_fits(yi, vi)
+        el.frequentist.rma.dl_fits(yi, vi)
     fit = el.random_effects(yi, vi=vi)
     assert abs(fit.tau2 - 0.0270) < 5e-5  # the intended fit (issue 18: mu -0.1957, tau² 0.0270)
 

@@ -11,8 +11,8 @@ from evidence_lib.bayes import priors
 from evidence_lib.loaders.packaged import load_published
 from evidence_lib.questions.design import closed_form, design_analysis
 from evidence_lib.bayes.exact import exact_posterior
-from evidence_lib.frequentist.rma import random_effects
-from evidence_lib.questions.many_fits import ExactBatch, dl_fits
+from evidence_lib.frequentist.rma import dl_fits, random_effects
+from evidence_lib.questions.many_fits import ExactBatch
 from evidence_lib.questions.operating import operating_characteristics
 from evidence_lib.questions.preposterior import next_trial
 from evidence_lib.published.readings import PriorSet, summary_for_row

@@ -112,6 +112,44 @@ def _sums(w: np.ndarray) -> tuple[float, float, float]:
     return s1, s1 - s2 / s1, s2 - 2 * s3 / s1 + s2**2 / s1**2
 
 
+def _rows(yi, vi) -> tuple[np.ndarray, np.ndarray]:
+    """``yi`` as (N, k) rows and ``vi`` broadcast to them ((k,) or (N, k))."""
+    y = np.atleast_2d(np.asarray(yi, float))
+    return y, np.broadcast_to(np.asarray(vi, float), y.shape)
+
+
+def dl_tau2(yi, vi) -> np.ndarray:
+    """The DerSimonian-Laird tau² of each row of ``yi`` ((k,) or (N, k)) with variances ``vi``:
+    max(0, (Q - (k-1)) / (Σw - Σw²/Σw)), w = 1/v, Q = Σ w (y - mu_EE)². One value per row; the
+    one implementation of the estimator (:func:`random_effects` with ``method="DL"`` and
+    :func:`dl_fits` use it)."""
+    y, v = _rows(yi, vi)
+    w = 1 / v
+    sw = w.sum(-1)
+    q = (w * (y - ((w * y).sum(-1) / sw)[:, None]) ** 2).sum(-1)
+    return np.maximum(0.0, (q - (y.shape[1] - 1)) / (sw - (w**2).sum(-1) / sw))
+
+
+def _pool(y, v, tau2, test: str, level: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """The pooled mean, its SE and the test's two-sided quantile for each row of ``y`` (N, k) with
+    variances ``v`` and between-study variances ``tau2`` (N,): mu = Σ w y / Σ w, w = 1/(v + tau²),
+    Var(mu) = 1/Σw, times Σ w (y - mu)²/(k-1) for Knapp-Hartung (0 when all y are equal, as metafor)
+    with t(k-1) quantiles."""
+    k = y.shape[1]
+    w = 1 / (v + np.asarray(tau2, float)[:, None])
+    sw = w.sum(-1)
+    mu = (w * y).sum(-1) / sw
+    var = 1 / sw
+    half = (1 + level) / 2
+    if test == "knha":
+        rss = (w * (y - mu[:, None]) ** 2).sum(-1)
+        var = var * np.where(rss > _EPS, rss / (k - 1), 0.0)
+        crit = special.stdtrit(k - 1, half)  # scipy.stats.t(k-1).ppf, without its overhead
+    else:
+        crit = special.ndtri(half)
+    return mu, np.sqrt(var), float(crit)
+
+
 def _q(yi: np.ndarray, vi: np.ndarray, tau2: float) -> float:
     """Generalised Q: Σ w (y - mu_w)² with w = 1/(v + tau²)."""
     w = 1 / (vi + tau2)
@@ -188,7 +226,7 @@ def _tau2(yi, vi, method: str, tol: float | None) -> tuple[float, float | None]:
         return 0.0, None
     if method == "DL":
         _, tr_p, tr_pp = _sums(1 / vi)
-        tau2 = max(0.0, (_q(yi, vi, 0.0) - (k - 1)) / tr_p)
+        tau2 = float(dl_tau2(yi, vi)[0])
         return tau2, float(np.sqrt(2 * (k - 1) + 4 * tau2 * tr_p + 2 * tau2**2 * tr_pp) / tr_p)
     if method == "PM":
         if _q(yi, vi, 0.0) < k - 1:
@@ -259,24 +297,18 @@ def random_effects(studies, *, sei=None, vi=None, method: str = "REML", test: st
         raise ValueError(f"tol must be a positive number or None (full precision), got {tol!r}")
     k = len(yi)
     tau2, tau2_se = _tau2(yi, vi, method, tol)
+    if test == "knha" and method == "EE":
+        warnings.warn("Knapp and Hartung method is not meant to be used in the context of 'EE' models "
+                      "(as metafor warns)", stacklevel=2)
+    mu, se, crit = _pool(yi[None], vi[None], [tau2], test, level)
+    mu, se = float(mu[0]), float(se[0])
+    var_mu = se**2
     w = 1 / (vi + tau2)
-    mu = float(w @ yi / w.sum())
-    var_mu = 1 / w.sum()
-    if test == "knha":
-        if method == "EE":
-            warnings.warn("Knapp and Hartung method is not meant to be used in the context of 'EE' models "
-                          "(as metafor warns)", stacklevel=2)
-        rss = w @ (yi - mu) ** 2
-        var_mu *= rss / (k - 1) if rss > _EPS else 0.0  # metafor: all yi equal -> s2w = 0, a zero-width CI
-    se = float(np.sqrt(var_mu))
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = float(np.divide(mu, se))  # inf (nan for mu = 0) when se = 0, as metafor's zval
     half = (1 + level) / 2
-    # the test's quantile and two-sided p-value, computed as scipy.stats.t(k-1) / norm() do
-    if test == "knha":
-        crit, pval = special.stdtrit(k - 1, half), 2 * special.stdtr(k - 1, -abs(stat))
-    else:
-        crit, pval = special.ndtri(half), 2 * special.ndtr(-abs(stat))
+    # the test's two-sided p-value, computed as scipy.stats.t(k-1) / norm() do
+    pval = 2 * special.stdtr(k - 1, -abs(stat)) if test == "knha" else 2 * special.ndtr(-abs(stat))
 
     q = _q(yi, vi, 0.0)
     tr_p = _sums(1 / vi)[1]
@@ -322,6 +354,23 @@ def leave_one_out(studies, *, sei=None, vi=None, method: str = "REML", test: str
                      "low": fit.low, "high": fit.high, "q": fit.q, "q_pval": fit.q_pval,
                      "tau2": fit.tau2, "i2": fit.i2, "h2": fit.h2})
     return pd.DataFrame(rows)
+
+
+@spread_by_keyword
+def dl_fits(yi, *, vi, test: str = "z", level: float = 0.95) -> dict:
+    """DerSimonian-Laird random-effects fits of each row of ``yi`` (N, k) with variances ``vi``
+    ((k,) or (N, k)), for simulation studies: :func:`random_effects` with ``method="DL"``
+    (:func:`dl_tau2`, the same pooling) vectorised over rows; ``test`` "z" or "knha".
+    Returns arrays ``estimate, se, low, high, tau2`` (one value per row).
+    """
+    choice("test", test, TESTS)
+    level = checks.level(level)
+    y, v = _rows(yi, vi)
+    if y.shape[1] < 2:
+        raise ValueError(f"a random-effects fit needs k >= 2 studies, got k = {y.shape[1]}")
+    tau2 = dl_tau2(y, v)
+    mu, se, crit = _pool(y, v, tau2, test, level)
+    return {"estimate": mu, "se": se, "low": mu - crit * se, "high": mu + crit * se, "tau2": tau2}
 
 
 def subgroup_difference(fits: dict) -> dict:

@@ -29,9 +29,9 @@ from scipy import special, stats
 from evidence_lib.core.results import Result
 from evidence_lib.core import checks
 from evidence_lib.bayes.exact import exact_posterior
-from evidence_lib.frequentist.rma import random_effects
+from evidence_lib.frequentist.rma import dl_fits, random_effects
 from evidence_lib.core.mcse import binomial_mcse
-from evidence_lib.questions.many_fits import dl_fits, needs_tau
+from evidence_lib.questions.many_fits import needs_tau
 from evidence_lib.core.studies import as_studies, spread_by_keyword
 
 TAU_SOURCES = ("estimate", "posterior")

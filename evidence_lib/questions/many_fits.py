@@ -1,5 +1,6 @@
-"""Many fits at once, for simulation studies: exact posteriors and DerSimonian-Laird fits of
-N data sets (rows of a matrix) in a few array operations.
+"""Many fits at once, for simulation studies: exact posteriors of N data sets (rows of a
+matrix) in a few array operations (their DerSimonian-Laird fits:
+:func:`evidence_lib.frequentist.rma.dl_fits`).
 
 :class:`ExactBatch` is the exact engine (:mod:`evidence_lib.bayes.exact`; the same conditional
 normal update ``NormalModel.cond``) with one quadrature rule in u = log tau shared by all N data
@@ -8,10 +9,6 @@ tau_lo = 1e-4·min(s_i) up to where every data set's log posterior has dropped 4
 maximum, plus the piece below tau_lo, where L(tau) = L(0)(1 + O(tau_lo²/s²)) = L(0) to 1e-8,
 given its prior mass. tests/test_many_fits.py checks it against :func:`exact_posterior`
 (measured agreement of P(mu < x) and log p(y): < 1e-12).
-
-:func:`dl_fits` is the DerSimonian-Laird random-effects fit (RevMan's estimator, the one the
-reviews used) with the z or Knapp-Hartung test, vectorised over rows; it agrees with
-:func:`evidence_lib.frequentist.rma.random_effects` (``method="DL"``) to rounding.
 """
 
 from __future__ import annotations
@@ -19,13 +16,13 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from evidence_lib.core import checks
 from evidence_lib.bayes.exact import GL_W, GL_X, U_CAP, NormalModel
 from evidence_lib.core.measures import benefit_sign, check_favours
 from evidence_lib.bayes.priors import as_mu_prior, as_tau_prior, require_proper_posterior
-from evidence_lib.core.studies import Studies, spread_by_keyword
+from evidence_lib.core.studies import Studies
 
 PANEL = 0.25       # panel width in u = log tau (0.5 is 1e-7 off for a posterior sd of log tau ~0.08)
 LOW = 1e-4         # tau_lo = LOW · min(s): below it L(tau) = L(0) to ~1e-8
@@ -122,33 +119,3 @@ class ExactBatch:
         """P(mu beyond ``threshold`` on the side that favours the intervention), per data set."""
         sign = sign_of(favours)
         return 1 - self.cdf(threshold) if sign > 0 else self.cdf(-threshold)
-
-
-@spread_by_keyword
-def dl_fits(yi, *, vi, test: str = "z", level: float = 0.95) -> dict:
-    """DerSimonian-Laird random-effects fits of each row of ``yi`` (N, k) with variances ``vi``.
-
-    tau² = max(0, (Q - (k-1)) / (Σw - Σw²/Σw)), w = 1/v; mu = Σ w* y / Σ w*, w* = 1/(v + tau²);
-    ``test="knha"`` multiplies Var(mu) by Σ w*(y - mu)²/(k-1) and uses t(k-1) quantiles.
-    Returns arrays ``estimate, se, low, high, tau2`` (one value per row).
-    """
-    checks.choice("test", test, ("z", "knha"))
-    y = np.atleast_2d(np.asarray(yi, float))
-    v = np.broadcast_to(np.asarray(vi, float), y.shape)
-    k = y.shape[1]
-    if k < 2:
-        raise ValueError(f"a random-effects fit needs k >= 2 studies, got k = {k}")
-    w = 1 / v
-    sw = w.sum(1)
-    q = (w * (y - ((w * y).sum(1) / sw)[:, None]) ** 2).sum(1)
-    tau2 = np.maximum(0.0, (q - (k - 1)) / (sw - (w**2).sum(1) / sw))
-    ws = 1 / (v + tau2[:, None])
-    mu = (ws * y).sum(1) / ws.sum(1)
-    var = 1 / ws.sum(1)
-    if test == "knha":
-        var = var * (ws * (y - mu[:, None]) ** 2).sum(1) / (k - 1)
-        crit = stats.t.ppf((1 + level) / 2, k - 1)
-    else:
-        crit = stats.norm.ppf((1 + level) / 2)
-    se = np.sqrt(var)
-    return {"estimate": mu, "se": se, "low": mu - crit * se, "high": mu + crit * se, "tau2": tau2}

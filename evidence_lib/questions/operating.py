@@ -25,7 +25,8 @@ import pandas as pd
 from evidence_lib.core.results import Result
 from evidence_lib.core import checks
 from evidence_lib.core.mcse import binomial_mcse
-from evidence_lib.questions.many_fits import ExactBatch, batch_rows, chunks, dl_fits, sign_of
+from evidence_lib.frequentist.rma import dl_fits
+from evidence_lib.questions.many_fits import ExactBatch, batch_rows, chunks, sign_of
 from evidence_lib.bayes.priors import as_tau_prior
 
 BINS = (0.0, 0.5, 0.7, 0.8, 0.85, 0.95, 0.99, 1.0)

@@ -31,7 +31,8 @@ from evidence_lib.core import checks
 from evidence_lib.effects.effect_sizes import log_or, log_rr
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.core.mcse import binomial_mcse
-from evidence_lib.questions.many_fits import ExactBatch, batch_rows, chunks, dl_fits, needs_tau, sign_of
+from evidence_lib.frequentist.rma import dl_fits
+from evidence_lib.questions.many_fits import ExactBatch, batch_rows, chunks, needs_tau, sign_of
 from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.bayes.summaries import benefit_bounds
 
