@@ -22,6 +22,7 @@ import pytest
 
 import evidence_lib as el
 from evidence_lib.app import cli
+from evidence_lib.core import files
 from evidence_lib.bayes import priors
 from evidence_lib.core import checks
 from evidence_lib.core.errors import ConvergenceError
@@ -348,11 +349,31 @@ def test_out_through_a_symlink_keeps_the_link(tmp_path, cli_case):
     assert (tmp_path / "link.csv").is_symlink() and (tmp_path / "target.csv").read_text().startswith(",k,")
 
 
+def test_every_written_file_is_whole_or_untouched(tmp_path):
+    """core.files.write_atomic, which every user-visible file goes through: a writer that fails
+    half-way leaves the old file and no temporary file; a symbolic link is written through."""
+    (tmp_path / "target.csv").write_text("old")
+    (tmp_path / "link.csv").symlink_to("target.csv")
+
+    def half(handle):
+        handle.write(b"new, half")
+        raise RuntimeError("stopped")
+
+    with pytest.raises(RuntimeError):
+        files.write_atomic(tmp_path / "link.csv", half)
+    assert (tmp_path / "target.csv").read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "link.csv", "target.csv"]
+    files.write_atomic(tmp_path / "link.csv", "new")
+    assert (tmp_path / "link.csv").is_symlink() and (tmp_path / "target.csv").read_text() == "new"
+    with pytest.raises(FileNotFoundError, match="no/such/folder/x.csv"):
+        files.write_atomic(tmp_path / "no" / "such" / "folder" / "x.csv", "text")
+
+
 def test_out_on_a_read_only_file_system_names_the_users_path(tmp_path, capsys, monkeypatch):
     def read_only(dir, prefix, suffix):
         raise OSError(30, "Read-only file system", str(Path(dir) / f"{prefix}bxfs9lec{suffix}"))
 
-    monkeypatch.setattr(cli.tempfile, "mkstemp", read_only)  # the folder passed os.access, the write fails
+    monkeypatch.setattr(files.tempfile, "mkstemp", read_only)  # the folder passed os.access, the write fails
     (tmp_path / "d.csv").write_text(STUDIES)
     assert cli.main([a.format(tmp=tmp_path) for a in READ] + ["--out", str(tmp_path / "out.csv")]) == 2
     err = capsys.readouterr().err

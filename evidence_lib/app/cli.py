@@ -32,7 +32,6 @@ if __name__ == "__main__" or sys.argv[0].endswith("evidence-lib"):  # the consol
 
 import argparse  # noqa: E402 (after the handler)
 import os  # noqa: E402
-import tempfile  # noqa: E402
 import threading  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -242,30 +241,11 @@ def _check_outputs(outputs: dict, inputs) -> None:
         seen[target] = f"{option} {out}"
 
 
-def _atomic_write(out: Path, write) -> None:
-    """``write(handle)`` into a temporary file beside the target, then rename: the target is complete or
-    untouched. A symbolic link is written through (its target replaced, the link kept); an error
-    names ``out``, the path the user gave, not the temporary file."""
-    target = out.resolve()
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except OSError as err:
-        raise OSError(err.errno, err.strerror or str(err), str(out)) from None
-    finally:
-        if tmp is not None and Path(tmp).exists():
-            Path(tmp).unlink()
-
-
 def _write_csv(table, out: Path) -> None:
-    """The table as CSV (UTF-8), written atomically (:func:`_atomic_write`)."""
-    _atomic_write(out, lambda handle: handle.write(table.to_csv().encode("utf-8")))
+    """The table as CSV (UTF-8), written whole (:func:`~evidence_lib.core.files.write_atomic`)."""
+    from evidence_lib.core.files import write_atomic
+
+    write_atomic(out, table.to_csv())
 
 
 def _forest_plot(studies, fit, post, args) -> None:
@@ -276,10 +256,8 @@ def _forest_plot(studies, fit, post, args) -> None:
     from evidence_lib.figures import plots
 
     ax = plots.forest(studies, fit=fit, post=post, title=args.title, shrinkage=args.shrinkage, xlim=args.xlim)
-    out = args.plot
-    _atomic_write(out, lambda handle: ax.figure.savefig(handle, dpi=plots.DPI, bbox_inches="tight",
-                                                        format=out.suffix.lower()[1:]))
-    print(f"wrote {out}" + (f" (through the link to {out.resolve()})" if out.is_symlink() else ""))
+    plots.save(ax.figure, args.plot)
+    print(f"wrote {args.plot}" + (f" (through the link to {args.plot.resolve()})" if args.plot.is_symlink() else ""))
 
 
 def _check_favours(args) -> None:
@@ -426,10 +404,8 @@ def _cmd_bias(args) -> int:
         from evidence_lib.figures import plots
 
         ax = plots.funnel(studies, fit=None, contours=(0.90, 0.95, 0.99), title=args.title)
-        out = args.plot
-        _atomic_write(out, lambda handle: ax.figure.savefig(handle, dpi=plots.DPI, bbox_inches="tight",
-                                                            format=out.suffix.lower()[1:]))
-        print(f"wrote {out}")
+        plots.save(ax.figure, args.plot)
+        print(f"wrote {args.plot}")
     return 0
 
 

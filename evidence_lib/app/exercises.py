@@ -29,6 +29,7 @@ import nbformat
 
 from evidence_lib.app.notebook_runner import kernelspec
 from evidence_lib.app.paths import NOTEBOOK_DIR, REPO_ROOT
+from evidence_lib.core.files import write_atomic
 
 EXERCISE_DIR = REPO_ROOT / "exercises"
 HINT_PREFIX = "# HINT:"
@@ -118,10 +119,7 @@ def exercise_path(source: Path, exercise_dir: Path | None = None) -> Path:
 
 def generate(source: Path, dest: Path) -> Path:
     """Write the student version of ``source`` to ``dest``; return ``dest``."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(render(source), encoding="utf-8")
-    return dest
+    return write_atomic(dest, render(source), make_folder=True)
 
 
 def generate_all(notebook_dir: Path | None = None, exercise_dir: Path | None = None) -> list[Path]:

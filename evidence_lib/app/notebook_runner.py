@@ -11,10 +11,10 @@ notebook 00's cell tagged ``bottom-line``) and its main figure
 
 Guards: kernels draw figures inline whatever ``MPLBACKEND`` the caller exported; a report
 with fewer images than its notebook's outputs is an error, and so is an update that would
-leave the committed ``.ipynb`` with fewer figures than before. Files are written atomically
-(temporary file, then rename). A notebook that fails gets a visible "stale" banner on its
-earlier report (its card says so) and its traceback in ``reports/NN_name.log``; the others
-go on. When a run is stopped (SIGINT or SIGTERM), every report it did not refresh is marked so.
+leave the committed ``.ipynb`` with fewer figures than before. Files are written whole
+(:func:`~evidence_lib.core.files.write_atomic`: temporary file, then rename). A notebook that
+fails gets a visible "stale" banner on its earlier report (its card says so) and its traceback
+in ``reports/NN_name.log``; the others go on. When a run is stopped (SIGINT or SIGTERM), every report it did not refresh is marked so.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
 from evidence_lib.app.paths import NOTEBOOK_DIR, REPORTS_DIR
+from evidence_lib.core.files import write_atomic
 
 #: the kernels' matplotlib backend: inline, so that ``plt.show()`` puts the figure in the output
 KERNEL_MPLBACKEND = "module://matplotlib_inline.backend_inline"
@@ -154,16 +155,6 @@ def html_images(text: str) -> int:
     return len(re.findall(r"<img\b", text)) + len(re.findall(r"<svg\b[^>]*>", text))
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _settle(nb: nbformat.NotebookNode, previous: Path) -> None:
     """Keep diffs of a refreshed pair to real changes: drop execution timestamps, widget state
     and the outputs of cells tagged ``interactive`` (live widgets, meaningful only in a running
@@ -270,11 +261,11 @@ def mark_stale(reports_dir: Path, stem: str, reason: str) -> bool:
         text = path.read_text(encoding="utf-8")
         text = re.sub(rf'<div class="{STALE_CLASS}".*?</div>', "", text, count=1, flags=re.S)
         text = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + banner, text, count=1)
-        _write_atomic(path, text)
+        write_atomic(path, text, make_folder=True)
     card_path = _cards_dir(reports_dir) / f"{stem}.json"
     if card_path.exists():
         data = json.loads(card_path.read_text(encoding="utf-8"))
-        _write_atomic(card_path, json.dumps({**data, "stale": reason}))
+        write_atomic(card_path, json.dumps({**data, "stale": reason}), make_folder=True)
     return found
 
 
@@ -328,7 +319,7 @@ figures) and the full report (with code). Every published result with both readi
 </div></body></html>
 """
     target = reports_dir / "index.html"
-    _write_atomic(target, page)
+    write_atomic(target, page, make_folder=True)
     return target
 
 
@@ -340,9 +331,10 @@ def render_committed(reports_dir: Path, notebook_dir: Path = NOTEBOOK_DIR) -> li
     for source in notebook_sources(notebook_dir):
         nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
         full, reader = render(nb, source.stem)
-        _write_atomic(reports_dir / f"{source.stem}.html", full)
-        _write_atomic(reports_dir / "reader" / f"{source.stem}.html", reader)
-        _write_atomic(_cards_dir(reports_dir) / f"{source.stem}.json", json.dumps(card(nb, source.stem)))
+        write_atomic(reports_dir / f"{source.stem}.html", full, make_folder=True)
+        write_atomic(reports_dir / "reader" / f"{source.stem}.html", reader, make_folder=True)
+        write_atomic(_cards_dir(reports_dir) / f"{source.stem}.json", json.dumps(card(nb, source.stem)),
+                     make_folder=True)
         written += [reports_dir / f"{source.stem}.html", reports_dir / "reader" / f"{source.stem}.html"]
     return [*written, write_index(reports_dir, notebook_sources(notebook_dir))]
 
@@ -422,14 +414,14 @@ def _publish(nb: nbformat.NotebookNode, source: Path, seconds: float, reports_di
     target = source.with_suffix(".ipynb")
     if update:
         check_figures_kept(nb, target)
-    _write_atomic(reports_dir / f"{source.stem}.html", full)
-    _write_atomic(reports_dir / "reader" / f"{source.stem}.html", reader)
-    _write_atomic(_cards_dir(reports_dir) / f"{source.stem}.json",
-                  json.dumps({**card(nb, source.stem), "seconds": round(seconds, 1)}))
+    write_atomic(reports_dir / f"{source.stem}.html", full, make_folder=True)
+    write_atomic(reports_dir / "reader" / f"{source.stem}.html", reader, make_folder=True)
+    write_atomic(_cards_dir(reports_dir) / f"{source.stem}.json",
+                 json.dumps({**card(nb, source.stem), "seconds": round(seconds, 1)}), make_folder=True)
     if update:
         _settle(nb, target)
         text = jupytext.writes(nb, fmt="ipynb")
-        _write_atomic(target, text if text.endswith("\n") else text + "\n")
+        write_atomic(target, text if text.endswith("\n") else text + "\n", make_folder=True)
     (reports_dir / f"{source.stem}.log").unlink(missing_ok=True)
     return len(image_outputs(nb))
 
@@ -438,7 +430,7 @@ def _write_log(path: Path, err: BaseException, kernel_stderr: str) -> None:
     text = "".join(traceback.format_exception(err))
     if kernel_stderr.strip():
         text += "\nkernel stderr:\n" + kernel_stderr
-    _write_atomic(path, ANSI.sub("", text))
+    write_atomic(path, ANSI.sub("", text), make_folder=True)
 
 
 def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS_DIR, update: bool = False,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import textwrap
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -22,6 +23,7 @@ from matplotlib.patches import Patch, Polygon
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 from scipy import stats
 
+from evidence_lib.core.files import write_atomic
 from evidence_lib.core.measures import benefit_sign, from_analysis_scale, is_ratio, null_value, to_analysis_scale
 from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.figures.palette import BAYES, CYCLE, FREQ, INK, PRIOR, categorical
@@ -58,8 +60,11 @@ def subplots(*args, **kwargs):
 
 @styled
 def save(fig, path) -> None:
-    """Save at 150 dpi with the tight bounding box (nothing clipped); the format by extension."""
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    """Save at 150 dpi with the tight bounding box (nothing clipped), the format by extension (.png,
+    .svg, .pdf), written whole (:func:`~evidence_lib.core.files.write_atomic`: through a symbolic link)."""
+    path = Path(path)
+    write_atomic(path, lambda handle: fig.savefig(handle, dpi=DPI, bbox_inches="tight",
+                                                  format=path.suffix.lower()[1:] or None))
 
 
 def _axes(ax, size):

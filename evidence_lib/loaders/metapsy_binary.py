@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_lib.core import checks
+from evidence_lib.core.files import write_atomic
 from evidence_lib.loaders.metapsy_selection import COMPARISON, CONTROL_ARMS, Flow, arm_label, earliest_time_point, with_comparison_key
 
 COUNTS = [".event_arm1", ".totaln_arm1", ".event_arm2", ".totaln_arm2"]
@@ -162,7 +163,4 @@ def select_binary(df: pd.DataFrame | None = None, *, target_group: str | None = 
 
 def export_binary(table: pd.DataFrame, directory, name: str = EXPORT_NAME) -> Path:
     """Write ``table``'s :data:`EXPORT_COLUMNS` to ``directory/name`` (e.g. ``reports/``); returns the path."""
-    path = Path(directory) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table[EXPORT_COLUMNS].to_csv(path, index=False)
-    return path
+    return write_atomic(Path(directory) / name, table[EXPORT_COLUMNS].to_csv(index=False), make_folder=True)

@@ -41,6 +41,7 @@ from pathlib import Path
 from evidence_lib.core import checks
 from evidence_lib.effects.effect_sizes import aggregate_correlated, g_from_events, smd
 from evidence_lib.core.studies import Studies
+from evidence_lib.core.files import write_atomic
 
 RHO = 0.5
 CONTROL_ARMS = ("cau", "wl", "other ctr")
@@ -242,7 +243,4 @@ EXPORT_NAME = "metapsy_perinatal_studies.csv"
 def export_studies(studies: pd.DataFrame, directory, name: str = EXPORT_NAME) -> Path:
     """Write the analysed comparisons' :data:`EXPORT_COLUMNS` (a ``PerinatalSelection.to_frame()``)
     to ``directory/name`` (e.g. ``reports/``); returns the path."""
-    path = Path(directory) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    studies[EXPORT_COLUMNS].to_csv(path, index=False)
-    return path
+    return write_atomic(Path(directory) / name, studies[EXPORT_COLUMNS].to_csv(index=False), make_folder=True)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_lib.core.checks import read_text
+from evidence_lib.core.files import write_atomic
 from evidence_lib.core.measures import FAVOURS, PUBLISHED
 from evidence_lib.core.measures import from_analysis_scale, is_ratio, to_analysis_scale
 from evidence_lib.loaders.location import DATA_DIR
@@ -92,8 +93,7 @@ def write_manifest(folder=None) -> Path:
                     "evidence_lib.loaders.packaged on load; after an intended edit run "
                     "python -c 'from evidence_lib.loaders.packaged import write_manifest; write_manifest()'",
            "files": manifest_entries(folder)}
-    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    return path
+    return write_atomic(path, json.dumps(doc, indent=1) + "\n")
 
 
 def _restore_hint(path: Path) -> str:
