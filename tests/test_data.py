@@ -121,9 +121,9 @@ def test_rows_without_figures_have_no_direction(published):
 # ---------------------------------------------------------------- validation rules: published
 
 @pytest.mark.parametrize("result_id, changes, column, rule", [
-    ("barlow2015_ctrl_depression_smd_post", {"estimate": "-0.22a"}, "estimate", "text in a numeric column"),
-    ("barlow2015_ctrl_depression_smd_post", {"estimate": "−0.22"}, "estimate", "text in a numeric column"),
-    ("barlow2015_ctrl_depression_smd_post", {"k": "4.5"}, "k", "text in a numeric column"),
+    ("barlow2015_ctrl_depression_smd_post", {"estimate": "-0.22a"}, "estimate", "expected a number, got"),
+    ("barlow2015_ctrl_depression_smd_post", {"estimate": "−0.22"}, "estimate", "expected a number, got"),
+    ("barlow2015_ctrl_depression_smd_post", {"k": "4.5"}, "k", "expected a whole number, got"),
     ("barlow2015_ctrl_depression_smd_post", {"estimate": "0.05"}, "estimate", "must contain the estimate"),
     ("barlow2015_ctrl_depression_smd_post", {"ci_low": "0.02"}, "ci_low", "ci_low must be < ci_high"),
     ("barlow2015_ctrl_depression_smd_post", {"ci_high": ""}, "ci_high", "a CI needs both bounds"),
@@ -237,9 +237,9 @@ def test_unknown_outcome_lists_available():
 
 @pytest.mark.parametrize("changes, column, rule", [
     ({"n": "1"}, "n", "n must be >= 2"),
-    ({"n": "ten"}, "n", "text in a numeric column"),
+    ({"n": "ten"}, "n", "expected a whole number, got"),
     ({"sd": "0"}, "sd", "sd must be > 0"),
-    ({"mean": "8,9"}, "mean", "text in a numeric column"),
+    ({"mean": "8,9"}, "mean", "expected a number, got"),
     ({"citation": ""}, "citation", "must not be empty"),
     ({"source": ""}, "source", "must not be empty"),
     ({"verification": "looks fine"}, "verification", "must start with one of"),

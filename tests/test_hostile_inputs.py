@@ -27,6 +27,7 @@ from evidence_lib.loaders.packaged import PUBLISHED_PATH, DataValidationError, l
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.frequentist.rma import random_effects
 from evidence_lib.published.reconstruct import from_published
+from evidence_lib.loaders.user_input import InputError, read_studies
 
 SUMMARY_HEAD = "label,estimate,ci_low,ci_high,k,q,measure,favours_intervention\n"
 STUDIES = "study,yi,sei\nA,-0.30,0.20\nB,-0.10,0.15\nC,-0.50,0.25\n"
@@ -312,6 +313,17 @@ def test_loader_case(tmp_path, call, words):
         call(tmp_path)
     for word in words:
         assert word in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize("cell", ["1_0", " ", "nan", "inf", "1,000", "1 000", "1,5", "−0.5", "0x10", "1e400"])
+def test_one_rule_for_every_number_in_a_file(tmp_path, cell):
+    """issue 18: the packaged loaders and a user's file refuse the same cells, naming file, row, column."""
+    quoted = f'"{cell}"' if "," in cell else cell
+    with pytest.raises(DataValidationError, match=f"x.csv: row 2 \\(Trial 2000 / A\\), column 'mean': expected a number, got {cell!r}"):
+        load_trials("x", _trial(tmp_path, TRIAL_HEAD, TRIAL_ROW.format(n="20", mean=quoted, sd="2")))
+    (tmp_path / "d.csv").write_text(f"study,yi,sei\nA,{quoted},0.2\nB,-0.1,0.15\n", encoding="utf-8")
+    with pytest.raises(InputError, match=f"d.csv, row 2, column yi: expected a number, got {cell!r}"):
+        read_studies(tmp_path / "d.csv", "lower")
 
 
 def test_restore_hint_names_the_git_command():

@@ -85,12 +85,14 @@ def _cmd_exercises(args) -> int:
 
 
 def _number(text: str) -> float:
-    """A plain decimal number (float() would also take "1_0", "nan" and "inf")."""
-    from evidence_lib.core.checks import NUMBER
+    """A number by the rule of the input files (:func:`~evidence_lib.core.checks.parse_number`; float()
+    would also take "1_0", "nan" and "inf")."""
+    from evidence_lib.core.checks import parse_number
 
-    if not NUMBER.fullmatch(text.strip()):
-        raise argparse.ArgumentTypeError(f"expected a number such as 0.5, got {text!r}")
-    return float(text)
+    try:
+        return parse_number(text, "")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.5, got {text!r}") from None
 
 
 def _whole(minimum: int, maximum: int | None = None):

@@ -18,13 +18,12 @@ import csv
 import hashlib
 import io
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from evidence_lib.core.checks import read_text
+from evidence_lib.core.checks import parse_number, read_text
 from evidence_lib.core.files import write_atomic
 from evidence_lib.core.measures import FAVOURS, PUBLISHED
 from evidence_lib.core.measures import from_analysis_scale, is_ratio, to_analysis_scale
@@ -54,10 +53,6 @@ ARM_ROLES = ("intervention", "control", "alternative treatment")
 SCALE_DIRECTIONS = ("higher is worse", "higher is better")
 VERIFICATION_PREFIXES = ("verified against Metapsy data.csv", "checked against the trial paper",
                          "secondary source")
-
-_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
-_INTEGER = re.compile(r"-?\d+")
-
 
 MANIFEST_NAME = "MANIFEST.json"
 
@@ -166,9 +161,15 @@ class _Problems:
     def __init__(self, path: Path, keys):
         self.path, self.keys, self.lines = path, list(keys), []
 
+    def where(self, i: int, column: str) -> str:
+        """The place of a cell: file, row as a spreadsheet shows it, the row's key, column."""
+        return f"{self.path.name}: row {i + 2} ({self.keys[i]}), column '{column}'"
+
     def __call__(self, i: int, column: str, rule: str, value="") -> None:
-        self.lines.append(f"{self.path.name}: row {i + 2} ({self.keys[i]}), column '{column}': {rule}; "
-                          f"got {value!r}")
+        self.add(f"{self.where(i, column)}: {rule}; got {value!r}")
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
 
     def raise_any(self) -> None:
         if self.lines:
@@ -201,22 +202,29 @@ def _not_empty(table, path: Path) -> None:
         raise DataValidationError(f"{path}: header but no data rows{_restore_hint(path)}")
 
 
-def _parse(table, columns, pattern, kind, problems) -> dict[str, np.ndarray]:
-    """Parse numeric columns; empty cells become NaN, anything else not matching raises."""
+def _parse(table, columns, problems, *, whole: bool) -> dict[str, np.ndarray]:
+    """Parse numeric columns by the package's one rule (:func:`~evidence_lib.core.checks.parse_number`):
+    empty cells become NaN (a required column's are reported by :func:`_required_text`), a cell that
+    breaks the rule is a problem."""
     out = {}
     for col in columns:
         values = np.full(len(table), np.nan)
         for i, text in enumerate(table[col]):
-            if pattern.fullmatch(text):
-                values[i] = float(text)
-            elif text != "":
-                problems(i, col, f"text in a numeric column: must be {kind} or empty", text)
+            try:
+                if text != "":
+                    values[i] = parse_number(text, problems.where(i, col), whole=whole)
+            except ValueError as err:
+                problems.add(str(err))
         out[col] = values
     return out
 
 
 def _decimals(text: str) -> float:
-    return len(text.split(".")[1]) if "." in text else (np.nan if text == "" else 0)
+    """Decimal places as printed ("0.22": 2, "1.5e-3": 4); NaN for an empty cell."""
+    if text.strip() == "":
+        return np.nan
+    mantissa, _, exponent = text.strip().lower().partition("e")
+    return max(0, len(mantissa.partition(".")[2]) - int(exponent or 0))
 
 
 def _vocabulary(table, column, allowed, problems, *, allow_empty=False) -> None:
@@ -299,8 +307,8 @@ def load_published(path=None) -> pd.DataFrame:
     path = Path(path) if path is not None else PUBLISHED_PATH
     _not_empty(table, path)
     problems = _Problems(path, table["result_id"].where(table["result_id"] != "", "no result_id"))
-    values = _parse(table, PUBLISHED_DECIMAL, _DECIMAL, "a decimal number", problems)
-    values |= _parse(table, PUBLISHED_INTEGER, _INTEGER, "a whole number", problems)
+    values = _parse(table, PUBLISHED_DECIMAL, problems, whole=False)
+    values |= _parse(table, PUBLISHED_INTEGER, problems, whole=True)
     _required_text(table, ("result_id", "review", "comparison", "outcome", "source"), problems)
     for i in np.flatnonzero(table["result_id"].duplicated() & (table["result_id"] != "")):
         problems(i, "result_id", "result_id must be unique", table["result_id"][i])
@@ -366,8 +374,8 @@ def load_trials(outcome: str, path=None) -> pd.DataFrame:
     keys = (table["study"] + " / " + table["arm"]).where(table["study"] != "", "no study")
     problems = _Problems(file, keys)
     optional = tuple(c for c in TRIAL_OPTIONAL_INTEGER if c in table.columns)
-    values = _parse(table, schema["decimal"], _DECIMAL, "a decimal number", problems)
-    values |= _parse(table, schema["integer"] + optional, _INTEGER, "a whole number", problems)
+    values = _parse(table, schema["decimal"], problems, whole=False)
+    values |= _parse(table, schema["integer"] + optional, problems, whole=True)
     _required_text(table, ("study", "arm", "timepoint", "citation", "source", "verification")
                    + schema["text"] + schema["decimal"] + schema["integer"], problems)
     _vocabulary(table, "arm_role", ARM_ROLES, problems)

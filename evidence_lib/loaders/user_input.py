@@ -5,7 +5,8 @@ Every problem raises :class:`InputError` naming the file, the row as a spreadshe
 names are matched case-insensitively; an unknown column is an error, so a misspelt
 optional column (``I2 `` for ``i2``) cannot silently drop its figures. Files are
 comma-separated, UTF-8 (a spreadsheet's byte-order mark is fine), decimal point; numbers are
-plain decimals (``-0.5``, ``.5``, ``1e-3``; not ``1_0``, ``nan`` or ``1,5``). A file that is
+plain decimals (``-0.5``, ``.5``, ``1e-3``; not ``1_0``, ``nan``, ``1,5`` or a cell of spaces), by the
+rule of every file the package reads (:func:`~evidence_lib.core.checks.parse_number`). A file that is
 missing, a directory, unreadable, UTF-16 or Latin-1 is named in the message with a hint.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evidence_lib.core.checks import K_MAX, NUMBER, VI_RANGE, YI_MAX, read_text
+from evidence_lib.core.checks import K_MAX, VI_RANGE, YI_MAX, parse_number, read_text
 from evidence_lib.core.measures import FAVOURS, MEASURES, PUBLISHED
 from evidence_lib.loaders.packaged import estimate_or_midpoint
 from evidence_lib.core.studies import Studies
@@ -66,22 +67,20 @@ def _rows(path: Path, columns: dict) -> tuple[list[str], list[tuple[int, dict]]]
             continue
         if len(fields) != len(header):
             raise InputError(f"{name}, row {row}: expected {len(header)} fields as in the header, got {len(fields)}")
-        rows.append((row, {c: f.strip() for c, f in zip(header, fields)}))
+        rows.append((row, {c: f.strip() or f for c, f in zip(header, fields)}))  # a cell of spaces is no blank
     if not rows:
         raise InputError(f"{name} has a header but no data rows")
     return header, rows
 
 
 def _number(name, row, col, text, *, blank_ok=False, positive=False, whole=False):
-    if text == "" and blank_ok:
-        return math.nan
-    what = "a whole number >= 1" if whole else "a positive number" if positive else "a number"
-    value = float(text) if NUMBER.fullmatch(text) else math.nan  # float() would take "1_0" as 10
-    ok = math.isfinite(value) and (not positive or value > 0) and (not whole or (value >= 1 and value == int(value)))
-    if not ok:
-        blank = " (or leave it blank)" if blank_ok else ""
-        raise InputError(f"{name}, row {row}, column {col}: expected {what}{blank}, got {text!r}")
-    return value
+    """The number in a cell by the package's one rule (:func:`~evidence_lib.core.checks.parse_number`);
+    whole numbers (k, n) are >= 1."""
+    try:
+        return parse_number(text, f"{name}, row {row}, column {col}", blank_ok=blank_ok, positive=positive,
+                            whole=whole, minimum=1 if whole else None)
+    except ValueError as err:
+        raise InputError(str(err)) from None
 
 
 def _word(name, row, col, text, options):
@@ -94,8 +93,8 @@ def _word(name, row, col, text, options):
 def _unique(name, rows, col):
     seen = {}
     for row, values in rows:
-        if values[col] == "":
-            raise InputError(f"{name}, row {row}, column {col}: expected a non-empty {col}, got ''")
+        if values[col].strip() == "":
+            raise InputError(f"{name}, row {row}, column {col}: expected a non-empty {col}, got {values[col]!r}")
         if values[col] in seen:
             raise InputError(f"{name}, row {row}, column {col}: expected a unique {col}, "
                              f"but {values[col]!r} is also in row {seen[values[col]]}")
