@@ -28,7 +28,7 @@ from evidence_lib.published.readings import standard_prior_sets  # noqa: E402
 from evidence_lib.core.studies import Studies  # noqa: E402
 
 BUDGET_S = 30.0
-DRAWS = 2000
+N_SIM = 2000
 BASELINE_N = 100
 TAU_PRIOR = priors.half_normal(0.5)
 
@@ -42,33 +42,33 @@ def synthetic(k: int, seed: int = 20261129) -> Studies:
 
 def bench_next_trial(k: int) -> None:
     studies = synthetic(k)
-    next_trial(studies, n_per_arm=100, tau_prior=TAU_PRIOR, draws=50, random_seed=1)  # warm-up
+    next_trial(studies, n_per_arm=100, tau_prior=TAU_PRIOR, n_sim=50, random_seed=1)  # warm-up
     start = time.perf_counter()
-    res = next_trial(studies, n_per_arm=100, tau_prior=TAU_PRIOR, draws=DRAWS, random_seed=2)
+    res = next_trial(studies, n_per_arm=100, tau_prior=TAU_PRIOR, n_sim=N_SIM, random_seed=2)
     wall = time.perf_counter() - start
-    d = res.draws.head(BASELINE_N)
+    d = res.simulations.head(BASELINE_N)
     start = time.perf_counter()
     refit = []
     for y in d["y_new_1"]:
         post = exact_posterior(np.append(studies.yi, y), sei=np.append(studies.sei, np.sqrt(2 / 100 + y**2 / 400)),
                                tau_prior=TAU_PRIOR)
         refit.append(post.prob("mu", upper=0.0))
-    baseline = (time.perf_counter() - start) * DRAWS / BASELINE_N
+    baseline = (time.perf_counter() - start) * N_SIM / BASELINE_N
     diff = np.max(np.abs(np.array(refit) - d["p_benefit"].to_numpy()))
     verdict = "within" if wall < BUDGET_S else "OVER"
-    print(f"next_trial k = {k:2d}: {DRAWS} updates in {wall:5.2f} s ({verdict} the {BUDGET_S:.0f} s budget); "
+    print(f"next_trial k = {k:2d}: {N_SIM} updates in {wall:5.2f} s ({verdict} the {BUDGET_S:.0f} s budget); "
           f"one-by-one exact refits {baseline:6.1f} s (scaled from {BASELINE_N}), ratio {baseline / wall:5.1f}x; "
           f"max |dP(benefit)| {diff:.1e}")
 
 
-def bench_operating(reps: int) -> None:
+def bench_operating(n_sim: int) -> None:
     sei = np.full(4, 0.2126)
     rhodes = priors.rhodes2015("mental health outcome", "non-pharmacological (any)")
     start = time.perf_counter()
     operating_characteristics(sei, [-0.4, -0.3, -0.2, -0.1, 0.0], tau_prior=rhodes, prior_sets=standard_prior_sets(),
-                              reps=reps, random_seed=1)
+                              n_sim=n_sim, random_seed=1)
     wall = time.perf_counter() - start
-    fits = 5 * reps * len(standard_prior_sets())
+    fits = 5 * n_sim * len(standard_prior_sets())
     print(f"operating_characteristics: {fits} exact fits in {wall:5.2f} s ({1e6 * wall / fits:5.0f} us per fit)")
 
 
@@ -76,13 +76,13 @@ def bench_design() -> None:
     studies = synthetic(4)
     start = time.perf_counter()
     design_analysis(studies, true_effects=[-0.1, -0.2, -0.3, -0.4, -0.5], test="knha", tau="posterior", tau_prior=TAU_PRIOR,
-                    draws=4000, random_seed=1)
+                    n_sim=4000, random_seed=1)
     print(f"design_analysis (KH, tau ~ posterior, 5 x 4000 reviews): {time.perf_counter() - start:5.2f} s")
 
 
 if __name__ == "__main__":
     for k in (4, 10):
         bench_next_trial(k)
-    for reps in (1000, 4000):
-        bench_operating(reps)
+    for n_sim in (1000, 4000):
+        bench_operating(n_sim)
     bench_design()

@@ -150,8 +150,8 @@ el.reader_table(design_z.table, ["true_effect", "power", "type_s", "exaggeration
                         f"{design_z.method})")
 
 # %%
-simulated = dict(test="knha", draws=4000, random_seed=SEED), dict(test="z", tau="posterior", tau_prior=TAU_PRIOR,
-                                                                  draws=4000, random_seed=SEED)
+simulated = dict(test="knha", n_sim=4000, random_seed=SEED), dict(test="z", tau="posterior", tau_prior=TAU_PRIOR,
+                                                                  n_sim=4000, random_seed=SEED)
 design_kh, design_post = (el.design_analysis(depression, true_effects=effects_smd, **kw) for kw in simulated)
 design_kh_post = el.design_analysis(depression, true_effects=effects_smd, **{**simulated[1], "test": "knha"})
 designs = {"z test, τ at its estimate (closed form)": design_z, "Knapp–Hartung, τ at its estimate": design_kh,
@@ -209,11 +209,11 @@ el.reader_table(design_secure.table.assign(true_ratio=np.exp(design_secure.table
 
 # %%
 nxt = {(m, n): el.next_trial(depression, n_per_arm=m, n_trials=n, tau_prior=TAU_PRIOR, threshold=0.2, target=0.9,
-                             draws=2000, random_seed=SEED, progress=False) for m, n in ((100, 1), (100, 3), (400, 1))}
+                             n_sim=2000, random_seed=SEED, progress=False) for m, n in ((100, 1), (100, 3), (400, 1))}
 one = nxt[100, 1]
 p_cross = one.table.loc["P(benefit beyond the threshold) >= 0.9 after the update"]
 assert p_cross["probability"] < 0.01 and nxt[400, 1].table["probability"].iloc[0] < 0.01
-big = nxt[400, 1].draws["p_benefit_beyond"]
+big = nxt[400, 1].simulations["p_benefit_beyond"]
 assert 0.15 < big.min() and big.max() < 0.88
 assert nxt[100, 3].table["probability"].iloc[0] > p_cross["probability"]
 
@@ -251,10 +251,10 @@ plt.show()
 
 # %%
 rows = {"Metapsy dyadic, 100 per arm": el.next_trial(dyadic, n_per_arm=100, tau_prior=TAU_PRIOR, threshold=0.2,
-                                                     draws=2000, random_seed=SEED, progress=False)}
+                                                     n_sim=2000, random_seed=SEED, progress=False)}
 for p0 in (0.2, 0.4):  # ASSUMED control risks of secure attachment, not data
     rows[f"secure attachment, 100 per arm, assumed control risk {p0}"] = el.next_trial(
-        secure, n_per_arm=100, tau_prior=TAU_PRIOR, threshold=np.log(1.25), control_risk=p0, draws=2000,
+        secure, n_per_arm=100, tau_prior=TAU_PRIOR, threshold=np.log(1.25), control_risk=p0, n_sim=2000,
         random_seed=SEED, progress=False)
 now = pd.DataFrame([{"case": k, **r.current} for k, r in rows.items()])
 el.reader_table(now, ["case", "p_benefit", "p_benefit_beyond"], table_id="now",
@@ -278,12 +278,12 @@ el.reader_table(pd.concat({k: r.table for k, r in rows.items()}, names=["case"])
 # %%
 rhodes = el.priors.rhodes2015("mental health outcome", "non-pharmacological (any)")
 oc = el.operating_characteristics(depression.sei, [-0.4, -0.3, -0.2, -0.1, 0.0], tau_prior=rhodes,
-                                  prior_sets=el.standard_prior_sets(), reps=1000, random_seed=SEED,
+                                  prior_sets=el.standard_prior_sets(), n_sim=1000, random_seed=SEED,
                                   favours="lower", progress=False)
 
 # %%
 cov = oc.coverage_table()
-el.reader_table(cov.reset_index().rename(columns={"n": "reviews"}), ["interval", "coverage", "mcse", "reviews"], table_id="coverage",
+el.reader_table(cov.reset_index().rename(columns={"n_sim": "reviews"}), ["interval", "coverage", "mcse", "reviews"], table_id="coverage",
                 caption="Coverage of the 95 % intervals, pooled over the grid of true μ (MCSE = Monte Carlo SE)")
 
 # %%
@@ -292,7 +292,7 @@ el.reader_table(oc.significant, ["true_mu", "significant", "mcse"], table_id="si
 
 # %%
 near = oc.calibration[oc.calibration["bin"] == "[0.85, 0.95)"]
-el.reader_table(near.rename(columns={"n": "reviews"}), ["prior_set", "reviews", "mean_p_benefit", "share_true_benefit", "mcse"], table_id="calibration",
+el.reader_table(near.rename(columns={"n_sim": "reviews"}), ["prior_set", "reviews", "mean_p_benefit", "share_true_benefit", "mcse"], table_id="calibration",
                 caption="Calibration: simulated reviews with P(benefit) in [0.85, 0.95), and the share whose true μ "
                         "is a benefit")
 
@@ -309,7 +309,7 @@ sceptical = oc.coverage[oc.coverage["interval"].str.startswith("CrI: sceptical")
 assert sceptical[-0.4] < 0.88 and sceptical[0.0] > 0.98
 
 # %%
-el.plots.coverage_by_mu(oc.coverage, title=f"Reviews like Barlow's (k = 4): coverage, {oc.coverage['n'].iloc[0]} "
+el.plots.coverage_by_mu(oc.coverage, title=f"Reviews like Barlow's (k = 4): coverage, {oc.n_sim} "
                                            "reviews per point")
 plt.show()
 

@@ -185,12 +185,12 @@ assert side_all["OR estimate"].between(2.5, 3.3).all()
 # Barlow 2015's secure-attachment result pools k = 2 trials (n = 168 in all) to RR 8.93,
 # 95 % CI 1.25 to 63.70, with I² = 73 %. The simulation below mimics that situation: two
 # trials of 40 per arm, a control-arm event risk of 5 %, an odds ratio of 1 (no effect) or 4,
-# heterogeneity τ = 0 or 0.8, 200 replicate meta-analyses each (seeded). Three approaches
+# heterogeneity τ = 0 or 0.8, 200 simulated meta-analyses each (seeded, `n_sim=200`). Three approaches
 # that are fast enough for thousands of fits: the GLMM (exact likelihood, Wald interval),
 # REML on escalc values (0.5 added to tables with a zero cell, z interval) and the exact
 # posterior on the same escalc values (default priors). The binomial-normal MCMC model is
 # left out of the simulation (about 10 s per fit). The coverage of an approach is counted over
-# the replicates it can fit (`fitted`): with one informative table left (both arms without
+# the simulated meta-analyses it can fit (`fitted`): with one informative table left (both arms without
 # events) the GLMM and REML have nothing to pool, and when neither table has an event with
 # the intervention, or each has no event in one arm in the same direction (separation), the
 # GLMM's ML estimate is infinite and it refuses; the escalc approaches then still give a
@@ -199,7 +199,7 @@ assert side_all["OR estimate"].between(2.5, 3.3).all()
 # %%
 scenarios = [dict(odds_ratio=1.0, tau=0.0), dict(odds_ratio=4.0, tau=0.0), dict(odds_ratio=4.0, tau=0.8)]
 coverage = pd.concat([el.coverage_simulation(random_seed=20261 + i, tau_prior=TAU_PRIOR, mu_prior=None, k=2, n=40,
-                                             control_risk=0.05, replicates=200, **scenario)
+                                             control_risk=0.05, n_sim=200, **scenario)
                       .assign(true_or=scenario["odds_ratio"], true_tau=scenario["tau"])
                       for i, scenario in enumerate(scenarios)]).set_index(["true_or", "true_tau", "approach"])
 el.reader_table(coverage.reset_index(), ["true_or", "true_tau", "approach", "fitted", "coverage", "mcse",
@@ -207,7 +207,7 @@ el.reader_table(coverage.reset_index(), ["true_or", "true_tau", "approach", "fit
                 caption="Two trials of 40 per arm, control risk 5 %: 200 simulated meta-analyses per scenario")
 
 # %%
-assert (coverage["replicates"] == 200).all()
+assert (coverage["n_sim"] == 200).all()
 assert coverage["zero_cell_share"].between(0.25, 0.4).all()  # a zero cell in a quarter to two fifths
 heterogeneous = coverage.xs((4.0, 0.8), level=("true_or", "true_tau"))
 assert heterogeneous.loc["GLMM (exact likelihood, ML)", "coverage"] < 0.95
@@ -215,20 +215,20 @@ assert (coverage["coverage"] > 0.8).all()
 
 # %% [markdown]
 # What the table says (Monte Carlo SE of each coverage in `mcse`, 0.005 to 0.021 with 200
-# replicates):
+# simulated meta-analyses):
 #
 # - a zero cell occurs in 27 % to 39 % of such meta-analyses, so the 0.5 correction is
 #   routine, not exceptional;
 # - without heterogeneity every interval over-covers (0.975 to 0.995): with k = 2, τ² is
-#   estimated above 0 in many replicates and widens the intervals;
+#   estimated above 0 in many of them and widens the intervals;
 # - with heterogeneity (τ = 0.8) the GLMM's Wald interval under-covers (0.91): two studies
 #   cannot pin τ down and the interval treats its estimate as known. REML (0.955) and the
-#   posterior (0.97) reach 95 % here. A longer run (same scenarios, 2000 replicates each,
+#   posterior (0.97) reach 95 % here. A longer run (same scenarios, `n_sim=2000`,
 #   `random_seed=2026 + i`) gave GLMM 0.911 (MC SE 0.006), REML 0.932 (0.006) and posterior
 #   0.945 (0.005): REML also falls short, the interval that averages over τ comes closest;
 # - with a true log OR of 1.39 (OR 4) and τ = 0, the escalc estimates sit below the GLMM's
 #   (median 1.44 REML and 1.42 posterior median against 1.52 here; 1.38 and 1.34 against
-#   1.41 in the 2000-replicate run): the 0.5 added to sparse tables pulls them toward the
+#   1.41 in the 2000-simulation run): the 0.5 added to sparse tables pulls them toward the
 #   null, the binomial likelihood does not.
 #
 # No approach rescues two trials: the intervals are 2.5 to 3.4 units of log odds ratio wide

@@ -41,7 +41,7 @@ def _studies(**kw):
 
 
 def _next(**kw):
-    args = dict(tau_prior=HN, mu_prior=(0, 1), draws=20, random_seed=1, progress=False) | kw
+    args = dict(tau_prior=HN, mu_prior=(0, 1), n_sim=20, random_seed=1, progress=False) | kw
     return el.next_trial(_studies(), n_per_arm=args.pop("n_per_arm", 50), **args)
 
 
@@ -148,18 +148,18 @@ API = [
                                                   prior_probs=[True, 0, 0, 0]), ValueError, ["bool True"]),
     # --- whole counts, never coerced
     ("n-trials-True", lambda: _next(n_trials=True), ValueError, ["n_trials must be a whole number", "True"]),
-    ("draws-10.7", lambda: _next(draws=10.7), ValueError, ["draws must be a whole number", "10.7"]),
+    ("n-sim-10.7", lambda: _next(n_sim=10.7), ValueError, ["n_sim must be a whole number", "10.7"]),
     ("n-per-arm-fraction", lambda: _next(n_per_arm=50.5), ValueError, ["n_per_arm must be a whole number"]),
     ("seed-negative", lambda: _next(random_seed=-1), ValueError, ["random_seed must be a whole number >= 0"]),
     ("seed-bool", lambda: _next(random_seed=True), ValueError, ["random_seed must be a whole number"]),
     ("threshold-True", lambda: _next(threshold=True), ValueError, ["threshold must be numeric"]),
     ("target-text", lambda: _next(target="0.9"), ValueError, ["target must be numeric"]),
-    ("design-draws-fraction", lambda: el.design_analysis(_studies(), true_effects=[0.2], test="knha", draws=10.5, random_seed=1),
-     ValueError, ["draws must be a whole number", "10.5"]),
+    ("design-n-sim-fraction", lambda: el.design_analysis(_studies(), true_effects=[0.2], test="knha", n_sim=10.5, random_seed=1),
+     ValueError, ["n_sim must be a whole number", "10.5"]),
     ("design-level-string", lambda: el.design_analysis(_studies(), true_effects=[0.2], level="0.95"), ValueError,
      ["level must be numeric"]),
-    ("operating-reps-True", lambda: el.operating_characteristics(SEI, [0.0], tau_prior=HN, prior_sets=[], reps=True,
-                                                                 random_seed=1), ValueError, ["reps must be a whole"]),
+    ("operating-n-sim-True", lambda: el.operating_characteristics(SEI, [0.0], tau_prior=HN, prior_sets=[], n_sim=True,
+                                                                 random_seed=1), ValueError, ["n_sim must be a whole"]),
     ("from-published-k4-n1", lambda: el.from_published(0.2, 0.1, 0.3, k=4, n_total=1), ValueError,
      ["n_total must be a whole number >= 2"]),
     ("from-published-n-below-2k", lambda: el.from_published(0.2, 0.1, 0.3, k=4, n_total=7), ValueError,
@@ -179,12 +179,12 @@ API = [
      ValueError, ["level must be numeric"]),
     ("glmm-n-agq-1-zero-cell", _glmm_nagq1, None, []),
     # --- a memory estimate before large allocations
-    ("next-trial-draws-1e8", lambda: _next(draws=10**8), ValueError, ["next_trial would need", "GiB", "fewer draws"]),
-    ("design-draws-1e9", lambda: el.design_analysis(_studies(), true_effects=[0.2], test="knha", draws=10**9, random_seed=1),
-     ValueError, ["would need", "GiB", "fewer draws"]),
-    ("operating-reps-1e9", lambda: el.operating_characteristics(SEI, [0.0, 0.2], tau_prior=HN, prior_sets=[],
-                                                                reps=10**9, random_seed=1), ValueError,
-     ["operating_characteristics would need", "fewer reps"]),
+    ("next-trial-n-sim-1e8", lambda: _next(n_sim=10**8), ValueError, ["next_trial would need", "GiB", "fewer simulations"]),
+    ("design-n-sim-1e9", lambda: el.design_analysis(_studies(), true_effects=[0.2], test="knha", n_sim=10**9, random_seed=1),
+     ValueError, ["would need", "GiB", "fewer simulations"]),
+    ("operating-n-sim-1e9", lambda: el.operating_characteristics(SEI, [0.0, 0.2], tau_prior=HN, prior_sets=[],
+                                                                n_sim=10**9, random_seed=1), ValueError,
+     ["operating_characteristics would need", "fewer simulations"]),
     ("batch-k-10000-fits", lambda: batch_rows(np.full(10_001, 0.1)) < CHUNK, None, []),
     # --- structure: the wrong kind of argument, an empty selection, a rank-deficient regression
     ("egger-equal-se", lambda: el.egger_test([0.1, 0.2, 0.3, 0.4], sei=[0.1] * 4), ValueError,
@@ -305,7 +305,7 @@ CLI = [
      ["/dev/null is not a regular file"]),
     ("studies-directory", {"sub/x": "x"}, ["readings", "--studies", "{tmp}/sub", "--favours", "lower"], 2,
      ["is a directory"]),
-    ("worth-draws-1e8", WORTH_FILE, WORTH + ["--draws", "100000000"], 2, ["--draws", "<= 1,000,000"]),
+    ("worth-n-sim-1e8", WORTH_FILE, WORTH + ["--n-sim", "100000000"], 2, ["--n-sim", "<= 1,000,000"]),
     # --- crash: overflow, tiny and huge prior scales
     ("sei-1e300", {"d.csv": "study,yi,sei\nA,-0.3,1e300\nB,-0.1,0.15\nC,-0.5,0.25\n"}, READ, 2,
      ["d.csv, row 2, column sei", "1e300"]),
@@ -329,7 +329,7 @@ CLI = [
     ("run-blank-name", {}, ["run", "00", "  "], 2, ["empty notebook name"]),
     # --- weak: whole-number options name themselves
     ("seed-negative", WORTH_FILE, WORTH + ["--seed", "-1"], 2, ["argument --seed", "whole number >= 0", "'-1'"]),
-    ("draws-fraction", WORTH_FILE, WORTH + ["--draws", "10.7"], 2, ["argument --draws", "'10.7'"]),
+    ("n-sim-fraction", WORTH_FILE, WORTH + ["--n-sim", "10.7"], 2, ["argument --n-sim", "'10.7'"]),
     ("trials-0", WORTH_FILE, WORTH + ["--trials", "0"], 2, ["argument --trials", "whole number >= 1"]),
     ("n-per-arm-1", WORTH_FILE, WORTH + ["--n-per-arm", "1"], 2, ["argument --n-per-arm", ">= 2"]),
     ("seed-text", WORTH_FILE, WORTH + ["--seed", "abc"], 2, ["argument --seed", "'abc'"]),

@@ -28,10 +28,10 @@ def _results():
         "ExactPosterior": el.exact_posterior(s, tau_prior=HN),
         "ModelAverage": el.model_average(s, tau_prior=HN, mu_prior=(0, 1)),
         "DesignAnalysis": el.design_analysis(s, true_effects=[-0.2, -0.5]),
-        "NextTrial": el.next_trial(s, n_per_arm=50, tau_prior=HN, draws=50, random_seed=1, progress=False),
+        "NextTrial": el.next_trial(s, n_per_arm=50, tau_prior=HN, n_sim=50, random_seed=1, progress=False),
         "SummaryCheck": el.summary_level_check(s, HN),
         "OperatingCharacteristics": el.operating_characteristics(
-            np.array(SEI), [0.0], tau_prior=HN, prior_sets=[PriorSet("half-normal(0.5)", HN, None)], reps=20,
+            np.array(SEI), [0.0], tau_prior=HN, prior_sets=[PriorSet("half-normal(0.5)", HN, None)], n_sim=20,
             random_seed=1, progress=False),
         "RegTestResult": el.regtest(s),
         "PetPeeseResult": el.pet_peese(s),

@@ -85,20 +85,20 @@ def test_barlow_design_closed_form(barlow):
 
 
 def test_simulated_design_reports_monte_carlo_error(barlow):
-    a = design_analysis(barlow, true_effects=[-0.2, 0.0], test="knha", draws=2000, random_seed=1)
-    b = design_analysis(barlow, true_effects=[-0.2, 0.0], test="knha", draws=2000, random_seed=1)
+    a = design_analysis(barlow, true_effects=[-0.2, 0.0], test="knha", n_sim=2000, random_seed=1)
+    b = design_analysis(barlow, true_effects=[-0.2, 0.0], test="knha", n_sim=2000, random_seed=1)
     pd.testing.assert_frame_equal(a.table, b.table)
     t = a.table.set_index("true_effect")
     assert t.loc[-0.2, "power_mcse"] == pytest.approx(np.sqrt(t.loc[-0.2, "power"] * (1 - t.loc[-0.2, "power"]) / 2000))
     assert np.isnan(t.loc[0.0, "exaggeration"])  # no Type M at a zero effect
     assert t.loc[0.0, "power"] < 0.1  # Knapp-Hartung keeps its level at k = 4 (about 0.05)
-    post = design_analysis(barlow, true_effects=[-0.2], tau="posterior", tau_prior=HN, draws=2000, random_seed=2)
+    post = design_analysis(barlow, true_effects=[-0.2], tau="posterior", tau_prior=HN, n_sim=2000, random_seed=2)
     assert post.table["power_mcse"].iloc[0] > 0
 
 
 def test_next_trial_is_a_martingale_and_matches_refits(barlow):
-    res = next_trial(barlow, n_per_arm=100, tau_prior=HN, draws=1500, random_seed=7, progress=False)
-    d = res.draws
+    res = next_trial(barlow, n_per_arm=100, tau_prior=HN, n_sim=1500, random_seed=7, progress=False)
+    d = res.simulations
     for col, now in (("p_benefit", "p_benefit"), ("p_benefit_beyond", "p_benefit_beyond")):
         mcse = d[col].std() / np.sqrt(len(d))
         assert abs(d[col].mean() - res.current[now]) < 4 * mcse  # E[updated P] = current P
@@ -116,7 +116,7 @@ def test_next_trial_ratio_needs_control_risk():
     s = Studies([np.log(2.0), np.log(3.0)], [0.5, 0.6], measure="RR", favours="higher")
     with pytest.raises(ValueError, match="control_risk"):
         next_trial(s, n_per_arm=100, tau_prior=HN, random_seed=1)
-    res = next_trial(s, n_per_arm=100, tau_prior=HN, control_risk=0.3, threshold=np.log(1.25), draws=300, random_seed=1,
+    res = next_trial(s, n_per_arm=100, tau_prior=HN, control_risk=0.3, threshold=np.log(1.25), n_sim=300, random_seed=1,
                      progress=False)
     assert 0 <= res.table["probability"].min() and res.table["probability"].max() <= 1
 
@@ -132,17 +132,17 @@ def test_next_trial_bad_input(barlow, kwargs, message):
 
 def test_operating_characteristics_small_run(barlow):
     sets = [PriorSet("Rhodes, flat mu", RHODES), PriorSet("half-normal, N(0, 1)", HN, (0, 1))]
-    oc = operating_characteristics(barlow.sei, [-0.2, 0.0], tau_prior=RHODES, prior_sets=sets, reps=400,
+    oc = operating_characteristics(barlow.sei, [-0.2, 0.0], tau_prior=RHODES, prior_sets=sets, n_sim=400,
                                    random_seed=11, progress=False)
     cov = oc.coverage_table()
     # the Rhodes CrI is the posterior of the model that generated the data: nominal within MC error
     rhodes = cov.loc["CrI: Rhodes, flat mu"]
-    assert abs(rhodes["coverage"] - 0.95) < 4 * np.sqrt(0.95 * 0.05 / rhodes["n"])
-    assert len(oc.reviews) == 800 and set(oc.significant["true_mu"]) == {-0.2, 0.0}
+    assert abs(rhodes["coverage"] - 0.95) < 4 * np.sqrt(0.95 * 0.05 / rhodes["n_sim"])
+    assert len(oc.simulations) == 800 and set(oc.significant["true_mu"]) == {-0.2, 0.0}
     cal = oc.calibration
-    assert cal.groupby("prior_set")["n"].sum().eq(800).all()
+    assert cal.groupby("prior_set")["n_sim"].sum().eq(800).all()
     with pytest.raises(ValueError, match="proper"):
-        operating_characteristics(barlow.sei, [0.0], tau_prior=priors.uniform_tau(), prior_sets=sets, reps=10,
+        operating_characteristics(barlow.sei, [0.0], tau_prior=priors.uniform_tau(), prior_sets=sets, n_sim=10,
                                   random_seed=1)
 
 
@@ -151,7 +151,7 @@ def test_cli_worth(tmp_path, capsys):
 
     studies = tmp_path / "trials.csv"
     studies.write_text("study,yi,sei,measure\nA,0.53,0.21,SMD\nB,0.10,0.15,SMD\nC,0.35,0.18,SMD\n")
-    assert main(["worth", "--studies", str(studies), "--favours", "higher", "--draws", "200",
+    assert main(["worth", "--studies", str(studies), "--favours", "higher", "--n-sim", "200",
                  "--true-effect", "0.3"]) == 0
     out = capsys.readouterr().out
     assert "BF(effect)" in out and "RE, mu free" in out and "exaggeration" in out
@@ -159,9 +159,9 @@ def test_cli_worth(tmp_path, capsys):
     summary = tmp_path / "results.csv"
     summary.write_text("label,estimate,ci_low,ci_high,k,q,measure,favours_intervention\n"
                        "secure,8.93,1.25,63.70,2,3.71,RR,higher\n")
-    assert main(["worth", "--summary", str(summary), "--draws", "100"]) == 2  # RR needs --control-risk
+    assert main(["worth", "--summary", str(summary), "--n-sim", "100"]) == 2  # RR needs --control-risk
     assert "control_risk" in capsys.readouterr().err
-    assert main(["worth", "--summary", str(summary), "--draws", "100", "--control-risk", "0.3"]) == 0
+    assert main(["worth", "--summary", str(summary), "--n-sim", "100", "--control-risk", "0.3"]) == 0
     assert main(["worth", "--studies", str(studies)]) == 2  # --favours missing
     assert main(["worth", "--studies", str(studies), "--favours", "higher", "--mu-sd", "-1"]) == 2
 

@@ -39,7 +39,7 @@ from pathlib import Path  # noqa: E402
 from evidence_lib.core.errors import ConvergenceError  # noqa: E402
 
 INTERRUPTED = 130  # as a shell reports a command ended by SIGINT
-MAX_DRAWS = 1_000_000  # worth --draws: each draw is an exact refit of the review (2000 take seconds)
+MAX_N_SIM = 1_000_000  # worth --n-sim: each simulation is an exact refit of the review (2000 take seconds)
 
 USAGE_ERROR = 2
 READINGS_COLUMNS = ["measure", "estimate_used", "ci_low", "ci_high", "pval", "post_estimate", "cri_low",
@@ -364,9 +364,9 @@ def _cmd_worth(args) -> int:
         print(f"design analysis ({design.method}; SE {design.se:.4f}, tau_hat {design.tau:.4f}; analysis scale):")
         print(design.table[["true_effect", "power", "type_s", "exaggeration"]].round(4).to_string(index=False))
         nt = next_trial(studies, n_per_arm=args.n_per_arm, n_trials=args.trials, tau_prior=tau_prior, mu_prior=mu_prior,
-                        threshold=threshold, target=args.target, control_risk=args.control_risk, draws=args.draws,
+                        threshold=threshold, target=args.target, control_risk=args.control_risk, n_sim=args.n_sim,
                         random_seed=args.seed)
-        print(f"next {args.trials} trial(s) of {args.n_per_arm} per arm ({args.draws} simulations, seed {args.seed}); "
+        print(f"next {args.trials} trial(s) of {args.n_per_arm} per arm ({args.n_sim} simulations, seed {args.seed}); "
               f"now P(benefit) {nt.current['p_benefit']:.3f}, "
               f"P(benefit beyond {threshold:.3g}) {nt.current['p_benefit_beyond']:.3f}:")
         print(nt.table.round(4).to_string())
@@ -511,8 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
     wo.add_argument("--target", type=_number, default=0.9, metavar="P",
                     help="decision target for P(benefit beyond the threshold) (0.9)")
     wo.add_argument("--control-risk", type=_number, metavar="P", help="control arm's event risk (needed for RR/OR)")
-    wo.add_argument("--draws", type=_whole(1, MAX_DRAWS), default=2000, metavar="D",
-                    help=f"simulated next trials (2000; at most {MAX_DRAWS:,})")
+    wo.add_argument("--n-sim", type=_whole(1, MAX_N_SIM), default=2000, metavar="N",
+                    help=f"simulated next trials (2000; at most {MAX_N_SIM:,})")
     wo.add_argument("--seed", type=_whole(0), default=1, metavar="S", help="random seed (1)")
     wo.set_defaults(func=_cmd_worth)
 

@@ -22,6 +22,8 @@ name                 meaning
                      the models with no effect (mu = 0): a different quantity, so a different name
 ``p_benefit_beyond`` P(benefit larger than ``threshold``), with ``threshold`` on the analysis scale
 ``bf_<what>``        an inclusion Bayes factor (``bf_effect``, ``bf_heterogeneity``, ``bf_bias``)
+``n_sim``            the number of simulated data sets (reviews, trials, meta-analyses) of a
+                     simulation; ``draws`` counts MCMC draws only
 ==================== =====================================================================
 
 Prefix rule: where one table holds several intervals, ``low``/``high`` take the interval's
@@ -49,6 +51,7 @@ VOCABULARY = {
     "p_benefit": "P(benefit | model)",
     "p_benefit_averaged": "P(benefit) averaged over models incl. no effect",
     "p_benefit_beyond": "P(benefit larger than threshold)", "threshold": "clinical threshold (analysis scale)",
+    "n_sim": "number of simulated data sets", "draws": "number of MCMC draws",
 }
 INTERVAL_PREFIXES = ("ci", "kh_ci", "pi", "cri", "hdi", "pred")
 

@@ -795,7 +795,7 @@ def next_trial_histograms(results: dict, *, current, target=0.9, quantity="p_ben
     ``current`` value (grey)."""
     ax = _axes(ax, (8, 3.8))
     for (label, r), colour in zip(results.items(), categorical(len(results))):
-        ax.hist(r.draws[quantity], bins=40, histtype="step", density=True, lw=1.5, color=colour, label=label)
+        ax.hist(r.simulations[quantity], bins=40, histtype="step", density=True, lw=1.5, color=colour, label=label)
     ax.axvline(target, color="black", ls=":", lw=1, label=f"{target:g}, the bar to clear")
     ax.axvline(current, color=PRIOR, lw=1.5, label="today")
     ax.set_xlabel(xlabel)

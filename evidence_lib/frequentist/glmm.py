@@ -337,10 +337,10 @@ APPROACHES = ("GLMM (exact likelihood, ML)", "REML on escalc log OR", "exact pos
 
 def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n: int = 40,
                         control_risk: float = 0.1, odds_ratio: float = 3.0, tau: float = 0.0,
-                        replicates: int = 400, level: float = 0.95) -> pd.DataFrame:
+                        n_sim: int = 400, level: float = 0.95) -> pd.DataFrame:
     """Coverage of the ``level`` intervals for mu in simulated meta-analyses of 2x2 tables.
 
-    Each replicate draws k studies with n per arm from the model of the module docstring:
+    Each of ``n_sim`` simulated meta-analyses draws k studies with n per arm from the model of the module docstring:
     alpha_i = logit(``control_risk``), mu = log(``odds_ratio``), b_i ~ N(0, ``tau``²). Three
     approaches are fitted: :func:`random_effects_binomial` (Wald interval);
     :func:`~evidence_lib.frequentist.rma.random_effects` with REML on the escalc log odds ratios
@@ -348,14 +348,14 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
     with no events or only events in both arms dropped), z interval; and
     :func:`~evidence_lib.bayes.exact.exact_posterior` on the same log odds ratios (central credible
     interval under ``tau_prior``, ``mu_prior``). An approach that cannot be fitted to a
-    replicate is counted in ``not_fitted`` and left out of its coverage: the GLMM and REML
+    simulated meta-analysis is counted in ``not_fitted`` and left out of its coverage: the GLMM and REML
     need 2 informative tables (the exact posterior 1), and the GLMM a finite ML estimate (no
     separation, see :func:`random_effects_binomial`).
 
-    One row per approach: replicates, fitted, coverage (share of fitted intervals containing
+    One row per approach: ``n_sim``, fitted, coverage (share of fitted intervals containing
     mu), its Monte Carlo SE ``mcse`` = sqrt(c (1 - c) / fitted), median point estimate (ML estimate,
     REML mean, posterior median) and median interval width (log OR), and ``zero_cell_share``
-    (share of replicates with at least one zero cell; the same in each row).
+    (share of simulated meta-analyses with at least one zero cell; the same in each row).
     """
     from evidence_lib.effects.effect_sizes import log_or
     from evidence_lib.bayes.exact import exact_posterior
@@ -367,7 +367,7 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
     sizes = np.full(k, n)
     hits, widths, estimates = ({a: [] for a in APPROACHES} for _ in range(3))
     zero = 0
-    for _ in range(replicates):
+    for _ in range(n_sim):
         b = rng.normal(0.0, tau, k)
         e1 = rng.binomial(sizes, expit(alpha + mu + b / 2))
         e2 = rng.binomial(sizes, expit(alpha - b / 2))
@@ -393,9 +393,9 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
     for name in APPROACHES:
         fitted = len(hits[name])
         c = float(np.mean(hits[name])) if fitted else np.nan
-        rows.append({"approach": name, "replicates": replicates, "fitted": fitted, "not_fitted": replicates - fitted,
+        rows.append({"approach": name, "n_sim": n_sim, "fitted": fitted, "not_fitted": n_sim - fitted,
                      "coverage": c, "mcse": float(binomial_mcse(c, fitted)) if fitted else np.nan,
                      "median_estimate": float(np.median(estimates[name])) if fitted else np.nan,
                      "median_width": float(np.median(widths[name])) if fitted else np.nan,
-                     "zero_cell_share": zero / replicates})
+                     "zero_cell_share": zero / n_sim})
     return pd.DataFrame(rows)

@@ -100,7 +100,7 @@ def _simulate(d, sei, tau, test, level, rng) -> dict:
 
 @spread_by_keyword
 def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z", tau: str = "estimate",
-                    level: float = 0.95, tau_prior=None, mu_prior=None, draws: int = 4000,
+                    level: float = 0.95, tau_prior=None, mu_prior=None, n_sim: int = 4000,
                     random_seed=None, simulate: bool | None = None) -> DesignAnalysis:
     """Power, Type S and Type M (exaggeration) of the review's test at each true effect.
 
@@ -109,7 +109,7 @@ def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z"
     scale (log ratio for RR/OR). ``test``: "z" or "knha" (Knapp-Hartung); ``tau``: "estimate"
     (DerSimonian-Laird tau_hat) or "posterior" (drawn from the exact posterior under
     ``tau_prior``/``mu_prior``). Closed form for z with tau at its estimate (unless
-    ``simulate=True``), else ``draws`` simulated reviews per true effect (``random_seed``
+    ``simulate=True``), else ``n_sim`` simulated reviews per true effect (``random_seed``
     required).
     """
     studies = as_studies(studies, sei=sei, vi=vi)
@@ -128,19 +128,19 @@ def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z"
         if random_seed is None:
             raise ValueError("random_seed is required for the simulated design analysis (test='knha' or "
                              "tau='posterior')")
-        draws = checks.whole("draws", draws)
-        checks.memory("the simulated design analysis", (draws, len(studies)), copies=8,
-                      hint="give fewer draws (e.g. draws=4000)")
+        n_sim = checks.whole("n_sim", n_sim)
+        checks.memory("the simulated design analysis", (n_sim, len(studies)), copies=8,
+                      hint="give fewer simulations (e.g. n_sim=4000)")
         rng = np.random.default_rng(checks.seed(random_seed))
         if tau == "posterior":
             if tau_prior is None:
                 raise ValueError("tau='posterior' needs tau_prior (the prior of the exact posterior)")
             post = exact_posterior(studies, tau_prior=tau_prior, mu_prior=mu_prior)
-            taus = post.quantile("tau", rng.uniform(size=draws))
+            taus = post.quantile("tau", rng.uniform(size=n_sim))
         else:
-            taus = np.full(draws, tau_hat)
+            taus = np.full(n_sim, tau_hat)
         table = pd.DataFrame([_simulate(d, studies.sei, taus, test, level, rng) for d in effects])
-        method = f"simulation ({draws} reviews per effect, DerSimonian-Laird refit, seed {random_seed})"
+        method = f"simulation ({n_sim} simulated reviews per effect, DerSimonian-Laird refit, seed {random_seed})"
     cols = ["true_effect", "power", "power_mcse", "type_s", "type_s_mcse", "exaggeration", "exaggeration_mcse",
             "n_significant"]
     return DesignAnalysis(table=table[cols], test=test, tau_source=tau, level=level, se=se, tau=tau_hat,

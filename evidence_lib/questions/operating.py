@@ -35,16 +35,18 @@ BINS = (0.0, 0.5, 0.7, 0.8, 0.85, 0.95, 0.99, 1.0)
 @dataclass(frozen=True, eq=False)
 class OperatingCharacteristics(Result):
     """Result of :func:`operating_characteristics`: ``coverage`` (rows: true mu x interval;
-    ``coverage``, ``mcse``, ``n``), ``significant`` (per true mu: rate of z CIs excluding 0 and
+    ``coverage``, ``mcse``, ``n_sim``), ``significant`` (per true mu: rate of z CIs excluding 0 and
     its MCSE), ``calibration`` (per prior set and P(benefit) bin: mean P(benefit), share of true
-    benefits, n, MCSE) and ``reviews`` (one row per simulated review)."""
+    benefits, ``n_sim`` (the simulated reviews in the bin), MCSE) and ``simulations`` (one row per
+    simulated review); ``n_sim`` the simulated reviews per true mu."""
 
     CAPTION = "Coverage of each interval per true mu"
 
     coverage: pd.DataFrame
     significant: pd.DataFrame
     calibration: pd.DataFrame
-    reviews: pd.DataFrame
+    simulations: pd.DataFrame
+    n_sim: int
     level: float
 
     def to_frame(self) -> pd.DataFrame:
@@ -53,15 +55,15 @@ class OperatingCharacteristics(Result):
     def coverage_table(self) -> pd.DataFrame:
         """Coverage pooled over the grid of true mu: one row per interval, with MCSE."""
         g = self.coverage.groupby("interval", sort=False)
-        n = g["n"].sum()
-        cov = g.apply(lambda d: np.average(d["coverage"], weights=d["n"]), include_groups=False)
-        return pd.DataFrame({"coverage": cov, "mcse": binomial_mcse(cov, n), "n": n})
+        n_sim = g["n_sim"].sum()
+        cov = g.apply(lambda d: np.average(d["coverage"], weights=d["n_sim"]), include_groups=False)
+        return pd.DataFrame({"coverage": cov, "mcse": binomial_mcse(cov, n_sim), "n_sim": n_sim})
 
 
-def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int, random_seed,
+def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, n_sim: int, random_seed,
                               favours: str = "lower", level: float = 0.95, bins=BINS,
                               progress: bool | None = None) -> OperatingCharacteristics:
-    """Simulate ``reps`` reviews at each value of ``true_mu`` (analysis scale) with within-study
+    """Simulate ``n_sim`` reviews at each value of ``true_mu`` (analysis scale) with within-study
     SEs ``sei`` and tau drawn from ``tau_prior`` (proper); read each under the z and
     Knapp-Hartung CIs and the exact posterior of every ``prior_sets`` entry (objects with
     ``label``, ``tau``, ``mu``, e.g. :func:`evidence_lib.published.readings.standard_prior_sets`)."""
@@ -71,24 +73,24 @@ def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int,
     if not tau_prior.proper:
         raise ValueError(f"tau_prior generates the simulated heterogeneity and must be proper, got {tau_prior.name}")
     sign = sign_of(favours)
-    reps = checks.whole("reps", reps)
+    n_sim = checks.whole("n_sim", n_sim)
     level = checks.level(level)
-    checks.memory("operating_characteristics", (len(grid) * reps, len(sei)), copies=8,
-                  hint="give fewer reps or fewer true_mu values")
+    checks.memory("operating_characteristics", (len(grid) * n_sim, len(sei)), copies=8,
+                  hint="give fewer simulations (a smaller n_sim) or fewer true_mu values")
     rng = np.random.default_rng(checks.seed(random_seed))
-    mu = np.repeat(grid, reps)
+    mu = np.repeat(grid, n_sim)
     n, k = len(mu), len(sei)
     tau = tau_prior.ppf(rng.uniform(size=n))
     y = mu[:, None] + tau[:, None] * rng.standard_normal((n, k)) + sei * rng.standard_normal((n, k))
 
     lo_p, hi_p = (1 - level) / 2, (1 + level) / 2
-    reviews = {"true_mu": mu, "tau": tau}
+    simulations = {"true_mu": mu, "tau": tau}
     intervals = {}
     for test, name in (("z", "z CI (DL)"), ("knha", "Knapp-Hartung CI (DL)")):
         fit = dl_fits(y, vi=sei**2, test=test, level=level)
         intervals[name] = (fit["low"] <= mu) & (mu <= fit["high"])
         if test == "z":
-            reviews["significant"] = (fit["low"] > 0) | (fit["high"] < 0)
+            simulations["significant"] = (fit["low"] > 0) | (fit["high"] < 0)
     p_benefit = {}
     for ps in prior_sets:
         at_mu, at_0 = np.empty(n), np.empty(n)
@@ -98,15 +100,15 @@ def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int,
             at_0[part] = batch.cdf(0.0)
         intervals[f"CrI: {ps.label}"] = (lo_p <= at_mu) & (at_mu <= hi_p)
         p_benefit[ps.label] = 1 - at_0 if sign > 0 else at_0
-    reviews = pd.DataFrame(reviews | {f"covered: {k}": v for k, v in intervals.items()}
+    simulations = pd.DataFrame(simulations | {f"covered: {k}": v for k, v in intervals.items()}
                            | {f"p_benefit: {k}": v for k, v in p_benefit.items()})
 
-    rows = [{"true_mu": m, "interval": name, "coverage": hit[mu == m].mean(), "n": reps}
+    rows = [{"true_mu": m, "interval": name, "coverage": hit[mu == m].mean(), "n_sim": n_sim}
             for name, hit in intervals.items() for m in grid]
     coverage = pd.DataFrame(rows)
-    coverage["mcse"] = binomial_mcse(coverage["coverage"], coverage["n"])
-    sig = pd.DataFrame({"true_mu": grid, "significant": [reviews["significant"][mu == m].mean() for m in grid]})
-    sig["mcse"] = binomial_mcse(sig["significant"], reps)
+    coverage["mcse"] = binomial_mcse(coverage["coverage"], coverage["n_sim"])
+    sig = pd.DataFrame({"true_mu": grid, "significant": [simulations["significant"][mu == m].mean() for m in grid]})
+    sig["mcse"] = binomial_mcse(sig["significant"], n_sim)
 
     truth = sign * mu > 0
     cal = []
@@ -116,8 +118,8 @@ def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, reps: int,
             inside = which == b
             m = int(inside.sum())
             share = truth[inside].mean() if m else np.nan
-            cal.append({"prior_set": label, "bin": f"[{bins[b]:g}, {bins[b + 1]:g})", "n": m,
+            cal.append({"prior_set": label, "bin": f"[{bins[b]:g}, {bins[b + 1]:g})", "n_sim": m,
                         "mean_p_benefit": p[inside].mean() if m else np.nan, "share_true_benefit": share,
                         "mcse": binomial_mcse(share, m) if m else np.nan})
     return OperatingCharacteristics(coverage=coverage, significant=sig, calibration=pd.DataFrame(cal),
-                                    reviews=reviews, level=level)
+                                    simulations=simulations, n_sim=n_sim, level=level)

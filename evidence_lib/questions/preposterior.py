@@ -1,6 +1,6 @@
 """What one more trial would change: preposterior analysis with the exact engine.
 
-Each of ``draws`` simulations takes (tau, mu) from the current exact posterior (tau by its
+Each of ``n_sim`` simulations takes (tau, mu) from the current exact posterior (tau by its
 quantile function at a uniform draw, mu | tau ~ N(m(tau), v(tau))), the new trials' true
 effects theta_new ~ N(mu, tau²), and their estimates:
 
@@ -41,16 +41,17 @@ NO_INFORMATION_SE = 1e6
 
 @dataclass(frozen=True, eq=False)
 class NextTrial(Result):
-    """Result of :func:`next_trial`: ``draws`` (one row per simulation: the new trials' true
+    """Result of :func:`next_trial`: ``simulations`` (one row per simulation: the new trials' true
     effects and estimates, updated ``p_benefit`` and ``p_benefit_beyond``, ``crosses``,
     ``ci_excludes_null`` (z) and ``kh_excludes_null``), ``current`` (P(benefit), P(benefit beyond
     the threshold) now) and ``table`` (the probabilities with Monte Carlo errors)."""
 
     CAPTION = "What the next trial would change (probabilities with Monte Carlo errors)"
 
-    draws: pd.DataFrame
+    simulations: pd.DataFrame
     current: dict
     table: pd.DataFrame
+    n_sim: int
     n_per_arm: int
     n_trials: int
     threshold: float
@@ -85,7 +86,7 @@ def _binomial_row(name, hits) -> dict:
 
 @spread_by_keyword
 def next_trial(studies, *, n_per_arm, n_trials: int = 1, sei=None, vi=None, tau_prior, mu_prior=None, favours=None,
-               threshold: float = 0.2, target: float = 0.9, control_risk=None, draws: int = 2000,
+               threshold: float = 0.2, target: float = 0.9, control_risk=None, n_sim: int = 2000,
                random_seed, level: float = 0.95, progress: bool | None = None) -> NextTrial:
     """Preposterior analysis of ``n_trials`` new two-arm trials of ``n_per_arm`` per arm.
 
@@ -115,22 +116,22 @@ def next_trial(studies, *, n_per_arm, n_trials: int = 1, sei=None, vi=None, tau_
         if p0 is None or not 0 < p0 < 1:
             raise ValueError(f"{measure} needs control_risk, the control arm's event risk in (0, 1), "
                              f"got {control_risk}")
-    draws = checks.whole("draws", draws)
+    n_sim = checks.whole("n_sim", n_sim)
     checks.level(level)
-    checks.memory("next_trial", (draws, len(studies) + n_trials), copies=8,
-                  hint="give fewer draws (e.g. draws=2000) or fewer new trials")
+    checks.memory("next_trial", (n_sim, len(studies) + n_trials), copies=8,
+                  hint="give fewer simulations (e.g. n_sim=2000) or fewer new trials")
 
     post = exact_posterior(studies, tau_prior=tau_prior, mu_prior=mu_prior)
     rng = np.random.default_rng(checks.seed(random_seed))
-    drawn = post.sample(draws, rng)
+    drawn = post.sample(n_sim, rng)
     tau, mu = drawn["tau"].to_numpy(), drawn["mu"].to_numpy()
-    theta = mu[:, None] + tau[:, None] * rng.standard_normal((draws, n_trials))
+    theta = mu[:, None] + tau[:, None] * rng.standard_normal((n_sim, n_trials))
     y_new, se_new = _new_estimates(theta, n, measure, control_risk, rng)
-    y_all = np.hstack([np.broadcast_to(studies.yi, (draws, len(studies))), y_new])
-    se_all = np.hstack([np.broadcast_to(studies.sei, (draws, len(studies))), se_new])
+    y_all = np.hstack([np.broadcast_to(studies.yi, (n_sim, len(studies))), y_new])
+    se_all = np.hstack([np.broadcast_to(studies.sei, (n_sim, len(studies))), se_new])
 
-    p_benefit, p_beyond = np.empty(draws), np.empty(draws)
-    for part in chunks(draws, desc="next trial", progress=progress, size=batch_rows(se_all)):
+    p_benefit, p_beyond = np.empty(n_sim), np.empty(n_sim)
+    for part in chunks(n_sim, desc="next trial", progress=progress, size=batch_rows(se_all)):
         batch = ExactBatch(y_all[part], se_all[part], post.tau_prior, post.mu_prior)
         p_benefit[part] = batch.p_benefit(favours)
         p_beyond[part] = batch.p_benefit(favours, threshold)
@@ -146,11 +147,11 @@ def next_trial(studies, *, n_per_arm, n_trials: int = 1, sei=None, vi=None, tau_
                          | {f"y_new_{j + 1}": y_new[:, j] for j in range(n_trials)}
                          | {"p_benefit": p_benefit, "p_benefit_beyond": p_beyond, "crosses": crosses,
                             "ci_excludes_null": significant["z"], "kh_excludes_null": significant["knha"]})
-    summary = pd.DataFrame([
+    probabilities = pd.DataFrame([
         _binomial_row(f"P(benefit beyond the threshold) >= {target:g} after the update", crosses),
         _binomial_row("updated P(benefit) >= 0.95", p_benefit >= 0.95),
         _binomial_row("updated z CI excludes the null (benefit side)", significant["z"]),
         _binomial_row("updated Knapp-Hartung CI excludes the null (benefit side)", significant["knha"]),
     ]).set_index("quantity")
-    return NextTrial(draws=table, current=current, table=summary, n_per_arm=n, n_trials=n_trials,
-                     threshold=threshold, target=target)
+    return NextTrial(simulations=table, current=current, table=probabilities, n_sim=n_sim, n_per_arm=n,
+                     n_trials=n_trials, threshold=threshold, target=target)
