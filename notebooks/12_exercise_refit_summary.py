@@ -46,7 +46,7 @@ el.sentence(f"{summary.note} Log RR of the pseudo-studies: {', '.join(f'{v:.4f}'
 
 # %%
 assert summary.k == 2 and summary.measure == "RR" and not summary.estimate_only
-assert np.isclose(np.exp(summary.mu_hat), 8.93)
+assert np.isclose(np.exp(summary.estimate), 8.93) and summary.published_estimate == 8.93
 
 # %% [markdown]
 # ## 2. Check that the refit reproduces the published result

@@ -345,8 +345,8 @@ def test_improper_posterior_raises():
 
 def test_estimate_only_summary():
     summary = PublishedSummary(yi=[-0.22], sei=[0.1225], estimate_only=True, k=4, note="pooled estimate only",
-                               se=0.1225, s2=None, q=None, i2=None, tau2=None, level=0.95, mu_hat=-0.22,
-                               estimate=-0.22, ci_low=np.nan, ci_high=np.nan)
+                               se=0.1225, s2=None, q=None, i2=None, tau2=None, level=0.95, estimate=-0.22,
+                               published_estimate=-0.22, published_ci_low=np.nan, published_ci_high=np.nan)
     post = exact_posterior(summary)
     assert isinstance(post, ExactPosterior) and post.estimate_only and post.k == 4
     assert "fixed at 0" in post.note and "pooled estimate only" in post.note

@@ -257,7 +257,7 @@ def test_summary_level_check_close_to_full_data(selected, name):
     assert gap[["estimate", "low", "high"]].abs().max() < 0.03 and abs(gap["p_benefit"]) < 0.01
     if name == "dyadic":
         assert table.loc["reconstruction", "estimate"] == pytest.approx(0.55, abs=1e-3)
-    assert check.summary.k == len(_subsets(selected)[name]) and check.summary.favours == "higher"
+    assert check.published.k == len(_subsets(selected)[name]) and check.published.favours == "higher"
 
 
 if __name__ == "__main__":

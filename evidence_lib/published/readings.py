@@ -135,7 +135,7 @@ def read_row(row, prior_set: PriorSet | None = None) -> dict:
         return out
 
     summary = summary_for_row(row)
-    z = summary.mu_hat / summary.se
+    z = summary.estimate / summary.se
     out.update(
         se=summary.se,
         stat=z,

@@ -52,10 +52,13 @@ class PublishedSummary(Studies):
     """A :class:`~evidence_lib.core.studies.Studies` of pseudo-studies (``yi``, ``sei`` on the analysis
     scale) that reproduce a published result.
 
-    ``k`` is the published number of studies (None if not reported); ``mu_hat`` and ``se``
-    the pooled estimate and SE on the analysis scale (``estimate``, ``ci_low``, ``ci_high``:
-    as published, natural scale); ``s2`` the shared within-study variance, ``q``/``i2``/``tau2``
-    the heterogeneity used (None when ``estimate_only``); ``note`` says what was used and assumed.
+    ``k`` is the published number of studies (None if not reported); ``estimate`` and ``se``
+    the pooled estimate and its SE on the analysis scale (log for ratios), as everywhere in the
+    package (:mod:`evidence_lib.core.results`); ``published_estimate``, ``published_ci_low``,
+    ``published_ci_high`` the figures as the review printed them, on the natural scale (ratios as
+    ratios; the estimate is the CI midpoint on the analysis scale when none was printed);
+    ``s2`` the shared within-study variance, ``q``/``i2``/``tau2`` the heterogeneity used (None
+    when ``estimate_only``); ``note`` says what was used and assumed.
     """
 
     se: float
@@ -65,30 +68,31 @@ class PublishedSummary(Studies):
     tau2: float | None
     k: int | None
     level: float
-    mu_hat: float
     estimate: float
-    ci_low: float
-    ci_high: float
+    published_estimate: float
+    published_ci_low: float
+    published_ci_high: float
 
     def check(self, tol: float = 1e-9) -> dict:
-        """Refit the pseudo-studies (DerSimonian-Laird) and assert they return ``mu_hat``, ``se``, ``q``, ``tau2``.
+        """Refit the pseudo-studies (DerSimonian-Laird) and assert they return ``estimate``, ``se``, ``q``, ``tau2``.
 
-        Returns the refit's ``mu_hat, se, q, tau2`` and the CI on the published scale
-        (``ci_low, ci_high``, which match the published CI up to its rounding); raises
-        :class:`~evidence_lib.core.errors.ReconstructionError` when an identity is off by more than ``tol``.
+        Returns the refit's ``estimate, se, q, tau2`` (analysis scale) and its CI on the published
+        scale (``ci_low, ci_high``, which match ``published_ci_low``, ``published_ci_high`` up to
+        their rounding); raises :class:`~evidence_lib.core.errors.ReconstructionError` when an
+        identity is off by more than ``tol``.
         """
         if self.estimate_only:
-            out = {"mu_hat": float(self.yi[0]), "se": float(self.sei[0]), "q": None, "tau2": None}
+            out = {"estimate": float(self.yi[0]), "se": float(self.sei[0]), "q": None, "tau2": None}
         else:
             fit = random_effects(self, method="DL")
-            out = {"mu_hat": float(fit.estimate), "se": float(fit.se), "q": float(fit.q), "tau2": float(fit.tau2)}
+            out = {"estimate": float(fit.estimate), "se": float(fit.se), "q": float(fit.q), "tau2": float(fit.tau2)}
         for name, value in out.items():
             target = getattr(self, name)
             if value is not None and not np.isclose(value, target, rtol=tol, atol=tol):
                 raise ReconstructionError(f"reconstruction gives {name} = {value}, expected {target}")
         z = stats.norm.ppf(0.5 + self.level / 2)
-        return {**out, "ci_low": float(from_analysis_scale(out["mu_hat"] - z * out["se"], self.measure)),
-                "ci_high": float(from_analysis_scale(out["mu_hat"] + z * out["se"], self.measure))}
+        return {**out, "ci_low": float(from_analysis_scale(out["estimate"] - z * out["se"], self.measure)),
+                "ci_high": float(from_analysis_scale(out["estimate"] + z * out["se"], self.measure))}
 
 
 def _pseudo_values(estimate: float, k: int, ss: float) -> np.ndarray:
@@ -190,25 +194,26 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
     labels = (name,) if s2 is None else tuple(f"{name}: pseudo-study {i}" for i in range(1, len(yi) + 1))
     return PublishedSummary(yi=yi, sei=sei, labels=labels, measure=measure, favours=favours,
                             note="; ".join(notes), estimate_only=s2 is None, se=se, s2=s2, q=q, i2=i2,
-                            tau2=tau2, k=k, level=level, mu_hat=y, estimate=est, ci_low=lo, ci_high=hi)
+                            tau2=tau2, k=k, level=level, estimate=y, published_estimate=est,
+                            published_ci_low=lo, published_ci_high=hi)
 
 
 @dataclass(frozen=True, eq=False)
 class SummaryCheck(Result):
     """The exact posterior of a full study set (``full``) beside that of its published-style
-    summary (``reconstruction``, built from ``summary``); ``to_frame()`` sets their
-    :func:`~evidence_lib.bayes.summaries.summarise` rows side by side."""
+    summary (``reconstruction``, the posterior of the pseudo-studies ``published``);
+    ``to_frame()`` sets their :func:`~evidence_lib.bayes.summaries.summarise` rows side by side."""
 
     CAPTION = "Full data against its published-style summary (exact posteriors)"
 
     full: object
     reconstruction: object
-    summary: PublishedSummary
+    published: PublishedSummary
 
     def to_frame(self) -> pd.DataFrame:
         from evidence_lib.bayes.summaries import summarise
 
-        favours = self.summary.favours
+        favours = self.published.favours
         return pd.DataFrame({source: summarise(post, favours=favours) for source, post in
                              (("full data", self.full), ("reconstruction", self.reconstruction))}).T
 
@@ -232,6 +237,6 @@ def summary_level_check(studies: Studies, tau_prior, mu_prior=None, digits: int 
     est, lo, hi = (round(float(from_analysis_scale(x, measure)), digits) for x in (fit.estimate, fit.low, fit.high))
     if not lo < hi or (is_ratio(measure) and lo <= 0):
         raise ValueError(f"rounded to {digits} decimals the CI ({lo}, {hi}) is no interval; use more digits")
-    summary = from_published(est, lo, hi, k=fit.k, q=round(fit.q, digits), measure=measure, favours=studies.favours)
+    published = from_published(est, lo, hi, k=fit.k, q=round(fit.q, digits), measure=measure, favours=studies.favours)
     return SummaryCheck(exact_posterior(studies, tau_prior=tau_prior, mu_prior=mu_prior),
-                        exact_posterior(summary, tau_prior=tau_prior, mu_prior=mu_prior), summary)
+                        exact_posterior(published, tau_prior=tau_prior, mu_prior=mu_prior), published)
