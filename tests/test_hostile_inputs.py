@@ -326,10 +326,6 @@ def test_one_rule_for_every_number_in_a_file(tmp_path, cell):
         read_studies(tmp_path / "d.csv", "lower")
 
 
-def test_restore_hint_names_the_git_command():
-    assert data._restore_hint(PUBLISHED_PATH) == "; restore it: git checkout -- data/published_results.csv"
-
-
 @pytest.fixture
 def data_copy(tmp_path, monkeypatch):
     """A copy of data/ standing in for the package's data folder."""
@@ -337,6 +333,21 @@ def data_copy(tmp_path, monkeypatch):
     shutil.copytree(data.DATA_DIR, folder, ignore=shutil.ignore_patterns("metapsy"))
     monkeypatch.setattr(data, "DATA_DIR", folder)
     return folder
+
+
+def test_restore_hint_names_the_git_command(data_copy, monkeypatch, capsys):
+    """The loader says where a damaged packaged file comes from; the command line, run from this git
+    checkout, adds the git command (only the application knows about a checkout)."""
+    copy = data_copy / "published_results.csv"
+    assert data._restore_hint(copy) == ("; restore data/published_results.csv from the project repository, "
+                                        "or reinstall evidence_lib")
+    copy.write_text(copy.read_text(encoding="utf-8")[:2000], encoding="utf-8")
+    monkeypatch.setattr(data, "PUBLISHED_PATH", copy)
+    with pytest.raises(DataValidationError) as caught:
+        load_published()
+    assert caught.value.packaged == "published_results.csv" and "git" not in str(caught.value)
+    assert main(["readings"]) == 2
+    assert "(in this checkout: git checkout -- data/published_results.csv)" in capsys.readouterr().err
 
 
 def _broken_manifest(folder, how):

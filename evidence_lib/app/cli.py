@@ -565,7 +565,9 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except (ValueError, ConvergenceError) as err:  # bad file or option (user_input.InputError is one), or a fit
-        print(f"{command}: error: {err}", file=sys.stderr)  # on the user's figures that did not converge
+        from evidence_lib.app.paths import restore_hint  # on the user's figures that did not converge
+
+        print(f"{command}: error: {err}{restore_hint(err)}", file=sys.stderr)
         return USAGE_ERROR
     except OSError as err:  # e.g. --out on a full disk or a read-only folder
         where = f"{err.filename}: " if err.filename else ""

@@ -58,7 +58,15 @@ MANIFEST_NAME = "MANIFEST.json"
 
 
 class DataValidationError(ValueError):
-    """A data file breaks a rule; the message names file, row, column and rule."""
+    """A data file breaks a rule; the message names file, row, column and rule. ``packaged``: for a
+    damaged packaged data file (or its manifest), its name in the data folder (e.g.
+    ``"published_results.csv"``), so that an application can say how it restores the file in its
+    own setting (:func:`evidence_lib.app.paths.restore_hint` names a checkout's git command);
+    None otherwise."""
+
+    def __init__(self, message: str, *, packaged: str | None = None):
+        super().__init__(message)
+        self.packaged = packaged
 
 
 def _fingerprint(raw: bytes) -> str:
@@ -91,33 +99,39 @@ def write_manifest(folder=None) -> Path:
     return write_atomic(path, json.dumps(doc, indent=1) + "\n")
 
 
-def _restore_hint(path: Path) -> str:
+def packaged_name(path) -> str | None:
+    """``path`` relative to the packaged data folder (``"trials/x.csv"``), None when it lies outside it."""
     try:
-        return f"; restore it: git checkout -- {path.resolve().relative_to(DATA_DIR.parent).as_posix()}"
+        return Path(path).resolve().relative_to(DATA_DIR.resolve()).as_posix()
     except ValueError:
-        return ""
+        return None
 
 
-def _packaged(path: Path) -> bool:
-    return path.resolve().is_relative_to(DATA_DIR.resolve())
+def _restore_hint(path: Path) -> str:
+    """How to restore a damaged file: a packaged data file from the project repository or by
+    reinstalling the package (where the files come from is the application's to add, see
+    :class:`DataValidationError`); any other file from where it came."""
+    name = packaged_name(path)
+    return f"; restore data/{name} from the project repository, or reinstall evidence_lib" if name \
+        else "; restore it from the project repository"
 
 
 def read_manifest(manifest: Path) -> dict:
     """The ``files`` entries of a MANIFEST.json; DataValidationError naming it when it is unreadable,
     not JSON, or not shaped {"files": {path: {"rows": int, "sha256": str}}}."""
-    hint = _restore_hint(manifest) or "; restore it from the project repository"
+    hint, packaged = _restore_hint(manifest), packaged_name(manifest)
     try:
         files = json.loads(read_text(manifest, DataValidationError))["files"]
         ok = isinstance(files, dict) and all(isinstance(e, dict) and isinstance(e.get("rows"), int)
                                              and isinstance(e.get("sha256"), str) for e in files.values())
     except json.JSONDecodeError as err:
         raise DataValidationError(f"{manifest}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}), "
-                                  f"so the data files cannot be checked{hint}") from None
+                                  f"so the data files cannot be checked{hint}", packaged=packaged) from None
     except (KeyError, TypeError):
         ok = False
     if not ok:
         raise DataValidationError(f"{manifest}: expected {{\"files\": {{path: {{\"rows\": ..., \"sha256\": ...}}}}}}, "
-                                  f"so the data files cannot be checked{hint}")
+                                  f"so the data files cannot be checked{hint}", packaged=packaged)
     return files
 
 
@@ -127,15 +141,16 @@ def check_manifest(path, required: bool | None = None) -> None:
     and, if ``required`` (default: for the packaged data under data/), when there is no manifest or
     it does not list the file (the check is never skipped for the packaged data)."""
     path = Path(path)
-    required = _packaged(path) if required is None else required
+    required = packaged_name(path) is not None if required is None else required
     for folder in (path.parent, path.parent.parent):
         manifest = folder / MANIFEST_NAME
         if manifest.exists() or manifest.is_symlink():
             break
     else:
         if required:
-            raise DataValidationError(f"{path.parent / MANIFEST_NAME} is missing, so {path.name} cannot be checked "
-                                      f"against it{_restore_hint(path.parent / MANIFEST_NAME) or "; restore it from the project repository"}")
+            manifest = path.parent / MANIFEST_NAME
+            raise DataValidationError(f"{manifest} is missing, so {path.name} cannot be checked against it"
+                                      f"{_restore_hint(manifest)}", packaged=packaged_name(manifest))
         return
     key = path.resolve().relative_to(folder.resolve()).as_posix()
     entry = read_manifest(manifest).get(key)
@@ -151,8 +166,9 @@ def check_manifest(path, required: bool | None = None) -> None:
         rows = "unparseable content"
     raise DataValidationError(
         f"{path}: {rows}, SHA-256 {_fingerprint(raw)[:12]}…; {manifest.name} expects {entry['rows']} row(s), "
-        f"SHA-256 {entry['sha256'][:12]}…: the file is truncated or was edited"
-        f"{_restore_hint(path) or '; restore it from the project repository'} (after an intended edit, refresh the manifest: evidence_lib.loaders.packaged.write_manifest())")
+        f"SHA-256 {entry['sha256'][:12]}…: the file is truncated or was edited{_restore_hint(path)} (after an "
+        "intended edit, refresh the manifest: evidence_lib.loaders.packaged.write_manifest())",
+        packaged=packaged_name(path))
 
 
 class _Problems:
@@ -199,7 +215,9 @@ def _read_text(path: Path, required, manifest_required: bool | None = None) -> p
 
 def _not_empty(table, path: Path) -> None:
     if table.empty:
-        raise DataValidationError(f"{path}: header but no data rows{_restore_hint(path)}")
+        packaged = packaged_name(path)
+        raise DataValidationError(f"{path}: header but no data rows{_restore_hint(path) if packaged else ''}",
+                                  packaged=packaged)
 
 
 def _parse(table, columns, problems, *, whole: bool) -> dict[str, np.ndarray]:
