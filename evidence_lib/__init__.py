@@ -86,8 +86,8 @@ _EXPORTS = {
     "random_effects_binomial": "frequentist.glmm",
     "select_binary": "loaders.metapsy_binary",
     "export_binary": "loaders.metapsy_binary",
-    "readings_of_counts": "frequentist.glmm",
-    "coverage_simulation": "frequentist.glmm",
+    "readings_of_counts": "questions.counts",
+    "coverage_simulation": "questions.counts",
     # where the main job writes its reports
     "REPORTS_DIR": "app.paths",
     # errors, and the data manifest
@@ -102,7 +102,7 @@ _EXPORTS = {
     "plots": "figures.plots",
     "palette": "figures.palette",
     "tables": "figures.tables",
-    "reader_table": "figures.tables",
+    "reader_table": "core.display",
     "sentence": "figures.tables",
 }
 

@@ -60,18 +60,62 @@ def test_a_second_positional_argument_names_both_keywords():
     assert abs(fit.tau2 - 0.0270) < 5e-5  # the intended fit (issue 18: mu -0.1957, tau² 0.0270)
 
 
+def _imports(tree):
+    """(node, module) for every import of evidence_lib in ``tree``, in functions too: ``import
+    evidence_lib.x``, ``from evidence_lib.x import y`` (module ``evidence_lib.x.y`` when y is one,
+    else ``evidence_lib.x``) and ``importlib.import_module("evidence_lib.x")``."""
+    import ast
+    import importlib.util
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from ((node, a.name) for a in node.names if a.name.startswith("evidence_lib"))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("evidence_lib"):
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                yield node, full if importlib.util.find_spec(node.module) and _is_module(full) else node.module
+        elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module"
+              and node.args and isinstance(node.args[0], ast.Constant) and str(node.args[0].value).startswith("evidence_lib")):
+            yield node, node.args[0].value
+
+
+def _is_module(name):
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 def test_no_private_name_crosses_a_module_boundary():
-    """The library imports only public names from its own modules (tests may reach further)."""
+    """The library uses only public names of its own modules (tests may reach further): no private
+    name is imported (``from evidence_lib.bayes.exact import _Model``), nor reached as an attribute
+    of an imported module or object (``exact._Model``, ``ExactPosterior._marginal``), in functions too."""
     import ast
     from pathlib import Path
 
     crossing = []
     for path in Path(el.__file__).parent.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = set()
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("evidence_lib"):
                 crossing += [f"{path.name}: {a.name}" for a in node.names
                              if a.name.startswith("_") or (a.asname or "").startswith("_")]
-    assert not crossing
+                imported |= {a.asname or a.name for a in node.names}
+            elif isinstance(node, ast.Import):
+                imported |= {a.asname or a.name.split(".")[0] for a in node.names if a.name.startswith("evidence_lib")}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                chain, root = [node.attr], node.value
+                while isinstance(root, ast.Attribute):
+                    chain.append(root.attr)
+                    root = root.value
+                private = [a for a in chain if a.startswith("_") and not a.startswith("__")]
+                if isinstance(root, ast.Name) and root.id in imported and private:
+                    crossing.append(f"{path.name}:{node.lineno}: {root.id}.{'.'.join(reversed(chain))}")
+    assert not sorted(set(crossing))
 
 
 def test_read_studies_takes_every_measure_studies_takes(tmp_path):
@@ -89,18 +133,22 @@ LAYER_ORDER = ("core", "effects", "loaders", "frequentist", "bayes", "published"
 
 
 def test_each_layer_imports_only_the_layers_before_it():
-    """The README's layer order, at module level (a function may import presentation lazily)."""
+    """The README's layer order, for every import of the package: at module level and inside
+    functions (no lazy import reaches a later layer), in every folder of a layer (questions/bias
+    is questions)."""
     import ast
     from pathlib import Path
 
+    package = Path(el.__file__).parent
     upward = []
-    for path in Path(el.__file__).parent.rglob("*.py"):
-        layer = path.parent.name
-        if layer not in LAYER_ORDER:
-            continue
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("evidence_lib."):
-                other = node.module.split(".")[1]
-                if other in LAYER_ORDER and LAYER_ORDER.index(other) > LAYER_ORDER.index(layer):
-                    upward.append(f"{layer}/{path.name} imports {node.module}")
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package).parts
+        layer = parts[0]
+        if len(parts) < 2:
+            continue  # evidence_lib/__init__.py: the public facade, which names every layer
+        assert layer in LAYER_ORDER, f"{path}: a folder outside the layer order {LAYER_ORDER}"
+        for node, module in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+            other = module.split(".")[1] if "." in module else None
+            if other is None or (other in LAYER_ORDER and LAYER_ORDER.index(other) > LAYER_ORDER.index(layer)):
+                upward.append(f"{'/'.join(parts)}:{node.lineno} imports {module}")
     assert not upward

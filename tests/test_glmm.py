@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evidence_lib.frequentist import glmm
+from evidence_lib.questions import counts
 from evidence_lib.loaders import metapsy_binary
 from evidence_lib.bayes import priors
 from evidence_lib.frequentist.glmm import random_effects_binomial
@@ -143,9 +143,9 @@ def test_zero_and_full_arms_without_separation():
 
 def test_coverage_simulation_is_seeded():
     kwargs = dict(random_seed=3, tau_prior=priors.half_normal(0.5), n_sim=20, control_risk=0.05, odds_ratio=4)
-    a, b = glmm.coverage_simulation(**kwargs), glmm.coverage_simulation(**kwargs)
+    a, b = counts.coverage_simulation(**kwargs), counts.coverage_simulation(**kwargs)
     pd.testing.assert_frame_equal(a, b)
-    assert a["approach"].tolist() == list(glmm.APPROACHES)
+    assert a["approach"].tolist() == list(counts.APPROACHES)
     assert ((a["fitted"] + a["not_fitted"]) == 20).all()
     assert a["coverage"].between(0, 1).all() and a["zero_cell_share"].nunique() == 1
 
@@ -160,7 +160,8 @@ if __name__ == "__main__":
 
 def test_readings_of_counts_sets_the_approaches_side_by_side():
     from evidence_lib.bayes import priors
-    from evidence_lib.frequentist.glmm import random_effects_binomial, readings_of_counts
+    from evidence_lib.frequentist.glmm import random_effects_binomial
+    from evidence_lib.questions.counts import readings_of_counts
 
     e1, n1, e2, n2 = [12, 20, 9, 15], [40, 50, 30, 45], [6, 11, 5, 8], [40, 48, 31, 44]
     table, fit = readings_of_counts(e1, n1, e2, n2, tau_prior=priors.half_normal(0.5))

@@ -277,7 +277,7 @@ def test_design_curves_take_category_colours_and_a_figure_legend():
 
     a = design_analysis(SMD, true_effects=[-0.2, -0.4])
     axes = plots.design_curves({"z": a}, title="t")
-    axes = a.plot(axes=axes, label="again")                         # the method adds the next colour
+    axes = plots.design_curves({"again": a}, axes=axes)             # a second call adds the next colour
     colours = [line.get_color() for line in axes[0].lines if not line.get_label().startswith("_")]
     assert colours == list(palette.CATEGORICAL[:2])
     fig = axes[0].figure

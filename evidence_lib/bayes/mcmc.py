@@ -205,18 +205,17 @@ def sample_posterior(studies, *, sei=None, vi=None, tau_prior=None, mu_prior=Non
     :func:`~evidence_lib.bayes.exact.exact_posterior`, with the same proper-posterior rule);
     ``mu_prior`` None (flat), (mean, sd) or a MuPrior.
 
-    For a reconstruction (:class:`~evidence_lib.published.reconstruct.PublishedSummary`) pseudo-study
-    effects are not reported, and when it is ``estimate_only`` the model is mu with likelihood
-    N(estimate, SE²) and no tau (``fit.attrs["estimate_only"] == 1``).
+    For pseudo-studies (``studies.pseudo``: a reconstruction of a published summary,
+    :func:`~evidence_lib.published.reconstruct.from_published`) study effects are not reported, and
+    when it is ``estimate_only`` the model is mu with likelihood N(estimate, SE²) and no tau
+    (``fit.attrs["estimate_only"] == 1``).
     """
-    from evidence_lib.published.reconstruct import PublishedSummary
-
     choice("parameterisation", parameterisation, PARAMETERISATIONS)
     settings = _settings(random_seed, draws, tune, chains, cores, target_accept, progressbar, sample_kwargs)
     tau_prior = as_tau_prior(tau_prior)
     attrs = _prior_attrs(tau_prior, mu_prior)
     studies = as_studies(studies, sei=sei, vi=vi, min_len=2)
-    pseudo = isinstance(studies, PublishedSummary)
+    pseudo = studies.pseudo
     y, s = studies.yi, studies.sei
     attrs.update(data_note=studies.note if pseudo else f"{len(y)} studies", estimate_only=int(studies.estimate_only))
 

@@ -60,7 +60,7 @@ class Result:
     """Base of the result classes: ``to_frame()`` gives the result as a table in the
     vocabulary above, ``_repr_html_()`` shows it in Jupyter as a reader's table (human labels,
     ratios as ratios, ``<0.001``). Subclasses set ``DISPLAY`` (the columns a reader sees,
-    names known to :mod:`evidence_lib.figures.tables`) and may override ``to_frame``."""
+    names known to :mod:`evidence_lib.core.display`) and may override ``to_frame``."""
 
     DISPLAY: tuple[str, ...] = ()
     CAPTION: str = ""
@@ -72,7 +72,7 @@ class Result:
         return pd.DataFrame([row])
 
     def _repr_html_(self) -> str:
-        from evidence_lib.figures.tables import INTERVALS, reader_table  # presentation, imported when shown
+        from evidence_lib.core.display import INTERVALS, reader_table  # presentation, imported when shown
 
         frame = self.to_frame()
 

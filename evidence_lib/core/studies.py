@@ -5,7 +5,8 @@ RR, OR, HR), ``vi = sei²`` is derived; ``labels`` name the studies; ``measure``
 ``favours`` (the side of the null that favours the intervention, None when unknown) travel
 with the numbers so that no reader has to guess a sign. A reconstruction from a published
 summary (:func:`evidence_lib.published.reconstruct.from_published`) is a Studies too, with its
-``note`` and ``estimate_only`` set. ``data`` holds any further per-study columns (e.g.
+``note`` and ``estimate_only`` set, whose class says ``pseudo``: its studies are pseudo-studies
+that stand for the summary, and an engine reports no per-study effects for them. ``data`` holds any further per-study columns (e.g.
 sample sizes, Metapsy row ids), one row per study.
 
 Engines take a Studies, or effects ``yi`` with their spread by keyword only: ``(yi, sei=sei)``
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -44,6 +46,9 @@ class Studies:
     note: str = ""
     estimate_only: bool = False
     data: pd.DataFrame | None = field(default=None, repr=False)
+    #: True for pseudo-studies that stand for a published summary (a subclass sets it): their
+    #: per-study effects mean nothing, so engines do not report them
+    pseudo: ClassVar[bool] = False
 
     def __post_init__(self):
         yi = checks.as_vector("yi", self.yi)

@@ -32,6 +32,7 @@ Ratio measures (RR, OR) are given on their natural scale and analysed on the log
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -58,8 +59,10 @@ class PublishedSummary(Studies):
     ``published_ci_high`` the figures as the review printed them, on the natural scale (ratios as
     ratios; the estimate is the CI midpoint on the analysis scale when none was printed);
     ``s2`` the shared within-study variance, ``q``/``i2``/``tau2`` the heterogeneity used (None
-    when ``estimate_only``); ``note`` says what was used and assumed.
+    when ``estimate_only``); ``note`` says what was used and assumed. ``pseudo`` is True.
     """
+
+    pseudo: ClassVar[bool] = True
 
     se: float
     s2: float | None

@@ -41,7 +41,8 @@ TAU_SOURCES = ("estimate", "posterior")
 class DesignAnalysis(Result):
     """Result of :func:`design_analysis`: ``table`` with one row per true effect (``true_effect``,
     ``power``, ``type_s``, ``exaggeration``, their ``*_mcse`` (0 in closed form) and ``n_significant``),
-    the ``se`` and ``tau`` of the design, and how it was computed (``method``)."""
+    the ``se`` and ``tau`` of the design, and how it was computed (``method``). Its figure:
+    :func:`evidence_lib.figures.plots.design_curves` (``el.plots.design_curves({label: result})``)."""
 
     CAPTION = "Design analysis: power, type S error and exaggeration per true effect"
 
@@ -56,13 +57,6 @@ class DesignAnalysis(Result):
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
-
-    def plot(self, axes=None, label=None):
-        """Power and exaggeration ratio against |true effect| (:func:`plots.design_curves`);
-        ``axes`` from an earlier call adds this design in the next colour. Returns the two axes."""
-        from evidence_lib.figures.plots import design_curves
-
-        return design_curves({label or f"{self.test}, tau {self.tau_source}": self}, axes=axes)
 
 
 def closed_form(true_effects, se: float, level: float = 0.95) -> pd.DataFrame:
