@@ -158,7 +158,7 @@ assert abs(fits.loc["all", "low"] - 0.5102) < 1e-4 and abs(fits.loc["all", "high
 assert abs(fits.loc["all", "pi_low"] + 0.3404) < 1e-4 and abs(fits.loc["all", "pi_high"] - 1.6386) < 1e-4
 assert abs(fits.loc["dyadic", "estimate"] - 0.5471) < 1e-4
 assert fits_z.loc["dyadic", "low"] > 0 > fits.loc["dyadic", "low"]  # z vs KH verdicts differ
-assert diff["pval"] > 0.5
+assert diff["q_between_pval"] > 0.5
 
 # %%
 both = pd.concat({"z test": fits_z, "Knapp–Hartung": fits}, names=["kind", "subset"]).reset_index()
@@ -341,7 +341,8 @@ plt.show()
 
 # %%
 egger = el.egger_test(SUBSETS["all"])
-el.sentence("Egger's test: intercept {intercept:.2f} (SE {se:.2f}), t = {t:.2f} on {df} df, p = {pval:.2f}.".format(**egger))
+el.sentence("Egger's test: intercept {intercept:.2f} (SE {intercept_se:.2f}), t = {stat:.2f} on {df_test} df, "
+            "p = {pval:.2f}.".format(**egger))
 assert abs(egger["intercept"] + 0.3704) < 1e-4 and egger["pval"] > 0.5
 
 # %%

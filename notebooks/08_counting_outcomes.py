@@ -146,7 +146,7 @@ side, glmm_peri = el.readings_of_counts(perinatal["e1"], perinatal["n1"], perina
                                         tau_prior=TAU_PRIOR, mcmc=fit_mcmc)
 side_all, glmm_all = el.readings_of_counts(everyone["e1"], everyone["n1"], everyone["e2"], everyone["n2"],
                                            tau_prior=TAU_PRIOR)
-as_or = {"OR estimate": "estimate", "OR low": "low", "OR high": "high"}   # the table's odds-ratio columns
+as_or = {"ratio_estimate": "estimate", "ratio_low": "low", "ratio_high": "high"}   # the odds-ratio columns
 el.reader_table(side.reset_index().drop(columns=list(as_or.values())).rename(columns=as_or),
                 ["likelihood", "approach", "ci", "tau", "p_benefit"], measure="OR", table_id="side",
                 caption=f"Perinatal, k = {len(perinatal)}: odds ratio [95 % CI or CrI]")
@@ -162,12 +162,12 @@ el.sentence(f"GLMM likelihood-ratio test of τ² = 0: perinatal LRT {glmm_peri.l
             f"{el.tables.fmt_p(glmm_all.lrt_pval)}.")
 
 # %%
-or_peri = side["OR estimate"]
+or_peri = side["ratio_estimate"]
 assert abs(glmm_peri.estimate - 1.21765) < 1e-4 and abs(glmm_peri.tau2 - 0.25864) < 1e-4
 assert abs(glmm_all.estimate - 1.07708) < 1e-4 and abs(glmm_all.tau2 - 0.57942) < 1e-4
 assert or_peri.between(2.8, 3.8).all() and side["p_benefit"].dropna().gt(0.99).all()
 assert (side["low"] > 0).all() and (side_all["low"] > 0).all()
-assert side_all["OR estimate"].between(2.5, 3.3).all()
+assert side_all["ratio_estimate"].between(2.5, 3.3).all()
 
 # %% [markdown]
 # On the perinatal counts the four readings agree: an odds ratio of 3.2 to 3.4 for remission

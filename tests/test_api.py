@@ -43,7 +43,7 @@ def test_layers_are_reachable():
 SPREAD_FUNCTIONS = ("random_effects", "leave_one_out", "egger_test", "exact_posterior", "sample_posterior",
                     "sample_meta_regression", "model_average", "design_analysis", "next_trial", "as_studies",
                     "regtest", "pet_peese", "ranktest", "trimfill", "fsn", "selmodel", "bias_suite",
-                    "bias_model_average", "fit_meta_regression")
+                    "bias_model_average", "selection_profile", "fit_meta_regression", "aggregate_correlated")
 
 
 def test_a_second_positional_argument_names_both_keywords():
@@ -54,8 +54,9 @@ def test_a_second_positional_argument_names_both_keywords():
     for name in SPREAD_FUNCTIONS:
         with pytest.raises(TypeError, match=r"sei=.*vi="):
             getattr(el, name)(yi, vi)
-    with pytest.raises(TypeError, match=r"sei=.*vi="):
-        el.frequentist.rma.dl_fits(yi, vi)
+    for batch in (el.frequentist.rma.dl_fits, el.plots.forest):
+        with pytest.raises(TypeError, match=r"sei=.*vi="):
+            batch(yi, vi)
     fit = el.random_effects(yi, vi=vi)
     assert abs(fit.tau2 - 0.0270) < 5e-5  # the intended fit (issue 18: mu -0.1957, tau² 0.0270)
 

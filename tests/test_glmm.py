@@ -169,5 +169,5 @@ def test_readings_of_counts_sets_the_approaches_side_by_side():
         "REML (escalc log OR)", "exact posterior (escalc log OR)", "GLMM (ML, rma.glmm UM.FS)"]
     glmm_row = table.xs("GLMM (ML, rma.glmm UM.FS)", level="approach").iloc[0]
     assert glmm_row["estimate"] == random_effects_binomial(e1, n1, e2, n2).estimate == fit.estimate
-    np.testing.assert_allclose(table["OR estimate"], np.exp(table["estimate"]), rtol=1e-15)
+    np.testing.assert_allclose(table["ratio_estimate"], np.exp(table["estimate"]), rtol=1e-15)
     assert table["p_benefit"].isna().sum() == 2 and 0.5 < table["p_benefit"].dropna().iloc[0] < 1

@@ -126,7 +126,7 @@ API = [
      ["big: vi 1", "small: vi 1e-14"]),
     ("weights-12-orders-accepted", lambda: el.random_effects([0.1, 0.5, 0.9], vi=[1e-6, 1.0, 1e6]).k, None, []),
     ("yi-inf", lambda: el.Studies([0.1, np.inf], [0.1, 0.1]), ValueError, ["NaN or infinite", "[2] (counting from 1)"]),
-    ("funnel-mu-nan", lambda: el.funnel_limits(np.nan, 1), ValueError, ["mu must be a finite number"]),
+    ("funnel-estimate-nan", lambda: el.funnel_limits(np.nan, 1), ValueError, ["estimate must be a finite number"]),
     ("funnel-se-negative", lambda: el.funnel_limits(0, -1), ValueError, ["se_max must be > 0"]),
     ("funnel-level-2", lambda: el.funnel_limits(0, 1, level=2), ValueError, ["level must lie strictly between"]),
     ("funnel-n-fraction", lambda: el.funnel_limits(0, 1, n=2.5), ValueError, ["n must be a whole number"]),

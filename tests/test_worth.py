@@ -154,7 +154,7 @@ def test_cli_worth(tmp_path, capsys):
     assert main(["worth", "--studies", str(studies), "--favours", "higher", "--n-sim", "200",
                  "--true-effect", "0.3"]) == 0
     out = capsys.readouterr().out
-    assert "BF(effect)" in out and "RE, mu free" in out and "exaggeration" in out
+    assert "bf_effect" in out and "RE, mu free" in out and "exaggeration" in out
     assert "P(benefit beyond the threshold) >= 0.9 after the update" in out
     summary = tmp_path / "results.csv"
     summary.write_text("label,estimate,ci_low,ci_high,k,q,measure,favours_intervention\n"

@@ -357,18 +357,19 @@ def _cmd_worth(args) -> int:
         print(f"\n== {name} (k = {len(studies)}, {studies.measure}, favours {studies.favours})")
         ma = model_average(studies, tau_prior=tau_prior, mu_prior=mu_prior)
         print(ma.table.round(4).to_string(index=False))
-        print(f"BF(effect) {ma.bf_effect:.4g}, BF(heterogeneity) {ma.bf_heterogeneity:.4g}; "
+        print(f"bf_effect {ma.bf_effect:.4g}, bf_heterogeneity {ma.bf_heterogeneity:.4g}; "
               f"p_benefit_averaged {ma.p_benefit_averaged():.3f} (with the mu = 0 models), "
               f"p_benefit {ma.p_benefit():.3f} (given an effect)")
         design = design_analysis(studies, true_effects=sign * np.abs(effects))
-        print(f"design analysis ({design.method}; SE {design.se:.4f}, tau_hat {design.tau:.4f}; analysis scale):")
+        print(f"design analysis ({design.method}; se {design.se:.4f}, tau {design.tau:.4f} (DerSimonian-Laird); "
+              "analysis scale):")
         print(design.table[["true_effect", "power", "type_s", "exaggeration"]].round(4).to_string(index=False))
         nt = next_trial(studies, n_per_arm=args.n_per_arm, n_trials=args.trials, tau_prior=tau_prior, mu_prior=mu_prior,
                         threshold=threshold, target=args.target, control_risk=args.control_risk, n_sim=args.n_sim,
                         random_seed=args.seed)
         print(f"next {args.trials} trial(s) of {args.n_per_arm} per arm ({args.n_sim} simulations, seed {args.seed}); "
-              f"now P(benefit) {nt.current['p_benefit']:.3f}, "
-              f"P(benefit beyond {threshold:.3g}) {nt.current['p_benefit_beyond']:.3f}:")
+              f"now p_benefit {nt.current['p_benefit']:.3f}, "
+              f"p_benefit_beyond {nt.current['p_benefit_beyond']:.3f} (threshold {threshold:.3g}):")
         print(nt.table.round(4).to_string())
     return 0
 
@@ -396,8 +397,9 @@ def _cmd_bias(args) -> int:
 
         ma = bias_model_average(studies)
         print(f"bias-aware model averaging (RoBMA's model space and default priors, computed by quadrature): "
-              f"BF(effect) {ma.bf_effect:.3g}, BF(heterogeneity) {ma.bf_heterogeneity:.3g}, BF(bias) {ma.bf_bias:.3g}; "
-              f"model-averaged estimate {ma.estimate + 0.0:.3f} [{ma.low + 0.0:.3f}, {ma.high + 0.0:.3f}]; "
+              f"bf_effect {ma.bf_effect:.3g}, bf_heterogeneity {ma.bf_heterogeneity:.3g}, bf_bias {ma.bf_bias:.3g}; "
+              f"estimate {ma.estimate + 0.0:.3f} (model-averaged), cri_low {ma.low + 0.0:.3f}, "
+              f"cri_high {ma.high + 0.0:.3f}; "
               f"p_benefit_averaged {ma.p_benefit_averaged:.3f}, p_benefit {ma.p_benefit:.3f} (given an effect)")
     if args.plot:
         import matplotlib

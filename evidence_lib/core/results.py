@@ -13,7 +13,9 @@ name                 meaning
                      central credible interval for a posterior)
 ``level``            the interval's probability, e.g. 0.95
 ``stat``, ``pval``   the test statistic (z, or t with ``df_test`` degrees of freedom) and its
-                     two-sided p-value
+                     two-sided p-value; a one-sided p-value is ``pval_one_sided`` (prefixed
+                     by its test where a table holds several: ``pet_pval_one_sided``)
+``loglik``           a maximised log-likelihood (of another model: suffixed, ``loglik_ee``)
 ``tau2``, ``tau``    the between-study variance and SD (for a posterior: medians)
 ``k``                the number of studies
 ``p_benefit``        P(effect on the side that favours the intervention | the model); its
@@ -45,7 +47,8 @@ VOCABULARY = {
     "se": "standard error (posterior SD)",
     "low": "interval end at level", "high": "interval end at level",
     "level": "interval probability",
-    "stat": "test statistic", "pval": "two-sided p-value",
+    "stat": "test statistic", "pval": "two-sided p-value", "df_test": "degrees of freedom of the t test",
+    "pval_one_sided": "one-sided p-value", "loglik": "maximised log-likelihood",
     "tau2": "between-study variance", "tau": "between-study SD",
     "k": "number of studies",
     "p_benefit": "P(benefit | model)",

@@ -149,6 +149,18 @@ def spread_by_keyword(func):
     return wrapper
 
 
+def one_spread(sei, vi) -> None:
+    """ValueError unless exactly one of ``sei=`` and ``vi=`` is given."""
+    if (sei is None) == (vi is None):
+        raise ValueError("give the spread of yi once: sei= (standard errors) or vi= (variances)")
+
+
+def variances(*, sei=None, vi=None) -> np.ndarray:
+    """The variances of the spread given once (:func:`one_spread`): ``vi``, or ``sei`` squared."""
+    one_spread(sei, vi)
+    return np.asarray(vi, float) if sei is None else np.asarray(sei, float) ** 2
+
+
 @spread_by_keyword
 def as_studies(studies, *, sei=None, vi=None, min_len: int = 1) -> Studies:
     """A :class:`Studies` from a Studies, or from ``yi`` with ``sei=`` or ``vi=`` (keywords).
@@ -161,8 +173,7 @@ def as_studies(studies, *, sei=None, vi=None, min_len: int = 1) -> Studies:
             raise ValueError("pass a Studies alone: it carries its own standard errors")
         out = studies
     else:
-        if (sei is None) == (vi is None):
-            raise ValueError("give the spread of yi once: sei= (standard errors) or vi= (variances)")
+        one_spread(sei, vi)
         if vi is not None:
             vi = checks.positive("vi", checks.as_vector("vi", vi))
             sei = np.sqrt(vi)

@@ -15,7 +15,7 @@ from scipy.stats import norm
 from evidence_lib.core import checks
 from evidence_lib.core.checks import as_vector, at_least, positions, positive, same_length
 from evidence_lib.core.measures import MEASURES, check_measure, is_ratio
-from evidence_lib.core.studies import Studies
+from evidence_lib.core.studies import Studies, one_spread, spread_by_keyword
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,7 +149,8 @@ def smd_table(trials) -> Studies:
         if t["instrument"] != c["instrument"]:
             raise ValueError(f"{study}: arms use different instruments ({t['instrument']}, {c['instrument']})")
         yi, vi = smd(t["mean"], t["sd"], t["n"], c["mean"], c["sd"], c["n"])
-        rows.append({"study": study, "yi": yi[0], "vi": vi[0], "n1": int(t["n"]), "n2": int(c["n"]),
+        rows.append({"study": study, "yi": yi[0], "vi": vi[0], "n1": checks.whole(f"{study}: n (intervention)", t["n"]),
+                     "n2": checks.whole(f"{study}: n (control)", c["n"]),
                      "instrument": t["instrument"], "scale_direction": t["scale_direction"]})
     table = pd.DataFrame(rows)
     directions = set(table["scale_direction"])
@@ -160,13 +161,22 @@ def smd_table(trials) -> Studies:
                               favours=favours)
 
 
-def aggregate_correlated(yi, vi, rho: float) -> tuple[float, float]:
-    """Combine effects from one comparison assumed to correlate ``rho`` (compound symmetry).
+@spread_by_keyword
+def aggregate_correlated(yi, *, sei=None, vi=None, rho: float) -> tuple[float, float]:
+    """Combine effects ``yi`` from one comparison, with their spread by keyword (``vi=`` variances
+    or ``sei=`` standard errors), assumed to correlate ``rho`` (compound symmetry, -1 < rho < 1).
 
     V_ij = rho sqrt(v_i v_j) (V_ii = v_i), w = V^-1 1: y = w'y / 1'w, v = 1 / 1'w; the GLS
     estimate of metafor ``aggregate.escalc(struct="CS")`` (Viechtbauer, metafor manual).
+    Returns (y, v).
     """
-    yi, vi = np.asarray(yi, float), np.asarray(vi, float)
+    one_spread(sei, vi)
+    yi = as_vector("yi", yi)
+    vi = positive("vi", as_vector("vi", vi)) if sei is None else positive("sei", as_vector("sei", sei)) ** 2
+    same_length(yi=yi, vi=vi)
+    rho = checks.scalar("rho", rho)
+    if not -1 < rho < 1:
+        raise ValueError(f"rho is a correlation: it must lie strictly between -1 and 1, got {rho:g}")
     sd = np.sqrt(vi)
     cov = rho * np.outer(sd, sd)
     np.fill_diagonal(cov, vi)

@@ -224,28 +224,28 @@ def forest(studies, *, fit=None, post=None, sei=None, vi=None, shrinkage=False, 
         return f"{fmt(c, measure)} [{fmt(a, measure)}, {fmt(b, measure)}]" if c is not None else \
             f"[{fmt(a, measure)}, {fmt(b, measure)}]"
 
-    summary = [(f"Random effects ({fit.method}), {pct} CI ({ci_name(fit)})", fit.estimate, fit.low, fit.high,
+    pooled = [(f"Random effects ({fit.method}), {pct} CI ({ci_name(fit)})", fit.estimate, fit.low, fit.high,
                 FREQ, "diamond", "100 %")]
     if fit.pi_low is not None:
-        summary.append((f"{pct} prediction interval", None, fit.pi_low, fit.pi_high, FREQ, "bar", ""))
+        pooled.append((f"{pct} prediction interval", None, fit.pi_low, fit.pi_high, FREQ, "bar", ""))
     if post is not None:
         m_lo, m_hi = post.interval("mu", level=level, kind="central")
-        summary.append((f"Bayesian posterior median, {pct} CrI", post.median("mu"), m_lo, m_hi, BAYES, "diamond", ""))
+        pooled.append((f"Bayesian posterior median, {pct} CrI", post.median("mu"), m_lo, m_hi, BAYES, "diamond", ""))
         if not getattr(post, "estimate_only", False):
             t_lo, t_hi = post.interval("theta_new", level=level, kind="central")
-            summary.append((f"{pct} predictive interval (new study)", None, t_lo, t_hi, BAYES, "bar", ""))
-    summary = [(label, *(None if v is None else nat(v) for v in (c, a, b)), colour, kind, wt)
-               for label, c, a, b, colour, kind, wt in summary]
+            pooled.append((f"{pct} predictive interval (new study)", None, t_lo, t_hi, BAYES, "bar", ""))
+    pooled = [(label, *(None if v is None else nat(v) for v in (c, a, b)), colour, kind, wt)
+              for label, c, a, b, colour, kind, wt in pooled]
     y_head = 0.0
     y_study = -1.0 - np.arange(k)
     y_sep = y_study[-1] - 0.6
-    y_sum = y_sep - 0.7 - 1.0 * np.arange(len(summary))
+    y_sum = y_sep - 0.7 - 1.0 * np.arange(len(pooled))
     y_het = y_sum[-1] - 1.1
     if ax is None:
-        rows = k + len(summary) + 4.5
+        rows = k + len(pooled) + 4.5
         _, ax = plt.subplots(figsize=(11, (0.22 if small else 0.3) * rows + 1.2), layout="constrained")
 
-    every = [*lo, *hi, *(v for r in summary for v in r[1:4] if v is not None)]
+    every = [*lo, *hi, *(v for r in pooled for v in r[1:4] if v is not None)]
     if shrinkage:
         sh = post.shrinkage(level=level)
         sh_med, sh_lo, sh_hi = (nat(sh[c].to_numpy()) for c in ("median", "low", "high"))
@@ -271,7 +271,7 @@ def forest(studies, *, fit=None, post=None, sei=None, vi=None, shrinkage=False, 
         for y, a, b in zip(y_study - dy, sh_lo, sh_hi):
             _interval_line(ax, y, a, b, xlim, BAYES, lw=1.1)
         ax.scatter(sh_med, y_study - dy, s=20, marker="o", color=BAYES, zorder=3)
-    for y, (label, c, a, b, colour, kind, _) in zip(y_sum, summary):
+    for y, (label, c, a, b, colour, kind, _) in zip(y_sum, pooled):
         if kind == "diamond":
             ax.add_patch(Polygon([(a, y), (c, y + 0.35), (b, y), (c, y - 0.35)], closed=True, color=colour,
                                  zorder=3))
@@ -281,10 +281,10 @@ def forest(studies, *, fit=None, post=None, sei=None, vi=None, shrinkage=False, 
     ax.axhline(y_sep, color="#999999", lw=0.6)
     ax.set_ylim(y_het - 1.6, y_head + 0.7)
 
-    labels = [*s.labels, *(r[0] for r in summary)]
+    labels = [*s.labels, *(r[0] for r in pooled)]
     ax.set_yticks([*y_study, *y_sum], labels)
     ax.tick_params(axis="y", length=0)
-    for tick, colour in zip(ax.get_yticklabels(), ["black"] * k + [r[4] for r in summary]):
+    for tick, colour in zip(ax.get_yticklabels(), ["black"] * k + [r[4] for r in pooled]):
         tick.set_color(colour)
     ax.spines["left"].set_visible(False)
     pad = _text_width(ax, labels, fontsize=plt.rcParams["ytick.labelsize"]) + 6
@@ -299,7 +299,7 @@ def forest(studies, *, fit=None, post=None, sei=None, vi=None, shrinkage=False, 
 
     head = f"{measure or 'Estimate'} [{pct} CI]"
     est_text = [interval(c, a, b) for c, a, b in zip(est, lo, hi)]
-    sum_text = [interval(c, a, b) for _, c, a, b, *_ in summary]
+    sum_text = [interval(c, a, b) for _, c, a, b, *_ in pooled]
     x_est = 10
     bold = {"fontsize": size, "fontweight": "bold"}
     x_weight = x_est + max(_text_width(ax, [*est_text, *sum_text], fontsize=size), _text_width(ax, [head], **bold)) + 16
@@ -318,7 +318,7 @@ def forest(studies, *, fit=None, post=None, sei=None, vi=None, shrinkage=False, 
     for y, text, wt in zip(y_study, est_text, w):
         column(x_est, y, text)
         column(x_weight, y, f"{wt:.1f} %", ha="right")
-    for y, text, (_, _, _, _, colour, _, wt) in zip(y_sum, sum_text, summary):
+    for y, text, (_, _, _, _, colour, _, wt) in zip(y_sum, sum_text, pooled):
         column(x_est, y, text, colour)
         column(x_weight, y, wt, colour, ha="right")
     for i, line in enumerate(heterogeneity_lines(fit)):

@@ -17,7 +17,7 @@ from scipy import stats
 
 from evidence_lib.core.checks import choice
 from evidence_lib.core.errors import ConvergenceError
-from evidence_lib.core.studies import spread_by_keyword
+from evidence_lib.core.studies import spread_by_keyword, variances
 
 METHODS = ("REML", "ML", "DL", "EE")
 TESTS = ("z", "knha")
@@ -27,7 +27,7 @@ _MAXITER = 10_000
 @dataclass(frozen=True, eq=False)
 class MetaRegression:
     """Coefficients ``beta`` with ``se``, test statistics ``stat`` and ``pval``, interval ends
-    ``low``/``high`` at ``level``; ``df`` is k - p for Knapp-Hartung, None for z tests."""
+    ``low``/``high`` at ``level``; ``df_test`` is k - p for Knapp-Hartung, None for z tests."""
 
     method: str
     test: str
@@ -39,7 +39,7 @@ class MetaRegression:
     pval: np.ndarray
     low: np.ndarray
     high: np.ndarray
-    df: int | None
+    df_test: int | None
     tau2: float
 
 
@@ -77,11 +77,14 @@ def _tau2(yi, vi, X, method: str) -> float:
 
 
 @spread_by_keyword
-def fit_meta_regression(yi, *, vi, X, method: str = "REML", test: str = "z", level: float = 0.95) -> MetaRegression:
-    """Fit y ~ X (X holds the intercept column if wanted) with tau² by ``method``; see the module doc."""
+def fit_meta_regression(yi, *, sei=None, vi=None, X, method: str = "REML", test: str = "z",
+                        level: float = 0.95) -> MetaRegression:
+    """Fit y ~ X (X holds the intercept column if wanted) with tau² by ``method``; see the module doc.
+    ``yi`` with its spread by keyword: ``vi=`` (variances) or ``sei=`` (standard errors)."""
     choice("method", method, METHODS)
     choice("test", test, TESTS)
-    yi, vi, X = np.asarray(yi, float), np.asarray(vi, float), np.asarray(X, float)
+    vi = variances(sei=sei, vi=vi)
+    yi, X = np.asarray(yi, float), np.asarray(X, float)
     k, p = X.shape
     if k <= p:
         raise ValueError(f"a meta-regression with {p} coefficients needs k >= {p + 1} studies, got k = {k}")
@@ -98,4 +101,4 @@ def fit_meta_regression(yi, *, vi, X, method: str = "REML", test: str = "z", lev
     crit = dist.ppf((1 + level) / 2)
     return MetaRegression(method=method, test=test, level=level, k=k, beta=beta, se=se, stat=stat,
                           pval=2 * dist.sf(np.abs(stat)), low=beta - crit * se, high=beta + crit * se,
-                          df=df, tau2=float(tau2))
+                          df_test=df, tau2=float(tau2))

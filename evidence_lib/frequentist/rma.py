@@ -33,7 +33,7 @@ from evidence_lib.core import checks
 from evidence_lib.core.checks import choice
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.core.results import Pooled
-from evidence_lib.core.studies import as_studies, spread_by_keyword
+from evidence_lib.core.studies import as_studies, spread_by_keyword, variances
 
 METHODS = ("REML", "ML", "DL", "PM", "EE")
 TESTS = ("z", "knha")
@@ -357,15 +357,15 @@ def leave_one_out(studies, *, sei=None, vi=None, method: str = "REML", test: str
 
 
 @spread_by_keyword
-def dl_fits(yi, *, vi, test: str = "z", level: float = 0.95) -> dict:
-    """DerSimonian-Laird random-effects fits of each row of ``yi`` (N, k) with variances ``vi``
-    ((k,) or (N, k)), for simulation studies: :func:`random_effects` with ``method="DL"``
+def dl_fits(yi, *, sei=None, vi=None, test: str = "z", level: float = 0.95) -> dict:
+    """DerSimonian-Laird random-effects fits of each row of ``yi`` (N, k) with variances ``vi=`` or
+    standard errors ``sei=`` ((k,) or (N, k)), for simulation studies: :func:`random_effects` with ``method="DL"``
     (:func:`dl_tau2`, the same pooling) vectorised over rows; ``test`` "z" or "knha".
     Returns arrays ``estimate, se, low, high, tau2`` (one value per row).
     """
     choice("test", test, TESTS)
     level = checks.level(level)
-    y, v = _rows(yi, vi)
+    y, v = _rows(yi, variances(sei=sei, vi=vi))
     if y.shape[1] < 2:
         raise ValueError(f"a random-effects fit needs k >= 2 studies, got k = {y.shape[1]}")
     tau2 = dl_tau2(y, v)
@@ -377,7 +377,8 @@ def subgroup_difference(fits: dict) -> dict:
     """Test of subgroup difference with separate tau² per subgroup (Borenstein et al. 2009,
     Introduction to Meta-Analysis, ch. 19): Q_b = Σ w_j (mu_j - mu_w)², w_j = 1/se_j², against
     chi²(J - 1). ``fits`` maps a subgroup name to its :func:`random_effects` fit (z test);
-    ``difference`` is the first subgroup's mu minus the second's."""
+    ``difference`` is the first subgroup's estimate minus the second's; ``q_between``,
+    ``q_between_df`` and ``q_between_pval`` the test (named as a fit's ``q``, ``q_df``, ``q_pval``)."""
     if not isinstance(fits, dict):
         raise ValueError(f"fits must map each subgroup name to its random_effects fit, got {type(fits).__name__}")
     if len(fits) < 2:
@@ -393,16 +394,17 @@ def subgroup_difference(fits: dict) -> dict:
     mu = np.array([f.estimate for f in fits.values()])
     w = 1 / np.array([f.se for f in fits.values()]) ** 2
     q = float(w @ (mu - w @ mu / w.sum()) ** 2)
-    return {"difference": float(mu[0] - mu[1]), "q_between": q, "df": len(mu) - 1,
-            "pval": float(stats.chi2.sf(q, len(mu) - 1))}
+    return {"difference": float(mu[0] - mu[1]), "q_between": q, "q_between_df": len(mu) - 1,
+            "q_between_pval": float(stats.chi2.sf(q, len(mu) - 1))}
 
 
-def funnel_limits(mu: float, se_max: float, level: float = 0.95, n: int = 50) -> pd.DataFrame:
-    """Pseudo-confidence region of a funnel plot: mu ± z se for se in [0, se_max] at ``n`` points."""
-    mu = checks.scalar("mu", mu)
+def funnel_limits(estimate: float, se_max: float, level: float = 0.95, n: int = 50) -> pd.DataFrame:
+    """Pseudo-confidence region of a funnel plot around the pooled ``estimate``: estimate ± z se for
+    se in [0, se_max] at ``n`` points."""
+    estimate = checks.scalar("estimate", estimate)
     se_max = checks.scalar("se_max", se_max, strictly_positive=True)
     level = checks.level(level)
     n = checks.whole("n", n, minimum=2, maximum=100_000)
     se = np.linspace(0, se_max, n)
     z = stats.norm.ppf(0.5 + level / 2)
-    return pd.DataFrame({"se": se, "low": mu - z * se, "high": mu + z * se})
+    return pd.DataFrame({"se": se, "low": estimate - z * se, "high": estimate + z * se})

@@ -130,7 +130,7 @@ def _comparison(rows: pd.DataFrame, n_control_arms: int, rho: float) -> tuple[di
     rows = rows.assign(yi=rows[".g"], vi=rows[".g_se"] ** 2)
     if n_control_arms > 1:
         rows = _split_control(rows, n_control_arms)
-    yi, vi = aggregate_correlated(rows["yi"], rows["vi"], rho)
+    yi, vi = aggregate_correlated(rows["yi"], vi=rows["vi"], rho=rho)
     first = rows.iloc[0]
     arm = None if pd.isna(first["multi_arm1"]) else first["multi_arm1"]
     label = first["study"] + (f" [{arm_label(arm)}]" if arm else "")

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2, norm
 
+from evidence_lib.core import checks
 from evidence_lib.loaders.packaged import PRINTED_PRECISION, load_published
 from evidence_lib.core.measures import is_ratio, to_analysis_scale
 from evidence_lib.effects.effect_sizes import se_from_ci
@@ -184,7 +185,7 @@ def _tau2(r: _Row) -> dict:
     reported = _text(row, "tau2_reported")
     if pd.isna(row["k"]) or pd.isna(row["q"]) or not r.has_ci:
         return r.finding("tau2", NOT_CHECKABLE, "needs k, Q and a CI", reported)
-    k = int(row["k"])
+    k = checks.whole(f"{row['result_id']}: k", row["k"])
     approx = from_published(row["estimate_used"], row["ci_low"], row["ci_high"], k=k, q=row["q"],
                             measure=row["measure"], level=row["ci_level"]).tau2
     implied = f"{approx:.3g}"
@@ -206,7 +207,7 @@ def _i2(r: _Row) -> dict:
     if pd.isna(row["i2"]) or pd.isna(row["q"]) or pd.isna(row["q_df"]):
         return r.finding("i2", NOT_CHECKABLE, "needs I², Q and its df",
                          "" if pd.isna(row["i2"]) else _text(row, "i2"))
-    df = int(row["q_df"])
+    df = checks.whole(f"{row['result_id']}: q_df", row["q_df"])
     implied = _corners(lambda q: i2_from_q(q, df), _box(row["q"], row["q_decimals"]))
     verdict = OK if _overlap(implied, _box(row["i2"], row["i2_decimals"])) else FLAG
     detail = f"Q = {_text(row, 'q')}, df = {df}: I² between {implied[0]:.1f} and {implied[1]:.1f} % within rounding"
@@ -220,7 +221,7 @@ def _q_p_value(r: _Row) -> dict:
     reported = parse_p(text) if text else None
     if reported is None or pd.isna(row["q"]) or pd.isna(row["q_df"]):
         return r.finding("q_p_value", NOT_CHECKABLE, "needs Q, its df and a printed p", text)
-    df = int(row["q_df"])
+    df = checks.whole(f"{row['result_id']}: q_df", row["q_df"])
     implied = _corners(lambda q: chi2.sf(q, df), _box(row["q"], row["q_decimals"]))
     verdict = OK if _overlap(implied, reported[:2]) else FLAG
     detail = f"chi-square({df}) tail of Q = {_text(row, 'q')}: {implied[0]:.4f} to {implied[1]:.4f} within rounding"

@@ -232,6 +232,7 @@ def summary_level_check(studies: Studies, tau_prior, mu_prior=None, digits: int 
     """
     from evidence_lib.bayes.exact import exact_posterior
 
+    digits = whole("digits", digits, minimum=0, maximum=15)
     measure = studies.measure or "SMD"
     if measure not in PUBLISHED:
         raise ValueError(f"a published-style summary is rebuilt for the measures {list(PUBLISHED)}; got {measure!r}")

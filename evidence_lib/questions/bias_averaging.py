@@ -45,6 +45,7 @@ from evidence_lib.bayes.priors import RobmaPriors, robma_priors
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.core.results import Result
 from evidence_lib.core.studies import as_studies, spread_by_keyword
+from evidence_lib.frequentist.rma import random_effects
 from evidence_lib.questions.many_fits import needs_tau, sign_of
 from evidence_lib.questions.model_averaging import PointMassMixture, model_average
 
@@ -193,19 +194,19 @@ def _quantiles(mix: PointMassMixture, sign: float, level: float):
 
 
 @spread_by_keyword
-def bias_model_average(studies, *, sei=None, priors: RobmaPriors | None = None, p_effect: float = 0.5,
+def bias_model_average(studies, *, sei=None, vi=None, priors: RobmaPriors | None = None, p_effect: float = 0.5,
                        p_heterogeneity: float = 0.5, p_bias: dict | None = None, favours: str | None = None,
                        level: float = LEVEL) -> BiasAverage:
     """Average the 20 models of the module docstring with RoBMA's default priors.
 
-    ``studies``: a Studies (or ``yi`` with ``sei=``); ``favours`` defaults to the studies' and is
-    required. ``priors``: a :class:`~evidence_lib.bayes.priors.RobmaPriors` (default
+    ``studies``: a Studies (or ``yi`` with ``sei=`` or ``vi=``); ``favours`` defaults to the studies'
+    and is required. ``priors``: a :class:`~evidence_lib.bayes.priors.RobmaPriors` (default
     :func:`~evidence_lib.bayes.priors.robma_priors`; change one with ``dataclasses.replace``).
     ``p_effect``, ``p_heterogeneity``: prior inclusion probabilities; ``p_bias``: a mapping of
     bias model label ("none", "selection p = 0.05", "selection p = 0.025, 0.05", "PET", "PEESE")
     to prior probability, summing to 1 (default :func:`default_bias_probs`).
     """
-    studies = as_studies(studies, sei=sei)
+    studies = as_studies(studies, sei=sei, vi=vi)
     needs_tau(studies, "bias-aware model averaging")
     favours = favours or studies.favours
     if favours is None:
@@ -279,19 +280,20 @@ def _identification(s) -> str:
 
 
 @spread_by_keyword
-def selection_profile(studies, *, sei=None, weights=None, step: float = 0.05) -> pd.DataFrame:
+def selection_profile(studies, *, sei=None, vi=None, favours: str | None = None, weights=None,
+                      step: float = 0.05) -> pd.DataFrame:
     """How much the data say about selection: the one-step selection log-likelihood
     (:func:`evidence_lib.bayes.selection.selection_log_lik`, cut at one-sided ``step`` on the side
     of benefit) over the weight ``omega`` of non-significant results, with mu and tau held at
     their REML estimates; ``relative`` is the log-likelihood minus its maximum over the grid. A
-    curve within a log unit or two of 0 everywhere: the data leave the weight to its prior."""
-    from evidence_lib.frequentist.rma import random_effects
-
-    s = as_studies(studies, sei=sei)
-    sign = sign_of(s.favours)
+    curve within a log unit or two of 0 everywhere: the data leave the weight to its prior.
+    ``studies``: a Studies (or ``yi`` with ``sei=`` or ``vi=``); ``favours`` defaults to the
+    studies' and is required. Columns ``omega``, ``loglik``, ``relative``."""
+    s = as_studies(studies, sei=sei, vi=vi)
+    sign = sign_of(favours or s.favours)
     omega = np.linspace(0.02, 1.0, 50) if weights is None else np.asarray(weights, float)
     fit = random_effects(s, method="REML")
     n = len(omega)
     ll = selection.selection_log_lik(sign * s.yi, s.sei, [step], np.full(n, sign * fit.estimate),
                                      np.full(n, fit.tau), np.column_stack([np.ones(n), omega]))
-    return pd.DataFrame({"omega": omega, "log_lik": ll, "relative": ll - ll.max()})
+    return pd.DataFrame({"omega": omega, "loglik": ll, "relative": ll - ll.max()})

@@ -28,7 +28,8 @@ def readings_of_counts(e1, n1, e2, n2, *, tau_prior, mu_prior=None, mcmc=None,
     (:func:`~evidence_lib.frequentist.glmm.random_effects_binomial`) and, if given, a binomial-normal MCMC fit ``mcmc``
     (:func:`~evidence_lib.bayes.mcmc.sample_binomial`). Columns ``estimate, low, high`` (log
     OR), ``tau``, ``p_benefit`` (P(OR > 1), Bayesian rows only) and the odds ratios
-    ``OR estimate, OR low, OR high``. Returns the table and the GLMM fit."""
+    ``ratio_estimate, ratio_low, ratio_high`` (as in ``GLMMResult.to_frame()``). Returns the table
+    and the GLMM fit."""
     effects = log_or(e1, n1, e2, n2)
     reml = random_effects(effects.yi, vi=effects.vi, method="REML", level=level)
     glmm = random_effects_binomial(e1, n1, e2, n2, level=level)
@@ -44,7 +45,7 @@ def readings_of_counts(e1, n1, e2, n2, *, tau_prior, mu_prior=None, mcmc=None,
     frame = pd.DataFrame(rows, columns=["likelihood", "approach", "estimate", "low", "high", "tau", "p_benefit"])
     frame = frame.sort_values("likelihood", ascending=False, kind="stable")
     for col in ("estimate", "low", "high"):
-        frame[f"OR {col}"] = np.exp(frame[col])
+        frame[f"ratio_{col}"] = np.exp(frame[col])
     return frame.set_index(["likelihood", "approach"]), glmm
 
 

@@ -43,7 +43,7 @@ NO_INFORMATION_SE = 1e6
 class NextTrial(Result):
     """Result of :func:`next_trial`: ``simulations`` (one row per simulation: the new trials' true
     effects and estimates, updated ``p_benefit`` and ``p_benefit_beyond``, ``crosses``,
-    ``ci_excludes_null`` (z) and ``kh_excludes_null``), ``current`` (P(benefit), P(benefit beyond
+    ``ci_excludes_null`` (z) and ``kh_ci_excludes_null`` (Knapp-Hartung)), ``current`` (P(benefit), P(benefit beyond
     the threshold) now) and ``table`` (the probabilities with Monte Carlo errors)."""
 
     CAPTION = "What the next trial would change (probabilities with Monte Carlo errors)"
@@ -146,7 +146,7 @@ def next_trial(studies, *, n_per_arm, n_trials: int = 1, sei=None, vi=None, tau_
     table = pd.DataFrame({f"theta_new_{j + 1}": theta[:, j] for j in range(n_trials)}
                          | {f"y_new_{j + 1}": y_new[:, j] for j in range(n_trials)}
                          | {"p_benefit": p_benefit, "p_benefit_beyond": p_beyond, "crosses": crosses,
-                            "ci_excludes_null": significant["z"], "kh_excludes_null": significant["knha"]})
+                            "ci_excludes_null": significant["z"], "kh_ci_excludes_null": significant["knha"]})
     probabilities = pd.DataFrame([
         _binomial_row(f"P(benefit beyond the threshold) >= {target:g} after the update", crosses),
         _binomial_row("updated P(benefit) >= 0.95", p_benefit >= 0.95),

@@ -26,6 +26,7 @@ import pandas as pd
 from evidence_lib.bayes import priors
 from evidence_lib.bayes.exact import exact_posterior
 from evidence_lib.bayes.summaries import summarise
+from evidence_lib.core import checks
 from evidence_lib.core.results import Result
 from evidence_lib.core.studies import Studies
 from evidence_lib.frequentist.meta_regression import fit_meta_regression
@@ -77,8 +78,7 @@ def risk_of_bias_readings(studies: Studies, rob, *, cut: int = CUT, tau_prior=No
     rob = np.asarray(rob, float)
     if len(rob) != len(studies):
         raise ValueError(f"rob needs one score per study: {len(rob)} scores for {len(studies)} studies")
-    if not 0 <= cut <= 4:
-        raise ValueError(f"cut must be a rob score in 0..4, got {cut}")
+    cut = checks.whole("cut", cut, minimum=0, maximum=4)  # a rob score
     tau_prior = priors.half_normal(0.5) if tau_prior is None else tau_prior
     rows = []
     for name, keep in (("all", np.ones(len(rob), bool)), (f"rob >= {cut}", rob >= cut)):

@@ -23,13 +23,14 @@ MIN_K = 3
 
 @dataclass(frozen=True, eq=False)
 class RankTestResult(BiasResult):
-    """Kendall's ``tau`` (tau-b) and its two-sided ``pval``; ``exact`` says which p-value."""
+    """``kendall_tau``: Kendall's rank correlation (tau-b; metafor's ``tau``, not the between-study
+    SD ``tau`` of the vocabulary) and its two-sided ``pval``; ``exact`` says which p-value."""
 
-    DISPLAY = ('k', 'tau', 'pval')
+    DISPLAY = ('k', 'kendall_tau', 'pval')
     CAPTION = "Begg and Mazumdar's rank correlation test"
 
     k: int
-    tau: float
+    kendall_tau: float
     pval: float
     exact: bool
 
@@ -76,4 +77,4 @@ def ranktest(studies, *, sei=None, vi=None) -> RankTestResult:
                  + wx * wy / (9 * n * (n - 1) * (n - 2)))
         z = S / np.sqrt(var_s)
         pval = 2 * min(stats.norm.cdf(z), stats.norm.sf(z))
-    return RankTestResult(k=n, tau=float(tau), pval=float(pval), exact=exact)
+    return RankTestResult(k=n, kendall_tau=float(tau), pval=float(pval), exact=exact)

@@ -34,7 +34,7 @@ MIN_K = 3
 
 @dataclass(frozen=True, eq=False)
 class RegTestResult(BiasResult):
-    """``stat``/``pval``: the test of the predictor's slope (z, or t on ``df``); ``estimate``,
+    """``stat``/``pval``: the test of the predictor's slope (z, or t on ``df_test``); ``estimate``,
     ``se``, ``low``, ``high``: the limit estimate b0 (None for ``predictor="ni"``, as metafor)."""
 
     DISPLAY = ('model', 'predictor', 'k', 'stat', 'pval', 'estimate', 'se')
@@ -47,7 +47,7 @@ class RegTestResult(BiasResult):
     k: int
     stat: float
     pval: float
-    df: int | None
+    df_test: int | None
     slope: float
     slope_se: float
     estimate: float | None
@@ -107,7 +107,7 @@ def regtest(studies, *, sei=None, vi=None, ni=None, model: str = "rma", predicto
     X = np.column_stack([np.ones(len(s)), x])
     if model == "rma":
         fit = fit_meta_regression(s.yi, vi=s.vi, X=X, method=method, test=test, level=level)
-        beta, se, stat, pval, low, high, df = fit.beta, fit.se, fit.stat, fit.pval, fit.low, fit.high, fit.df
+        beta, se, stat, pval, low, high, df = fit.beta, fit.se, fit.stat, fit.pval, fit.low, fit.high, fit.df_test
         tau2, used_method, used_test = fit.tau2, method, test
     else:
         beta, se, stat, pval, low, high, df = _wls(s.yi, s.vi, X, level)
@@ -115,7 +115,7 @@ def regtest(studies, *, sei=None, vi=None, ni=None, model: str = "rma", predicto
     limit = predictor != "ni"
     return RegTestResult(
         model=model, predictor=predictor, method=used_method, test=used_test, k=len(s),
-        stat=float(stat[1]), pval=float(pval[1]), df=df, slope=float(beta[1]), slope_se=float(se[1]),
+        stat=float(stat[1]), pval=float(pval[1]), df_test=df, slope=float(beta[1]), slope_se=float(se[1]),
         estimate=float(beta[0]) if limit else None, se=float(se[0]) if limit else None,
         low=float(low[0]) if limit else None, high=float(high[0]) if limit else None, tau2=tau2, level=level)
 
@@ -123,27 +123,30 @@ def regtest(studies, *, sei=None, vi=None, ni=None, model: str = "rma", predicto
 @spread_by_keyword
 def egger_test(studies, *, sei=None, vi=None) -> dict:
     """Egger's regression test (Egger et al. 1997, BMJ 315:629): OLS of y_i/se_i on 1/se_i, whose
-    intercept (``intercept``, ``se``, ``t`` on ``df`` = k - 2, ``pval``) measures funnel asymmetry.
+    intercept (``intercept``, its SE ``intercept_se``, its t statistic ``stat`` on ``df_test`` = k - 2 degrees
+    of freedom and two-sided ``pval``) measures funnel asymmetry.
     It is the same model as ``regtest(model="lm", predictor="sei")``: the intercept is that fit's
     slope on sei, the ``slope`` its limit estimate (metafor ``regtest(..., model="lm")``)."""
     try:
         r = regtest(studies, sei=sei, vi=vi, model="lm", predictor="sei")
     except ValueError as err:
         raise ValueError(str(err).replace("regtest", "egger_test")) from None
-    return {"intercept": r.slope, "se": r.slope_se, "t": r.stat, "df": r.df, "pval": r.pval, "slope": r.estimate}
+    return {"intercept": r.slope, "intercept_se": r.slope_se, "stat": r.stat, "df_test": r.df_test, "pval": r.pval,
+            "slope": r.estimate}
 
 
 @dataclass(frozen=True, eq=False)
 class PetPeeseResult(BiasResult):
-    """PET and PEESE intercepts (``pet_*``, ``peese_*``; two-sided t tests on ``df``),
-    ``pet_p_benefit_side``: PET's one-sided p in the direction ``favours``; ``chosen`` and its
-    ``estimate``/``se``/``low``/``high`` by the conditional rule (module doc)."""
+    """PET and PEESE intercepts (``pet_*``, ``peese_*``; ``pet_pval``, ``peese_pval``: two-sided t
+    tests on ``df_test`` degrees of freedom), ``pet_pval_one_sided``: PET's one-sided p-value in the
+    direction ``favours`` (the test of the conditional rule; not a ``pval``, which is two-sided);
+    ``chosen`` and its ``estimate``/``se``/``low``/``high`` by the conditional rule (module doc)."""
 
-    DISPLAY = ('chosen', 'k', 'ci', 'pet_estimate', 'pet_p_benefit_side', 'peese_estimate')
+    DISPLAY = ('chosen', 'k', 'ci', 'pet_estimate', 'pet_pval_one_sided', 'peese_estimate')
     CAPTION = "PET-PEESE"
 
     k: int
-    df: int
+    df_test: int
     favours: str
     alpha: float
     pet_estimate: float
@@ -158,7 +161,7 @@ class PetPeeseResult(BiasResult):
     peese_pval: float
     peese_low: float
     peese_high: float
-    pet_p_benefit_side: float
+    pet_pval_one_sided: float
     chosen: str
     estimate: float
     se: float
@@ -188,13 +191,13 @@ def pet_peese(studies, *, sei=None, vi=None, favours: str | None = None, alpha: 
             raise ValueError(str(err).replace("regtest", "pet_peese")) from None
     pet, peese = fits["pet"], fits["peese"]
     t_benefit = pet.estimate / pet.se * (1 if favours == "higher" else -1)
-    p_side = float(stats.t.sf(t_benefit, pet.df))
+    p_side = float(stats.t.sf(t_benefit, pet.df_test))
     chosen = fits["peese" if p_side < alpha else "pet"]
     out = {f"{n}_{q}": getattr(f, q) for n, f in fits.items() for q in ("estimate", "se", "low", "high")}
     return PetPeeseResult(
-        k=len(s), df=pet.df, favours=favours, alpha=alpha, **out,
-        pet_stat=pet.estimate / pet.se, pet_pval=float(2 * stats.t.sf(abs(pet.estimate / pet.se), pet.df)),
+        k=len(s), df_test=pet.df_test, favours=favours, alpha=alpha, **out,
+        pet_stat=pet.estimate / pet.se, pet_pval=float(2 * stats.t.sf(abs(pet.estimate / pet.se), pet.df_test)),
         peese_stat=peese.estimate / peese.se,
-        peese_pval=float(2 * stats.t.sf(abs(peese.estimate / peese.se), peese.df)),
-        pet_p_benefit_side=p_side, chosen="PEESE" if chosen is peese else "PET",
+        peese_pval=float(2 * stats.t.sf(abs(peese.estimate / peese.se), peese.df_test)),
+        pet_pval_one_sided=p_side, chosen="PEESE" if chosen is peese else "PET",
         estimate=chosen.estimate, se=chosen.se, low=chosen.low, high=chosen.high, level=level)

@@ -16,8 +16,9 @@ numDeriv Hessian. A parameter that ends at its bound (tau² = 0, δ = 100) is he
 others' SEs come from their own block of the Hessian and it has none (None). metafor
 differentiates across the bound of a function clipped there (tau² < 0 set to 0), so its SEs
 in that case depend on numDeriv's step (tau² SE 1.3e-4 for dat.raudenbush1985, one step,
-where the log-likelihood still falls with slope -157 at tau² = 0). LRT of δ_2 = ... = 1: 2 (ll - ll_ML), ll_ML the ordinary random-effects ML
-log-likelihood, on N - 1 df. ``method="EE"`` fixes tau² = 0.
+where the log-likelihood still falls with slope -157 at tau² = 0). LRT of δ_2 = ... = 1:
+2 (``loglik`` - ``loglik_no_selection``), the latter the ordinary random-effects ML log-likelihood,
+on N - 1 df. ``method="EE"`` fixes tau² = 0.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class SelectionResult(BiasResult, Pooled):
     """mu (``estimate``, ``se``, z test, interval at ``level``), ``tau2`` and ``tau2_se``, the
     selection weights ``delta`` (the first fixed at 1, its SE None) with ``delta_se``, the
     likelihood-ratio test of no selection (``lrt``, ``lrt_df``, ``lrt_pval``), the log-likelihoods
-    ``ll`` and ``ll0`` (no selection), ``steps`` (ending at 1) and the studies per interval."""
+    ``loglik`` and ``loglik_no_selection`` (metafor ``ll`` and ``ll0``), ``steps`` (ending at 1) and
+    the studies per interval."""
 
     DISPLAY = ('alternative', 'k', 'ci', 'pval', 'tau2', 'delta_2', 'lrt', 'lrt_pval')
     CAPTION = "step-function selection model"
@@ -64,8 +66,8 @@ class SelectionResult(BiasResult, Pooled):
     lrt: float
     lrt_df: int
     lrt_pval: float
-    ll: float
-    ll0: float
+    loglik: float
+    loglik_no_selection: float
     delta_at_bound: bool
 
 
@@ -222,8 +224,8 @@ def selmodel(studies, *, sei=None, vi=None, steps=(0.025,), alternative: str = "
         high=mu + crit * se, stat=mu / se, pval=float(2 * stats.norm.sf(abs(mu / se))),
         tau2=float(theta[1]) if free_tau2 else 0.0, tau2_se=se_all[1] if free_tau2 else None,
         delta=tuple(float(d) for d in delta), delta_se=(None,) + tuple(se_all[1 + free_tau2:]),
-        lrt=lrt, lrt_df=df, lrt_pval=float(stats.chi2.sf(lrt, df)), ll=float(ll),
-        ll0=float(ml_loglik(s.yi, s.vi, ml.estimate, ml.tau2)), delta_at_bound=at_bound, level=level)
+        lrt=lrt, lrt_df=df, lrt_pval=float(stats.chi2.sf(lrt, df)), loglik=float(ll),
+        loglik_no_selection=float(ml_loglik(s.yi, s.vi, ml.estimate, ml.tau2)), delta_at_bound=at_bound, level=level)
 
 
 def ml_loglik(yi, vi, mu: float, tau2: float) -> float:

@@ -5,9 +5,10 @@ slope of the meta-regression of y on sei (negative slope: missing on the right),
 With the effects flipped so that missing studies lie on the left, sorted, the k0 largest are
 trimmed, mu re-estimated on the rest, and k0 re-estimated from the signed ranks of |y - mu|
 until k0 repeats: L0 = (4 S_r - k(k+1))/(2k - 1) (S_r the sum of positive ranks), R0 = k - 1 -
-(the largest rank of a negative deviation); k0 is rounded and truncated at 0. SE(k0): for L0
-4√Var(S_r)/(2k - 1) (None when that variance formula is negative, metafor's NaN), for R0 √(2 max(0, k0) + 2); p_k0 (R0 only) = 1 - Σ C(m + 1, m + 1) 0.5^(m + 2)
-as metafor. The k0 trimmed studies are reflected about the trimmed mean (2 mu - y_i, same v_i)
+(the largest rank of a negative deviation); k0 is rounded and truncated at 0. SE(k0),
+``k0_se`` (metafor ``se.k0``): for L0 4√Var(S_r)/(2k - 1) (None when that variance formula is
+negative, metafor's NaN), for R0 √(2 max(0, k0) + 2); ``k0_pval`` (metafor ``p.k0``, R0 only) =
+1 - Σ C(m + 1, m + 1) 0.5^(m + 2) as metafor. The k0 trimmed studies are reflected about the trimmed mean (2 mu - y_i, same v_i)
 and the model refitted to the k + k0 studies.
 """
 
@@ -45,8 +46,8 @@ class TrimFillResult(BiasResult, Pooled):
     method: str
     side: str
     k0: int
-    se_k0: float | None
-    p_k0: float | None
+    k0_se: float | None
+    k0_pval: float | None
     k: int
     tau2: float
     studies: Studies
@@ -120,6 +121,6 @@ def trimfill(studies, *, sei=None, vi=None, estimator: str = "L0", side: str | N
     if estimator == "R0":
         m = np.arange(-1, k0)
         p_k0 = float(1 - np.sum(0.5 ** (m + 2)))  # choose(m + 1, m + 1) = 1
-    return TrimFillResult(estimator=estimator, method=method, side=side, k0=k0, se_k0=se_k0, p_k0=p_k0,
+    return TrimFillResult(estimator=estimator, method=method, side=side, k0=k0, k0_se=se_k0, k0_pval=p_k0,
                           k=len(out), estimate=fit.estimate, se=fit.se, low=fit.low, high=fit.high,
                           stat=fit.stat, pval=fit.pval, tau2=fit.tau2, level=level, studies=out)
