@@ -98,6 +98,7 @@ _EXPORTS = {
     "read_studies": "loaders.user_input",
     "read_summaries": "loaders.user_input",
     "write_manifest": "loaders.packaged",
+    "write_atomic": "core.files",
     # figures and reader tables
     "plots": "figures.plots",
     "palette": "figures.palette",

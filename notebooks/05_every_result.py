@@ -26,8 +26,7 @@ import evidence_lib as el
 
 prior_set = el.default_prior_set()
 table = el.readings_table(prior_set=prior_set)
-el.REPORTS_DIR.mkdir(exist_ok=True)
-table.to_csv(el.REPORTS_DIR / "readings.csv", index=False)
+el.write_atomic(el.REPORTS_DIR / "readings.csv", table.to_csv(index=False), make_folder=True)  # whole or not at all
 published = el.load_published()
 assert len(table) == len(published)            # every published result has a row
 

@@ -168,7 +168,7 @@ el.reader_table(both.set_index("row"), ["k", "ci", "pval", "tau2", "i2", "pi"], 
 
 # %%
 el.sentence("Subgroup difference, dyadic minus other psychotherapy: {difference:.2f}; Q between = {q_between:.2f}, "
-            "df = {df}, p = {pval:.2f}.".format(**diff))
+            "df = {q_between_df}, p = {q_between_pval:.2f}.".format(**diff))
 
 # %% [markdown]
 # Psychotherapy reduces perinatal depression on average by about two thirds of an SD, with
