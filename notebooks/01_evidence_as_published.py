@@ -58,14 +58,13 @@ el.reader_table(published.groupby("review")[["method"]].first().reset_index(), [
 trials = el.load_trials("maternal_depression_continuous")
 es = el.smd_table(trials)
 fits = {m: el.random_effects(es, method=m) for m in ("DL", "REML")}
-both = pd.DataFrame({m: {"mu": f.estimate, "se": f.se, "ci_low": f.low, "ci_high": f.high, "tau2": f.tau2,
-                         "i2": f.i2} for m, f in fits.items()}).T
-el.reader_table(both, ["mu_ci", "se", "tau2", "i2"], measure="SMD", index=True, table_id="dl_reml",
+both = pd.concat({m: f.to_frame() for m, f in fits.items()}).droplevel(1)
+el.reader_table(both, ["ci", "se", "tau2", "i2"], measure="SMD", index=True, table_id="dl_reml",
                 caption="Four mother–infant therapy trials, maternal depression (SMD): DL and REML")
 
 # %% tags=["check"]
 # NBVAL_CHECK_OUTPUT
-print(both[["mu", "tau2"]].round(4).to_string())
+print(both[["estimate", "tau2"]].round(4).to_string())
 
 # %% [markdown]
 # ## 2. Every pooled result

@@ -109,10 +109,11 @@ el.reader_table(bf, ["mu_prior", "bf_null"], table_id="bf",
 flat = el.exact_posterior(es, tau_prior=el.priors.uniform_tau())
 assert flat.quantile("tau", 0.975) > post.quantile("tau", 0.975)
 compare = pd.DataFrame([{"prior": label, "post_tau": p.median("tau"), "tau_upper": p.quantile("tau", 0.975),
-                         "mu_median": p.median("mu"), "mu_low": p.quantile("mu", 0.025), "mu_high": p.quantile("mu", 0.975),
+                         "post_estimate": p.median("mu"), "cri_low": p.quantile("mu", 0.025),
+                         "cri_high": p.quantile("mu", 0.975),
                          "p_benefit": p.prob("mu", upper=0)}
                         for label, p in {"half-normal(0.5)": post, "uniform (improper)": flat}.items()])
-el.reader_table(compare, ["prior", "post_tau", "tau_upper", "mu_cri", "p_benefit"], table_id="flat",
+el.reader_table(compare, ["prior", "post_tau", "tau_upper", "cri", "p_benefit"], table_id="flat",
                 caption="Two priors on τ with k = 4")
 
 # %%

@@ -145,9 +145,7 @@ effects_smd = [-0.1, -0.2, -0.3, -0.4, -0.5]
 design_z = el.design_analysis(depression, true_effects=effects_smd)
 at_02 = design_z.table.set_index("true_effect").loc[-0.2]
 assert abs(at_02["power"] - 0.3721) < 1e-4 and abs(at_02["exaggeration"] - 1.6224) < 1e-4
-el.reader_table(design_z.table, ["true_effect", "power", "type_s", "exaggeration"], table_id="design_z",
-                caption=f"Barlow depression, z test in closed form (SE {design_z.se:.3f} at τ̂ {design_z.tau:.3f}, "
-                        f"{design_z.method})")
+design_z
 
 # %%
 simulated = dict(test="knha", n_sim=4000, random_seed=SEED), dict(test="z", tau="posterior", tau_prior=TAU_PRIOR,
@@ -183,8 +181,7 @@ assert kh02["power"] < at_02["power"] - 4 * kh02["power_mcse"]  # KH costs power
 design_dyadic = el.design_analysis(dyadic, true_effects=[0.2, 0.3, 0.5, 0.8])
 design_secure = el.design_analysis(secure, true_effects=np.log([1.5, 2.0, 3.0, 5.0]))
 assert design_secure.table["power"].iloc[1] < 0.2  # an RR of 2 would be detected less than 1 time in 5
-el.reader_table(design_dyadic.table, ["true_effect", "power", "type_s", "exaggeration"], table_id="design_dyadic",
-                caption=f"Metapsy dyadic (g): SE {design_dyadic.se:.3f}, τ̂ {design_dyadic.tau:.3f}")
+design_dyadic
 
 # %%
 el.reader_table(design_secure.table.assign(true_ratio=np.exp(design_secure.table["true_effect"])),
@@ -283,7 +280,7 @@ oc = el.operating_characteristics(depression.sei, [-0.4, -0.3, -0.2, -0.1, 0.0],
 
 # %%
 cov = oc.coverage_table()
-el.reader_table(cov.reset_index().rename(columns={"n_sim": "reviews"}), ["interval", "coverage", "mcse", "reviews"], table_id="coverage",
+el.reader_table(cov.reset_index(), ["interval", "coverage", "mcse", "n_sim"], table_id="coverage",
                 caption="Coverage of the 95 % intervals, pooled over the grid of true μ (MCSE = Monte Carlo SE)")
 
 # %%
@@ -292,7 +289,7 @@ el.reader_table(oc.significant, ["true_mu", "significant", "mcse"], table_id="si
 
 # %%
 near = oc.calibration[oc.calibration["bin"] == "[0.85, 0.95)"]
-el.reader_table(near.rename(columns={"n_sim": "reviews"}), ["prior_set", "reviews", "mean_p_benefit", "share_true_benefit", "mcse"], table_id="calibration",
+el.reader_table(near, ["prior_set", "n_sim", "mean_p_benefit", "share_true_benefit", "mcse"], table_id="calibration",
                 caption="Calibration: simulated reviews with P(benefit) in [0.85, 0.95), and the share whose true μ "
                         "is a benefit")
 

@@ -298,3 +298,14 @@ def test_two_readings_reverse_draws_the_other_sign_and_keeps_the_published_numbe
     x, y = ax.lines[0].get_data()
     assert x[0] == pytest.approx(lo) and x[-1] == pytest.approx(hi)  # the curve runs to both edges
     assert x[np.argmax(y)] > 0                                        # the posterior of −μ: mass on the right
+
+
+def test_reader_table_refuses_two_columns_under_one_heading():
+    """Notebook 07 once showed the MCSE of the exaggeration ratio under the heading "MCSE" beside
+    power (the power MCSE, also labelled "MCSE", was overwritten): each column keeps its own heading."""
+    df = pd.DataFrame({"power": [0.2], "power_mcse": [0.006], "exaggeration": [1.6], "exaggeration_mcse": [0.05]})
+    frame = tables.reader_frame(df, ["power", "power_mcse", "exaggeration", "exaggeration_mcse"])
+    assert list(frame.iloc[0]) == ["0.200", "0.006", "1.60", "0.050"]
+    assert len(set(frame.columns)) == 4
+    with pytest.raises(ValueError, match="two columns the heading 'MCSE'"):
+        tables.reader_frame(pd.DataFrame({"mcse": [0.1]}), ["mcse", "mcse"])

@@ -1,6 +1,7 @@
 """Every result class shares one base: to_frame() in the vocabulary, _repr_html_() for Jupyter."""
 
 import importlib
+import re
 import pkgutil
 
 import numpy as np
@@ -42,6 +43,7 @@ def _results():
         "BiasSuite": el.bias_suite(s),
         "BiasAverage": el.bias_model_average(s),
         "RiskOfBias": el.risk_of_bias_readings(s, [4, 3, 1, 2, 4]),
+        "MetaRegression": el.fit_meta_regression(s.yi, sei=s.sei, X=np.column_stack([np.ones(5), [4, 3, 1, 2, 4]])),
     }
 
 
@@ -65,16 +67,28 @@ def test_every_result_class_is_exercised(results):
     assert _result_classes() - {"Diagnostics", "BiasResult"} == set(results)
 
 
-@pytest.mark.parametrize("name", ["REResult", "GLMMResult", "ExactPosterior", "ModelAverage", "DesignAnalysis",
-                                  "NextTrial", "SummaryCheck", "OperatingCharacteristics", "RegTestResult",
-                                  "PetPeeseResult", "RankTestResult", "TrimFillResult", "FailSafeResult",
-                                  "SelectionResult", "BiasSuite"])
+RESULTS = ["REResult", "GLMMResult", "ExactPosterior", "ModelAverage", "DesignAnalysis", "NextTrial", "SummaryCheck",
+           "OperatingCharacteristics", "RegTestResult", "PetPeeseResult", "RankTestResult", "TrimFillResult",
+           "FailSafeResult", "SelectionResult", "BiasSuite", "BiasAverage", "RiskOfBias", "MetaRegression"]
+
+
+def test_every_result_is_shown():
+    assert set(RESULTS) == _result_classes() - {"Diagnostics", "BiasResult"}
+
+
+@pytest.mark.parametrize("name", RESULTS)
 def test_result_shows_itself(results, name):
+    """In Jupyter (HTML) and as text (a console, a notebook's text/plain output): the same reader's
+    table, never a memory address (which would change a stored output on every run) or NaN."""
     res = results[name]
     frame = res.to_frame()
     assert isinstance(frame, pd.DataFrame) and len(frame)
     html = res._repr_html_()
     assert "<table" in html and "0x7f" not in html and "NaN" not in html
+    text = repr(res)
+    assert text.startswith(type(res).__name__) and not re.search(r"0x[0-9a-f]{6,}", text) and "NaN" not in text
+    header = text.splitlines()[1]
+    assert all(label in header for label in res.reader().data.columns if label.strip())
 
 
 def _in_vocabulary(column):

@@ -25,7 +25,7 @@ class SamplerWarning(UserWarning):
     """An MCMC fit failed a convergence check (R-hat, ESS or divergences)."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Diagnostics(Result):
     """Per-parameter ``r_hat, ess_bulk, ess_tail, mcse_mean, mcse_sd`` (``table``, from
     ``az.summary``), the number of divergent transitions and the failed checks (``problems``,

@@ -608,7 +608,10 @@ class ExactPosterior(Result):
     """
 
     DISPLAY = ("k", "estimate_cri", "pred", "tau", "p_benefit")
-    CAPTION = "Posterior of the overall effect"
+
+    @property
+    def CAPTION(self) -> str:  # noqa: N802 (the Result base's caption, per posterior)
+        return f"Posterior of the overall effect: tau prior {self.tau_prior.name}, mu prior {self.mu_prior.name}"
 
     def __init__(self, yi, sei, tau_prior, mu_prior, method, estimate_only, k, note, favours=None, measure=None):
         self.favours, self.measure = favours, measure
@@ -767,10 +770,6 @@ class ExactPosterior(Result):
         tau = self.quantile("tau", rng.uniform(size=n))
         m, sd = self.conditional_mu(tau)
         return pd.DataFrame({"tau": tau, "mu": m + sd * rng.standard_normal(n)})
-
-    def __repr__(self):
-        return (f"ExactPosterior(k={self.k}, tau_prior={self.tau_prior.name!r}, "
-                f"mu_prior={self.mu_prior.name!r}, method={self.method!r})")
 
 
 PRIOR_REACH = 1e4  # data may spread this many times the tau prior's 1 - 1e-6 quantile

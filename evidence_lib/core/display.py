@@ -45,15 +45,12 @@ def minus(text: str) -> str:
 #: composite columns: (label, centre column or None, low column, high column)
 INTERVALS = {
     "estimate_ci": ("estimate [95 % CI]", "estimate_used", "ci_low", "ci_high"),
-    "mu_ci": ("estimate [95 % CI]", "mu", "ci_low", "ci_high"),
     "ci": ("estimate [95 % CI]", "estimate", "low", "high"),
     "estimate_cri": ("posterior median of μ [95 % CrI]", "estimate", "cri_low", "cri_high"),
     "kh_ci": ("Knapp–Hartung 95 % CI", None, "kh_ci_low", "kh_ci_high"),
     "pi": ("95 % prediction interval", None, "pi_low", "pi_high"),
     "cri": ("posterior median [95 % CrI]", "post_estimate", "cri_low", "cri_high"),
     "pred": ("95 % predictive interval", None, "pred_low", "pred_high"),
-    "mu_cri": ("posterior median of μ [95 % CrI]", "mu_median", "mu_low", "mu_high"),
-    "theta_new": ("95 % predictive interval", None, "pred_low", "pred_high"),
     "posterior": ("posterior median [95 % CrI]", "estimate", "low", "high"),
 }
 #: plain columns: name -> (label, kind)
@@ -63,7 +60,7 @@ COLUMNS = {
     "label": ("", "text"), "study": ("study", "text"), "instruments": ("instruments", "text"),
     "k": ("studies (k)", "count"), "studies": ("studies", "count"), "n": ("participants", "count"),
     "participants": ("participants", "count"), "n_arm1": ("n therapy", "count"), "n_arm2": ("n control", "count"),
-    "p_reported": ("p as printed", "printed"), "pval": ("p", "p"), "stat": ("z", "decimal2"),
+    "p_reported": ("p as printed", "printed"), "pval": ("p", "p"), "stat": ("statistic", "decimal2"),
     "kh_pval": ("Knapp–Hartung p", "p"), "pval_one_sided": ("one-sided p", "p"),
     "pet_pval_one_sided": ("PET one-sided p", "p"), "kendall_tau": ("Kendall's τ", "decimal3"),
     "p_benefit": ("P(benefit)", "prob"), "p_benefit_beyond": ("P(benefit beyond the threshold)", "prob"),
@@ -85,9 +82,9 @@ COLUMNS = {
     "heterogeneity": ("heterogeneity", "bool"), "log_ml": ("log marginal likelihood", "decimal2"),
     "prior_prob": ("prior probability", "decimal2"), "post_prob": ("posterior probability", "decimal3"),
     "mu_prior": ("prior of μ", "text"), "design": ("design", "text"), "true_effect": ("true effect", "decimal2"),
-    "true_ratio": ("true ratio", "decimal2"), "power": ("power", "decimal3"), "power_mcse": ("MCSE", "decimal3"),
-    "type_s": ("Type S error", "decimal3"), "type_s_mcse": ("MCSE", "decimal3"),
-    "exaggeration": ("exaggeration ratio", "decimal2"), "exaggeration_mcse": ("MCSE", "decimal3"),
+    "true_ratio": ("true ratio", "decimal2"), "power": ("power", "decimal3"), "power_mcse": ("MCSE of power", "decimal3"),
+    "type_s": ("Type S error", "decimal3"), "type_s_mcse": ("MCSE of Type S", "decimal3"),
+    "exaggeration": ("exaggeration ratio", "decimal2"), "exaggeration_mcse": ("MCSE of exaggeration", "decimal3"),
     "n_significant": ("significant reviews", "count"), "quantity": ("", "text"),
     "probability": ("probability", "decimal3"), "mcse": ("MCSE", "decimal3"), "interval": ("interval", "text"),
     "coverage": ("coverage", "decimal3"), "true_mu": ("true μ", "decimal2"), "significant": ("share significant", "decimal3"),
@@ -98,7 +95,7 @@ COLUMNS = {
     "results": ("pooled results", "count"), "with_figures": ("with figures", "count"),
     "rows": ("rows", "count"), "comparisons": ("comparisons", "count"), "fitted": ("fitted", "count"),
     "events_1": ("events 1", "count"), "n_1": ("n 1", "count"), "events_2": ("events 2", "count"),
-    "n_2": ("n 2", "count"), "reviews": ("simulated reviews", "count"),
+    "n_2": ("n 2", "count"), "n_sim": ("simulations", "count"),
 }
 
 
@@ -174,11 +171,14 @@ def reader_frame(df: pd.DataFrame, columns: list[str], *, measure=None) -> pd.Da
     for col in columns:
         if col in INTERVALS:
             label, centre, low, high = INTERVALS[col]
-            out[label] = [_interval(r, centre, low, high, r.get("measure", measure) if measure is None else measure)
-                          for _, r in df.iterrows()]
+            cells = [_interval(r, centre, low, high, r.get("measure", measure) if measure is None else measure)
+                     for _, r in df.iterrows()]
         else:
             label, kind = _label_kind(df, col)
-            out[label] = [_cell(v, kind) for v in df[col]]
+            cells = [_cell(v, kind) for v in df[col]]
+        if label in out:  # two columns under one heading would show one of them under the other's name
+            raise ValueError(f"reader_table: columns {columns!r} give two columns the heading {label!r}")
+        out[label] = cells
     return pd.DataFrame(out, index=df.index)
 
 

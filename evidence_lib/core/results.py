@@ -74,8 +74,10 @@ class Result:
         row = {n: getattr(self, n) for n in names if _scalar(getattr(self, n))}
         return pd.DataFrame([row])
 
-    def _repr_html_(self) -> str:
-        from evidence_lib.core.display import INTERVALS, reader_table  # presentation, imported when shown
+    def reader(self):
+        """The reader's table of this result (:func:`evidence_lib.core.display.reader_table`): the
+        ``DISPLAY`` columns of ``to_frame()`` with human labels, ratios as ratios, ``<0.001``."""
+        from evidence_lib.core.display import INTERVALS, reader_table  # pandas' Styler, imported when shown
 
         frame = self.to_frame()
 
@@ -84,14 +86,23 @@ class Result:
             return all(p is None or p in frame.columns for p in parts)
         columns = [c for c in self.DISPLAY if present(c)]
         return reader_table(frame, columns or list(frame.columns), measure=getattr(self, "measure", None),
-                            caption=self.CAPTION or None, table_id=type(self).__name__.lower()).to_html()
+                            caption=self.CAPTION or None, table_id=type(self).__name__.lower())
+
+    def _repr_html_(self) -> str:
+        return self.reader().to_html()
+
+    def __repr__(self) -> str:
+        """The same table as text (a console, a notebook's text/plain output): the class and its
+        caption, then the rows; never a memory address, so a stored output is the same on every run."""
+        head = type(self).__name__ + (f": {self.CAPTION}" if self.CAPTION else "")
+        return f"{head}\n{self.reader()!r}"
 
 
 def _scalar(value) -> bool:
     return value is None or isinstance(value, (str, bool, int, float, np.integer, np.floating))
 
 
-@dataclass(frozen=True, eq=False, kw_only=True)
+@dataclass(frozen=True, eq=False, kw_only=True, repr=False)
 class Pooled(Result):
     """The fields every pooled estimate shares (vocabulary above): ``estimate``, ``se``, its
     interval ``low``/``high`` at ``level``, and the test of no effect, ``stat`` and ``pval``."""

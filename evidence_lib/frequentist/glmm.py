@@ -57,7 +57,7 @@ _POLISH = 20
 _TAU_ZERO = 1e-8
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class GLMMResult(Pooled):
     """A binomial GLMM fit; ``estimate``, ``low``, ``high`` and ``se`` on the log odds-ratio scale,
     ``stat`` the Wald z (metafor ``zval``).

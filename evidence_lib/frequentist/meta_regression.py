@@ -13,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from evidence_lib.core.checks import choice
 from evidence_lib.core.errors import ConvergenceError
+from evidence_lib.core.results import Result
 from evidence_lib.core.studies import spread_by_keyword, variances
 
 METHODS = ("REML", "ML", "DL", "EE")
@@ -24,16 +26,20 @@ TESTS = ("z", "knha")
 _MAXITER = 10_000
 
 
-@dataclass(frozen=True, eq=False)
-class MetaRegression:
-    """Coefficients ``beta`` with ``se``, test statistics ``stat`` and ``pval``, interval ends
-    ``low``/``high`` at ``level``; ``df_test`` is k - p for Knapp-Hartung, None for z tests."""
+@dataclass(frozen=True, eq=False, repr=False)
+class MetaRegression(Result):
+    """Coefficients ``estimate`` (metafor's ``b``, one per column of X) with ``se``, test statistics
+    ``stat`` and ``pval``, interval ends ``low``/``high`` at ``level``; ``df_test`` is k - p for
+    Knapp-Hartung, None for z tests. ``to_frame()``: one row per coefficient (``term`` b0, b1, ...)."""
+
+    DISPLAY = ("term", "ci", "se", "stat", "pval")
+    CAPTION = "Meta-regression coefficients"
 
     method: str
     test: str
     level: float
     k: int
-    beta: np.ndarray
+    estimate: np.ndarray
     se: np.ndarray
     stat: np.ndarray
     pval: np.ndarray
@@ -41,6 +47,11 @@ class MetaRegression:
     high: np.ndarray
     df_test: int | None
     tau2: float
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"term": [f"b{j}" for j in range(len(self.estimate))], "estimate": self.estimate,
+                             "se": self.se, "low": self.low, "high": self.high, "stat": self.stat, "pval": self.pval,
+                             "df_test": self.df_test, "tau2": self.tau2, "k": self.k, "level": self.level})
 
 
 def _projection(vi, X, tau2):
@@ -99,6 +110,6 @@ def fit_meta_regression(yi, *, sei=None, vi=None, X, method: str = "REML", test:
     se = np.sqrt(np.diag(vb))
     stat = beta / se
     crit = dist.ppf((1 + level) / 2)
-    return MetaRegression(method=method, test=test, level=level, k=k, beta=beta, se=se, stat=stat,
+    return MetaRegression(method=method, test=test, level=level, k=k, estimate=beta, se=se, stat=stat,
                           pval=2 * dist.sf(np.abs(stat)), low=beta - crit * se, high=beta + crit * se,
                           df_test=df, tau2=float(tau2))

@@ -49,7 +49,7 @@ ROOT_TOL_METAFOR = _EPS**0.25  # R uniroot's default tol, metafor's default for 
 _LOCAL_MAX_TOL = _EPS**0.25  # metafor's log-likelihood margin of its local-maximum check
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class REResult(Pooled):
     """One random-effects fit (vocabulary: :mod:`evidence_lib.core.results`): ``estimate`` is
     metafor's ``b``, ``low``/``high`` its ``ci.lb``/``ci.ub``, ``stat``/``pval`` its

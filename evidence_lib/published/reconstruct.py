@@ -201,7 +201,7 @@ def from_published(estimate, ci_low, ci_high, *, k=None, q=None, i2=None, n_tota
                             published_ci_low=lo, published_ci_high=hi)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class SummaryCheck(Result):
     """The exact posterior of a full study set (``full``) beside that of its published-style
     summary (``reconstruction``, the posterior of the pseudo-studies ``published``);

@@ -145,7 +145,7 @@ def _inclusion_bf(log_prior, log_ml, members) -> float:
     return float(np.exp(post - prior))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class BiasAverage(Result):
     """Result of :func:`bias_model_average`. ``bf_effect``, ``bf_heterogeneity``, ``bf_bias``:
     inclusion Bayes factors; ``estimate``/``low``/``high``: model-averaged posterior median and

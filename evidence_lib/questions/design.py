@@ -37,14 +37,18 @@ from evidence_lib.core.studies import as_studies, spread_by_keyword
 TAU_SOURCES = ("estimate", "posterior")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class DesignAnalysis(Result):
     """Result of :func:`design_analysis`: ``table`` with one row per true effect (``true_effect``,
     ``power``, ``type_s``, ``exaggeration``, their ``*_mcse`` (0 in closed form) and ``n_significant``),
     the ``se`` and ``tau`` of the design, and how it was computed (``method``). Its figure:
     :func:`evidence_lib.figures.plots.design_curves` (``el.plots.design_curves({label: result})``)."""
 
-    CAPTION = "Design analysis: power, type S error and exaggeration per true effect"
+    DISPLAY = ("true_effect", "power", "power_mcse", "type_s", "exaggeration", "exaggeration_mcse")
+
+    @property
+    def CAPTION(self) -> str:  # noqa: N802 (the Result base's caption, per design)
+        return f"Design analysis, {self.method}: SE {self.se:.3f}, τ̂ {self.tau:.3f}"
 
     table: pd.DataFrame
     test: str
@@ -117,7 +121,7 @@ def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z"
     closed = test == "z" and tau == "estimate" and not simulate
     if closed:
         table = closed_form(effects, se, level)
-        method = "closed form (z test, SE at tau_hat)"
+        method = "z test in closed form, SE at the DerSimonian-Laird τ̂"
     else:
         if random_seed is None:
             raise ValueError("random_seed is required for the simulated design analysis (test='knha' or "
@@ -134,7 +138,8 @@ def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z"
         else:
             taus = np.full(n_sim, tau_hat)
         table = pd.DataFrame([_simulate(d, studies.sei, taus, test, level, rng) for d in effects])
-        method = f"simulation ({n_sim} simulated reviews per effect, DerSimonian-Laird refit, seed {random_seed})"
+        method = (f"{'Knapp-Hartung' if test == 'knha' else 'z'} test, {n_sim:,} simulated reviews per effect "
+                  f"(τ {'drawn from its posterior' if tau == 'posterior' else 'at its estimate'}), seed {random_seed}")
     cols = ["true_effect", "power", "power_mcse", "type_s", "type_s_mcse", "exaggeration", "exaggeration_mcse",
             "n_significant"]
     return DesignAnalysis(table=table[cols], test=test, tau_source=tau, level=level, se=se, tau=tau_hat,

@@ -121,7 +121,7 @@ class MuMixture(PointMassMixture):
                                 (w_re, lambda x: post.cdf("mu", x), lambda q: post.quantile("mu", q))])
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ModelAverage(Result):
     """Result of :func:`model_average`. ``table``: one row per model (``model``, ``effect``,
     ``heterogeneity``, ``log_ml``, ``prior_prob``, ``post_prob``); ``bf_effect`` and

@@ -32,7 +32,7 @@ from evidence_lib.bayes.priors import as_tau_prior
 BINS = (0.0, 0.5, 0.7, 0.8, 0.85, 0.95, 0.99, 1.0)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class OperatingCharacteristics(Result):
     """Result of :func:`operating_characteristics`: ``coverage`` (rows: true mu x interval;
     ``coverage``, ``mcse``, ``n_sim``), ``significant`` (per true mu: rate of z CIs excluding 0 and

@@ -39,7 +39,7 @@ from evidence_lib.bayes.summaries import benefit_bounds
 NO_INFORMATION_SE = 1e6
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class NextTrial(Result):
     """Result of :func:`next_trial`: ``simulations`` (one row per simulation: the new trials' true
     effects and estimates, updated ``p_benefit`` and ``p_benefit_beyond``, ``crosses``,

@@ -48,7 +48,7 @@ def _subset(studies: Studies, keep: np.ndarray) -> Studies:
                    favours=studies.favours, note=studies.note, data=data)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class RiskOfBias(Result):
     """``table``: one row per reading (subset, k, engine, estimate, low, high, p_benefit);
     ``slope``: the change in effect per rob point, one row per engine (REML always, MCMC when
@@ -93,7 +93,7 @@ def risk_of_bias_readings(studies: Studies, rob, *, cut: int = CUT, tau_prior=No
     scored = np.isfinite(rob)
     sub = _subset(studies, scored)
     reml = fit_meta_regression(sub.yi, vi=sub.vi, X=np.column_stack([np.ones(scored.sum()), rob[scored]]))
-    slope = [{"reading": "REML meta-regression (z test)", "estimate": reml.beta[1], "low": reml.low[1],
+    slope = [{"reading": "REML meta-regression (z test)", "estimate": reml.estimate[1], "low": reml.low[1],
               "high": reml.high[1], "pval": reml.pval[1]}]
     reg = None
     if regression:

@@ -23,7 +23,7 @@ from evidence_lib.questions.bias.result import BiasResult
 TYPES = ("Rosenthal", "Orwin", "Rosenberg")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class FailSafeResult(BiasResult):
     """``fsn``: the fail-safe number; ``estimate`` the mean effect Orwin and Rosenberg use. metafor's
     ``pval`` is two p-values: Rosenberg's two-sided one (of the equal-effects z test) is ``pval``,

@@ -21,7 +21,7 @@ from evidence_lib.questions.bias.result import BiasResult
 MIN_K = 3
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class RankTestResult(BiasResult):
     """``kendall_tau``: Kendall's rank correlation (tau-b; metafor's ``tau``, not the between-study
     SD ``tau`` of the vocabulary) and its two-sided ``pval``; ``exact`` says which p-value."""

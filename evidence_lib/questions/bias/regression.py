@@ -32,7 +32,7 @@ MODELS = ("rma", "lm")
 MIN_K = 3
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class RegTestResult(BiasResult):
     """``stat``/``pval``: the test of the predictor's slope (z, or t on ``df_test``); ``estimate``,
     ``se``, ``low``, ``high``: the limit estimate b0 (None for ``predictor="ni"``, as metafor)."""
@@ -107,7 +107,7 @@ def regtest(studies, *, sei=None, vi=None, ni=None, model: str = "rma", predicto
     X = np.column_stack([np.ones(len(s)), x])
     if model == "rma":
         fit = fit_meta_regression(s.yi, vi=s.vi, X=X, method=method, test=test, level=level)
-        beta, se, stat, pval, low, high, df = fit.beta, fit.se, fit.stat, fit.pval, fit.low, fit.high, fit.df_test
+        beta, se, stat, pval, low, high, df = fit.estimate, fit.se, fit.stat, fit.pval, fit.low, fit.high, fit.df_test
         tau2, used_method, used_test = fit.tau2, method, test
     else:
         beta, se, stat, pval, low, high, df = _wls(s.yi, s.vi, X, level)
@@ -135,7 +135,7 @@ def egger_test(studies, *, sei=None, vi=None) -> dict:
             "slope": r.estimate}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class PetPeeseResult(BiasResult):
     """PET and PEESE intercepts (``pet_*``, ``peese_*``; ``pet_pval``, ``peese_pval``: two-sided t
     tests on ``df_test`` degrees of freedom), ``pet_pval_one_sided``: PET's one-sided p-value in the

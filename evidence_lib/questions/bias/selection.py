@@ -43,7 +43,7 @@ _MAXITER = 200
 _DELTA_MIN = 1e-10  # an interval holding a study makes delta = 0 impossible; keeps log(delta) finite
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class SelectionResult(BiasResult, Pooled):
     """mu (``estimate``, ``se``, z test, interval at ``level``), ``tau2`` and ``tau2_se``, the
     selection weights ``delta`` (the first fixed at 1, its SE None) with ``delta_se``, the

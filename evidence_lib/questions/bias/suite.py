@@ -63,7 +63,7 @@ def bias_suite(studies, *, sei=None, vi=None, level: float = 0.95) -> BiasSuite:
         ("Begg and Mazumdar rank test", lambda: ranktest(s),
          lambda r: {"estimate": np.nan, "stat": r.kendall_tau, "note": "stat: Kendall's tau"}),
         ("trim and fill (L0)", lambda: trimfill(s, level=level),
-         lambda r: {"note": f"{r.k0} study(ies) filled on the {r.side}"}),
+         lambda r: {"note": f"{r.k0} {'study' if r.k0 == 1 else 'studies'} filled on the {r.side}"}),
         ("fail-safe N (Rosenthal)", lambda: fsn(s),
          lambda r: {"estimate": np.nan, "note": f"{r.fsn:.0f} null studies would make p > {r.alpha:g} (one-sided "
                                                  f"p now {r.pval_one_sided:.2g})"}),

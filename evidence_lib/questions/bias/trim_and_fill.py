@@ -33,7 +33,7 @@ MIN_K = 3
 _MAXITER = 100
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class TrimFillResult(BiasResult, Pooled):
     """The refit after filling (``estimate``, ``se``, ``low``, ``high``, ``stat``, ``pval``,
     ``tau2`` over ``k`` = observed + k0 studies) and ``studies``: the observed and filled
@@ -54,7 +54,7 @@ class TrimFillResult(BiasResult, Pooled):
 
 
 def _side(s: Studies, method: str) -> str:
-    slope = fit_meta_regression(s.yi, vi=s.vi, X=np.column_stack([np.ones(len(s)), s.sei]), method=method).beta[1]
+    slope = fit_meta_regression(s.yi, vi=s.vi, X=np.column_stack([np.ones(len(s)), s.sei]), method=method).estimate[1]
     return "right" if slope < 0 else "left"
 
 
