@@ -146,15 +146,12 @@ side, glmm_peri = el.readings_of_counts(perinatal["e1"], perinatal["n1"], perina
                                         tau_prior=TAU_PRIOR, mcmc=fit_mcmc)
 side_all, glmm_all = el.readings_of_counts(everyone["e1"], everyone["n1"], everyone["e2"], everyone["n2"],
                                            tau_prior=TAU_PRIOR)
-as_or = {"ratio_estimate": "estimate", "ratio_low": "low", "ratio_high": "high"}   # the odds-ratio columns
-el.reader_table(side.reset_index().drop(columns=list(as_or.values())).rename(columns=as_or),
-                ["likelihood", "approach", "ci", "tau", "p_benefit"], measure="OR", table_id="side",
-                caption=f"Perinatal, k = {len(perinatal)}: odds ratio [95 % CI or CrI]")
+el.reader_table(side.reset_index(), ["likelihood", "approach", "ratio", "tau", "p_benefit"], measure="OR",
+                table_id="side", caption=f"Perinatal, k = {len(perinatal)}: odds ratio [95 % CI or CrI]")
 
 # %%
-el.reader_table(side_all.reset_index().drop(columns=list(as_or.values())).rename(columns=as_or),
-                ["likelihood", "approach", "ci", "tau", "p_benefit"], measure="OR", table_id="side_all",
-                caption=f"All target groups, k = {len(everyone)}: odds ratio [95 % CI or CrI]")
+el.reader_table(side_all.reset_index(), ["likelihood", "approach", "ratio", "tau", "p_benefit"], measure="OR",
+                table_id="side_all", caption=f"All target groups, k = {len(everyone)}: odds ratio [95 % CI or CrI]")
 
 # %%
 el.sentence(f"GLMM likelihood-ratio test of τ² = 0: perinatal LRT {glmm_peri.lrt:.2f}, p = "

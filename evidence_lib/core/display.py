@@ -52,6 +52,7 @@ INTERVALS = {
     "cri": ("posterior median [95 % CrI]", "post_estimate", "cri_low", "cri_high"),
     "pred": ("95 % predictive interval", None, "pred_low", "pred_high"),
     "posterior": ("posterior median [95 % CrI]", "estimate", "low", "high"),
+    "ratio": ("ratio [95 % interval]", "ratio_estimate", "ratio_low", "ratio_high"),
 }
 #: plain columns: name -> (label, kind)
 COLUMNS = {
