@@ -249,10 +249,19 @@ class InverseGammaTau(InverseGammaFamily):
         return self._dist.isf(_probabilities(q))[()]
 
     def from_normal(self, z):
-        """As TauPrior; for shape 1, F(tau) = exp(-scale/tau) gives tau = -scale / log Φ(z)."""
+        """As TauPrior; for shape 1, F(tau) = exp(-scale/tau) gives tau = -scale / log Φ(z).
+
+        Far in the upper tail (z above about 37.5) log Φ(z) = -Φ(-z) is -0 or so small that the
+        quotient overflows although tau may be finite; there -log Φ(z) = Φ(-z) to double precision
+        (from z = 8.3 on), so tau = scale·exp(-log Φ(-z)), inf only where tau passes the largest double."""
         if self.shape != 1:
             return super().from_normal(z)
-        return (-self.scale / special.log_ndtr(_values("z", z)))[()]
+        z = _values("z", z)
+        log_cdf = special.log_ndtr(z)
+        direct = -log_cdf > self.scale / np.finfo(float).max  # -scale / log Φ(z) is finite
+        with np.errstate(over="ignore"):  # exp: tau beyond the largest double (its rounding, inf)
+            return np.where(direct, -self.scale / np.where(direct, log_cdf, -1.0),
+                            np.exp(np.log(self.scale) - special.log_ndtr(-z)))[()]
 
     def to_pymc(self, name: str = "tau"):
         import pymc as pm
