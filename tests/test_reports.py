@@ -229,6 +229,31 @@ def test_committed_notebook_reads_well(source):
     assert "seed file" not in text and "seed document" not in text and "seed review" not in text
 
 
+SLIDERS = '# %%\nimport ipywidgets as w\n' + 30 * (
+    '\n# %% tags=["interactive"]\nw.interact(lambda value=0.5: print("drawn", value), value=w.FloatLogSlider(value=0.5));\n'
+) + '\n# %%\nprint("after the sliders")\n'
+
+
+def test_widget_cells_run_without_an_output_widget_stand_in(tmp_path, monkeypatch):
+    """Cells tagged interactive run for real (notebook 03's slider): without nbclient's stand-in for
+    the Output widget, whose sends on the shell socket could hide a cell's reply until its timeout
+    (execute's comment), and with nothing of the widgets left in the executed notebook."""
+    clients = []
+
+    class Recorded(nr.NotebookClient):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            clients.append(self)
+
+    monkeypatch.setattr(nr, "NotebookClient", Recorded)
+    source = _notebooks(tmp_path / "nb", **{"01_sliders": SLIDERS}) / "01_sliders.py"
+    nb = nr.execute(source)
+    assert clients[0].widget_registry == {}
+    live = [c for c in nb.cells if "interactive" in c.metadata.get("tags", [])]
+    assert len(live) == 30 and all(c.execution_count and c.outputs == [] for c in live)
+    assert "widgets" not in nb.metadata and "".join(o["text"] for o in nb.cells[-1].outputs) == "after the sliders\n"
+
+
 def test_refresh_drops_widget_state_and_live_outputs(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("interact(f)", metadata={"tags": ["interactive"]}, execution_count=1,

@@ -105,13 +105,15 @@ def execute(source: Path, *, timeout: int = 1200, kernel_stderr=None, clients: s
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP warning in the progress
                             resources={"metadata": {"path": str(source.parent)}})
+    # No stand-in for ipywidgets' Output widget (nbclient's default, which sends each captured output
+    # back to the kernel on the shell socket, through a plain shadow of the asyncio socket, from the
+    # task that reads IOPub): such a send can swallow the edge-triggered readiness of the execute_reply
+    # that the other task awaits on the same socket, which is then read only when that poll times out,
+    # after the cell's whole timeout (a widget cell such as notebook 03's slider stalled about 1 run in
+    # 20; without the stand-in, never in 300). The reports show no widget output anyway (render).
+    client.widget_registry = {}
     clients = set() if clients is None else clients
     clients.add(client)
-    # a cell tagged interactive (a live widget) is for JupyterLab only: here it runs as ``pass``, so that a
-    # widget waiting for a frontend cannot stall the run; its code is put back for the reports
-    live = {i: c.source for i, c in enumerate(nb.cells) if c.cell_type == "code" and _tagged(c, "interactive")}
-    for i in live:
-        nb.cells[i].source = "pass"
     try:
         client.execute(env=kernel_env(), stderr=kernel_stderr if kernel_stderr is not None else subprocess.DEVNULL)
     except BaseException:
@@ -120,10 +122,9 @@ def execute(source: Path, *, timeout: int = 1200, kernel_stderr=None, clients: s
         raise
     finally:
         clients.discard(client)
-        for i, source in live.items():
-            nb.cells[i].source = source
     if getattr(client, "_async_cleanup_kernel_future", None) is not None:  # a signal reached nbclient, which
         raise KeyboardInterrupt  # stopped the kernel; the notebook may still have come back: never "done"
+    _drop_live_outputs(nb)
     return nb
 
 
@@ -164,19 +165,26 @@ def _write_atomic(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _drop_live_outputs(nb: nbformat.NotebookNode) -> None:
+    """Drop the widget state and the outputs of cells tagged ``interactive`` (live widgets, meaningful
+    only in a running kernel: the widget's view, what it drew once)."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if _tagged(cell, "interactive"):
+            cell.outputs = []
+
+
 def _settle(nb: nbformat.NotebookNode, previous: Path) -> None:
     """Keep diffs of a refreshed pair to real changes: drop execution timestamps, widget state
     and the outputs of cells tagged ``interactive`` (live widgets, meaningful only in a running
     kernel), and reuse the committed notebook's cell ids for cells whose source is unchanged."""
-    nb.metadata.pop("widgets", None)
+    _drop_live_outputs(nb)
     old_ids: dict[str, list[str]] = {}
     if previous.exists():
         for cell in nbformat.read(previous, as_version=4).cells:
             old_ids.setdefault(cell.source, []).append(cell.id)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
-        if _tagged(cell, "interactive"):
-            cell.outputs = []
         if old_ids.get(cell.source):
             cell.id = old_ids[cell.source].pop(0)
 
