@@ -254,6 +254,19 @@ def test_widget_cells_run_without_an_output_widget_stand_in(tmp_path, monkeypatc
     assert "widgets" not in nb.metadata and "".join(o["text"] for o in nb.cells[-1].outputs) == "after the sliders\n"
 
 
+def test_kernels_compile_into_the_project_cache_when_they_can(tmp_path, monkeypatch):
+    cache = tmp_path / "checkout" / ".cache" / "pytensor"
+    assert nr.compile_cache_env({"PYTENSOR_FLAGS": "floatX=float64"}, cache) == {
+        "PYTENSOR_FLAGS": f"base_compiledir={cache},floatX=float64"} and cache.is_dir()   # created on demand
+    assert nr.compile_cache_env({}, cache) == {"PYTENSOR_FLAGS": f"base_compiledir={cache}"}
+    assert nr.compile_cache_env({"PYTENSOR_FLAGS": "base_compiledir=/elsewhere"}, cache) == {}   # the caller's
+    (tmp_path / "file").write_text("")
+    assert nr.compile_cache_env({}, tmp_path / "file" / "pytensor") == {}   # cannot be made: PyTensor's default
+    monkeypatch.delenv("PYTENSOR_FLAGS", raising=False)
+    monkeypatch.setattr(nr, "COMPILE_CACHE", cache)
+    assert nr.kernel_env()["PYTENSOR_FLAGS"] == f"base_compiledir={cache}"
+
+
 def test_refresh_drops_widget_state_and_live_outputs(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("interact(f)", metadata={"tags": ["interactive"]}, execution_count=1,
