@@ -171,7 +171,8 @@ time.sleep(120)
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_ends_the_run_with_one_line(tmp_path, sig):
-    _notebooks(tmp_path / "nb", **{"01_text": TEXT, "02_sleep": SLEEP})
+    # without a last run the longest source starts first: 01, padded, before 02
+    _notebooks(tmp_path / "nb", **{"01_text": TEXT + "#" * len(SLEEP) + "\n", "02_sleep": SLEEP})
     pid_file = tmp_path / "kernel.pid"
     # one at a time, so that 01 is refreshed before 02 starts (and the signal comes)
     script = (f"import sys; from evidence_lib.app import cli, notebook_runner as nr; "

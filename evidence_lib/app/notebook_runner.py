@@ -477,7 +477,8 @@ def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS
     reading order.
 
     ``names`` selects notebooks (see :func:`select`). The notebooks that took longest in the last
-    run start first (their cards keep the time). Each notebook runs in its own kernel with its own
+    run start first (their cards keep the time); without a last run (a fresh clone), the longest
+    sources first, which picks the slow notebooks as well. Each notebook runs in its own kernel with its own
     seeds, so results do not depend on ``jobs``. A failing notebook costs one line ("NN_name failed:
     <last line of the error> (full traceback in reports/NN_name.log)"), its report is marked stale and
     the others go on; :class:`NotebooksFailed` is raised at the end. On SIGINT/SIGTERM the kernels are
@@ -489,7 +490,7 @@ def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS
         raise ValueError(f"jobs (--jobs) must be a whole number of at least 1; got {jobs!r}")
     jobs = min(jobs, len(sources))
     reports_dir.mkdir(parents=True, exist_ok=True)
-    start_order = sorted(sources, key=lambda s: -_previous_seconds(reports_dir, s.stem))
+    start_order = sorted(sources, key=lambda s: (-_previous_seconds(reports_dir, s.stem), -s.stat().st_size))
     timings: dict[str, float] = {}
     failed: dict[str, BaseException] = {}
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
