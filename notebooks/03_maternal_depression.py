@@ -213,8 +213,6 @@ plt.show()
 # prior on τ, from the exact engine (the HTML reports show the static panels above instead).
 
 # %% tags=["interactive"]
-# NBVAL_SKIP
-# a live widget: it waits for JupyterLab
 def redraw(value=0.5):
     el.plots.two_readings(el.exact_posterior(summary, tau_prior=el.priors.half_normal(value)), estimate=-0.22,
                           ci=(-0.46, 0.02), measure="SMD", favours="lower", title="Barlow 2015: maternal depression",

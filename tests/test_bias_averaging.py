@@ -2,9 +2,11 @@
 integration over y, every marginal-likelihood type against scipy cubature at rtol 1e-7, two
 models against PyMC SMC (about 90 s), RoBMA's default priors, direction and bad input."""
 
+import warnings
+
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, special, stats
 
 from evidence_lib.bayes import priors, selection
 from evidence_lib.core.studies import Studies
@@ -33,6 +35,27 @@ def test_inverse_gamma_on_tau():
     assert integrate.quad(prior.pdf, 0, np.inf)[0] == pytest.approx(1, abs=1e-9)
     z = np.array([-7.0, -1.0, 0.0, 2.0, 7.0])
     np.testing.assert_allclose(prior.cdf(prior.from_normal(z)), stats.norm.cdf(z), rtol=1e-10)
+
+
+@pytest.mark.parametrize("scale", [1e-6, 0.15, 1e6])
+def test_inverse_gamma_on_tau_far_upper_tail(scale):
+    """tau = -scale / log Φ(z) as it was wherever that is finite; beyond z = 37.5, where log Φ(z)
+    rounds to -0 or the quotient overflows, scale / Φ(-z), with no warning; inf only past the largest double."""
+    prior = priors.inverse_gamma_tau(1, scale)
+    z = np.concatenate([np.linspace(-40, 40, 8001), [37.5, 37.6772, 38.0, 38.5, 40.0, 1e3, np.inf]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tau = prior.from_normal(z)
+        with np.errstate(divide="ignore", over="ignore"):
+            plain = -scale / special.log_ndtr(z)
+    finite = np.isfinite(plain)
+    np.testing.assert_array_equal(tau[finite], plain[finite])
+    assert (tau[1:8001] >= tau[:8000]).all() and tau[-1] == np.inf
+    far = ~finite & (z < 1e3)
+    assert far.any()
+    log_tau = np.log(scale) - special.log_ndtr(-z[far])  # log of scale / Φ(-z)
+    np.testing.assert_allclose(np.log(tau[far]), np.where(log_tau < np.log(np.finfo(float).max), log_tau, np.inf),
+                               rtol=1e-14)
 
 
 def test_cumulative_dirichlet_is_uniform_on_ordered_weights():

@@ -142,6 +142,23 @@ def test_tau2_priors_carry_the_jacobian():
     assert priors.logt_tau2(-3.0, 2.0).logpdf(0.0) == np.inf  # integrable spike of the log-t at 0
 
 
+@pytest.mark.parametrize("scale", [1e-6, 0.05, 0.5, 1.0, 3.7, 1e6])
+def test_half_normal_is_scipy_stats_bit_for_bit(scale):
+    """The half-normal computes norm.logpdf and chi2(1) with scipy.special, as scipy.stats does
+    (the command line then never imports scipy.stats): every value equal, not merely close."""
+    prior = priors.half_normal(scale)
+    tau = np.concatenate([[0.0, 5e-324, 1e-300, 1e-12, np.inf], np.geomspace(1e-9, 1e3, 4001) * scale])
+    q = np.concatenate([[0.0, 5e-324, 1e-300, 1e-17, 0.5, 1 - 1e-16, 1.0], np.linspace(0, 1, 4001)])
+    half = stats.norm(scale=scale)
+    np.testing.assert_array_equal(prior.logpdf(tau), np.log(2.0) + half.logpdf(tau))
+    np.testing.assert_array_equal(prior.cdf(tau), stats.chi2(1).cdf((tau / scale) ** 2))
+    np.testing.assert_array_equal(prior.ppf(q), scale * np.sqrt(stats.chi2(1).ppf(q)))
+    np.testing.assert_array_equal(prior.isf(q), scale * np.sqrt(stats.chi2(1).isf(q)))
+    for value in (0.3 * scale, 0.0):  # scalars in, scalars out
+        assert np.ndim(prior.logpdf(value)) == 0 and prior.logpdf(value) == np.log(2.0) + half.logpdf(value)
+        assert np.ndim(prior.cdf(value)) == 0 and prior.cdf(value) == stats.chi2(1).cdf((value / scale) ** 2)
+
+
 def test_half_t_small_tau_precision():
     prior = priors.half_t(2.0, 4)
     assert prior.cdf(1e-12) == pytest.approx(2 * 1e-12 * stats.t(4, scale=2.0).pdf(0.0), rel=1e-9)

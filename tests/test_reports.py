@@ -171,7 +171,8 @@ time.sleep(120)
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_ends_the_run_with_one_line(tmp_path, sig):
-    _notebooks(tmp_path / "nb", **{"01_text": TEXT, "02_sleep": SLEEP})
+    # without a last run the longest source starts first: 01, padded, before 02
+    _notebooks(tmp_path / "nb", **{"01_text": TEXT + "#" * len(SLEEP) + "\n", "02_sleep": SLEEP})
     pid_file = tmp_path / "kernel.pid"
     # one at a time, so that 01 is refreshed before 02 starts (and the signal comes)
     script = (f"import sys; from evidence_lib.app import cli, notebook_runner as nr; "
@@ -227,6 +228,44 @@ def test_committed_notebook_reads_well(source):
         assert info["question"].endswith("?") and info["headline"], info
     text = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "seed file" not in text and "seed document" not in text and "seed review" not in text
+
+
+SLIDERS = '# %%\nimport ipywidgets as w\n' + 30 * (
+    '\n# %% tags=["interactive"]\nw.interact(lambda value=0.5: print("drawn", value), value=w.FloatLogSlider(value=0.5));\n'
+) + '\n# %%\nprint("after the sliders")\n'
+
+
+def test_widget_cells_run_without_an_output_widget_stand_in(tmp_path, monkeypatch):
+    """Cells tagged interactive run for real (notebook 03's slider): without nbclient's stand-in for
+    the Output widget, whose sends on the shell socket could hide a cell's reply until its timeout
+    (execute's comment), and with nothing of the widgets left in the executed notebook."""
+    clients = []
+
+    class Recorded(nr.NotebookClient):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            clients.append(self)
+
+    monkeypatch.setattr(nr, "NotebookClient", Recorded)
+    source = _notebooks(tmp_path / "nb", **{"01_sliders": SLIDERS}) / "01_sliders.py"
+    nb = nr.execute(source)
+    assert clients[0].widget_registry == {}
+    live = [c for c in nb.cells if "interactive" in c.metadata.get("tags", [])]
+    assert len(live) == 30 and all(c.execution_count and c.outputs == [] for c in live)
+    assert "widgets" not in nb.metadata and "".join(o["text"] for o in nb.cells[-1].outputs) == "after the sliders\n"
+
+
+def test_kernels_compile_into_the_project_cache_when_they_can(tmp_path, monkeypatch):
+    cache = tmp_path / "checkout" / ".cache" / "pytensor"
+    assert nr.compile_cache_env({"PYTENSOR_FLAGS": "floatX=float64"}, cache) == {
+        "PYTENSOR_FLAGS": f"base_compiledir={cache},floatX=float64"} and cache.is_dir()   # created on demand
+    assert nr.compile_cache_env({}, cache) == {"PYTENSOR_FLAGS": f"base_compiledir={cache}"}
+    assert nr.compile_cache_env({"PYTENSOR_FLAGS": "base_compiledir=/elsewhere"}, cache) == {}   # the caller's
+    (tmp_path / "file").write_text("")
+    assert nr.compile_cache_env({}, tmp_path / "file" / "pytensor") == {}   # cannot be made: PyTensor's default
+    monkeypatch.delenv("PYTENSOR_FLAGS", raising=False)
+    monkeypatch.setattr(nr, "COMPILE_CACHE", cache)
+    assert nr.kernel_env()["PYTENSOR_FLAGS"] == f"base_compiledir={cache}"
 
 
 def test_refresh_drops_widget_state_and_live_outputs(tmp_path):

@@ -43,7 +43,9 @@ def _run(args, **kwargs) -> subprocess.CompletedProcess:
     """Run ``args``; a uv command that cannot reach the index is run again offline (from uv's cache,
     which the setup filled: the build backend and every pinned wheel)."""
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "EVIDENCE_LIB_SHARED": str(ROOT / "no-such-folder")}
-    for name in ("VIRTUAL_ENV", "EVIDENCE_LIB_METAPSY"):
+    # PYTHONDONTWRITEBYTECODE dropped: the first run in the fresh venv writes the bytecode of what it
+    # imports and the command-line run reuses it (measured: the second run 3.3 s -> 0.9 s)
+    for name in ("VIRTUAL_ENV", "EVIDENCE_LIB_METAPSY", "PYTHONDONTWRITEBYTECODE"):
         env.pop(name, None)
     done = subprocess.run(args, capture_output=True, text=True, env=env, **kwargs)
     if done.returncode != 0 and any(sign in done.stderr for sign in NO_NETWORK):

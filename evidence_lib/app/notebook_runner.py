@@ -42,11 +42,14 @@ from jupytext.config import load_jupytext_config
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
-from evidence_lib.app.paths import NOTEBOOK_DIR, REPORTS_DIR
+from evidence_lib.app.paths import NOTEBOOK_DIR, REPO_ROOT, REPORTS_DIR
 from evidence_lib.core.files import write_atomic
 
 #: the kernels' matplotlib backend: inline, so that ``plt.show()`` puts the figure in the output
 KERNEL_MPLBACKEND = "module://matplotlib_inline.backend_inline"
+#: the kernels' PyTensor compile cache (C modules, and base_compiledir/numba: nutpie's models), inside
+#: the checkout like scripts/_bootstrap.sh's, so that every run and every kernel reuses what one compiled
+COMPILE_CACHE = REPO_ROOT / ".cache" / "pytensor"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 STALE_CLASS = "evidence-lib-stale"
 
@@ -73,9 +76,27 @@ def notebook_sources(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
     return sorted(p for p in notebook_dir.glob("[0-9][0-9]_*.py"))
 
 
+def compile_cache_env(env: dict[str, str], cache: Path | None = None) -> dict[str, str]:
+    """``PYTENSOR_FLAGS`` with ``base_compiledir`` set to ``cache`` (default :data:`COMPILE_CACHE`,
+    created on demand), the caller's other flags kept; ``{}`` when the flags name a compile directory
+    already, or the folder cannot be made or written (a read-only checkout: PyTensor's default)."""
+    flags = env.get("PYTENSOR_FLAGS", "")
+    cache = COMPILE_CACHE if cache is None else cache
+    if "base_compiledir" in flags:
+        return {}
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return {}
+    if not os.access(cache, os.W_OK):
+        return {}
+    return {"PYTENSOR_FLAGS": f"base_compiledir={cache}" + (f",{flags}" if flags else "")}
+
+
 def kernel_env() -> dict[str, str]:
-    """The caller's environment with the inline matplotlib backend (scripts export Agg)."""
-    return {**os.environ, "MPLBACKEND": KERNEL_MPLBACKEND}
+    """The caller's environment with the inline matplotlib backend (scripts export Agg) and the
+    project's compile cache (:func:`compile_cache_env`)."""
+    return {**os.environ, **compile_cache_env(os.environ), "MPLBACKEND": KERNEL_MPLBACKEND}
 
 
 def kernelspec(name: str = "python3") -> dict[str, str]:
@@ -106,13 +127,15 @@ def execute(source: Path, *, timeout: int = 1200, kernel_stderr=None, clients: s
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP warning in the progress
                             resources={"metadata": {"path": str(source.parent)}})
+    # No stand-in for ipywidgets' Output widget (nbclient's default, which sends each captured output
+    # back to the kernel on the shell socket, through a plain shadow of the asyncio socket, from the
+    # task that reads IOPub): such a send can swallow the edge-triggered readiness of the execute_reply
+    # that the other task awaits on the same socket, which is then read only when that poll times out,
+    # after the cell's whole timeout (a widget cell such as notebook 03's slider stalled about 1 run in
+    # 20; without the stand-in, never in 300). The reports show no widget output anyway (render).
+    client.widget_registry = {}
     clients = set() if clients is None else clients
     clients.add(client)
-    # a cell tagged interactive (a live widget) is for JupyterLab only: here it runs as ``pass``, so that a
-    # widget waiting for a frontend cannot stall the run; its code is put back for the reports
-    live = {i: c.source for i, c in enumerate(nb.cells) if c.cell_type == "code" and _tagged(c, "interactive")}
-    for i in live:
-        nb.cells[i].source = "pass"
     try:
         client.execute(env=kernel_env(), stderr=kernel_stderr if kernel_stderr is not None else subprocess.DEVNULL)
     except BaseException:
@@ -121,10 +144,9 @@ def execute(source: Path, *, timeout: int = 1200, kernel_stderr=None, clients: s
         raise
     finally:
         clients.discard(client)
-        for i, source in live.items():
-            nb.cells[i].source = source
     if getattr(client, "_async_cleanup_kernel_future", None) is not None:  # a signal reached nbclient, which
         raise KeyboardInterrupt  # stopped the kernel; the notebook may still have come back: never "done"
+    _drop_live_outputs(nb)
     return nb
 
 
@@ -155,19 +177,26 @@ def html_images(text: str) -> int:
     return len(re.findall(r"<img\b", text)) + len(re.findall(r"<svg\b[^>]*>", text))
 
 
+def _drop_live_outputs(nb: nbformat.NotebookNode) -> None:
+    """Drop the widget state and the outputs of cells tagged ``interactive`` (live widgets, meaningful
+    only in a running kernel: the widget's view, what it drew once)."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if _tagged(cell, "interactive"):
+            cell.outputs = []
+
+
 def _settle(nb: nbformat.NotebookNode, previous: Path) -> None:
     """Keep diffs of a refreshed pair to real changes: drop execution timestamps, widget state
     and the outputs of cells tagged ``interactive`` (live widgets, meaningful only in a running
     kernel), and reuse the committed notebook's cell ids for cells whose source is unchanged."""
-    nb.metadata.pop("widgets", None)
+    _drop_live_outputs(nb)
     old_ids: dict[str, list[str]] = {}
     if previous.exists():
         for cell in nbformat.read(previous, as_version=4).cells:
             old_ids.setdefault(cell.source, []).append(cell.id)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
-        if _tagged(cell, "interactive"):
-            cell.outputs = []
         if old_ids.get(cell.source):
             cell.id = old_ids[cell.source].pop(0)
 
@@ -440,7 +469,8 @@ def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS
     reading order.
 
     ``names`` selects notebooks (see :func:`select`). The notebooks that took longest in the last
-    run start first (their cards keep the time). Each notebook runs in its own kernel with its own
+    run start first (their cards keep the time); without a last run (a fresh clone), the longest
+    sources first, which picks the slow notebooks as well. Each notebook runs in its own kernel with its own
     seeds, so results do not depend on ``jobs``. A failing notebook costs one line ("NN_name failed:
     <last line of the error> (full traceback in reports/NN_name.log)"), its report is marked stale and
     the others go on; :class:`NotebooksFailed` is raised at the end. On SIGINT/SIGTERM the kernels are
@@ -452,7 +482,7 @@ def run_notebooks(names: list[str] | None = None, *, reports_dir: Path = REPORTS
         raise ValueError(f"jobs (--jobs) must be a whole number of at least 1; got {jobs!r}")
     jobs = min(jobs, len(sources))
     reports_dir.mkdir(parents=True, exist_ok=True)
-    start_order = sorted(sources, key=lambda s: -_previous_seconds(reports_dir, s.stem))
+    start_order = sorted(sources, key=lambda s: (-_previous_seconds(reports_dir, s.stem), -s.stat().st_size))
     timings: dict[str, float] = {}
     failed: dict[str, BaseException] = {}
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -38,7 +38,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 import pandas as pd
 from numpy.polynomial import legendre
-from scipy import integrate, optimize, special, stats
+from scipy import special
 
 from evidence_lib.core import checks
 from evidence_lib.core.errors import ConvergenceError
@@ -212,6 +212,8 @@ class _Marginal:
             hi += step
             if hi == np.inf:
                 return np.inf
+        from scipy import optimize
+
         return float(to_x(optimize.brentq(f, lo, hi, xtol=1e-13 * self.spread)))
 
     def _shortest_newton(self, level: float) -> tuple[float, float] | None:
@@ -268,6 +270,8 @@ class _Marginal:
                 return 0.0, last["b"]
         else:
             a_lo = self.ppf((1 - level) * 1e-4)
+        from scipy import optimize
+
         a = optimize.brentq(gap, a_lo, a_hi, xtol=1e-12 * (a_hi - a_lo))
         return a, upper(a, self.pdf1(a))
 
@@ -289,6 +293,8 @@ class _Normal(_Marginal):
         return special.ndtr((np.asarray(x, float) - self._mean) / self._sd)
 
     def pdf(self, x):
+        from scipy import stats
+
         return stats.norm.pdf(x, self._mean, self._sd)
 
     def mean(self):
@@ -518,6 +524,8 @@ class _GridMixture(_MixtureMarginal):
 
 # ------------------------------------------------------------------ quad (reference)
 def _quad(f, lo, hi):
+    from scipy import integrate
+
     return integrate.quad(f, lo, hi, epsabs=0.0, epsrel=1e-12, limit=500)[0]
 
 
@@ -583,6 +591,8 @@ class _QuadMixture(_MixtureMarginal):
         return np.vectorize(lambda v: self._expect(lambda m, s: special.ndtr((v - m) / s)), otypes=[float])(x)
 
     def pdf(self, x):
+        from scipy import stats
+
         return np.vectorize(lambda v: self._expect(lambda m, s: stats.norm.pdf(v, m, s)), otypes=[float])(x)
 
 

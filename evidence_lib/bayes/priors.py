@@ -4,7 +4,10 @@ Every prior is a frozen dataclass. A :class:`TauPrior` gives ``logpdf``, ``pdf``
 ``ppf`` on the tau scale (tau >= 0; priors stated on tau² carry the Jacobian 2·tau, priors on
 log tau² the Jacobian 2/tau) and ``to_pymc(name)``, which adds the prior to the active
 ``pm.Model`` and returns the tau variable. A :class:`MuPrior` gives ``logpdf``/``pdf`` and
-``to_pymc``. Distributions are scipy.stats ones; nothing is hand-coded.
+``to_pymc``. Distributions are scipy.stats ones, imported when a prior first builds its
+distribution (scipy.stats takes half a second to import); the half-normal, the default prior of
+every reading, calls the special functions that scipy.stats' norm.logpdf and chi2(1) call, in the
+same order (bit-identical, tests/test_priors.py), so ``evidence-lib readings`` never imports it.
 
 :class:`CumulativeDirichlet` is the prior on the weights of a selection model and
 :func:`robma_priors` RoBMA's default set (effect, heterogeneity, weight functions, PET, PEESE).
@@ -22,7 +25,7 @@ from functools import cache, cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from evidence_lib.core import checks
 from evidence_lib.loaders.packaged import check_manifest
@@ -30,6 +33,7 @@ from evidence_lib.loaders.location import DATA_DIR
 
 PRIOR_DIR = DATA_DIR / "priors"
 LOG2 = float(np.log(2.0))
+_LOG_SQRT_2PI = np.log(np.sqrt(2 * np.pi))  # scipy.stats._continuous_distns._norm_pdf_logC
 
 
 def _values(name: str, x) -> np.ndarray:
@@ -104,6 +108,34 @@ class TauPrior:
         raise NotImplementedError
 
 
+class _NormalScale:
+    """scipy.stats.norm(scale=scale).logpdf, computed as scipy.stats computes it."""
+
+    def __init__(self, scale: float):
+        self.scale = scale
+
+    def logpdf(self, x):
+        x = x / self.scale
+        return -x**2 / 2.0 - _LOG_SQRT_2PI - np.log(self.scale)
+
+
+class _ChiSquareOne:
+    """scipy.stats.chi2(1)'s cdf, ppf and isf on [0, inf], computed as scipy.stats computes them
+    (with the same values at 0 and 1)."""
+
+    @staticmethod
+    def cdf(x):
+        return special.chdtr(1, x)
+
+    @staticmethod
+    def ppf(q):
+        return 2 * special.gammaincinv(1 / 2, q)
+
+    @staticmethod
+    def isf(q):
+        return special.chdtri(1, q)
+
+
 @dataclass(frozen=True, kw_only=True)
 class HalfPrior(TauPrior):
     """tau = |X| with X ~ Normal, Cauchy or Student-t(df), centred at 0 with ``scale``.
@@ -118,13 +150,21 @@ class HalfPrior(TauPrior):
 
     @cached_property
     def _base(self):
+        if self.family == "normal":
+            return _NormalScale(self.scale)
+        from scipy import stats  # here, not at import (module docstring)
+
         if self.family == "t":
             return stats.t(self.df, scale=self.scale)
-        return {"normal": stats.norm, "cauchy": stats.cauchy}[self.family](scale=self.scale)
+        return stats.cauchy(scale=self.scale)
 
     @cached_property
     def _squared(self):
-        return stats.chi2(1) if self.family == "normal" else stats.f(1, 1 if self.family == "cauchy" else self.df)
+        if self.family == "normal":
+            return _ChiSquareOne
+        from scipy import stats
+
+        return stats.f(1, 1 if self.family == "cauchy" else self.df)
 
     def logpdf(self, tau):
         tau = _values("tau", tau)
@@ -159,6 +199,8 @@ class InverseGammaFamily(TauPrior):
 
     @cached_property
     def _dist(self):
+        from scipy import stats
+
         return stats.invgamma(self.shape, scale=self.scale)
 
 
@@ -207,10 +249,19 @@ class InverseGammaTau(InverseGammaFamily):
         return self._dist.isf(_probabilities(q))[()]
 
     def from_normal(self, z):
-        """As TauPrior; for shape 1, F(tau) = exp(-scale/tau) gives tau = -scale / log Φ(z)."""
+        """As TauPrior; for shape 1, F(tau) = exp(-scale/tau) gives tau = -scale / log Φ(z).
+
+        Far in the upper tail (z above about 37.5) log Φ(z) = -Φ(-z) is -0 or so small that the
+        quotient overflows although tau may be finite; there -log Φ(z) = Φ(-z) to double precision
+        (from z = 8.3 on), so tau = scale·exp(-log Φ(-z)), inf only where tau passes the largest double."""
         if self.shape != 1:
             return super().from_normal(z)
-        return (-self.scale / special.log_ndtr(_values("z", z)))[()]
+        z = _values("z", z)
+        log_cdf = special.log_ndtr(z)
+        direct = -log_cdf > self.scale / np.finfo(float).max  # -scale / log Φ(z) is finite
+        with np.errstate(over="ignore"):  # exp: tau beyond the largest double (its rounding, inf)
+            return np.where(direct, -self.scale / np.where(direct, log_cdf, -1.0),
+                            np.exp(np.log(self.scale) - special.log_ndtr(-z)))[()]
 
     def to_pymc(self, name: str = "tau"):
         import pymc as pm
@@ -233,6 +284,8 @@ class LogTau2Prior(TauPrior):
 
     @cached_property
     def _dist(self):
+        from scipy import stats
+
         if self.df is None:
             return stats.norm(self.location, self.scale)
         return stats.t(self.df, self.location, self.scale)
@@ -430,6 +483,8 @@ class NormalMu(MuPrior):
 
     @cached_property
     def _dist(self):
+        from scipy import stats
+
         return stats.norm(self.mean, self.sd)
 
     def logpdf(self, mu):

@@ -99,7 +99,7 @@ def p_benefit_given_tau(post, tau: float, favours: str) -> float:
     SD s) on the side favouring the intervention, Phi(m/s) when higher values favour it and
     Phi(-m/s) when lower do. With a flat mu prior and tau at the REML estimate this is 1 - p/2
     of the one-sided z test: the frequentist reading as a Bayesian one at one value of tau."""
-    from scipy import stats
+    from scipy import special
 
     m, s = post.conditional_mu(tau)
-    return float(stats.norm.cdf(benefit_sign(check_favours(favours, allow_none=False)) * m / s))
+    return float(special.ndtr(benefit_sign(check_favours(favours, allow_none=False)) * m / s))  # scipy.stats.norm.cdf

@@ -13,10 +13,10 @@ it; :mod:`evidence_lib.figures.tables` adds sentences and the labels of publishe
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import numpy as np
 import pandas as pd
-from pandas.io.formats.style import Styler
 
 from evidence_lib.core.measures import is_ratio
 
@@ -183,12 +183,27 @@ def reader_frame(df: pd.DataFrame, columns: list[str], *, measure=None) -> pd.Da
     return pd.DataFrame(out, index=df.index)
 
 
-class ReaderTable(Styler):
-    """A Styler whose plain-text form is the table's text, not ``<Styler at 0x7f...>``: a notebook
-    stores both forms, and a memory address would change the output on every run."""
+@cache
+def _reader_table_class() -> type:
+    """ReaderTable, built on first use: pandas' Styler (and jinja2) load when a table is drawn,
+    not with this module (the command line's formatters need neither)."""
+    from pandas.io.formats.style import Styler
 
-    def __repr__(self) -> str:
-        return self.data.to_string(index=not all(self.hide_index_))
+    class ReaderTable(Styler):
+        """A Styler whose plain-text form is the table's text, not ``<Styler at 0x7f...>``: a notebook
+        stores both forms, and a memory address would change the output on every run."""
+
+        def __repr__(self) -> str:
+            return self.data.to_string(index=not all(self.hide_index_))
+
+    ReaderTable.__qualname__ = ReaderTable.__name__
+    return ReaderTable
+
+
+def __getattr__(name: str):
+    if name == "ReaderTable":
+        return _reader_table_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def reader_table(df: pd.DataFrame, columns: list[str], *, measure=None, caption=None, index=False,
@@ -203,7 +218,7 @@ def reader_table(df: pd.DataFrame, columns: list[str], *, measure=None, caption=
     frame = reader_frame(df, columns, measure=measure)
     if index:
         frame.index = [str(i) for i in df.index]
-    styler = ReaderTable(frame, uuid=table_id)
+    styler = _reader_table_class()(frame, uuid=table_id)
     if not index:
         styler = styler.hide(axis="index")
     if caption:

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
-from scipy.stats import norm
+from scipy.special import gammaln, ndtri
 
 from evidence_lib.core import checks
 from evidence_lib.core.checks import as_vector, at_least, positions, positive, same_length
@@ -125,7 +124,7 @@ def se_from_ci(ci_low, ci_high, *, measure: str = "SMD", level: float = 0.95) ->
     inverted = low >= high
     if inverted.any():
         raise ValueError(f"ci_low must be < ci_high; offending {positions(inverted)}")
-    return (high - low) / (2 * norm.ppf((1 + level) / 2))
+    return (high - low) / (2 * ndtri((1 + level) / 2))  # scipy.stats.norm.ppf
 
 
 def smd_table(trials) -> Studies:

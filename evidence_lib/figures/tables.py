@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from evidence_lib.core.display import (  # noqa: F401 (the reader's table and its formats, shown by every result)
-    COLUMNS, INTERVALS, MINUS, ReaderTable, fmt, fmt_p, fmt_p4, fmt_prob, minus, reader_frame, reader_table)
+    COLUMNS, INTERVALS, MINUS, fmt, fmt_p, fmt_p4, fmt_prob, minus, reader_frame, reader_table)
 
 
 def sentence(text: str):

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 from scipy.optimize import brentq
 
 from evidence_lib.core import checks
@@ -233,6 +233,8 @@ def _tau2(yi, vi, method: str, tol: float | None) -> tuple[float, float | None]:
             tau2 = 0.0
         else:
             # metafor's search limit: max(100, 10 mad(y)²), R's mad constant 1.4826
+            from scipy import stats  # here, not at import: the command line's light path
+
             upper = max(_TAU2_MAX, 10 * stats.median_abs_deviation(yi, scale=1 / 1.4826) ** 2)
             tau2 = _q_root(yi, vi, k - 1, _widen(yi, vi, k - 1, upper), tol)
         return tau2, float(np.sqrt(2 * k**2 / (k - 1)) / (1 / (vi + tau2)).sum())
@@ -395,7 +397,7 @@ def subgroup_difference(fits: dict) -> dict:
     w = 1 / np.array([f.se for f in fits.values()]) ** 2
     q = float(w @ (mu - w @ mu / w.sum()) ** 2)
     return {"difference": float(mu[0] - mu[1]), "q_between": q, "q_between_df": len(mu) - 1,
-            "q_between_pval": float(stats.chi2.sf(q, len(mu) - 1))}
+            "q_between_pval": float(special.chdtrc(len(mu) - 1, q))}  # scipy.stats.chi2.sf
 
 
 def funnel_limits(estimate: float, se_max: float, level: float = 0.95, n: int = 50) -> pd.DataFrame:
@@ -406,5 +408,5 @@ def funnel_limits(estimate: float, se_max: float, level: float = 0.95, n: int = 
     level = checks.level(level)
     n = checks.whole("n", n, minimum=2, maximum=100_000)
     se = np.linspace(0, se_max, n)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = special.ndtri(0.5 + level / 2)  # scipy.stats.norm.ppf
     return pd.DataFrame({"se": se, "low": estimate - z * se, "high": estimate + z * se})

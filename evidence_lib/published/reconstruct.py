@@ -36,7 +36,7 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from evidence_lib.core import checks
 from evidence_lib.core.results import Result
@@ -93,7 +93,7 @@ class PublishedSummary(Studies):
             target = getattr(self, name)
             if value is not None and not np.isclose(value, target, rtol=tol, atol=tol):
                 raise ReconstructionError(f"reconstruction gives {name} = {value}, expected {target}")
-        z = stats.norm.ppf(0.5 + self.level / 2)
+        z = special.ndtri(0.5 + self.level / 2)  # scipy.stats.norm.ppf
         return {**out, "ci_low": float(from_analysis_scale(out["estimate"] - z * out["se"], self.measure)),
                 "ci_high": float(from_analysis_scale(out["estimate"] + z * out["se"], self.measure))}
 
