@@ -309,3 +309,5 @@ def test_reader_table_refuses_two_columns_under_one_heading():
     assert len(set(frame.columns)) == 4
     with pytest.raises(ValueError, match="two columns the heading 'MCSE'"):
         tables.reader_frame(pd.DataFrame({"mcse": [0.1]}), ["mcse", "mcse"])
+    blank = tables.reader_frame(pd.DataFrame({"case": ["a"], "quantity": ["b"]}), ["case", "quantity"])
+    assert list(blank.iloc[0]) == ["a", "b"]  # two row-label columns without headings both stay

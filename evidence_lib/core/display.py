@@ -177,7 +177,9 @@ def reader_frame(df: pd.DataFrame, columns: list[str], *, measure=None) -> pd.Da
         else:
             label, kind = _label_kind(df, col)
             cells = [_cell(v, kind) for v in df[col]]
-        if label in out:  # two columns under one heading would show one of them under the other's name
+        if not label.strip():  # row labels without a heading: each its own (blank) key
+            label = " " * (1 + sum(not key.strip() for key in out))
+        elif label in out:  # two columns under one heading would show one of them under the other's name
             raise ValueError(f"reader_table: columns {columns!r} give two columns the heading {label!r}")
         out[label] = cells
     return pd.DataFrame(out, index=df.index)
