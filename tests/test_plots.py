@@ -311,3 +311,8 @@ def test_reader_table_refuses_two_columns_under_one_heading():
         tables.reader_frame(pd.DataFrame({"mcse": [0.1]}), ["mcse", "mcse"])
     blank = tables.reader_frame(pd.DataFrame({"case": ["a"], "quantity": ["b"]}), ["case", "quantity"])
     assert list(blank.iloc[0]) == ["a", "b"]  # two row-label columns without headings both stay
+
+
+def test_interval_and_plain_column_names_do_not_overlap():
+    """A name is either a composite interval or a plain column: an interval would hide the column."""
+    assert not set(tables.INTERVALS) & set(tables.COLUMNS)

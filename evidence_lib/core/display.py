@@ -46,6 +46,7 @@ def minus(text: str) -> str:
 INTERVALS = {
     "estimate_ci": ("estimate [95 % CI]", "estimate_used", "ci_low", "ci_high"),
     "ci": ("estimate [95 % CI]", "estimate", "low", "high"),
+    "estimate_interval": ("estimate [95 % CI or CrI]", "estimate", "low", "high"),  # frequentist and Bayesian rows
     "estimate_cri": ("posterior median of μ [95 % CrI]", "estimate", "cri_low", "cri_high"),
     "kh_ci": ("Knapp–Hartung 95 % CI", None, "kh_ci_low", "kh_ci_high"),
     "pi": ("95 % prediction interval", None, "pi_low", "pi_high"),
@@ -225,7 +226,8 @@ def reader_table(df: pd.DataFrame, columns: list[str], *, measure=None, caption=
         styler = styler.hide(axis="index")
     if caption:
         styler = styler.set_caption(caption)
-    text = {label for label, kind in (_label_kind(df, c) for c in columns if c not in INTERVALS) if kind == "text"}
+    # one frame column per requested column, in order (blank headings are " ", "  ", ...)
+    text = {shown for shown, c in zip(frame.columns, columns) if c not in INTERVALS and _label_kind(df, c)[1] == "text"}
     numeric = [c for c in frame.columns if c not in text]
     return styler.set_table_styles([
         {"selector": "", "props": "border-collapse: collapse; font-size: 0.92em; margin: 0.4em 0;"},

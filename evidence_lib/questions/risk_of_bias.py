@@ -55,7 +55,7 @@ class RiskOfBias(Result):
     asked: estimate, low, high, pval); ``regression``: the MCMC meta-regression summary (None
     unless asked); ``cut``, ``rob``."""
 
-    DISPLAY = ("subset", "k", "reading", "ci", "p_benefit")
+    DISPLAY = ("subset", "k", "reading", "estimate_interval", "p_benefit")
     CAPTION = "All trials and the trials at low risk of bias, read both ways"
 
     table: pd.DataFrame

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evidence_lib.core.display import fmt_p
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.core.results import Result
 from evidence_lib.core.studies import as_studies, spread_by_keyword
@@ -65,8 +66,8 @@ def bias_suite(studies, *, sei=None, vi=None, level: float = 0.95) -> BiasSuite:
         ("trim and fill (L0)", lambda: trimfill(s, level=level),
          lambda r: {"note": f"{r.k0} {'study' if r.k0 == 1 else 'studies'} filled on the {r.side}"}),
         ("fail-safe N (Rosenthal)", lambda: fsn(s),
-         lambda r: {"estimate": np.nan, "note": f"{r.fsn:.0f} null studies would make p > {r.alpha:g} (one-sided "
-                                                 f"p now {r.pval_one_sided:.2g})"}),
+         lambda r: {"estimate": np.nan, "note": f"{r.fsn:,.0f} null studies would make p > {r.alpha:g} (one-sided "
+                                                 f"p now {fmt_p(r.pval_one_sided)})"}),
         ("PET-PEESE", lambda: pet_peese(s, level=level),
          lambda r: {"stat": np.nan, "pval": np.nan, "note": f"{r.chosen.upper()} chosen (Stanley and Doucouliagos 2014)"}),
         ("selection model, step at p = .025 (3PSM)", lambda: selmodel(s, alternative=benefit, level=level),
