@@ -65,7 +65,7 @@ def bench_operating(n_sim: int) -> None:
     sei = np.full(4, 0.2126)
     rhodes = priors.rhodes2015("mental health outcome", "non-pharmacological (any)")
     start = time.perf_counter()
-    operating_characteristics(sei, [-0.4, -0.3, -0.2, -0.1, 0.0], tau_prior=rhodes, prior_sets=standard_prior_sets(),
+    operating_characteristics(sei=sei, true_mu=[-0.4, -0.3, -0.2, -0.1, 0.0], tau_prior=rhodes, prior_sets=standard_prior_sets(),
                               n_sim=n_sim, random_seed=1)
     wall = time.perf_counter() - start
     fits = 5 * n_sim * len(standard_prior_sets())

@@ -274,13 +274,13 @@ el.reader_table(pd.concat({k: r.table for k, r in rows.items()}, names=["case"])
 
 # %%
 rhodes = el.priors.rhodes2015("mental health outcome", "non-pharmacological (any)")
-oc = el.operating_characteristics(depression.sei, [-0.4, -0.3, -0.2, -0.1, 0.0], tau_prior=rhodes,
+oc = el.operating_characteristics(sei=depression.sei, true_mu=[-0.4, -0.3, -0.2, -0.1, 0.0], tau_prior=rhodes,
                                   prior_sets=el.standard_prior_sets(), n_sim=1000, random_seed=SEED,
                                   favours="lower", progress=False)
 
 # %%
 cov = oc.coverage_table()
-el.reader_table(cov.reset_index(), ["interval", "coverage", "mcse", "n_sim"], table_id="coverage",
+el.reader_table(cov.reset_index(), ["interval", "coverage", "mcse", "n_sim_total"], table_id="coverage",
                 caption="Coverage of the 95 % intervals, pooled over the grid of true μ (MCSE = Monte Carlo SE)")
 
 # %%
@@ -289,7 +289,7 @@ el.reader_table(oc.significant, ["true_mu", "significant", "mcse"], table_id="si
 
 # %%
 near = oc.calibration[oc.calibration["bin"] == "[0.85, 0.95)"]
-el.reader_table(near, ["prior_set", "n_sim", "mean_p_benefit", "share_true_benefit", "mcse"], table_id="calibration",
+el.reader_table(near, ["prior_set", "n_in_bin", "mean_p_benefit", "share_true_benefit", "mcse"], table_id="calibration",
                 caption="Calibration: simulated reviews with P(benefit) in [0.85, 0.95), and the share whose true μ "
                         "is a benefit")
 

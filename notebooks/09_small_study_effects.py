@@ -93,7 +93,8 @@ el.reader_table(models, ["effect", "heterogeneity", "bias", "prior_prob", "post_
 
 # %%
 assert average.bf_effect > 10 and average.p_benefit_averaged > 0.95
-assert (round(average.estimate, 2), round(average.low, 2), round(average.high, 2)) == (0.58, 0.26, 0.76)  # the Answer
+assert (round(average.estimate_averaged, 2), round(average.low_averaged, 2), round(average.high_averaged, 2)) \
+    == (0.58, 0.26, 0.76)  # the Answer
 assert 0.3 < average.bf_bias < 3  # neither evidence for bias nor against it
 
 # %% [markdown]
@@ -180,5 +181,6 @@ plt.show()
 # %% tags=["headline"]
 el.sentence(f"Metapsy perinatal, k = {len(perinatal)}: unadjusted SMD {table.iloc[0]['estimate']:.2f}; adjusted "
             f"{table['estimate'].dropna().min():.2f} to {table['estimate'].dropna().max():.2f}; bias-aware "
-            f"average {average.estimate:.2f} (95 % CrI {average.low:.2f} to {average.high:.2f}), "
+            f"average {average.estimate_averaged:.2f} (95 % CrI {average.low_averaged:.2f} to "
+            f"{average.high_averaged:.2f}), "
             f"BF(bias) {average.bf_bias:.1f}; low-risk trials {risk.table.loc[2, 'estimate']:.2f}.")

@@ -23,12 +23,11 @@ sync=(sync --frozen --extra test --python 3.12 --quiet --compile-bytecode)
 .venv/bin/python -m compileall -q -j 0 evidence_lib   # the project itself (an editable install)
 export MPLBACKEND=Agg   # this process draws no windows; notebook kernels render inline (notebook_runner)
 
-# PyTensor's compile cache (its C modules, and its numba cache in base_compiledir/numba, where nutpie's
-# models go) inside the checkout, gitignored, shared by the test workers, the kernels and later runs;
-# unless PYTENSOR_FLAGS names one already, and only where it can be written (else PyTensor's ~/.pytensor)
-if [[ "${PYTENSOR_FLAGS:-}" != *base_compiledir* ]] && mkdir -p .cache/pytensor 2>/dev/null && [[ -w .cache/pytensor ]]; then
-    export PYTENSOR_FLAGS="base_compiledir=$PWD/.cache/pytensor${PYTENSOR_FLAGS:+,$PYTENSOR_FLAGS}"
-fi
+# PyTensor's compile cache inside the checkout (.cache/pytensor), shared by the test workers, the
+# kernels and later runs, unless the caller names one or it cannot be written (evidence_lib.app.paths)
+flags=$(.venv/bin/python -c 'import os; from evidence_lib.app.paths import compile_cache_env
+print(compile_cache_env(os.environ).get("PYTENSOR_FLAGS", ""))')
+if [[ -n "$flags" ]]; then export PYTENSOR_FLAGS="$flags"; fi
 
 # JupyterLab settings shipped with the project: a .py opens as a notebook (jupytext), so
 # saving notebooks/NN_name.py in JupyterLab writes both files of the pair (scripts/lab.sh)

@@ -83,7 +83,7 @@ def test_selection_likelihood_against_integration_over_y():
         norm = sum(integrate.quad(lambda v: weight(v) * stats.norm.pdf(v, mu, sd), a, b, epsabs=0, epsrel=1e-12)[0]
                    for a, b in ((-np.inf, c[1] * s), (c[1] * s, c[0] * s), (c[0] * s, np.inf)))
         direct += stats.norm.logpdf(y, mu, sd) + np.log(weight(y)) - np.log(norm)
-    ours = selection.selection_log_lik(Y, S, steps, np.array([mu]), np.array([tau]), omega[None])[0]
+    ours = selection.selection_log_lik(Y, sei=S, steps=steps, mu=np.array([mu]), tau=np.array([tau]), omega=omega[None])[0]
     assert ours == pytest.approx(direct, abs=1e-10)
 
 
@@ -107,7 +107,7 @@ def test_selection_log_ml_against_cubature(wf):
         else:  # omega_2 = omega_1 t: density 2 on the ordered triangle, Jacobian omega_1
             om, extra = np.stack([np.ones_like(mu), x[:, 1], x[:, 1] * x[:, 2]], 1), np.log(2 * x[:, 1])
         with np.errstate(divide="ignore", invalid="ignore"):
-            v = selection.selection_log_lik(Y, S, weights.steps, mu, 0 * mu, om) + P.effect.logpdf(mu) + extra
+            v = selection.selection_log_lik(Y, sei=S, steps=weights.steps, mu=mu, tau=0 * mu, omega=om) + P.effect.logpdf(mu) + extra
         return np.where(np.isfinite(v), v, -np.inf)
 
     ref = _cubature(log_f, [-np.inf] + [0] * weights.dim, [np.inf] + [1] * weights.dim, ours)
@@ -124,7 +124,7 @@ def test_regression_log_ml_against_cubature(label, het):
         mu, b = p[:, 0], p[:, 1]
         tau = p[:, 2] if het else 0 * mu
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            v = (selection.normal_log_lik(Y - b[:, None] * x, S**2, mu[:, None], tau) + P.effect.logpdf(mu)
+            v = (selection.normal_log_lik(Y - b[:, None] * x, vi=S**2, mean=mu[:, None], tau=tau) + P.effect.logpdf(mu)
                  + prior_b.logpdf(b) + (P.heterogeneity.logpdf(tau) if het else 0.0))
         return np.where(np.isfinite(v), v, -np.inf)
 
@@ -148,7 +148,7 @@ def _smc_log_ml(kind, seed):
             shares = om - pt.concatenate([om[1:], pt.zeros(1)])
             upper = 0.5 * pt.erfc(-(mu - c[None, :] * S[:, None]) / (sd[:, None] * np.sqrt(2)))
             area = (upper * shares[None, :-1]).sum(1) + shares[-1]
-            log_lik = pm.logp(pm.Normal.dist(mu, sd), Y) + pt.log(om[selection.observed_interval(Y, S, wf.steps)])
+            log_lik = pm.logp(pm.Normal.dist(mu, sd), Y) + pt.log(om[selection.observed_interval(Y, sei=S, steps=wf.steps)])
             pm.Potential("lik", (log_lik - pt.log(area)).sum())
         idata = pm.sample_smc(draws=2000, chains=4, cores=1, random_seed=seed, progressbar=False,
                               compute_convergence_checks=False)
@@ -172,13 +172,17 @@ def test_result_and_direction():
     flipped = ba.bias_model_average(Studies(-Y, S, measure="SMD", favours="lower"))
     t = res.table
     assert list(res.to_frame().columns) == ["k", "bf_effect", "bf_heterogeneity", "bf_bias", "p_benefit_averaged",
-                                            "p_benefit", "estimate", "cri_low", "cri_high", "level"]
+                                            "estimate_averaged", "p_benefit", "estimate", "cri_low_averaged",
+                                            "cri_high_averaged", "cri_low", "cri_high", "level"]
     assert len(t) == 20 and t["prior_prob"].sum() == pytest.approx(1) and t["post_prob"].sum() == pytest.approx(1)
     assert list(t.columns) == ["effect", "heterogeneity", "bias", "prior_prob", "log_ml", "post_prob", "estimate"]
     for name in ("bf_effect", "bf_heterogeneity", "bf_bias", "p_benefit", "p_benefit_averaged"):
         assert getattr(flipped, name) == pytest.approx(getattr(res, name), rel=1e-9), name
     assert (flipped.estimate, flipped.low, flipped.high) == pytest.approx((-res.estimate, -res.high, -res.low))
+    assert (flipped.estimate_averaged, flipped.low_averaged, flipped.high_averaged) == pytest.approx(
+        (-res.estimate_averaged, -res.high_averaged, -res.low_averaged))
     assert res.low <= res.estimate <= res.high and 0 < res.p_benefit_averaged <= res.p_benefit < 1
+    assert res.low_averaged <= res.estimate_averaged <= res.high_averaged
     assert "BF (bias)" in res._repr_html_()
     # the no-bias rows are the exact engine's four models
     plain = ba.model_average(Y, sei=S, tau_prior=P.heterogeneity, mu_prior=P.effect)

@@ -256,16 +256,35 @@ def test_widget_cells_run_without_an_output_widget_stand_in(tmp_path, monkeypatc
 
 
 def test_kernels_compile_into_the_project_cache_when_they_can(tmp_path, monkeypatch):
+    from evidence_lib.app import paths
+
     cache = tmp_path / "checkout" / ".cache" / "pytensor"
-    assert nr.compile_cache_env({"PYTENSOR_FLAGS": "floatX=float64"}, cache) == {
-        "PYTENSOR_FLAGS": f"base_compiledir={cache},floatX=float64"} and cache.is_dir()   # created on demand
-    assert nr.compile_cache_env({}, cache) == {"PYTENSOR_FLAGS": f"base_compiledir={cache}"}
-    assert nr.compile_cache_env({"PYTENSOR_FLAGS": "base_compiledir=/elsewhere"}, cache) == {}   # the caller's
+    env = {"PYTENSORRC": str(tmp_path / "absent.rc")}
+    assert paths.compile_cache_env({**env, "PYTENSOR_FLAGS": "floatX=float64"}, cache) == {
+        "PYTENSOR_FLAGS": f"base_compiledir='{cache}',floatX=float64"} and cache.is_dir()   # created on demand
+    assert paths.compile_cache_env(env, cache) == {"PYTENSOR_FLAGS": f"base_compiledir='{cache}'"}
+    assert paths.compile_cache_env({**env, "PYTENSOR_FLAGS": "base_compiledir=/elsewhere"}, cache) == {}  # the caller's
+    (tmp_path / "own.rc").write_text("[global]\nbase_compiledir = /mine\n")
+    assert paths.compile_cache_env({"PYTENSORRC": str(tmp_path / "own.rc")}, cache) == {}   # a config file's
     (tmp_path / "file").write_text("")
-    assert nr.compile_cache_env({}, tmp_path / "file" / "pytensor") == {}   # cannot be made: PyTensor's default
+    assert paths.compile_cache_env(env, tmp_path / "file" / "pytensor") == {}   # cannot be made: PyTensor's default
     monkeypatch.delenv("PYTENSOR_FLAGS", raising=False)
-    monkeypatch.setattr(nr, "COMPILE_CACHE", cache)
-    assert nr.kernel_env()["PYTENSOR_FLAGS"] == f"base_compiledir={cache}"
+    monkeypatch.setenv("PYTENSORRC", str(tmp_path / "absent.rc"))
+    monkeypatch.setattr(paths, "COMPILE_CACHE", cache)
+    assert nr.kernel_env()["PYTENSOR_FLAGS"] == f"base_compiledir='{cache}'"
+
+
+@pytest.mark.parametrize("folder", ["Bob's work", "a,b", 'x\\y"z', "with space"])
+def test_a_compile_cache_path_stays_whole_in_pytensors_flags(tmp_path, folder):
+    """PyTensor splits PYTENSOR_FLAGS with shlex on commas: a quote, backslash or comma in the
+    checkout's path must neither break ``import pymc`` nor cut the path."""
+    from pytensor.configparser import parse_config_string
+
+    from evidence_lib.app import paths
+
+    cache = tmp_path / folder / ".cache" / "pytensor"
+    flags = paths.compile_cache_env({"PYTENSORRC": "", "PYTENSOR_FLAGS": "floatX=float64"}, cache)["PYTENSOR_FLAGS"]
+    assert parse_config_string(flags) == {"base_compiledir": str(cache), "floatX": "float64"}
 
 
 def test_refresh_drops_widget_state_and_live_outputs(tmp_path):

@@ -31,8 +31,7 @@ def _results():
         "DesignAnalysis": el.design_analysis(s, true_effects=[-0.2, -0.5]),
         "NextTrial": el.next_trial(s, n_per_arm=50, tau_prior=HN, n_sim=50, random_seed=1, progress=False),
         "SummaryCheck": el.summary_level_check(s, HN),
-        "OperatingCharacteristics": el.operating_characteristics(
-            np.array(SEI), [0.0], tau_prior=HN, prior_sets=[PriorSet("half-normal(0.5)", HN, None)], n_sim=20,
+        "OperatingCharacteristics": el.operating_characteristics(sei=np.array(SEI), true_mu=[0.0], tau_prior=HN, prior_sets=[PriorSet("half-normal(0.5)", HN, None)], n_sim=20,
             random_seed=1, progress=False),
         "RegTestResult": el.regtest(s),
         "PetPeeseResult": el.pet_peese(s),

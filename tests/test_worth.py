@@ -132,17 +132,17 @@ def test_next_trial_bad_input(barlow, kwargs, message):
 
 def test_operating_characteristics_small_run(barlow):
     sets = [PriorSet("Rhodes, flat mu", RHODES), PriorSet("half-normal, N(0, 1)", HN, (0, 1))]
-    oc = operating_characteristics(barlow.sei, [-0.2, 0.0], tau_prior=RHODES, prior_sets=sets, n_sim=400,
+    oc = operating_characteristics(sei=barlow.sei, true_mu=[-0.2, 0.0], tau_prior=RHODES, prior_sets=sets, n_sim=400,
                                    random_seed=11, progress=False)
     cov = oc.coverage_table()
     # the Rhodes CrI is the posterior of the model that generated the data: nominal within MC error
     rhodes = cov.loc["CrI: Rhodes, flat mu"]
-    assert abs(rhodes["coverage"] - 0.95) < 4 * np.sqrt(0.95 * 0.05 / rhodes["n_sim"])
+    assert abs(rhodes["coverage"] - 0.95) < 4 * np.sqrt(0.95 * 0.05 / rhodes["n_sim_total"])
     assert len(oc.simulations) == 800 and set(oc.significant["true_mu"]) == {-0.2, 0.0}
     cal = oc.calibration
-    assert cal.groupby("prior_set")["n_sim"].sum().eq(800).all()
+    assert cal.groupby("prior_set")["n_in_bin"].sum().eq(800).all()
     with pytest.raises(ValueError, match="proper"):
-        operating_characteristics(barlow.sei, [0.0], tau_prior=priors.uniform_tau(), prior_sets=sets, n_sim=10,
+        operating_characteristics(sei=barlow.sei, true_mu=[0.0], tau_prior=priors.uniform_tau(), prior_sets=sets, n_sim=10,
                                   random_seed=1)
 
 
@@ -176,3 +176,14 @@ def test_progress_bar_off_in_ci(monkeypatch):
     bar = progress_bar(items, total=2, desc="x", progress=None)
     assert bar is not items and list(bar) == items
     assert progress_bar(items, total=2, desc="x", progress=False) is items
+
+
+def test_operating_characteristics_take_the_spread_by_keyword(barlow):
+    """issue 18: the spread is sei= or vi=, never positional; both give the same simulation."""
+    sets = [PriorSet("half-normal, N(0, 1)", HN, (0, 1))]
+    kw = dict(true_mu=[0.0], tau_prior=RHODES, prior_sets=sets, n_sim=20, random_seed=3, progress=False)
+    a = operating_characteristics(sei=barlow.sei, **kw)
+    b = operating_characteristics(vi=np.asarray(barlow.sei) ** 2, **kw)
+    pd.testing.assert_frame_equal(a.coverage, b.coverage)
+    with pytest.raises(TypeError):
+        operating_characteristics(barlow.sei, [0.0], tau_prior=RHODES, prior_sets=sets, n_sim=20, random_seed=3)

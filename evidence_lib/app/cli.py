@@ -398,9 +398,10 @@ def _cmd_bias(args) -> int:
         ma = bias_model_average(studies)
         print(f"bias-aware model averaging (RoBMA's model space and default priors, computed by quadrature): "
               f"bf_effect {ma.bf_effect:.3g}, bf_heterogeneity {ma.bf_heterogeneity:.3g}, bf_bias {ma.bf_bias:.3g}; "
-              f"estimate {ma.estimate + 0.0:.3f} (model-averaged), cri_low {ma.low + 0.0:.3f}, "
-              f"cri_high {ma.high + 0.0:.3f}; "
-              f"p_benefit_averaged {ma.p_benefit_averaged:.3f}, p_benefit {ma.p_benefit:.3f} (given an effect)")
+              f"estimate_averaged {ma.estimate_averaged + 0.0:.3f}, cri_low_averaged {ma.low_averaged + 0.0:.3f}, "
+              f"cri_high_averaged {ma.high_averaged + 0.0:.3f}, p_benefit_averaged {ma.p_benefit_averaged:.3f} "
+              f"(over all models); estimate {ma.estimate + 0.0:.3f}, cri_low {ma.low + 0.0:.3f}, "
+              f"cri_high {ma.high + 0.0:.3f}, p_benefit {ma.p_benefit:.3f} (given an effect)")
     if args.plot:
         import matplotlib
 

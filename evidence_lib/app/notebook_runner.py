@@ -42,14 +42,13 @@ from jupytext.config import load_jupytext_config
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
-from evidence_lib.app.paths import NOTEBOOK_DIR, REPO_ROOT, REPORTS_DIR
+from evidence_lib.app.paths import NOTEBOOK_DIR, REPORTS_DIR, compile_cache_env
 from evidence_lib.core.files import write_atomic
 
 #: the kernels' matplotlib backend: inline, so that ``plt.show()`` puts the figure in the output
 KERNEL_MPLBACKEND = "module://matplotlib_inline.backend_inline"
 #: the kernels' PyTensor compile cache (C modules, and base_compiledir/numba: nutpie's models), inside
 #: the checkout like scripts/_bootstrap.sh's, so that every run and every kernel reuses what one compiled
-COMPILE_CACHE = REPO_ROOT / ".cache" / "pytensor"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 STALE_CLASS = "evidence-lib-stale"
 
@@ -74,23 +73,6 @@ class NotebooksFailed(Exception):
 def notebook_sources(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
     """The numbered notebook sources ``NN_*.py``, in order."""
     return sorted(p for p in notebook_dir.glob("[0-9][0-9]_*.py"))
-
-
-def compile_cache_env(env: dict[str, str], cache: Path | None = None) -> dict[str, str]:
-    """``PYTENSOR_FLAGS`` with ``base_compiledir`` set to ``cache`` (default :data:`COMPILE_CACHE`,
-    created on demand), the caller's other flags kept; ``{}`` when the flags name a compile directory
-    already, or the folder cannot be made or written (a read-only checkout: PyTensor's default)."""
-    flags = env.get("PYTENSOR_FLAGS", "")
-    cache = COMPILE_CACHE if cache is None else cache
-    if "base_compiledir" in flags:
-        return {}
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return {}
-    if not os.access(cache, os.W_OK):
-        return {}
-    return {"PYTENSOR_FLAGS": f"base_compiledir={cache}" + (f",{flags}" if flags else "")}
 
 
 def kernel_env() -> dict[str, str]:

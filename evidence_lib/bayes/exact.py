@@ -122,7 +122,7 @@ class NormalModel:
         return True, True
 
 
-def conditional_likelihood(yi, vi, tau, mu_prior):
+def conditional_likelihood(yi, *, vi, tau, mu_prior):
     """log L(tau), m(tau), v(tau) of the module docstring (mu integrated under ``mu_prior``,
     flat or normal), broadcasting: ``yi`` (..., k) with ``tau`` (...)."""
     model = NormalModel(np.asarray(yi, float), np.asarray(vi, float), as_tau_prior(None), as_mu_prior(mu_prior))

@@ -30,24 +30,24 @@ def cut_points(steps) -> np.ndarray:
     return stats.norm.isf(np.asarray(steps, float))
 
 
-def observed_interval(y, s, steps) -> np.ndarray:
+def observed_interval(y, *, sei, steps) -> np.ndarray:
     """Interval index j(i) of each observed effect (0 = most significant)."""
     c = cut_points(steps)
-    return (np.asarray(y, float)[:, None] / np.asarray(s, float)[:, None] < c).sum(1)
+    return (np.asarray(y, float)[:, None] / np.asarray(sei, float)[:, None] < c).sum(1)
 
 
-def normal_log_lik(y, s2, mean, tau):
-    """Σ_i log φ(y_i; mean_(n,i), s_i² + tau_n²) for N points: ``mean`` (N, k) or (N, 1), ``tau`` (N,)."""
-    V = s2 + np.asarray(tau, float)[:, None] ** 2
+def normal_log_lik(y, *, vi, mean, tau):
+    """Σ_i log φ(y_i; mean_(n,i), v_i + tau_n²) for N points: ``mean`` (N, k) or (N, 1), ``tau`` (N,)."""
+    V = vi + np.asarray(tau, float)[:, None] ** 2
     return -0.5 * (LOG_2PI + np.log(V) + (y - mean) ** 2 / V).sum(1)
 
 
-def selection_log_lik(y, s, steps, mu, tau, omega):
+def selection_log_lik(y, *, sei, steps, mu, tau, omega):
     """Σ_i log p(y_i) of the one-sided selection model (module docstring) at N points:
     ``mu``, ``tau`` (N,), ``omega`` (N, J). The normal cdfs are computed once per run of equal
     consecutive (mu, tau) pairs (a tensor quadrature grid repeats them across the weight axes)."""
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        out = _selection_log_lik(np.asarray(y, float), np.asarray(s, float), steps, np.asarray(mu, float),
+        out = _selection_log_lik(np.asarray(y, float), np.asarray(sei, float), steps, np.asarray(mu, float),
                                  np.asarray(tau, float), np.asarray(omega, float))
     # tau overflowing at the quadrature's far nodes: density and normaliser both vanish there (no mass)
     return np.where(np.isnan(out), -np.inf, out)
@@ -65,6 +65,6 @@ def _selection_log_lik(y, s, steps, mu, tau, omega):
     area = np.repeat(shares[:, -1:], len(y), axis=1)                              # c_{J-1} = -inf
     for j in range(omega.shape[1] - 1):
         area += upper[run, :, j] * shares[:, j:j + 1]
-    counts = np.bincount(observed_interval(y, s, steps), minlength=omega.shape[1])
+    counts = np.bincount(observed_interval(y, sei=s, steps=steps), minlength=omega.shape[1])
     # xlogy: an empty interval adds 0, even where its weight is 0
     return log_phi[run] + special.xlogy(counts, omega).sum(1) - np.log(area).sum(1)

@@ -39,7 +39,7 @@ MEMORY_LIMIT = 2 * 2**30
 #: (k = 10,000 reads in about 0.5 s; 1e8 would need ~85 GiB)
 K_MAX = 10_000
 #: a plain decimal number as a person types it: 12, -0.5, .5, 1e-3 (no "1_0", "nan", "inf", "1,5")
-NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # ASCII digits only
 NUMBER_RULE = ("numbers are plain decimals with a decimal point, such as 12, -0.5, .5 or 1e-3 (not 1_0, 1,5, "
                "1,000, nan or inf)")
 
@@ -66,21 +66,24 @@ def parse_number(text: str, where: str, *, blank_ok: bool = False, positive: boo
     """The number in one cell of a CSV file (or one option), by one rule for every file the package
     reads: a plain decimal (:data:`NUMBER`; spaces around it are ignored) that is finite, and, as
     asked, ``positive`` (> 0), ``whole`` (2 or 2.0, not 2.5) and at least ``minimum``. An empty
-    cell is NaN where ``blank_ok``, else refused; a cell of spaces only is refused (it is neither a
-    number nor empty). Anything else ("1_0", "nan", "inf", "1,5", "1,000", "−0.2" with a Unicode
+    cell, or one of spaces only (a CSV typed with ", " between fields), is NaN where ``blank_ok``,
+    else refused. A number too small for a double ("1e-400", which float() reads as 0) is refused.
+    Anything else ("1_0", "nan", "inf", "1,5", "1,000", "−0.2" with a Unicode
     minus, an overflow such as "1e400") raises ValueError ``"{where}: expected ..., got '...'"``:
     ``where`` names the place (file, row, column).
     """
-    if text == "" and blank_ok:
+    if blank_ok and not text.strip():
         return float("nan")
     value = float(text) if NUMBER.fullmatch(text.strip()) else float("nan")  # float() takes "1_0" and "nan"
-    ok = np.isfinite(value) and (not positive or value > 0) and (not whole or value.is_integer()) \
+    underflow = value == 0 and re.search(r"[1-9]", text.strip().lower().partition("e")[0]) is not None
+    ok = np.isfinite(value) and not underflow and (not positive or value > 0) and (not whole or value.is_integer()) \
         and (minimum is None or value >= minimum)
     if not ok:
         what = ("a whole number" if whole else "a positive number" if positive else "a number") \
             + ("" if minimum is None else f" >= {minimum:,}")
         blank = " (or leave it blank)" if blank_ok else ""
-        why = "" if NUMBER.fullmatch(text.strip()) else \
+        why = " (beyond the range of a double: change the units)" if underflow or (
+            NUMBER.fullmatch(text.strip()) and not np.isfinite(value)) else "" if NUMBER.fullmatch(text.strip()) else \
             " (only spaces: leave the cell empty or give a number)" if text and not text.strip() else \
             "" if text == "" else f"; {NUMBER_RULE}"
         raise ValueError(f"{where}: expected {what}{blank}, got {text!r}{why}")

@@ -48,6 +48,9 @@ INTERVALS = {
     "ci": ("estimate [95 % CI]", "estimate", "low", "high"),
     "estimate_interval": ("estimate [95 % CI or CrI]", "estimate", "low", "high"),  # frequentist and Bayesian rows
     "estimate_cri": ("posterior median of μ [95 % CrI]", "estimate", "cri_low", "cri_high"),
+    "estimate_cri_averaged": ("μ averaged over models incl. μ = 0: median [95 % CrI]", "estimate_averaged",
+                              "cri_low_averaged", "cri_high_averaged"),
+    "estimate_cri_given_effect": ("μ given an effect: median [95 % CrI]", "estimate", "cri_low", "cri_high"),
     "kh_ci": ("Knapp–Hartung 95 % CI", None, "kh_ci_low", "kh_ci_high"),
     "pi": ("95 % prediction interval", None, "pi_low", "pi_high"),
     "cri": ("posterior median [95 % CrI]", "post_estimate", "cri_low", "cri_high"),
@@ -97,7 +100,8 @@ COLUMNS = {
     "results": ("pooled results", "count"), "with_figures": ("with figures", "count"),
     "rows": ("rows", "count"), "comparisons": ("comparisons", "count"), "fitted": ("fitted", "count"),
     "events_1": ("events 1", "count"), "n_1": ("n 1", "count"), "events_2": ("events 2", "count"),
-    "n_2": ("n 2", "count"), "n_sim": ("simulations", "count"),
+    "n_2": ("n 2", "count"), "n_sim": ("simulations", "count"), "n_sim_total": ("simulations (all true μ)", "count"),
+    "n_in_bin": ("simulated reviews in the bin", "count"),
 }
 
 

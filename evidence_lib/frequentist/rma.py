@@ -118,7 +118,7 @@ def _rows(yi, vi) -> tuple[np.ndarray, np.ndarray]:
     return y, np.broadcast_to(np.asarray(vi, float), y.shape)
 
 
-def dl_tau2(yi, vi) -> np.ndarray:
+def dl_tau2(yi, *, vi) -> np.ndarray:
     """The DerSimonian-Laird tau² of each row of ``yi`` ((k,) or (N, k)) with variances ``vi``:
     max(0, (Q - (k-1)) / (Σw - Σw²/Σw)), w = 1/v, Q = Σ w (y - mu_EE)². One value per row; the
     one implementation of the estimator (:func:`random_effects` with ``method="DL"`` and
@@ -226,7 +226,7 @@ def _tau2(yi, vi, method: str, tol: float | None) -> tuple[float, float | None]:
         return 0.0, None
     if method == "DL":
         _, tr_p, tr_pp = _sums(1 / vi)
-        tau2 = float(dl_tau2(yi, vi)[0])
+        tau2 = float(dl_tau2(yi, vi=vi)[0])
         return tau2, float(np.sqrt(2 * (k - 1) + 4 * tau2 * tr_p + 2 * tau2**2 * tr_pp) / tr_p)
     if method == "PM":
         if _q(yi, vi, 0.0) < k - 1:
@@ -370,7 +370,7 @@ def dl_fits(yi, *, sei=None, vi=None, test: str = "z", level: float = 0.95) -> d
     y, v = _rows(yi, variances(sei=sei, vi=vi))
     if y.shape[1] < 2:
         raise ValueError(f"a random-effects fit needs k >= 2 studies, got k = {y.shape[1]}")
-    tau2 = dl_tau2(y, v)
+    tau2 = dl_tau2(y, vi=v)
     mu, se, crit = _pool(y, v, tau2, test, level)
     return {"estimate": mu, "se": se, "low": mu - crit * se, "high": mu + crit * se, "tau2": tau2}
 

@@ -183,7 +183,7 @@ def read_summaries(path) -> pd.DataFrame:
         for col in ("k", "q", "i2", "n"):
             rec[col] = _number(name, row, col, v.get(col, ""), blank_ok=True,
                                whole=col in ("k", "n"))
-        definition = v.get("i2_definition", "")
+        definition = v.get("i2_definition", "").strip()
         if definition not in ("", "Q", "tau2"):
             raise InputError(f"{name}, row {row}, column i2_definition: expected Q (RevMan's (Q - df)/Q) or "
                              f"tau2 (metafor's tau²-based I²), or blank, got {definition!r}")

@@ -106,14 +106,14 @@ def _regression_model(y, s, x, prior_b, effect, heterogeneity, priors):
         resid = y - b[:, None] * x
         with np.errstate(invalid="ignore", over="ignore"):  # far-tail b: resid inf, log f -inf or nan (dropped)
             if effect:
-                return _std_normal(pts) + conditional_likelihood(resid, s2, tau, priors.effect)[0]
-            return _std_normal(pts) + selection.normal_log_lik(resid, s2, 0.0, tau)
+                return _std_normal(pts) + conditional_likelihood(resid, vi=s2, tau=tau, mu_prior=priors.effect)[0]
+            return _std_normal(pts) + selection.normal_log_lik(resid, vi=s2, mean=0.0, tau=tau)
 
     box = BoxIntegral(log_f, [0.0] * (1 + heterogeneity))
     if not effect:
         return box.log_z, None
     b, tau = params(box.x)
-    _, m, v = conditional_likelihood(y - b[:, None] * x, s2, tau, priors.effect)
+    _, m, v = conditional_likelihood(y - b[:, None] * x, vi=s2, tau=tau, mu_prior=priors.effect)
     return box.log_z, _NormalMixture(box.w, m, v)
 
 
@@ -130,7 +130,7 @@ def _selection_model(y, s, weights, effect, heterogeneity, priors):
         if effect:
             out = out + priors.effect.logpdf(mu)
         omega = weights.omega_from_normal(pts[:, lead:])
-        return out + selection.selection_log_lik(y, s, weights.steps, mu, tau, omega)
+        return out + selection.selection_log_lik(y, sei=s, steps=weights.steps, mu=mu, tau=tau, omega=omega)
 
     w = 1 / s**2
     start = ([float(w @ y / w.sum())] if effect else []) + [0.0] * (int(heterogeneity) + weights.dim)
@@ -148,28 +148,33 @@ def _inclusion_bf(log_prior, log_ml, members) -> float:
 @dataclass(frozen=True, eq=False, repr=False)
 class BiasAverage(Result):
     """Result of :func:`bias_model_average`. ``bf_effect``, ``bf_heterogeneity``, ``bf_bias``:
-    inclusion Bayes factors; ``estimate``/``low``/``high``: model-averaged posterior median and
-    central interval of mu (at ``level``; the mu = 0 models put a point mass at 0);
-    ``p_benefit_averaged``: P(mu on the benefit side), the point mass counting as no benefit;
-    ``p_benefit``: the same given an effect (mu-free models only). ``table``: one row per model
+    inclusion Bayes factors. Averaged over all models (the mu = 0 models put a point mass at 0):
+    ``estimate_averaged``/``low_averaged``/``high_averaged``, the posterior median and central
+    interval of mu at ``level``, and ``p_benefit_averaged``, P(mu on the benefit side) with the point
+    mass counting as no benefit. Given an effect (mu-free models only, RoBMA's "conditional"
+    estimates): ``estimate``/``low``/``high`` and ``p_benefit``. ``table``: one row per model
     (effect, heterogeneity, bias, prior_prob, log_ml, post_prob, estimate = posterior median of mu
     given the model). ``mu`` and ``mu_given_effect``: the mixtures, on the benefit-positive scale
     (multiply by ``sign`` for the original scale). ``to_frame()``: one row (the interval as
-    ``cri_low``/``cri_high``); ``table``: the models."""
+    ``cri_low``/``cri_high``, ``cri_low_averaged``/``cri_high_averaged``); ``table``: the models."""
 
-    DISPLAY = ("k", "bf_effect", "bf_heterogeneity", "bf_bias", "p_benefit_averaged", "p_benefit", "estimate_cri")
+    DISPLAY = ("k", "bf_effect", "bf_heterogeneity", "bf_bias", "p_benefit_averaged", "estimate_cri_averaged",
+               "p_benefit", "estimate_cri_given_effect")
     CAPTION = "Model averaging over effect, heterogeneity and publication bias (RoBMA's default priors)"
 
     table: pd.DataFrame
     bf_effect: float
     bf_heterogeneity: float
     bf_bias: float
+    estimate_averaged: float
+    low_averaged: float
+    high_averaged: float
+    p_benefit_averaged: float
     estimate: float
     low: float
     high: float
-    level: float
     p_benefit: float
-    p_benefit_averaged: float
+    level: float
     k: int
     favours: str
     sign: float
@@ -179,10 +184,14 @@ class BiasAverage(Result):
     note: str = ""
 
     def to_frame(self) -> pd.DataFrame:
-        """One row: k, the three inclusion Bayes factors, both probabilities of benefit and the
-        model-averaged ``estimate`` with ``cri_low``/``cri_high`` at ``level``."""
-        cols = ("k", "bf_effect", "bf_heterogeneity", "bf_bias", "p_benefit_averaged", "p_benefit", "estimate")
-        row = {c: getattr(self, c) for c in cols} | {"cri_low": self.low, "cri_high": self.high, "level": self.level}
+        """One row: k, the three inclusion Bayes factors, and mu averaged over all models and given an
+        effect: ``estimate_averaged``, ``cri_low_averaged``/``cri_high_averaged``, ``p_benefit_averaged``;
+        ``estimate``, ``cri_low``/``cri_high``, ``p_benefit``; at ``level``."""
+        cols = ("k", "bf_effect", "bf_heterogeneity", "bf_bias", "p_benefit_averaged", "estimate_averaged",
+                "p_benefit", "estimate")
+        row = {c: getattr(self, c) for c in cols} | {
+            "cri_low_averaged": self.low_averaged, "cri_high_averaged": self.high_averaged,
+            "cri_low": self.low, "cri_high": self.high, "level": self.level}
         return pd.DataFrame([row])
 
 
@@ -261,12 +270,13 @@ def bias_model_average(studies, *, sei=None, vi=None, priors: RobmaPriors | None
     est = [sign * r[4][1](0.5) if r[0] else 0.0 for r in rows]
     table = pd.DataFrame({"effect": eff, "heterogeneity": het, "bias": bias, "prior_prob": prior,
                           "log_ml": log_ml, "post_prob": post_prob, "estimate": est})
-    estimate, low, high = _quantiles(mix, sign, level)
+    averaged, conditional = _quantiles(mix, sign, level), _quantiles(given, sign, level)
     return BiasAverage(table=table, bf_effect=_inclusion_bf(log_prior, log_ml, eff),
                        bf_heterogeneity=_inclusion_bf(log_prior, log_ml, het),
                        bf_bias=_inclusion_bf(log_prior, log_ml, bias != NONE),
-                       estimate=estimate, low=low, high=high, level=level,
-                       p_benefit=given.prob(lower=0.0), p_benefit_averaged=mix.prob(lower=0.0),
+                       estimate_averaged=averaged[0], low_averaged=averaged[1], high_averaged=averaged[2],
+                       p_benefit_averaged=mix.prob(lower=0.0), estimate=conditional[0], low=conditional[1],
+                       high=conditional[2], p_benefit=given.prob(lower=0.0), level=level,
                        k=len(studies), favours=favours, sign=sign, priors=priors, mu=mix,
                        mu_given_effect=given, note="; ".join(x for x in (studies.note, _identification(s)) if x))
 
@@ -288,12 +298,12 @@ def selection_profile(studies, *, sei=None, vi=None, favours: str | None = None,
     their REML estimates; ``relative`` is the log-likelihood minus its maximum over the grid. A
     curve within a log unit or two of 0 everywhere: the data leave the weight to its prior.
     ``studies``: a Studies (or ``yi`` with ``sei=`` or ``vi=``); ``favours`` defaults to the
-    studies' and is required. Columns ``omega``, ``loglik``, ``relative``."""
+    studies' and is required. Columns ``omega``, ``loglik_at_weight`` (not maximised: mu and tau fixed), ``relative``."""
     s = as_studies(studies, sei=sei, vi=vi)
     sign = sign_of(favours or s.favours)
     omega = np.linspace(0.02, 1.0, 50) if weights is None else np.asarray(weights, float)
     fit = random_effects(s, method="REML")
     n = len(omega)
-    ll = selection.selection_log_lik(sign * s.yi, s.sei, [step], np.full(n, sign * fit.estimate),
-                                     np.full(n, fit.tau), np.column_stack([np.ones(n), omega]))
-    return pd.DataFrame({"omega": omega, "loglik": ll, "relative": ll - ll.max()})
+    ll = selection.selection_log_lik(sign * s.yi, sei=s.sei, steps=[step], mu=np.full(n, sign * fit.estimate),
+                                     tau=np.full(n, fit.tau), omega=np.column_stack([np.ones(n), omega]))
+    return pd.DataFrame({"omega": omega, "loglik_at_weight": ll, "relative": ll - ll.max()})

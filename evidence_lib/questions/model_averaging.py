@@ -131,7 +131,8 @@ class ModelAverage(Result):
     :meth:`p_benefit_averaged` over all four models (the mu = 0 models' point mass counts as
     no benefit) and :meth:`p_benefit` given an effect."""
 
-    DISPLAY = ("k", "bf_effect", "bf_heterogeneity", "p_benefit_averaged", "p_benefit", "estimate_cri")
+    DISPLAY = ("k", "bf_effect", "bf_heterogeneity", "p_benefit_averaged", "estimate_cri_averaged", "p_benefit",
+               "estimate_cri_given_effect")
     CAPTION = "Model averaging over effect (mu = 0 or free) and heterogeneity (tau = 0 or free)"
 
     table: pd.DataFrame
@@ -155,14 +156,15 @@ class ModelAverage(Result):
         return self.mu_given_effect.p_benefit(favours or self.favours, threshold)
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
-        """One row: k, the inclusion Bayes factors, both probabilities of benefit and the
-        model-averaged ``estimate`` (median) of mu with its central interval ``cri_low``/``cri_high``."""
-        low, high = self.mu.interval(level)
-        row = {"k": self.k, "bf_effect": self.bf_effect, "bf_heterogeneity": self.bf_heterogeneity,
-               "p_benefit_averaged": self.p_benefit_averaged() if self.favours else None,
-               "p_benefit": self.p_benefit() if self.favours else None,
-               "estimate": self.mu.quantile(0.5), "cri_low": low, "cri_high": high, "level": level}
-        return pd.DataFrame([row])
+        """One row: k, the inclusion Bayes factors, and mu over all four models (``_averaged``: the
+        mu = 0 models' point mass included) and given an effect: the median ``estimate``, the central
+        interval ``cri_low``/``cri_high`` at ``level`` and the probability of benefit."""
+        row = {"k": self.k, "bf_effect": self.bf_effect, "bf_heterogeneity": self.bf_heterogeneity}
+        for suffix, mix, p in (("_averaged", self.mu, self.p_benefit_averaged), ("", self.mu_given_effect, self.p_benefit)):
+            low, high = mix.interval(level)
+            row |= {f"p_benefit{suffix}": p() if self.favours else None, f"estimate{suffix}": mix.quantile(0.5),
+                    f"cri_low{suffix}": low, f"cri_high{suffix}": high}
+        return pd.DataFrame([row | {"level": level}])
 
 
 def _inclusion_bf(log_prior, log_ml, members) -> float:

@@ -25,6 +25,7 @@ import pandas as pd
 from evidence_lib.core.results import Result
 from evidence_lib.core import checks
 from evidence_lib.core.mcse import binomial_mcse
+from evidence_lib.core.studies import variances
 from evidence_lib.frequentist.rma import dl_fits
 from evidence_lib.questions.many_fits import ExactBatch, batch_rows, chunks, sign_of
 from evidence_lib.bayes.priors import as_tau_prior
@@ -37,7 +38,7 @@ class OperatingCharacteristics(Result):
     """Result of :func:`operating_characteristics`: ``coverage`` (rows: true mu x interval;
     ``coverage``, ``mcse``, ``n_sim``), ``significant`` (per true mu: rate of z CIs excluding 0 and
     its MCSE), ``calibration`` (per prior set and P(benefit) bin: mean P(benefit), share of true
-    benefits, ``n_sim`` (the simulated reviews in the bin), MCSE) and ``simulations`` (one row per
+    benefits, ``n_in_bin`` (the simulated reviews in the bin), MCSE) and ``simulations`` (one row per
     simulated review); ``n_sim`` the simulated reviews per true mu."""
 
     CAPTION = "Coverage of each interval per true mu"
@@ -53,21 +54,25 @@ class OperatingCharacteristics(Result):
         return self.coverage.copy()
 
     def coverage_table(self) -> pd.DataFrame:
-        """Coverage pooled over the grid of true mu: one row per interval, with MCSE."""
+        """Coverage pooled over the grid of true mu: one row per interval, with MCSE and
+        ``n_sim_total``, the simulated reviews over all true mu."""
         g = self.coverage.groupby("interval", sort=False)
-        n_sim = g["n_sim"].sum()
+        total = g["n_sim"].sum()
         cov = g.apply(lambda d: np.average(d["coverage"], weights=d["n_sim"]), include_groups=False)
-        return pd.DataFrame({"coverage": cov, "mcse": binomial_mcse(cov, n_sim), "n_sim": n_sim})
+        return pd.DataFrame({"coverage": cov, "mcse": binomial_mcse(cov, total), "n_sim_total": total})
 
 
-def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, n_sim: int, random_seed,
+def operating_characteristics(*, sei=None, vi=None, true_mu, tau_prior, prior_sets, n_sim: int, random_seed,
                               favours: str = "lower", level: float = 0.95, bins=BINS,
                               progress: bool | None = None) -> OperatingCharacteristics:
-    """Simulate ``n_sim`` reviews at each value of ``true_mu`` (analysis scale) with within-study
-    SEs ``sei`` and tau drawn from ``tau_prior`` (proper); read each under the z and
+    """Simulate ``n_sim`` reviews at each value of ``true_mu`` (analysis scale) with the
+    within-study spread of the studies, by keyword (``sei=`` standard errors or ``vi=`` variances),
+    and tau drawn from ``tau_prior`` (proper); read each under the z and
     Knapp-Hartung CIs and the exact posterior of every ``prior_sets`` entry (objects with
     ``label``, ``tau``, ``mu``, e.g. :func:`evidence_lib.published.readings.standard_prior_sets`)."""
-    sei = checks.positive("sei", checks.as_vector("sei", sei, min_len=2))
+    spread = "sei" if vi is None else "vi"
+    vi = checks.positive(spread, checks.as_vector(spread, variances(sei=sei, vi=vi), min_len=2))
+    sei = np.sqrt(vi)
     grid = checks.as_vector("true_mu", true_mu)
     tau_prior = as_tau_prior(tau_prior)
     if not tau_prior.proper:
@@ -118,7 +123,7 @@ def operating_characteristics(sei, true_mu, *, tau_prior, prior_sets, n_sim: int
             inside = which == b
             m = int(inside.sum())
             share = truth[inside].mean() if m else np.nan
-            cal.append({"prior_set": label, "bin": f"[{bins[b]:g}, {bins[b + 1]:g})", "n_sim": m,
+            cal.append({"prior_set": label, "bin": f"[{bins[b]:g}, {bins[b + 1]:g})", "n_in_bin": m,
                         "mean_p_benefit": p[inside].mean() if m else np.nan, "share_true_benefit": share,
                         "mcse": binomial_mcse(share, m) if m else np.nan})
     return OperatingCharacteristics(coverage=coverage, significant=sig, calibration=pd.DataFrame(cal),

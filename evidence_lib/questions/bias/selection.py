@@ -216,7 +216,7 @@ def selmodel(studies, *, sei=None, vi=None, steps=(0.025,), alternative: str = "
     se_all = [float(x) if np.isfinite(x) else None for x in se_all]
     mu, se = sign * theta[0], se_all[0]
     crit = stats.norm.ppf((1 + level) / 2)
-    lrt = max(0.0, 2 * (ll - ml_loglik(s.yi, s.vi, ml.estimate, ml.tau2)))
+    lrt = max(0.0, 2 * (ll - ml_loglik(s.yi, vi=s.vi, mu=ml.estimate, tau2=ml.tau2)))
     df = len(st) - 1
     return SelectionResult(
         alternative=alternative, method=method, k=len(s), steps=tuple(float(x) for x in st),
@@ -225,9 +225,9 @@ def selmodel(studies, *, sei=None, vi=None, steps=(0.025,), alternative: str = "
         tau2=float(theta[1]) if free_tau2 else 0.0, tau2_se=se_all[1] if free_tau2 else None,
         delta=tuple(float(d) for d in delta), delta_se=(None,) + tuple(se_all[1 + free_tau2:]),
         lrt=lrt, lrt_df=df, lrt_pval=float(stats.chi2.sf(lrt, df)), loglik=float(ll),
-        loglik_no_selection=float(ml_loglik(s.yi, s.vi, ml.estimate, ml.tau2)), delta_at_bound=at_bound, level=level)
+        loglik_no_selection=float(ml_loglik(s.yi, vi=s.vi, mu=ml.estimate, tau2=ml.tau2)), delta_at_bound=at_bound, level=level)
 
 
-def ml_loglik(yi, vi, mu: float, tau2: float) -> float:
+def ml_loglik(yi, *, vi, mu: float, tau2: float) -> float:
     """Normal log-likelihood Σ log φ(y_i; mu, v_i + tau²) (metafor ``logLik(rma(method="ML"))``)."""
     return float(np.sum(stats.norm.logpdf(yi, mu, np.sqrt(vi + tau2))))

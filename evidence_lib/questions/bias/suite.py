@@ -90,10 +90,12 @@ def bias_suite(studies, *, sei=None, vi=None, level: float = 0.95) -> BiasSuite:
 def adjusted_table(suite: BiasSuite, averages: dict | None = None) -> pd.DataFrame:
     """The estimates of ``suite`` that adjust (or do not adjust) the pooled effect, with the
     Bayesian ``averages`` (label -> :func:`~evidence_lib.questions.bias_averaging.bias_model_average`
-    result) below them: columns method, estimate, low, high, reading (frequentist / Bayesian),
+    result: its model-averaged median and CrI, the mu = 0 models included) below them: columns
+    method, estimate, low, high, reading (frequentist / Bayesian),
     for :func:`evidence_lib.figures.plots.adjusted_estimates`."""
     t = suite.table[np.isfinite(suite.table["estimate"].to_numpy(float))]
     rows = [{**r[["method", "estimate", "low", "high"]].to_dict(), "reading": "frequentist"} for _, r in t.iterrows()]
-    rows += [{"method": label, "estimate": a.estimate, "low": a.low, "high": a.high, "reading": "Bayesian"}
+    rows += [{"method": label, "estimate": a.estimate_averaged, "low": a.low_averaged, "high": a.high_averaged,
+              "reading": "Bayesian"}
              for label, a in (averages or {}).items()]
     return pd.DataFrame(rows)
