@@ -224,6 +224,17 @@ def test_readings_of_a_studies_file_imports_no_sampler_or_plotting(tmp_path):
     assert not loaded & {*HEAVY, *NOT_ON_THE_READINGS_PATH}, loaded & {*HEAVY, *NOT_ON_THE_READINGS_PATH}
 
 
+@pytest.mark.parametrize("args", [[], ["--summary", "SUMMARY"]])
+def test_readings_of_published_and_estimate_only_summaries_stay_on_the_fast_path(tmp_path, args):
+    """The published results and a summary with k blank (the estimate alone) read without scipy.stats."""
+    summary = tmp_path / "s.csv"
+    summary.write_text("label,estimate,ci_low,ci_high,measure,favours_intervention,k\nX,-0.22,-0.46,0.02,SMD,lower,\n")
+    argv = ["readings", *[str(summary) if a == "SUMMARY" else a for a in args]]
+    loaded = _modules_after("import contextlib, io; from evidence_lib.app.cli import main\n"
+                            f"with contextlib.redirect_stdout(io.StringIO()): main({argv!r})")
+    assert not loaded & {*HEAVY, *NOT_ON_THE_READINGS_PATH}, loaded & {*HEAVY, *NOT_ON_THE_READINGS_PATH}
+
+
 def test_bias_command_prints_every_method_and_draws_the_funnel(tmp_path, capsys):
     studies = tmp_path / "s.csv"
     studies.write_text("study,yi,sei,measure\nA,-0.53,0.2,SMD\nB,-0.10,0.14,SMD\nC,0.05,0.17,SMD\nD,-0.30,0.22,SMD\n"

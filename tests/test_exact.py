@@ -395,11 +395,11 @@ def test_bad_construction_raises(kwargs, match):
 @pytest.mark.parametrize("call, match", [
     (lambda p: p.median("sigma"), "unknown param"),
     (lambda p: p.interval("mu", kind="hpd"), "unknown kind"),
-    (lambda p: p.interval("mu", level=0.0), r"level must lie in \(0, 1\)"),
-    (lambda p: p.interval("mu", level=1.0), r"level must lie in \(0, 1\)"),
-    (lambda p: p.interval("tau", level=95), r"level must lie in \(0, 1\)"),
-    (lambda p: p.parameters(level=-0.5), r"level must lie in \(0, 1\)"),
-    (lambda p: p.shrinkage(level=1.5), r"level must lie in \(0, 1\)"),
+    (lambda p: p.interval("mu", level=0.0), r"level must lie strictly between 0 and 1"),
+    (lambda p: p.interval("mu", level=1.0), r"level must lie strictly between 0 and 1"),
+    (lambda p: p.interval("tau", level=95), r"level must lie strictly between 0 and 1"),
+    (lambda p: p.parameters(level=-0.5), r"level must lie strictly between 0 and 1"),
+    (lambda p: p.shrinkage(level=1.5), r"level must lie strictly between 0 and 1"),
     (lambda p: p.quantile("mu", [0.5, 1.2]), r"p must lie in \[0, 1\]"),
     (lambda p: p.quantile("mu", np.nan), "p contains NaN"),
     (lambda p: p.cdf("mu", [0.0, np.nan]), "x contains NaN"),
@@ -443,3 +443,14 @@ def test_sample_draws_tau_by_inversion_then_mu_given_tau(crins):
         assert stats.kstest(drawn[param], lambda x, p=param: crins.cdf(p, x)).pvalue > 1e-3
     again = crins.sample(20_000, random_seed=np.random.default_rng(5))
     assert again.equals(drawn)
+
+
+def test_normal_pdf_is_scipys_bit_for_bit():
+    """exact.normal_pdf replaces scipy.stats.norm.pdf on the command line's path: same formula, same bits."""
+    from scipy import stats
+
+    from evidence_lib.bayes.exact import normal_pdf
+
+    rng = np.random.default_rng(7)
+    x, m, s = rng.normal(0, 5, 20_000), rng.normal(0, 1, 20_000), np.exp(rng.normal(0, 2, 20_000))
+    np.testing.assert_array_equal(normal_pdf(x, m, s), stats.norm.pdf(x, m, s))

@@ -369,6 +369,17 @@ def test_every_written_file_is_whole_or_untouched(tmp_path):
         files.write_atomic(tmp_path / "no" / "such" / "folder" / "x.csv", "text")
 
 
+def test_a_rewritten_file_keeps_its_permissions_and_a_new_one_follows_the_umask(tmp_path):
+    kept = tmp_path / "kept.csv"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    files.write_atomic(kept, "new")
+    assert kept.stat().st_mode & 0o777 == 0o640 and kept.read_text() == "new"
+    files.write_atomic(tmp_path / "new.csv", "x")
+    assert (tmp_path / "new.csv").stat().st_mode & 0o777 == 0o666 & ~files.UMASK
+    assert files.UMASK == (lambda u: (os.umask(u), u)[1])(os.umask(0))  # /proc/self/status agrees
+
+
 def test_out_on_a_read_only_file_system_names_the_users_path(tmp_path, capsys, monkeypatch):
     def read_only(dir, prefix, suffix):
         raise OSError(30, "Read-only file system", str(Path(dir) / f"{prefix}bxfs9lec{suffix}"))

@@ -107,9 +107,15 @@ def test_pooled_results_carry_the_shared_fields(results, name):
     assert not {"mu", "ci_low", "ci_high", "z", "post_median", "p_implied"} & set(frame.columns), name
 
 
-def test_two_probabilities_of_benefit_have_two_names(results):
-    frame = results["ModelAverage"].to_frame()
-    assert frame.loc[0, "p_benefit_averaged"] < frame.loc[0, "p_benefit"]  # the mu = 0 models count as none
+@pytest.mark.parametrize("name", ["ModelAverage", "BiasAverage"])
+def test_averaged_and_given_an_effect_have_two_names(results, name):
+    """A model average reads mu two ways: over all models (the mu = 0 point mass included:
+    ``_averaged``) and given an effect; one name each, never one name for both."""
+    row = results[name].to_frame().iloc[0]
+    assert row["p_benefit_averaged"] < row["p_benefit"]  # the mu = 0 models count as no benefit
+    assert row["cri_low_averaged"] <= row["estimate_averaged"] <= row["cri_high_averaged"]
+    assert row["cri_low"] <= row["estimate"] <= row["cri_high"]
+    assert abs(row["estimate_averaged"]) < abs(row["estimate"])  # pulled towards the point mass at 0
 
 
 def test_pooled_estimates_share_one_set_of_fields(results):

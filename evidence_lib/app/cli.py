@@ -91,18 +91,23 @@ def _number(text: str) -> float:
 
     try:
         return parse_number(text, "")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number such as 0.5, got {text!r}") from None
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix(": ")) from None
 
 
 def _whole(minimum: int, maximum: int | None = None):
-    """An argparse type: a whole number in [minimum, maximum] (argparse names the option in the error)."""
+    """An argparse type: a whole number in [minimum, maximum] by the same rule (2000, 2000.0 and 2e3
+    are the same count; argparse names the option in the error)."""
     def parse(text: str) -> int:
-        digits = text.strip()
-        if not digits.lstrip("+-").isdigit() or int(digits) < minimum or (maximum is not None and int(digits) > maximum):
-            upto = f" and <= {maximum:,}" if maximum is not None else ""
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum:,}{upto}, got {text!r}")
-        return int(digits)
+        from evidence_lib.core.checks import parse_number
+
+        try:
+            value = parse_number(text, "", whole=True, minimum=minimum)
+            if maximum is not None and value > maximum:
+                raise ValueError(f": expected a whole number >= {minimum:,} and <= {maximum:,}, got {text!r}")
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err).removeprefix(": ")) from None
+        return int(value)
     return parse
 
 
@@ -361,8 +366,7 @@ def _cmd_worth(args) -> int:
               f"p_benefit_averaged {ma.p_benefit_averaged():.3f} (with the mu = 0 models), "
               f"p_benefit {ma.p_benefit():.3f} (given an effect)")
         design = design_analysis(studies, true_effects=sign * np.abs(effects))
-        print(f"design analysis ({design.method}; se {design.se:.4f}, tau {design.tau:.4f} (DerSimonian-Laird); "
-              "analysis scale):")
+        print(f"design analysis ({design.method}: se {design.se:.4f}, tau {design.tau:.4f}; analysis scale):")
         print(design.table[["true_effect", "power", "type_s", "exaggeration"]].round(4).to_string(index=False))
         nt = next_trial(studies, n_per_arm=args.n_per_arm, n_trials=args.trials, tau_prior=tau_prior, mu_prior=mu_prior,
                         threshold=threshold, target=args.target, control_risk=args.control_risk, n_sim=args.n_sim,
@@ -386,7 +390,9 @@ def _cmd_bias(args) -> int:
     studies = read_studies(args.studies, args.favours)
     suite = bias_suite(studies)
     table = suite.to_frame().set_index("method")
-    shown = table[["estimate", "low", "high", "stat"]].round(3).astype(object).where(table[["estimate", "low", "high", "stat"]].notna(), "")
+    numbers = table[["estimate", "low", "high", "stat"]]
+    shown = numbers.round(3).astype(object).where(numbers.notna(), "")
+    shown.insert(3, "stat_type", table["stat_type"].fillna(""))
     shown["pval"] = [fmt_p4(p) if p == p and p is not None else "" for p in table["pval"]]
     shown["note"] = table["note"]
     print(f"{args.studies.name}: k = {len(studies)}, {studies.measure or 'effects as given'} (analysis scale), "

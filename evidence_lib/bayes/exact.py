@@ -130,6 +130,14 @@ def conditional_likelihood(yi, *, vi, tau, mu_prior):
 
 
 # -------------------------------------------------------------------------- marginals
+SQRT_2PI = np.sqrt(2 * np.pi)
+
+
+def normal_pdf(x, mean, sd):
+    """The normal density exp(-z²/2)/√(2π)/sd, z = (x - mean)/sd, as scipy.stats.norm.pdf computes it
+    (bit for bit) without importing scipy.stats (the command line's fast path)."""
+    z = (np.asarray(x, float) - mean) / sd
+    return np.exp(-z**2 / 2.0) / SQRT_2PI / sd
 class _Marginal:
     """A univariate posterior: subclasses give cdf, pdf, moments and a starting point."""
 
@@ -293,9 +301,7 @@ class _Normal(_Marginal):
         return special.ndtr((np.asarray(x, float) - self._mean) / self._sd)
 
     def pdf(self, x):
-        from scipy import stats
-
-        return stats.norm.pdf(x, self._mean, self._sd)
+        return normal_pdf(x, self._mean, self._sd)
 
     def mean(self):
         return self._mean
@@ -591,19 +597,10 @@ class _QuadMixture(_MixtureMarginal):
         return np.vectorize(lambda v: self._expect(lambda m, s: special.ndtr((v - m) / s)), otypes=[float])(x)
 
     def pdf(self, x):
-        from scipy import stats
-
-        return np.vectorize(lambda v: self._expect(lambda m, s: stats.norm.pdf(v, m, s)), otypes=[float])(x)
+        return np.vectorize(lambda v: self._expect(lambda m, s: normal_pdf(v, m, s)), otypes=[float])(x)
 
 
 # ------------------------------------------------------------------------- public API
-def _level(level) -> float:
-    level = checks.scalar("level", level)  # a bool or "0.95" is refused, not coerced
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
-    return level
-
-
 class ExactPosterior(Result):
     """Posterior of the normal-normal random-effects model; see :func:`exact_posterior`.
 
@@ -687,7 +684,7 @@ class ExactPosterior(Result):
 
     def interval(self, param: str, level: float = 0.95, kind: str = "central") -> tuple[float, float]:
         """Credible interval: "central" (equal tails) or "shortest" (bayesmeta's default print)."""
-        level = _level(level)
+        level = checks.level(level)
         checks.choice("kind", kind, KINDS)
         lo, hi = self._marginal(param).interval(level, kind)
         return float(lo), float(hi)
@@ -719,7 +716,7 @@ class ExactPosterior(Result):
     def shrinkage(self, level: float = 0.95) -> pd.DataFrame:
         """Per-study posterior of theta_i | y: mean, sd, median and central interval."""
         self._needs_tau("shrinkage")
-        level = _level(level)
+        level = checks.level(level)
         rows = []
         for i in range(len(self.yi)):
             d = self._tau.mixture(i)
@@ -750,7 +747,7 @@ class ExactPosterior(Result):
     def parameters(self, level: float = 0.95) -> pd.DataFrame:
         """Per parameter (mu, tau, theta_new): median, mean, sd, the central interval
         ``cri_low``/``cri_high`` and the shortest ``hdi_low``/``hdi_high``."""
-        level = _level(level)
+        level = checks.level(level)
         rows = {}
         for param in ("mu",) if self.estimate_only else PARAMS:
             c_lo, c_hi = self.interval(param, level, "central")

@@ -65,7 +65,7 @@ COLUMNS = {
     "label": ("", "text"), "study": ("study", "text"), "instruments": ("instruments", "text"),
     "k": ("studies (k)", "count"), "studies": ("studies", "count"), "n": ("participants", "count"),
     "participants": ("participants", "count"), "n_arm1": ("n therapy", "count"), "n_arm2": ("n control", "count"),
-    "p_reported": ("p as printed", "printed"), "pval": ("p", "p"), "stat": ("statistic", "decimal2"),
+    "p_reported": ("p as printed", "printed"), "pval": ("p", "p"), "stat": ("statistic", "decimal2"), "stat_type": ("test", "text"),
     "kh_pval": ("Knapp–Hartung p", "p"), "pval_one_sided": ("one-sided p", "p"),
     "pet_pval_one_sided": ("PET one-sided p", "p"), "kendall_tau": ("Kendall's τ", "decimal3"),
     "p_benefit": ("P(benefit)", "prob"), "p_benefit_beyond": ("P(benefit beyond the threshold)", "prob"),

@@ -17,14 +17,22 @@ from pathlib import Path
 
 
 def _umask() -> int:
+    """The process's umask: from /proc/self/status where Linux gives it (reading it never changes
+    it), else by setting and restoring it once, at import."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     umask = os.umask(0)
     os.umask(umask)
     return umask
 
 
-#: the process's umask, read once at import: reading it means setting it, which is not safe while
-#: other threads (the report runner's) create files
+#: the process's umask, read once at import (the permissions of a new file)
 UMASK = _umask()
+
 
 def write_atomic(path, content, *, make_folder: bool = False) -> Path:
     """Write ``content`` to ``path`` whole (module doc) and return ``path``.
@@ -45,7 +53,9 @@ def write_atomic(path, content, *, make_folder: bool = False) -> Path:
                 content(handle)
             else:
                 handle.write(content.encode("utf-8") if isinstance(content, str) else content)
-        os.chmod(tmp, 0o666 & ~UMASK)  # mkstemp creates it private (0600): the usual permissions instead
+        # mkstemp creates it private (0600): an existing file keeps its permissions, a new one gets the usual
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~UMASK
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except OSError as err:
         raise OSError(err.errno, err.strerror or str(err), str(path)) from None

@@ -25,13 +25,20 @@ name                 meaning
 ``p_benefit_beyond`` P(benefit larger than ``threshold``), with ``threshold`` on the analysis scale
 ``bf_<what>``        an inclusion Bayes factor (``bf_effect``, ``bf_heterogeneity``, ``bf_bias``)
 ``n_sim``            the number of simulated data sets (reviews, trials, meta-analyses) of a
-                     simulation; ``draws`` counts MCMC draws only
+                     simulation; ``draws`` counts MCMC draws only; ``n_sim_total`` pooled over a
+                     grid, ``n_in_bin`` the simulated data sets falling in one bin
+``stat_type``        which statistic ``stat`` is where a table mixes tests (z, t(df), LRT χ²(df))
 ==================== =====================================================================
 
 Prefix rule: where one table holds several intervals, ``low``/``high`` take the interval's
 name as prefix: ``ci_`` (confidence), ``kh_ci_`` (Knapp-Hartung), ``pi_`` (frequentist
 prediction), ``cri_`` (central credible), ``hdi_`` (shortest credible), ``pred_`` (posterior
 predictive); an interval of another quantity is prefixed by it (``tau2_low``, ``i2_high``).
+
+Suffix rule: ``_averaged`` marks a quantity averaged over models with and without an effect
+(the mu = 0 models' point mass included): ``estimate_averaged``, ``cri_low_averaged``,
+``cri_high_averaged``, ``p_benefit_averaged``; without the suffix, a model average reports the
+same quantities given an effect.
 """
 
 from __future__ import annotations
@@ -55,6 +62,9 @@ VOCABULARY = {
     "p_benefit_averaged": "P(benefit) averaged over models incl. no effect",
     "p_benefit_beyond": "P(benefit larger than threshold)", "threshold": "clinical threshold (analysis scale)",
     "n_sim": "number of simulated data sets", "draws": "number of MCMC draws",
+    "n_sim_total": "simulated data sets over a grid", "n_in_bin": "simulated data sets in one bin",
+    "stat_type": "which test statistic stat is",
+    "estimate_averaged": "model-averaged median incl. the mu = 0 models",
 }
 INTERVAL_PREFIXES = ("ci", "kh_ci", "pi", "cri", "hdi", "pred")
 

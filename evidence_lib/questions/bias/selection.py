@@ -30,6 +30,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import ndtr
 
+from evidence_lib.core import checks
 from evidence_lib.core.checks import choice
 from evidence_lib.core.errors import ConvergenceError
 from evidence_lib.core.results import Pooled
@@ -166,8 +167,7 @@ def selmodel(studies, *, sei=None, vi=None, steps=(0.025,), alternative: str = "
     """
     choice("alternative", alternative, ALTERNATIVES)
     choice("method", method, ("ML", "EE"))
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
+    level = checks.level(level)
     s = as_studies(studies, sei=sei, vi=vi)
     st = np.unique(np.asarray(steps, float))
     if st.size == 0 or np.any((st <= 0) | (st > 1)):

@@ -24,13 +24,13 @@ from evidence_lib.questions.bias.regression import pet_peese, regtest
 from evidence_lib.questions.bias.selection import selmodel
 from evidence_lib.questions.bias.trim_and_fill import trimfill
 
-COLUMNS = ["method", "estimate", "low", "high", "stat", "pval", "note"]
+COLUMNS = ["method", "estimate", "low", "high", "stat_type", "stat", "pval", "note"]
 
 
 class BiasSuite(Result):
     """The rows of :func:`bias_suite` (``table``) with the studies' measure."""
 
-    DISPLAY = ("method", "ci", "stat", "pval", "note")
+    DISPLAY = ("method", "ci", "stat_type", "stat", "pval", "note")
     CAPTION = "Small-study effects and selective publication: each method's adjusted estimate or test"
 
     def __init__(self, table: pd.DataFrame, measure, k: int):
@@ -42,8 +42,10 @@ class BiasSuite(Result):
 
 def _row(method, res=None, *, estimate=None, note="", stat=None, pval=None):
     est = getattr(res, "estimate", None) if estimate is None else estimate
+    df = getattr(res, "df_test", None)
+    kind = None if res is None else "z" if df is None else f"t({df})"
     return {"method": method, "estimate": est, "low": getattr(res, "low", None), "high": getattr(res, "high", None),
-            "stat": stat if stat is not None else getattr(res, "stat", None),
+            "stat_type": kind, "stat": stat if stat is not None else getattr(res, "stat", None),
             "pval": pval if pval is not None else getattr(res, "pval", None), "note": note}
 
 
@@ -51,7 +53,8 @@ def _row(method, res=None, *, estimate=None, note="", stat=None, pval=None):
 def bias_suite(studies, *, sei=None, vi=None, level: float = 0.95) -> BiasSuite:
     """The methods of the module docstring on ``studies`` (a Studies with ``favours`` set, or
     ``yi`` with ``sei=``/``vi=``); one row per method: ``estimate``, ``low``/``high`` (its
-    interval at ``level``), ``stat``, ``pval`` and a ``note``."""
+    interval at ``level``), the test's statistic ``stat`` (which one: ``stat_type``, e.g. z, t(df),
+    Kendall's τ, LRT χ²(1)), its ``pval`` and a ``note``."""
     s = as_studies(studies, sei=sei, vi=vi)
     if s.favours not in ("lower", "higher"):
         raise ValueError("bias_suite needs the side that favours the intervention (Studies(..., favours=))")
@@ -62,17 +65,17 @@ def bias_suite(studies, *, sei=None, vi=None, level: float = 0.95) -> BiasSuite:
         ("Egger regression, limit as SE → 0 (sei, REML)",
          lambda: regtest(s, level=level), lambda r: {"estimate": r.estimate, "note": "estimate: the limit as SE → 0"}),
         ("Begg and Mazumdar rank test", lambda: ranktest(s),
-         lambda r: {"estimate": np.nan, "stat": r.kendall_tau, "note": "stat: Kendall's tau"}),
+         lambda r: {"estimate": np.nan, "stat_type": "Kendall's τ", "stat": r.kendall_tau}),
         ("trim and fill (L0)", lambda: trimfill(s, level=level),
          lambda r: {"note": f"{r.k0} {'study' if r.k0 == 1 else 'studies'} filled on the {r.side}"}),
         ("fail-safe N (Rosenthal)", lambda: fsn(s),
-         lambda r: {"estimate": np.nan, "note": f"{r.fsn:,.0f} null studies would make p > {r.alpha:g} (one-sided "
+         lambda r: {"estimate": np.nan, "stat_type": None, "note": f"{r.fsn:,.0f} null studies would make p > {r.alpha:g} (one-sided "
                                                  f"p now {fmt_p(r.pval_one_sided)})"}),
         ("PET-PEESE", lambda: pet_peese(s, level=level),
-         lambda r: {"stat": np.nan, "pval": np.nan, "note": f"{r.chosen.upper()} chosen (Stanley and Doucouliagos 2014)"}),
+         lambda r: {"stat_type": None, "stat": np.nan, "pval": np.nan, "note": f"{r.chosen.upper()} chosen (Stanley and Doucouliagos 2014)"}),
         ("selection model, step at p = .025 (3PSM)", lambda: selmodel(s, alternative=benefit, level=level),
-         lambda r: {"stat": r.lrt, "pval": r.lrt_pval,
-                    "note": f"LRT for selection (df {r.lrt_df}); weight of p > .025 {r.delta[1]:.2f}"}),
+         lambda r: {"stat_type": f"LRT χ²({r.lrt_df})", "stat": r.lrt, "pval": r.lrt_pval,
+                    "note": f"likelihood ratio test for selection; weight of p > .025 {r.delta[1]:.2f}"}),
     ]
     for name, run, extra in methods:
         try:
