@@ -75,7 +75,7 @@ def bench_operating(n_sim: int) -> None:
 def bench_design() -> None:
     studies = synthetic(4)
     start = time.perf_counter()
-    design_analysis(studies, true_effects=[-0.1, -0.2, -0.3, -0.4, -0.5], test="knha", tau="posterior", tau_prior=TAU_PRIOR,
+    design_analysis(studies, true_effects=[-0.1, -0.2, -0.3, -0.4, -0.5], test="knha", tau_source="posterior", tau_prior=TAU_PRIOR,
                     n_sim=4000, random_seed=1)
     print(f"design_analysis (KH, tau ~ posterior, 5 x 4000 reviews): {time.perf_counter() - start:5.2f} s")
 

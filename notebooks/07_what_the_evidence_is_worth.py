@@ -148,7 +148,7 @@ assert abs(at_02["power"] - 0.3721) < 1e-4 and abs(at_02["exaggeration"] - 1.622
 design_z
 
 # %%
-simulated = dict(test="knha", n_sim=4000, random_seed=SEED), dict(test="z", tau="posterior", tau_prior=TAU_PRIOR,
+simulated = dict(test="knha", n_sim=4000, random_seed=SEED), dict(test="z", tau_source="posterior", tau_prior=TAU_PRIOR,
                                                                   n_sim=4000, random_seed=SEED)
 design_kh, design_post = (el.design_analysis(depression, true_effects=effects_smd, **kw) for kw in simulated)
 design_kh_post = el.design_analysis(depression, true_effects=effects_smd, **{**simulated[1], "test": "knha"})

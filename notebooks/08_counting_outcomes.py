@@ -194,10 +194,10 @@ assert side_all["ratio_estimate"].between(2.5, 3.3).all()
 # finite, 0.5-corrected answer.
 
 # %%
-scenarios = [dict(odds_ratio=1.0, tau=0.0), dict(odds_ratio=4.0, tau=0.0), dict(odds_ratio=4.0, tau=0.8)]
+scenarios = [dict(true_or=1.0, true_tau=0.0), dict(true_or=4.0, true_tau=0.0), dict(true_or=4.0, true_tau=0.8)]
 coverage = pd.concat([el.coverage_simulation(random_seed=20261 + i, tau_prior=TAU_PRIOR, mu_prior=None, k=2, n=40,
                                              control_risk=0.05, n_sim=200, **scenario)
-                      .assign(true_or=scenario["odds_ratio"], true_tau=scenario["tau"])
+                      .assign(**scenario)
                       for i, scenario in enumerate(scenarios)]).set_index(["true_or", "true_tau", "approach"])
 el.reader_table(coverage.reset_index(), ["true_or", "true_tau", "approach", "fitted", "coverage", "mcse",
                                          "median_estimate", "median_width", "zero_cell_share"], table_id="coverage",

@@ -142,7 +142,7 @@ def test_zero_and_full_arms_without_separation():
 
 
 def test_coverage_simulation_is_seeded():
-    kwargs = dict(random_seed=3, tau_prior=priors.half_normal(0.5), n_sim=20, control_risk=0.05, odds_ratio=4)
+    kwargs = dict(random_seed=3, tau_prior=priors.half_normal(0.5), n_sim=20, control_risk=0.05, true_or=4)
     a, b = counts.coverage_simulation(**kwargs), counts.coverage_simulation(**kwargs)
     pd.testing.assert_frame_equal(a, b)
     assert a["approach"].tolist() == list(counts.APPROACHES)

@@ -92,7 +92,7 @@ def test_simulated_design_reports_monte_carlo_error(barlow):
     assert t.loc[-0.2, "power_mcse"] == pytest.approx(np.sqrt(t.loc[-0.2, "power"] * (1 - t.loc[-0.2, "power"]) / 2000))
     assert np.isnan(t.loc[0.0, "exaggeration"])  # no Type M at a zero effect
     assert t.loc[0.0, "power"] < 0.1  # Knapp-Hartung keeps its level at k = 4 (about 0.05)
-    post = design_analysis(barlow, true_effects=[-0.2], tau="posterior", tau_prior=HN, n_sim=2000, random_seed=2)
+    post = design_analysis(barlow, true_effects=[-0.2], tau_source="posterior", tau_prior=HN, n_sim=2000, random_seed=2)
     assert post.table["power_mcse"].iloc[0] > 0
 
 

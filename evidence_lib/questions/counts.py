@@ -53,13 +53,13 @@ APPROACHES = ("GLMM (exact likelihood, ML)", "REML on escalc log OR", "exact pos
 
 
 def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n: int = 40,
-                        control_risk: float = 0.1, odds_ratio: float = 3.0, tau: float = 0.0,
+                        control_risk: float = 0.1, true_or: float = 3.0, true_tau: float = 0.0,
                         n_sim: int = 400, level: float = 0.95) -> pd.DataFrame:
     """Coverage of the ``level`` intervals for mu in simulated meta-analyses of 2x2 tables.
 
     Each of ``n_sim`` simulated meta-analyses draws ``k`` studies with ``n`` per arm from the GLMM
     of :mod:`evidence_lib.frequentist.glmm`: alpha_i = logit(``control_risk``), mu =
-    log(``odds_ratio``), b_i ~ N(0, ``tau``²). Three approaches are fitted:
+    log(``true_or``), b_i ~ N(0, ``true_tau``²). Three approaches are fitted:
     :func:`~evidence_lib.frequentist.glmm.random_effects_binomial` (Wald interval);
     :func:`~evidence_lib.frequentist.rma.random_effects` with REML on the escalc log odds ratios
     (:func:`~evidence_lib.effects.effect_sizes.log_or`: 0.5 added to tables with a zero cell, tables
@@ -82,18 +82,18 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
     control_risk = checks.scalar("control_risk", control_risk)
     if not 0 < control_risk < 1:
         raise ValueError(f"control_risk must lie strictly between 0 and 1, got {control_risk:g}")
-    odds_ratio = checks.scalar("odds_ratio", odds_ratio, strictly_positive=True)
-    tau = checks.scalar("tau", tau)
-    if tau < 0:
-        raise ValueError(f"tau is a standard deviation (>= 0), got {tau:g}")
+    true_or = checks.scalar("true_or", true_or, strictly_positive=True)
+    true_tau = checks.scalar("true_tau", true_tau)
+    if true_tau < 0:
+        raise ValueError(f"true_tau is a standard deviation (>= 0), got {true_tau:g}")
     rng = np.random.default_rng(checks.seed(random_seed))
-    mu = float(np.log(odds_ratio))
+    mu = float(np.log(true_or))
     alpha = float(np.log(control_risk / (1 - control_risk)))
     sizes = np.full(k, n)
     hits, widths, estimates = ({a: [] for a in APPROACHES} for _ in range(3))
     zero = 0
     for _ in range(n_sim):
-        b = rng.normal(0.0, tau, k)
+        b = rng.normal(0.0, true_tau, k)
         e1 = rng.binomial(sizes, expit(alpha + mu + b / 2))
         e2 = rng.binomial(sizes, expit(alpha - b / 2))
         zero += bool(((e1 == 0) | (e1 == n) | (e2 == 0) | (e2 == n)).any())

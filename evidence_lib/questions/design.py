@@ -4,7 +4,7 @@ For an assumed true effect D: the power of the review's test, the Type S error (
 probability that a significant estimate has the wrong sign) and the Type M error or
 exaggeration ratio (E|estimate| / |D| among significant estimates).
 
-Closed form (``test="z"``, ``tau="estimate"``): the estimate is N(D, SE²) with
+Closed form (``test="z"``, ``tau_source="estimate"``): the estimate is N(D, SE²) with
 SE² = 1/Σ 1/(s_i² + tau_hat²), tau_hat the DerSimonian-Laird estimate (RevMan's), and
 significance is |estimate| > c·SE with c = Φ⁻¹((1 + level)/2). With λ = D/SE:
 power = Φ(-c - λ) + Φ(-c + λ), Type S = Φ(-c - |λ|)/power, and, from the truncated-normal
@@ -13,7 +13,7 @@ E[|X|; |X| > c·SE] = D[Φ(-c + λ) - Φ(-c - λ)] + SE[φ(c - λ) + φ(c + λ)]
 exaggeration = that / (power·|D|). (Gelman & Carlin's ``retrodesign`` simulates these.)
 
 Otherwise by seeded simulation: each simulated review draws theta_i ~ N(D, tau²) with tau at
-its estimate or drawn from its exact posterior (``tau="posterior"``), y_i ~ N(theta_i, s_i²),
+its estimate or drawn from its exact posterior (``tau_source="posterior"``), y_i ~ N(theta_i, s_i²),
 and refits DerSimonian-Laird with the z or Knapp-Hartung test; Monte Carlo errors are
 binomial for power and Type S, SD/√n for the exaggeration ratio.
 """
@@ -97,14 +97,14 @@ def _simulate(d, sei, tau, test, level, rng) -> dict:
 
 
 @spread_by_keyword
-def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z", tau: str = "estimate",
+def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z", tau_source: str = "estimate",
                     level: float = 0.95, tau_prior=None, mu_prior=None, n_sim: int = 4000,
                     random_seed=None, simulate: bool | None = None) -> DesignAnalysis:
     """Power, Type S and Type M (exaggeration) of the review's test at each true effect.
 
     ``studies``: a Studies (e.g. a reconstructed published summary); only
     the within-study SEs and the heterogeneity estimate enter. ``true_effects`` on the analysis
-    scale (log ratio for RR/OR). ``test``: "z" or "knha" (Knapp-Hartung); ``tau``: "estimate"
+    scale (log ratio for RR/OR). ``test``: "z" or "knha" (Knapp-Hartung); ``tau_source``: "estimate"
     (DerSimonian-Laird tau_hat) or "posterior" (drawn from the exact posterior under
     ``tau_prior``/``mu_prior``). Closed form for z with tau at its estimate (unless
     ``simulate=True``), else ``n_sim`` simulated reviews per true effect (``random_seed``
@@ -113,34 +113,34 @@ def design_analysis(studies, *, true_effects, sei=None, vi=None, test: str = "z"
     studies = as_studies(studies, sei=sei, vi=vi)
     needs_tau(studies, "design analysis")
     checks.choice("test", test, ("z", "knha"))
-    checks.choice("tau", tau, TAU_SOURCES)
+    checks.choice("tau_source", tau_source, TAU_SOURCES)
     level = checks.level(level)
     effects = checks.as_vector("true_effects", true_effects)
     fit = random_effects(studies, method="DL", test="z", level=level)
     tau_hat, se = fit.tau, fit.se
-    closed = test == "z" and tau == "estimate" and not simulate
+    closed = test == "z" and tau_source == "estimate" and not simulate
     if closed:
         table = closed_form(effects, se, level)
         method = "z test in closed form, SE at the DerSimonian-Laird τ̂"
     else:
         if random_seed is None:
             raise ValueError("random_seed is required for the simulated design analysis (test='knha' or "
-                             "tau='posterior')")
+                             "tau_source='posterior')")
         n_sim = checks.whole("n_sim", n_sim)
         checks.memory("the simulated design analysis", (n_sim, len(studies)), copies=8,
                       hint="give fewer simulations (e.g. n_sim=4000)")
         rng = np.random.default_rng(checks.seed(random_seed))
-        if tau == "posterior":
+        if tau_source == "posterior":
             if tau_prior is None:
-                raise ValueError("tau='posterior' needs tau_prior (the prior of the exact posterior)")
+                raise ValueError("tau_source='posterior' needs tau_prior (the prior of the exact posterior)")
             post = exact_posterior(studies, tau_prior=tau_prior, mu_prior=mu_prior)
             taus = post.quantile("tau", rng.uniform(size=n_sim))
         else:
             taus = np.full(n_sim, tau_hat)
         table = pd.DataFrame([_simulate(d, studies.sei, taus, test, level, rng) for d in effects])
         method = (f"{'Knapp-Hartung' if test == 'knha' else 'z'} test, {n_sim:,} simulated reviews per effect "
-                  f"(τ {'drawn from its posterior' if tau == 'posterior' else 'at its estimate'}), seed {random_seed}")
+                  f"(τ {'drawn from its posterior' if tau_source == 'posterior' else 'at its estimate'}), seed {random_seed}")
     cols = ["true_effect", "power", "power_mcse", "type_s", "type_s_mcse", "exaggeration", "exaggeration_mcse",
             "n_significant"]
-    return DesignAnalysis(table=table[cols], test=test, tau_source=tau, level=level, se=se, tau=tau_hat,
+    return DesignAnalysis(table=table[cols], test=test, tau_source=tau_source, level=level, se=se, tau=tau_hat,
                           method=method, measure=studies.measure)
