@@ -24,7 +24,8 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLoca
 from scipy import stats
 
 from evidence_lib.core.files import write_atomic
-from evidence_lib.core.measures import benefit_sign, from_analysis_scale, is_ratio, null_value, to_analysis_scale
+from evidence_lib.core.measures import (benefit_sign, default_threshold, from_analysis_scale, is_ratio, null_value,
+                                        to_analysis_scale)
 from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.figures.palette import BAYES, CYCLE, FREQ, INK, PRIOR, categorical
 from evidence_lib.figures.tables import fmt, fmt_p4, fmt_prob
@@ -356,21 +357,21 @@ def _readings_span(post, ci, measure, reverse=False):
 
 
 @styled
-def two_readings(post, *, estimate, ci, measure, favours, mid=None, prior_label=None, title=None, ax=None,
+def two_readings(post, *, estimate, ci, measure, favours, threshold=None, prior_label=None, title=None, ax=None,
                  compact=False, reverse=False, xlim=None):
     """Both readings of one pooled result on one axis.
 
     The posterior density of μ (``post``, an :func:`exact_posterior` on the analysis scale)
     with the published ``estimate`` and 95 % ``ci`` (natural scale) drawn above it; the area
     on the side of benefit is shaded and labelled with P(benefit), the area beyond the
-    minimal important difference ``mid`` (analysis scale: SMD units or log ratio; default
-    0.2 for SMD, log 1.25 for ratios) darker, with P(benefit beyond mid). ``compact`` (for
+    clinical ``threshold`` (analysis scale: SMD units or log ratio; default
+    :func:`~evidence_lib.core.measures.default_threshold`) darker, with P(benefit beyond it). ``compact`` (for
     small multiples) writes the probabilities in the panel instead of a legend. ``reverse``
     draws the other sign convention (−x, or 1/x for ratios; the printed numbers stay as
     published) so that panels of one figure share one; ``xlim`` (natural scale) shares an axis.
     """
     ax = _axes(ax, (7, 3.6))
-    mid = mid if mid is not None else (np.log(1.25) if is_ratio(measure) else 0.2)
+    threshold = default_threshold(measure) if threshold is None else threshold
     sign = benefit_sign(favours)
     drawn = -1.0 if reverse else 1.0          # drawn x = drawn * mu (analysis scale)
     nat = functools.partial(from_analysis_scale, measure=measure)
@@ -383,14 +384,14 @@ def two_readings(post, *, estimate, ci, measure, favours, mid=None, prior_label=
     handles = []
     if np.isfinite(sign):
         p_benefit = post.prob("mu", **({"upper": 0} if sign < 0 else {"lower": 0}))
-        p_mid = post.prob("mu", **({"upper": -mid} if sign < 0 else {"lower": mid}))
+        p_beyond = post.prob("mu", **({"upper": -threshold} if sign < 0 else {"lower": threshold}))
         benefit = sign * drawn * x > 0
-        beyond = sign * drawn * x > mid
+        beyond = sign * drawn * x > threshold
         ax.fill_between(nat(x), dens, where=benefit, color=BAYES, alpha=0.18, lw=0)
         ax.fill_between(nat(x), dens, where=beyond, color=BAYES, alpha=0.35, lw=0)
-        mid_text = f"{nat(sign * mid):.2f}" if is_ratio(measure) else f"{mid:g} SD"
+        threshold_text = f"{nat(sign * threshold):.2f}" if is_ratio(measure) else f"{threshold:g} SD"
         handles += [Patch(color=BAYES, alpha=0.25, label=f"P(benefit){_is(p_benefit)}"),
-                    Patch(color=BAYES, alpha=0.5, label=f"P(benefit beyond {mid_text}){_is(p_mid)}")]
+                    Patch(color=BAYES, alpha=0.5, label=f"P(benefit beyond {threshold_text}){_is(p_beyond)}")]
     top = dens.max()
     y_pub = 1.12 * top
     shown = (_flip(estimate, measure), *sorted(_flip(ci, measure))) if reverse else (estimate, *ci)
