@@ -218,7 +218,8 @@ assert nxt[100, 3].table["probability"].iloc[0] > p_cross["probability"]
 el.sentence(f"Now: P(benefit) {one.current['p_benefit']:.2f}, P(benefit > 0.2 SD) {one.current['p_benefit_beyond']:.2f}.")
 
 # %%
-outlook = pd.concat({f"{n} {'trial' if n == 1 else 'trials'} of {m} per arm": r.table for (m, n), r in nxt.items()}, names=["design"])
+outlook = pd.concat({f"{n} {'trial' if n == 1 else 'trials'} of {m} per arm": r.table for (m, n), r in nxt.items()},
+                    names=["design"])
 el.reader_table(outlook.reset_index(), ["design", "quantity", "probability", "mcse"], table_id="next_trial",
                 caption="Barlow depression: what one or more new trials would change (2,000 simulations each)")
 

@@ -287,13 +287,13 @@ def test_a_compile_cache_path_stays_whole_in_pytensors_flags(tmp_path, folder):
     assert parse_config_string(flags) == {"base_compiledir": str(cache), "floatX": "float64"}
 
 
-def test_refresh_drops_widget_state_and_live_outputs(tmp_path):
+def test_an_executed_notebook_keeps_no_widget_state_or_live_outputs():
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("interact(f)", metadata={"tags": ["interactive"]}, execution_count=1,
                                   outputs=[nbformat.v4.new_output("display_data", data={"text/plain": "w"})]),
         nbformat.v4.new_code_cell("print(1)", execution_count=2,
                                   outputs=[nbformat.v4.new_output("stream", name="stdout", text="1\n")])])
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
-    nr._settle(nb, tmp_path / "absent.ipynb")
+    nr._drop_live_outputs(nb)  # what execute() does after the run
     assert "widgets" not in nb.metadata
     assert nb.cells[0].outputs == [] and nb.cells[0].execution_count == 1 and nb.cells[1].outputs

@@ -102,12 +102,9 @@ def _whole(minimum: int, maximum: int | None = None):
         from evidence_lib.core.checks import parse_number
 
         try:
-            value = parse_number(text, "", whole=True, minimum=minimum)
-            if maximum is not None and value > maximum:
-                raise ValueError(f": expected a whole number >= {minimum:,} and <= {maximum:,}, got {text!r}")
+            return int(parse_number(text, "", whole=True, minimum=minimum, maximum=maximum))
         except ValueError as err:
             raise argparse.ArgumentTypeError(str(err).removeprefix(": ")) from None
-        return int(value)
     return parse
 
 
@@ -276,7 +273,7 @@ def _check_favours(args) -> None:
 
 
 def _cmd_readings(args) -> int:
-    from evidence_lib.figures.tables import fmt_p4
+    from evidence_lib.core.display import fmt_p4
     from evidence_lib.loaders.packaged import PUBLISHED_PATH
     from evidence_lib.published.readings import readings_table
 
@@ -380,7 +377,7 @@ def _cmd_worth(args) -> int:
 
 def _cmd_bias(args) -> int:
     """Small-study effects and selective publication for a user's study file (issue 20)."""
-    from evidence_lib.figures.tables import fmt_p4
+    from evidence_lib.core.display import fmt_p4
     from evidence_lib.loaders.user_input import read_studies
     from evidence_lib.questions.bias.suite import bias_suite
 

@@ -47,8 +47,6 @@ from evidence_lib.core.files import write_atomic
 
 #: the kernels' matplotlib backend: inline, so that ``plt.show()`` puts the figure in the output
 KERNEL_MPLBACKEND = "module://matplotlib_inline.backend_inline"
-#: the kernels' PyTensor compile cache (C modules, and base_compiledir/numba: nutpie's models), inside
-#: the checkout like scripts/_bootstrap.sh's, so that every run and every kernel reuses what one compiled
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 STALE_CLASS = "evidence-lib-stale"
 
@@ -169,10 +167,9 @@ def _drop_live_outputs(nb: nbformat.NotebookNode) -> None:
 
 
 def _settle(nb: nbformat.NotebookNode, previous: Path) -> None:
-    """Keep diffs of a refreshed pair to real changes: drop execution timestamps, widget state
-    and the outputs of cells tagged ``interactive`` (live widgets, meaningful only in a running
-    kernel), and reuse the committed notebook's cell ids for cells whose source is unchanged."""
-    _drop_live_outputs(nb)
+    """Keep diffs of a refreshed pair to real changes: drop execution timestamps and reuse the
+    committed notebook's cell ids for cells whose source is unchanged (:func:`execute` has dropped
+    the widget state and the live cells' outputs already)."""
     old_ids: dict[str, list[str]] = {}
     if previous.exists():
         for cell in nbformat.read(previous, as_version=4).cells:

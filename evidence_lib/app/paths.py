@@ -39,9 +39,9 @@ def compile_cache_env(env: dict[str, str], cache: Path | None = None) -> dict[st
     configs = env.get("PYTENSORRC", str(Path.home() / ".pytensorrc")).split(os.pathsep)
     named = "base_compiledir" in flags or any(
         Path(c).is_file() and "base_compiledir" in Path(c).read_text(errors="replace") for c in configs if c)
-    cache = COMPILE_CACHE if cache is None else cache
     if named:
         return {}
+    cache = COMPILE_CACHE if cache is None else cache
     try:
         cache.mkdir(parents=True, exist_ok=True)
     except OSError:

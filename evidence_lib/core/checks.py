@@ -62,32 +62,35 @@ def _not_coercible(name: str, x) -> None:
 
 
 def parse_number(text: str, where: str, *, blank_ok: bool = False, positive: bool = False, whole: bool = False,
-                 minimum: int | None = None) -> float:
+                 minimum: int | None = None, maximum: int | None = None) -> float:
     """The number in one cell of a CSV file (or one option), by one rule for every file the package
     reads: a plain decimal (:data:`NUMBER`; spaces around it are ignored) that is finite, and, as
-    asked, ``positive`` (> 0), ``whole`` (2 or 2.0, not 2.5) and at least ``minimum``. An empty
+    asked, ``positive`` (> 0), ``whole`` (2 or 2.0, not 2.5), at least ``minimum`` and at most ``maximum``. An empty
     cell, or one of spaces only (a CSV typed with ", " between fields), is NaN where ``blank_ok``,
     else refused. A number too small for a double ("1e-400", which float() reads as 0) is refused.
     Anything else ("1_0", "nan", "inf", "1,5", "1,000", "−0.2" with a Unicode
     minus, an overflow such as "1e400") raises ValueError ``"{where}: expected ..., got '...'"``:
     ``where`` names the place (file, row, column).
     """
-    if blank_ok and not text.strip():
+    stripped = text.strip()
+    if blank_ok and not stripped:
         return float("nan")
-    value = float(text) if NUMBER.fullmatch(text.strip()) else float("nan")  # float() takes "1_0" and "nan"
-    underflow = value == 0 and re.search(r"[1-9]", text.strip().lower().partition("e")[0]) is not None
-    ok = np.isfinite(value) and not underflow and (not positive or value > 0) and (not whole or value.is_integer()) \
-        and (minimum is None or value >= minimum)
-    if not ok:
-        what = ("a whole number" if whole else "a positive number" if positive else "a number") \
-            + ("" if minimum is None else f" >= {minimum:,}")
-        blank = " (or leave it blank)" if blank_ok else ""
-        why = " (beyond the range of a double: change the units)" if underflow or (
-            NUMBER.fullmatch(text.strip()) and not np.isfinite(value)) else "" if NUMBER.fullmatch(text.strip()) else \
-            " (only spaces: leave the cell empty or give a number)" if text and not text.strip() else \
-            "" if text == "" else f"; {NUMBER_RULE}"
-        raise ValueError(f"{where}: expected {what}{blank}, got {text!r}{why}")
-    return value
+    plain = NUMBER.fullmatch(stripped) is not None
+    value = float(stripped) if plain else float("nan")  # float() alone takes "1_0" and "nan"
+    in_range = np.isfinite(value) and not (value == 0 and re.search(r"[1-9]", stripped.lower().partition("e")[0]))
+    if in_range and (not positive or value > 0) and (not whole or value.is_integer()) \
+            and (minimum is None or value >= minimum) and (maximum is None or value <= maximum):
+        return value
+    what = ("a whole number" if whole else "a positive number" if positive else "a number") \
+        + ("" if minimum is None else f" >= {minimum:,}") + ("" if maximum is None else f" and <= {maximum:,}") \
+        + (" (or leave it blank)" if blank_ok else "")
+    if plain:
+        why = "" if in_range else " (beyond the range of a double: change the units)"
+    elif text:
+        why = f"; {NUMBER_RULE}" if stripped else " (only spaces: leave the cell empty or give a number)"
+    else:
+        why = ""
+    raise ValueError(f"{where}: expected {what}, got {text!r}{why}")
 
 
 def positions(bad: np.ndarray) -> str:

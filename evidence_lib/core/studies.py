@@ -156,9 +156,19 @@ def one_spread(sei, vi) -> None:
 
 
 def variances(*, sei=None, vi=None) -> np.ndarray:
-    """The variances of the spread given once (:func:`one_spread`): ``vi``, or ``sei`` squared."""
+    """The variances of the spread given once (:func:`one_spread`): ``vi``, or ``sei`` squared. The
+    values given must be finite and > 0, checked under their own name before any squaring (a
+    negative standard error is refused, not squared away); one study per value, or rows of them."""
     one_spread(sei, vi)
-    return np.asarray(vi, float) if sei is None else np.asarray(sei, float) ** 2
+    name, given = ("vi", vi) if sei is None else ("sei", sei)
+    if np.ndim(given) <= 1:
+        arr = checks.as_vector(name, given)  # bools, text, NaN and inf refused by name
+    else:
+        arr = np.asarray(given, float)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} contains NaN or infinite values")
+    checks.positive(name, arr.ravel())
+    return arr if sei is None else arr**2
 
 
 @spread_by_keyword

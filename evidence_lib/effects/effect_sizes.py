@@ -14,7 +14,7 @@ from scipy.special import gammaln, ndtri
 from evidence_lib.core import checks
 from evidence_lib.core.checks import as_vector, at_least, positions, positive, same_length
 from evidence_lib.core.measures import MEASURES, check_measure, is_ratio
-from evidence_lib.core.studies import Studies, one_spread, spread_by_keyword
+from evidence_lib.core.studies import Studies, spread_by_keyword, variances
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,9 +169,8 @@ def aggregate_correlated(yi, *, sei=None, vi=None, rho: float) -> tuple[float, f
     estimate of metafor ``aggregate.escalc(struct="CS")`` (Viechtbauer, metafor manual).
     Returns (y, v).
     """
-    one_spread(sei, vi)
     yi = as_vector("yi", yi)
-    vi = positive("vi", as_vector("vi", vi)) if sei is None else positive("sei", as_vector("sei", sei)) ** 2
+    vi = variances(sei=sei, vi=vi)
     same_length(yi=yi, vi=vi)
     rho = checks.scalar("rho", rho)
     if not -1 < rho < 1:

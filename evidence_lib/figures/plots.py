@@ -28,7 +28,7 @@ from evidence_lib.core.measures import (benefit_sign, default_threshold, from_an
                                         to_analysis_scale)
 from evidence_lib.core.studies import as_studies, spread_by_keyword
 from evidence_lib.figures.palette import BAYES, CYCLE, FREQ, INK, PRIOR, categorical
-from evidence_lib.figures.tables import fmt, fmt_p4, fmt_prob
+from evidence_lib.core.display import fmt, fmt_p4, fmt_prob
 
 DPI = 150
 MIN_FONT = 9.0

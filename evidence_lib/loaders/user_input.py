@@ -67,7 +67,7 @@ def _rows(path: Path, columns: dict) -> tuple[list[str], list[tuple[int, dict]]]
             continue
         if len(fields) != len(header):
             raise InputError(f"{name}, row {row}: expected {len(header)} fields as in the header, got {len(fields)}")
-        rows.append((row, {c: f.strip() or f for c, f in zip(header, fields)}))  # a cell of spaces is no blank
+        rows.append((row, {c: f.strip() or f for c, f in zip(header, fields)}))  # spaces kept for messages
     if not rows:
         raise InputError(f"{name} has a header but no data rows")
     return header, rows

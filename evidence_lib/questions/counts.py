@@ -79,9 +79,7 @@ def coverage_simulation(*, random_seed, tau_prior, mu_prior=None, k: int = 2, n:
     n = checks.whole("n", n)
     n_sim = checks.whole("n_sim", n_sim)
     level = checks.level(level)
-    control_risk = checks.scalar("control_risk", control_risk)
-    if not 0 < control_risk < 1:
-        raise ValueError(f"control_risk must lie strictly between 0 and 1, got {control_risk:g}")
+    control_risk = checks.level(control_risk, "control_risk")  # a probability strictly between 0 and 1
     true_or = checks.scalar("true_or", true_or, strictly_positive=True)
     true_tau = checks.scalar("true_tau", true_tau)
     if true_tau < 0:

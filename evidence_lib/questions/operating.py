@@ -70,9 +70,10 @@ def operating_characteristics(*, sei=None, vi=None, true_mu, tau_prior, prior_se
     and tau drawn from ``tau_prior`` (proper); read each under the z and
     Knapp-Hartung CIs and the exact posterior of every ``prior_sets`` entry (objects with
     ``label``, ``tau``, ``mu``, e.g. :func:`evidence_lib.published.readings.standard_prior_sets`)."""
-    spread = "sei" if vi is None else "vi"
-    vi = checks.positive(spread, checks.as_vector(spread, variances(sei=sei, vi=vi), min_len=2))
-    sei = np.sqrt(vi)
+    sei = np.sqrt(variances(sei=sei, vi=vi))
+    if sei.ndim != 1 or len(sei) < 2:
+        raise ValueError(f"operating_characteristics simulates reviews of at least 2 studies: give one sei (or vi) "
+                         f"per study, got shape {sei.shape}")
     grid = checks.as_vector("true_mu", true_mu)
     tau_prior = as_tau_prior(tau_prior)
     if not tau_prior.proper:
