@@ -367,7 +367,7 @@ def _cmd_worth(args) -> int:
         print(design.table[["true_effect", "power", "type_s", "exaggeration"]].round(4).to_string(index=False))
         nt = next_trial(studies, n_per_arm=args.n_per_arm, n_trials=args.trials, tau_prior=tau_prior, mu_prior=mu_prior,
                         threshold=threshold, target=args.target, control_risk=args.control_risk, n_sim=args.n_sim,
-                        random_seed=args.seed)
+                        random_seed=args.seed, progress=sys.stderr.isatty())  # no bar in a log or pipe
         print(f"next {args.trials} trial(s) of {args.n_per_arm} per arm ({args.n_sim} simulations, seed {args.seed}); "
               f"now p_benefit {nt.current['p_benefit']:.3f}, "
               f"p_benefit_beyond {nt.current['p_benefit_beyond']:.3f} (threshold {threshold:.3g}):")
